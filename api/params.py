@@ -1,0 +1,84 @@
+"""Query parameters of list and relation reads: name, ids, include, limit, offset, updated_since, valid."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from werkzeug.datastructures import MultiDict
+
+from app.errors import Invalid
+from app.registry import EntitySpec
+from app.services.queries import ListQuery
+
+MAX_LIMIT = 1000
+
+
+def _integer(args: MultiDict, name: str, low: int, high: int | None) -> int | None:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.strip().isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise Invalid(f"{name} must be a whole number {bound}", {name: f"must be a whole number {bound}"})
+    return int(raw)
+
+
+def parse_ids(raw: str) -> list[int]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise Invalid("ids must be whole numbers separated by commas, e.g. ids=1,2,37",
+                      {"ids": "must be whole numbers separated by commas"})
+    return [int(part) for part in parts]
+
+
+def parse_include(spec: EntitySpec, raw: str) -> list:
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = [name for name in names if name not in spec.relations]
+    if unknown:
+        allowed = ", ".join(sorted(spec.relations))
+        raise Invalid(f"{spec.name} has no relation {', '.join(unknown)}; include one of: {allowed}",
+                      {"include": f"allowed: {allowed}"})
+    return [(name, spec.relations[name]) for name in dict.fromkeys(names)]
+
+
+def parse_time(raw: str) -> datetime:
+    """RFC 3339 or unix seconds, as naive UTC (how versions are stored)."""
+    text = raw.strip().replace(" ", "+")  # an unencoded "+02:00" arrives as " 02:00"
+    try:
+        if text.isdigit():
+            moment = datetime.fromtimestamp(int(text), timezone.utc)
+        else:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise Invalid("updated_since must be an RFC 3339 time (2026-07-02T22:41:02Z) or unix seconds",
+                      {"updated_since": "must be RFC 3339 or unix seconds"}) from None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise Invalid(f"{name} must be true or false", {name: "must be true or false"})
+
+
+def parse_list_query(spec: EntitySpec, args: MultiDict) -> ListQuery:
+    q = ListQuery()
+    if "name" in args:
+        if not spec.searchable:
+            raise Invalid(f"{spec.plural} have no name to filter by", {"name": f"not supported on {spec.plural}"})
+        q.name = args["name"]
+    if "ids" in args:
+        q.ids = parse_ids(args["ids"])
+    if "include" in args:
+        q.include = parse_include(spec, args["include"])
+    q.limit = _integer(args, "limit", 1, MAX_LIMIT)
+    q.offset = _integer(args, "offset", 0, None) or 0
+    if args.get("updated_since"):
+        q.updated_since = parse_time(args["updated_since"])
+    if spec.name == "festival" and args.get("valid"):
+        q.valid = parse_bool("valid", args["valid"])
+    return q

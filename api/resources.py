@@ -1,0 +1,84 @@
+"""The eight entity families of the contract: parse -> service -> serialize."""
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, g, request, url_for
+from werkzeug.routing import BaseConverter, ValidationError
+
+from api.params import parse_list_query
+from app.errors import Invalid
+from app.registry import BY_PLURAL, ENTITIES, EntitySpec
+from app.responses import data_response
+from app.services import entities, queries, relations
+
+bp = Blueprint("resources", __name__)
+
+
+class EntityConverter(BaseConverter):
+    """`/festivals` -> the festival EntitySpec; an unknown collection is a 404."""
+
+    def to_python(self, value: str) -> EntitySpec:
+        if value not in BY_PLURAL:
+            raise ValidationError()
+        return BY_PLURAL[value]
+
+    def to_url(self, value) -> str:
+        return value.plural if isinstance(value, EntitySpec) else ENTITIES[value].plural
+
+
+def json_body():
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise Invalid("the request body must be a JSON object")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Invalid(f"the request body is not valid JSON ({exc.args[0]})") from None
+
+
+@bp.get("/<entity:spec>")
+def list_entities(spec: EntitySpec):
+    return data_response(queries.list_entities(spec.name, g.actor, parse_list_query(spec, request.args)))
+
+
+@bp.post("/<entity:spec>")
+def create_entity(spec: EntitySpec):
+    created = entities.create(spec.name, g.actor, json_body())
+    location = url_for(".get_entity", spec=spec, entity_id=created[spec.key("id")])
+    return data_response([created], 201, {"Location": location})
+
+
+@bp.get("/<entity:spec>/<int:entity_id>")
+def get_entity(spec: EntitySpec, entity_id: int):
+    q = parse_list_query(spec, request.args)
+    return data_response(queries.get_entity(spec.name, entity_id, g.actor, q))
+
+
+@bp.patch("/<entity:spec>/<int:entity_id>")
+def update_entity(spec: EntitySpec, entity_id: int):
+    return data_response([entities.update(spec.name, entity_id, g.actor, json_body())])
+
+
+@bp.delete("/<entity:spec>/<int:entity_id>")
+def delete_entity(spec: EntitySpec, entity_id: int):
+    entities.delete(spec.name, entity_id, g.actor)
+    return data_response([])
+
+
+@bp.get("/<entity:spec>/<int:entity_id>/<segment>")
+def list_related(spec: EntitySpec, entity_id: int, segment: str):
+    relation = relations.relation_of(spec.name, segment)
+    q = parse_list_query(ENTITIES[relation.related], request.args)
+    return data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q))
+
+
+@bp.post("/<entity:spec>/<int:entity_id>/<segment>/<int:related_id>")
+def link(spec: EntitySpec, entity_id: int, segment: str, related_id: int):
+    relations.link(spec.name, entity_id, segment, related_id, g.actor)
+    return data_response([])
+
+
+@bp.delete("/<entity:spec>/<int:entity_id>/<segment>/<int:related_id>")
+def unlink(spec: EntitySpec, entity_id: int, segment: str, related_id: int):
+    relations.unlink(spec.name, entity_id, segment, related_id, g.actor)
+    return data_response([])

@@ -1,0 +1,50 @@
+"""Settings from FESTIVALS_* environment variables.
+
+Defaults are for development only; the instance folder holds what is generated on first start
+(secret key, signing keys, the SQLite database)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from app.instance_files import read_or_create_secret
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def instance_path() -> str:
+    return os.path.abspath(os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
+
+
+def load_config(instance: str) -> dict:
+    """Everything the app reads from the environment, in one place (documented in the README)."""
+    Path(instance).mkdir(parents=True, exist_ok=True)
+    default_db = "sqlite:///" + os.path.join(instance, "festivals.sqlite3")
+    return {
+        "DATABASE_URL": os.environ.get("FESTIVALS_DATABASE_URL", default_db),
+        "SECRET_KEY": os.environ.get("FESTIVALS_SECRET_KEY")
+        or read_or_create_secret(os.path.join(instance, "secret_key")),
+        "READ_ONLY": env_flag("FESTIVALS_READ_ONLY"),
+        "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
+        "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
+        "DB_POOL_SIZE": int(os.environ.get("FESTIVALS_DB_POOL_SIZE", "16")),
+        "ACCESS_TOKEN_TTL": int(os.environ.get("FESTIVALS_ACCESS_TOKEN_TTL", "900")),
+        "TOKEN_ISSUER": os.environ.get("FESTIVALS_TOKEN_ISSUER", "festivals-identity"),
+        "TOKEN_AUDIENCE": os.environ.get("FESTIVALS_TOKEN_AUDIENCE", "festivals"),
+        "FILES_URL": os.environ.get("FESTIVALS_FILES_URL", ""),
+        # argon2 cost; tests lower it, production keeps argon2-cffi's RFC 9106 defaults.
+        "ARGON2_TIME_COST": int(os.environ.get("FESTIVALS_ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("FESTIVALS_ARGON2_MEMORY_COST", "65536")),
+        # Request bodies over 1 MiB are refused with 413 (the API never needs more).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "JSON_SORT_KEYS": False,
+    }

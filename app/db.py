@@ -1,0 +1,65 @@
+"""The database: one DatabaseProxy bound from FESTIVALS_DATABASE_URL, connected per request."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from peewee import DatabaseProxy, Model, SqliteDatabase
+from playhouse import db_url
+from playhouse.pool import PooledPostgresqlDatabase
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "busy_timeout": 10000,
+    "cache_size": -16000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def open_database(url: str, pool_size: int = 16):
+    """A peewee database for the URL: SQLite with WAL and foreign keys, or pooled PostgreSQL."""
+    scheme = urlparse(url).scheme
+    if scheme.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    if scheme in ("postgres", "postgresql", "postgres+pool", "postgresql+pool"):
+        params = db_url.parse(url)
+        return PooledPostgresqlDatabase(
+            params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10, **params
+        )
+    return db_url.connect(url)
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def write_transaction():
+    """One transaction per write. SQLite takes the write lock up front (IMMEDIATE) so that a
+    concurrent writer waits for busy_timeout instead of failing on lock upgrade."""
+    if is_sqlite():
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def init_db(app) -> None:
+    database = open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
+    db.initialize(database)
+    app.extensions["database"] = database
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.is_closed():
+            db.close()

@@ -1,0 +1,35 @@
+"""Domain exceptions raised by the services layer; api/ and portal/ turn them into responses."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Invalid(DomainError):
+    status = 400
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class ReadOnly(DomainError):
+    status = 405
+
+
+class Conflict(DomainError):
+    status = 409

@@ -1,0 +1,19 @@
+"""All tables, in creation order (MODELS is what the migrations are checked against)."""
+from app.models.artist import Artist
+from app.models.audit import AuditEntry
+from app.models.event import Event
+from app.models.festival import Festival
+from app.models.keys import ApiKey
+from app.models.location import Location
+from app.models.media import Image, Link, Place
+from app.models.relations import RELATION_TABLES
+from app.models.tag import Tag
+from app.models.user import User
+
+ENTITY_MODELS = [Festival, Event, Artist, Location, Image, Link, Place, Tag]
+MODELS = [User, ApiKey, AuditEntry, *ENTITY_MODELS, *RELATION_TABLES]
+
+__all__ = [
+    "ApiKey", "Artist", "AuditEntry", "ENTITY_MODELS", "Event", "Festival", "Image", "Link",
+    "Location", "MODELS", "Place", "Tag", "User",
+]

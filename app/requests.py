@@ -1,0 +1,64 @@
+"""Per-request plumbing: request ids, access log lines, the error envelope for API/identity paths."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from app.errors import DomainError
+from app.responses import error_response
+
+log = logging.getLogger("festivals.request")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+JSON_PREFIXES = ("/api", "/identity")
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def init_requests(app: Flask) -> None:
+    @app.before_request
+    def _request_id():
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if request.path.startswith("/api"):
+            response.headers["API-Version"] = "1"
+        duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration,
+                 extra={"method": request.method, "path": request.path, "status": response.status_code,
+                        "duration_ms": round(duration, 1)})
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        if wants_json():
+            return error_response(exc.status, exc.message, exc.fields)
+        return exc.message, exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not wants_json():
+            return exc
+        messages = {404: "not found", 405: "method not allowed",
+                    413: "the request body is larger than the limit of 1 MiB"}
+        response = error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if wants_json():
+            return error_response(500, "internal error")
+        return "internal error (request id %s)" % g.get("request_id", ""), 500

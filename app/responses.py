@@ -1,0 +1,29 @@
+"""JSON responses of the API and identity routes: the `{"data": [...]}` and `{"error": ...}` envelopes."""
+from __future__ import annotations
+
+import orjson
+from flask import Response, g
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    response = Response(orjson.dumps(payload), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def data_response(objects: list, status: int = 200, headers: dict | None = None) -> Response:
+    return json_response({"data": objects}, status, headers)
+
+
+def error_response(status: int, message: str, fields: dict | None = None) -> Response:
+    body = {"error": message}
+    if fields:
+        body["fields"] = fields
+    response = json_response(body, status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="festivals"'
+    if status == 500:
+        body["request_id"] = g.get("request_id", "")
+        response.set_data(orjson.dumps(body))
+    return response

@@ -1,0 +1,173 @@
+"""Request bodies of the eight entities as pydantic models.
+
+The same models validate every write (API and portal) and describe the bodies in the OpenAPI
+document, so the documentation cannot drift from what the server accepts."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from app.errors import Invalid
+
+MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z: keeps every time representable everywhere
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Short = Annotated[str, StringConstraints(max_length=255)]
+Text = Annotated[str, StringConstraints(max_length=100_000)]
+UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME)]
+Code = Annotated[int, Field(ge=-1, le=255)]
+
+
+def _check_url(value: str, schemes: tuple[str, ...]) -> str:
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        raise ValueError("must be an absolute URL starting with " + ", ".join(f"{s}:" for s in schemes))
+    if scheme in ("http", "https") and not parts.hostname:
+        raise ValueError("must name a host, e.g. https://example.org/")
+    if scheme == "mailto" and "@" not in parts.path:
+        raise ValueError("must be mailto:name@example.org")
+    if scheme == "tel" and not parts.path.replace("+", "").replace("-", "").replace(" ", "").isdigit():
+        raise ValueError("must be tel: followed by a phone number")
+    return value
+
+
+LinkUrl = Annotated[
+    str, StringConstraints(max_length=2083),
+    AfterValidator(lambda v: _check_url(v, ("http", "https", "mailto", "tel"))),
+]
+WebUrl = Annotated[str, StringConstraints(max_length=2083), AfterValidator(lambda v: _check_url(v, ("http", "https")))]
+
+
+class Body(BaseModel):
+    # strict: JSON true/false only for booleans, numbers only for numbers; unknown keys are errors.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+# Ids and versions that clients echo back in bodies are accepted and ignored.
+Ignored = Annotated[Any, Field(default=None, description="ignored")]
+
+
+class FestivalBody(Body):
+    festival_id: Ignored
+    festival_version: Ignored
+    festival_is_valid: bool = Field(default=None, description="published to visitors")
+    festival_name: Name = Field(default=None, description="unique")
+    festival_start: UnixTime = Field(default=None, description="unix seconds")
+    festival_end: UnixTime = Field(default=None, description="unix seconds, not before festival_start")
+    festival_description: Text = None
+    festival_price: Short = None
+
+
+class EventBody(Body):
+    event_id: Ignored
+    event_version: Ignored
+    event_name: Short = None
+    event_description: Text = None
+    event_type: Code = Field(default=None, description="-1..255, meaning owned by clients")
+    event_start: UnixTime = None
+    event_end: UnixTime = Field(default=None, description="not before event_start")
+    event_is_scheduled: bool = None
+    event_has_timeslot: bool = None
+
+
+class ArtistBody(Body):
+    artist_id: Ignored
+    artist_version: Ignored
+    artist_name: Name = None
+    artist_description: Text = None
+
+
+class LocationBody(Body):
+    location_id: Ignored
+    location_version: Ignored
+    location_name: Name = None
+    location_description: Text = None
+    location_accessible: bool = None
+    location_openair: bool = None
+
+
+class ImageBody(Body):
+    image_id: Ignored
+    image_version: Ignored
+    image_hash: Short = Field(default=None, description="the file server's id of the stored file")
+    image_comment: Short = None
+    image_ref: WebUrl = Field(default=None, description="absolute URL of the file on the file server")
+
+
+class LinkBody(Body):
+    link_id: Ignored
+    link_version: Ignored
+    link_url: LinkUrl = Field(default=None, description="absolute http(s), mailto or tel URL")
+    link_service: Code = Field(default=None, description="-1 = unknown")
+
+
+class PlaceBody(Body):
+    place_id: Ignored
+    place_version: Ignored
+    place_street: Short = None
+    place_zip: Annotated[str, StringConstraints(max_length=10)] = None
+    place_town: Short = None
+    place_street_addition: Short = None
+    place_country: Short = None
+    place_lat: Annotated[float, Field(ge=-90, le=90)] = None
+    place_lon: Annotated[float, Field(ge=-180, le=180)] = None
+    place_description: Text = None
+
+
+class TagBody(Body):
+    tag_id: Ignored
+    tag_version: Ignored
+    tag_name: Name = Field(default=None, description="unique, case-insensitively")
+
+
+BODIES: dict[str, type[Body]] = {
+    "festival": FestivalBody, "event": EventBody, "artist": ArtistBody, "location": LocationBody,
+    "image": ImageBody, "link": LinkBody, "place": PlaceBody, "tag": TagBody,
+}
+
+# JSON key -> its `start` partner: an end must not be before its start.
+TIME_SPANS = {"festival": ("festival_start", "festival_end"), "event": ("event_start", "event_end")}
+
+
+def _message(error: dict) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    message = error["msg"]
+    return message[len("Value error, "):] if message.startswith("Value error, ") else message
+
+
+def validate_body(entity: str, data: Any, *, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields sent (JSON key -> clean value), ignored keys left out. Raises Invalid with a
+    message per field."""
+    if not isinstance(data, dict):
+        raise Invalid("the request body must be a JSON object")
+    try:
+        body = BODIES[entity].model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else "body"
+            fields.setdefault(key, _message(error))
+        raise Invalid(f"invalid {entity}: " + "; ".join(f"{k} {v}" for k, v in fields.items()), fields) from None
+    sent = {
+        key: getattr(body, key)
+        for key in body.model_fields_set
+        if not (key.endswith("_id") or key.endswith("_version"))
+    }
+    missing = {key: "is required" for key in required if key not in sent}
+    if missing:
+        raise Invalid(f"invalid {entity}: " + "; ".join(f"{k} is required" for k in missing), missing)
+    return sent
+
+
+def check_time_span(entity: str, values: dict[str, Any]) -> None:
+    """Cross-field rule on the merged (stored + sent) values."""
+    span = TIME_SPANS.get(entity)
+    if span and values[span[1]] < values[span[0]]:
+        raise Invalid(f"invalid {entity}: {span[1]} must not be before {span[0]}",
+                      {span[1]: f"must not be before {span[0]}"})

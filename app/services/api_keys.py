@@ -1,0 +1,71 @@
+"""API keys (read access for apps) and service keys: shown once, stored as a SHA-256 hash behind a
+visible prefix, last use recorded, revocable.
+
+Keys carry 256 random bits, so a fast hash is enough (no password-style stretching needed)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from app.db import write_transaction
+from app.errors import Invalid
+from app.models import ApiKey
+from app.models.base import utcnow
+from app.models.keys import KEY_KINDS
+from app.permissions import SYSTEM, Actor
+from app.services import audit
+
+PREFIX_LEN = 8
+PREFIX_TOTAL = 3 + PREFIX_LEN  # "fa_" or "fs_" + hex: the part shown in lists and used for lookup
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # at most one write per key and minute
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(comment: str, kind: str = "api", actor: Actor = SYSTEM) -> tuple[str, ApiKey]:
+    """Returns (the plain key, its row). The plain key is not stored anywhere."""
+    if kind not in KEY_KINDS:
+        raise Invalid("unknown key kind", {"kind": f"must be one of {', '.join(KEY_KINDS)}"})
+    if len(comment) > 255:
+        raise Invalid("the comment is too long", {"comment": "must have at most 255 characters"})
+    label = "fa" if kind == "api" else "fs"
+    with write_transaction():
+        while True:
+            prefix = f"{label}_{secrets.token_hex(PREFIX_LEN // 2)}"
+            if not ApiKey.select().where(ApiKey.prefix == prefix).exists():
+                break
+        key = f"{prefix}_{secrets.token_urlsafe(32)}"
+        row = ApiKey.create(kind=kind, prefix=prefix, key_hash=_digest(key), comment=comment,
+                            created_by=actor.user_id)
+        audit.record(actor, f"{kind}_key", row.id, "create", {"prefix": prefix, "comment": comment})
+    return key, row
+
+
+def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
+    """The live key row for a presented key of this kind, else None."""
+    key = key.strip()
+    prefix = key[:PREFIX_TOTAL]
+    if len(key) <= PREFIX_TOTAL or key[PREFIX_TOTAL] != "_":
+        return None
+    row = ApiKey.get_or_none(ApiKey.prefix == prefix)
+    if row is None or row.kind != kind or row.revoked is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _digest(key)):
+        return None
+    now = utcnow()
+    if record_use and (row.last_used is None or now - row.last_used > LAST_USED_RESOLUTION):
+        ApiKey.update(last_used=now).where(ApiKey.id == row.id).execute()
+    return row
+
+
+def revoke_key(key_id: int, actor: Actor = SYSTEM) -> None:
+    with write_transaction():
+        row = ApiKey.get_or_none(ApiKey.id == key_id)
+        if row is None or row.revoked is not None:
+            return
+        ApiKey.update(revoked=utcnow()).where(ApiKey.id == key_id).execute()
+        audit.record(actor, f"{row.kind}_key", key_id, "revoke", {"prefix": row.prefix})

@@ -1,0 +1,123 @@
+"""Create, update and delete of the contract's entities: validation, ownership, one transaction,
+an audit row, and the version bumps that let apps sync with `updated_since`."""
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import IntegrityError
+
+from app.db import write_transaction
+from app.errors import Conflict
+from app.models import Festival
+from app.models.base import utcnow
+from app.models.relations import FestivalEvent
+from app.models.tag import Tag, tag_key
+from app.permissions import Actor, require_creator, require_owner, require_reader
+from app.registry import ENTITIES, EntitySpec, canonical_relations
+from app.schemas import check_time_span, validate_body
+from app.serialize import from_row
+from app.services import audit
+from app.services.queries import require_visible
+
+
+def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
+    """JSON keys -> model attributes (`festival_name` -> `name`)."""
+    prefix = spec.name + "_"
+    attrs = {key[len(prefix):]: value for key, value in values.items()}
+    if spec.model is Tag and "name" in attrs:
+        attrs["name_key"] = tag_key(attrs["name"])
+    return attrs
+
+
+def owner_ids(spec: EntitySpec, row) -> list[int | None]:
+    """Who may edit the row: its owner, and for an event also the owner of its festival."""
+    owners = [row.owner_id]
+    if spec.name == "event":
+        festival = (Festival.select(Festival.owner).join(FestivalEvent, on=(FestivalEvent.owner == Festival.id))
+                    .where(FestivalEvent.related == row.id).first())
+        if festival is not None:
+            owners.append(festival.owner_id)
+    return owners
+
+
+def _unique_conflict(spec: EntitySpec, attrs: dict[str, Any], exclude_id: int | None) -> None:
+    if spec.name == "festival" and "name" in attrs:
+        query = Festival.select().where(Festival.name == attrs["name"])
+        key = "festival_name"
+    elif spec.name == "tag" and "name_key" in attrs:
+        query = Tag.select().where(Tag.name_key == attrs["name_key"])
+        key = "tag_name"
+    else:
+        return
+    if exclude_id is not None:
+        query = query.where(spec.model.id != exclude_id)
+    if query.exists():
+        raise Conflict(f"a {spec.name} named {attrs['name']!r} already exists", {key: "is already taken"})
+
+
+def _stored_values(spec: EntitySpec, row) -> dict[str, Any]:
+    return {spec.key(attr): getattr(row, attr) for attr in spec.fields}
+
+
+def create(entity: str, actor: Actor, data: Any) -> dict:
+    require_creator(actor)
+    spec = ENTITIES[entity]
+    values = validate_body(entity, data, required=spec.required)
+    row = spec.model()  # defaults, for the cross-field check of a partial body
+    check_time_span(entity, {**_stored_values(spec, row), **values})
+    attrs = attrs_of(spec, values)
+    try:
+        with write_transaction():
+            _unique_conflict(spec, attrs, None)
+            now = utcnow()
+            row = spec.model.create(owner=actor.user_id, version=now, created=now, **attrs)
+            audit.record(actor, entity, row.id, "create", {"fields": sorted(values)})
+    except IntegrityError:  # a concurrent create took the name between check and insert
+        raise Conflict(f"a {entity} with this name already exists") from None
+    return from_row(spec, row)
+
+
+def update(entity: str, entity_id: int, actor: Actor, data: Any) -> dict:
+    require_reader(actor)
+    spec = ENTITIES[entity]
+    try:
+        with write_transaction():
+            row = require_visible(spec, entity_id, actor)
+            require_owner(actor, owner_ids(spec, row), entity)
+            values = validate_body(entity, data)
+            stored = _stored_values(spec, row)
+            check_time_span(entity, {**stored, **values})
+            changed = {key: value for key, value in values.items() if stored.get(key) != value}
+            if changed:  # an unchanged body (clients send whole objects) keeps the version
+                attrs = attrs_of(spec, changed)
+                _unique_conflict(spec, attrs, row.id)
+                for attr, value in attrs.items():
+                    setattr(row, attr, value)
+                row.version = utcnow()
+                row.save()
+                audit.record(actor, entity, row.id, "update", {"fields": sorted(changed)})
+    except IntegrityError:
+        raise Conflict(f"a {entity} with this name already exists") from None
+    return from_row(spec, row)
+
+
+def delete(entity: str, entity_id: int, actor: Actor) -> None:
+    require_reader(actor)
+    spec = ENTITIES[entity]
+    with write_transaction():
+        row = require_visible(spec, entity_id, actor)
+        require_owner(actor, owner_ids(spec, row), entity)
+        touch_linking_owners(spec, row.id)
+        row.delete_instance()  # relation rows go with it (ON DELETE CASCADE)
+        audit.record(actor, entity, entity_id, "delete", {})
+
+
+def touch_linking_owners(spec: EntitySpec, entity_id: int) -> None:
+    """Entities that link the row about to be deleted change too: bump their versions."""
+    now = utcnow()
+    for owner in ENTITIES.values():
+        for relation in canonical_relations(owner.name):
+            if relation.read_only or relation.related != spec.name:
+                continue
+            linked = relation.table.select(relation.owner_column).where(relation.related_column == entity_id)
+            owner.model.update(version=now).where(owner.model.id.in_(linked)).execute()

@@ -1,0 +1,42 @@
+"""Who is calling: a user (Bearer token), an app (Api-Key) or nobody. Roles and suspension are read
+from the database at each request, so a changed role or a suspension takes effect at once."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from app.errors import Unauthorized
+from app.permissions import ANONYMOUS, Actor
+from app.services import api_keys, users
+from identity.tokens import verify_access_token
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def actor_from_token(token: str) -> Actor:
+    config = current_app.config
+    claims = verify_access_token(token, current_app.extensions["identity_keys"],
+                                 issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"])
+    user = users.active_user(claims["sub"])
+    if user is None:
+        raise Unauthorized("this account is suspended or no longer exists")
+    return Actor("user", user_id=user.id, role=user.role)
+
+
+def resolve_actor() -> Actor:
+    """A Bearer token wins over an Api-Key (the iOS client sends both when a user is logged in)."""
+    token = bearer_token()
+    if token is not None:
+        return actor_from_token(token)
+    key = request.headers.get("Api-Key")
+    if key:
+        row = api_keys.verify_key(key, "api", record_use=not current_app.config["READ_ONLY"])
+        if row is None:
+            raise Unauthorized("the Api-Key is unknown or revoked")
+        return Actor("api_key", key_id=row.id)
+    return ANONYMOUS

@@ -1,0 +1,24 @@
+"""Front-end packages installed from npm at set-up, served from our own static route (no CDN, nothing
+copied into the repository). Only the packages listed here are reachable."""
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, abort, current_app, send_from_directory
+
+bp = Blueprint("vendor", __name__, url_prefix="/static/vendor")
+
+PACKAGES = {
+    "htmx.org": "dist",
+    "swagger-ui-dist": "",
+    "@picocss/pico": "css",
+}
+
+
+@bp.get("/<path:package>/<path:filename>")
+def asset(package: str, filename: str):
+    if package not in PACKAGES:
+        abort(404)
+    root = os.path.join(current_app.root_path, os.pardir, "node_modules", package, PACKAGES[package])
+    # send_from_directory refuses paths that leave `root`.
+    return send_from_directory(os.path.abspath(root), filename, max_age=86400)
