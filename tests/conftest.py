@@ -1,0 +1,114 @@
+"""A fresh app and a fresh database per test.
+
+SQLite (default): a migrated template file is copied into each test's temp folder.
+PostgreSQL (FESTIVALS_DATABASE_URL=postgresql://...): each pytest-xdist worker creates its own
+database on that server once, migrates it, and every test starts from emptied tables."""
+from __future__ import annotations
+
+import os
+import shutil
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import pytest
+
+from app import create_app
+from app.db import db, open_database
+from app.migrations import migrate
+from tests.factories import Factory
+
+BASE_URL = os.environ.get("FESTIVALS_DATABASE_URL", "")
+USE_POSTGRES = urlparse(BASE_URL).scheme.startswith("postgres")
+CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def postgres_url(database: str) -> str:
+    return urlunparse(urlparse(BASE_URL)._replace(path="/" + database))
+
+
+def create_postgres_database(name: str) -> str:
+    """(Re)create a database on the server of FESTIVALS_DATABASE_URL; fails loudly when unreachable."""
+    admin = psycopg2.connect(postgres_url("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return postgres_url(name)
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """URL of the per-worker PostgreSQL database, or path of a migrated SQLite template file."""
+    if USE_POSTGRES:
+        base = urlparse(BASE_URL).path.lstrip("/") or "festivals_test"
+        url = create_postgres_database(f"{base}_{_worker()}")
+        database = open_database(url)
+        migrate(database)
+        database.close_all()
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    database = open_database(f"sqlite:///{path}")
+    migrate(database)
+    database.close()
+    return str(path)
+
+
+def _empty_postgres(url: str) -> None:
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migration'")
+        tables = ", ".join(f'"{row[0]}"' for row in cursor.fetchall())
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    connection.close()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path) -> str:
+    if USE_POSTGRES:
+        _empty_postgres(database_template)
+        return database_template
+    path = tmp_path / "festivals.sqlite3"
+    shutil.copy(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build the app with extra config (e.g. READ_ONLY); the same database for every build in a test."""
+    built = []
+
+    def build(**config):
+        settings = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
+                    **CHEAP_ARGON2, **config}
+        application = create_app(settings)
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        database = application.extensions["database"]
+        if hasattr(database, "close_all"):
+            database.close_all()
+        elif not database.is_closed():
+            database.close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def factory(app):
+    """Users, tokens, keys and entities made directly through the services (fast, no HTTP)."""
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        yield Factory(app)
+        if not db.is_closed():
+            db.close()
