@@ -2,16 +2,35 @@
 from __future__ import annotations
 
 import orjson
-from flask import Blueprint, g, request, url_for
+from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
 from api.params import parse_list_query
-from app.errors import Invalid
+from app.errors import Invalid, ReadOnly
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.responses import data_response
 from app.services import entities, queries, relations
+from identity.principal import resolve_actor
 
-bp = Blueprint("resources", __name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@bp.before_request
+def authenticate():
+    if current_app.config["READ_ONLY"] and request.method not in READ_METHODS:
+        raise ReadOnly("this server is read-only")
+    g.actor = resolve_actor()
+
+
+@bp.after_request
+def cache_headers(response):
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.update(("Authorization", "Api-Key"))
+    if request.method == "GET" and response.status_code == 200:
+        response.add_etag()
+        response.make_conditional(request)
+    return response
 
 
 class EntityConverter(BaseConverter):

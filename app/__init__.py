@@ -27,10 +27,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
+    init_requests(app)  # request ids first: every later hook, log line and error response uses them
     csrf.init_app(app)
     init_db(app)
     _init_identity(app)
-    init_requests(app)  # request ids first: blueprints' hooks and every error response use them
     _register_blueprints(app, csrf)
     _register_cli(app)
     return app
@@ -43,25 +43,22 @@ def _init_identity(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask, csrf) -> None:
-    import api
     import ops
     import portal
-    from api import docs
-    from api.resources import EntityConverter
+    from api import docs, resources
     from identity import views as identity_views
     from ops import vendor
 
-    app.url_map.converters["entity"] = EntityConverter
-    api_v1 = api.create_api_blueprint()
+    app.url_map.converters["entity"] = resources.EntityConverter
     # The API and the identity JSON routes authenticate with tokens and keys, never cookies:
     # CSRF protection does not apply to them.
-    csrf.exempt(api_v1)
+    csrf.exempt(resources.bp)
     csrf.exempt(identity_views.bp)
     blueprints = [
         ops.bp,  # /health /ready /version /info
         vendor.bp,  # /static/vendor/<npm package>/...
         identity_views.bp,  # /identity
-        api_v1,  # /api/v1
+        resources.bp,  # /api/v1
         docs.bp,  # /api/docs, /api/v1/openapi.json
         portal.bp,  # /
     ]
