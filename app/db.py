@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, Model, SqliteDatabase
+import logging
+
+from peewee import DatabaseProxy, Model, OperationalError, SqliteDatabase
 from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase
 
 db = DatabaseProxy()
+log = logging.getLogger("festivals.db")
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -57,7 +60,11 @@ def init_db(app) -> None:
 
     @app.before_request
     def _connect():
-        db.connect(reuse_if_open=True)
+        try:
+            db.connect(reuse_if_open=True)
+        except OperationalError:
+            # Leave it to the request: /ready reports 503, other routes answer "database unavailable".
+            log.warning("database connection failed", exc_info=True)
 
     @app.teardown_appcontext
     def _close(exc):

@@ -7,6 +7,7 @@ import time
 import uuid
 
 from flask import Flask, g, request
+from peewee import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
@@ -55,6 +56,15 @@ def init_requests(app: Flask) -> None:
         if exc.code == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        if wants_json():
+            response = error_response(503, "the database is unavailable; try again shortly")
+            response.headers["Retry-After"] = "5"
+            return response
+        return "the database is unavailable; try again shortly", 503
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
