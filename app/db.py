@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import logging
 
-from peewee import DatabaseProxy, Model, OperationalError, SqliteDatabase
+from peewee import DatabaseProxy, Model, OperationalError, SqliteDatabase, fn
 from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase
 
@@ -32,13 +32,27 @@ def open_database(url: str, pool_size: int = 16):
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        database = SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        database.register_function(_fold, "festivals_fold", 1, deterministic=True)
+        return database
     if scheme in ("postgres", "postgresql", "postgres+pool", "postgresql+pool"):
         params = db_url.parse(url)
         return PooledPostgresqlDatabase(
             params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10, **params
         )
     return db_url.connect(url)
+
+
+def _fold(value):
+    return value.casefold() if isinstance(value, str) else value
+
+
+def contains_text(column, text: str):
+    """Case-insensitive substring match, Unicode-aware on both databases (`%` and `_` are literal).
+    SQLite's own LIKE folds ASCII only, so both sides are case-folded in Python there."""
+    if is_sqlite():
+        return fn.festivals_fold(column).contains(text.casefold())
+    return column.contains(text)  # ILIKE
 
 
 def is_sqlite() -> bool:

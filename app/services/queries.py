@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.db import contains_text
 from app.errors import NotFound
 from app.models import Event, Festival
 from app.models.relations import FestivalEvent
@@ -55,7 +56,7 @@ def conditions(spec: EntitySpec, actor: Actor, q: ListQuery) -> list:
     if rule is not None:
         where.append(rule)
     if q.name is not None:
-        where.append(model.name.contains(q.name))  # escaped; ILIKE on PostgreSQL, LIKE on SQLite
+        where.append(contains_text(model.name, q.name))
     if q.ids is not None:
         where.append(model.id.in_(q.ids))
     if q.updated_since is not None:

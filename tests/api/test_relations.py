@@ -168,3 +168,10 @@ def test_includes_every_relation_kind(client, factory, owner, auth):
     assert [loc["location_id"] for loc in include["location"]] == [location]
     assert [i["image_id"] for i in include["image"]] == [image]
     assert include["festival"] == []
+
+
+def test_name_filter_folds_unicode_case(client, factory, owner, auth):
+    wanted = factory.create("artist", owner, name="Ärzte am Öresund")["artist_id"]
+    factory.create("artist", owner, name="Somebody else")
+    response = client.get("/api/v1/artists?name=ärzte AM ö", headers=auth)
+    assert ids_of(response, "artist_id") == [wanted]
