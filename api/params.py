@@ -10,6 +10,7 @@ from app.registry import EntitySpec
 from app.services.queries import ListQuery
 
 MAX_LIMIT = 1000
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL
 
 
 def _integer(args: MultiDict, name: str, low: int, high: int | None) -> int | None:
@@ -27,7 +28,7 @@ def parse_ids(raw: str) -> list[int]:
     if not all(part.isdigit() for part in parts):
         raise Invalid("ids must be whole numbers separated by commas, e.g. ids=1,2,37",
                       {"ids": "must be whole numbers separated by commas"})
-    return [int(part) for part in parts]
+    return [int(part) for part in parts if int(part) <= MAX_ID]  # larger ids cannot exist
 
 
 def parse_include(spec: EntitySpec, raw: str) -> list:
@@ -70,13 +71,15 @@ def parse_list_query(spec: EntitySpec, args: MultiDict) -> ListQuery:
     if "name" in args:
         if not spec.searchable:
             raise Invalid(f"{spec.plural} have no name to filter by", {"name": f"not supported on {spec.plural}"})
+        if "\x00" in args["name"]:
+            raise Invalid("name must not contain NUL characters", {"name": "must not contain NUL characters"})
         q.name = args["name"]
     if "ids" in args:
         q.ids = parse_ids(args["ids"])
     if "include" in args:
         q.include = parse_include(spec, args["include"])
     q.limit = _integer(args, "limit", 1, MAX_LIMIT)
-    q.offset = _integer(args, "offset", 0, None) or 0
+    q.offset = _integer(args, "offset", 0, MAX_ID) or 0
     if args.get("updated_since"):
         q.updated_since = parse_time(args["updated_since"])
     if spec.name == "festival" and args.get("valid"):

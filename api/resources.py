@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import orjson
 from flask import Blueprint, current_app, g, request, url_for
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
-from api.params import parse_list_query
+from api.params import MAX_ID, parse_list_query
 from app.errors import Invalid, ReadOnly
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.responses import data_response
@@ -45,6 +45,13 @@ class EntityConverter(BaseConverter):
         return value.plural if isinstance(value, EntitySpec) else ENTITIES[value].plural
 
 
+class IdConverter(IntegerConverter):
+    """A database id: 0 .. 2**31-1 (larger numbers cannot exist and would overflow the column)."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=0, max=MAX_ID)
+
+
 def json_body():
     raw = request.get_data(cache=False)
     if not raw.strip():
@@ -67,37 +74,37 @@ def create_entity(spec: EntitySpec):
     return data_response([created], 201, {"Location": location})
 
 
-@bp.get("/<entity:spec>/<int:entity_id>")
+@bp.get("/<entity:spec>/<id:entity_id>")
 def get_entity(spec: EntitySpec, entity_id: int):
     q = parse_list_query(spec, request.args)
     return data_response(queries.get_entity(spec.name, entity_id, g.actor, q))
 
 
-@bp.patch("/<entity:spec>/<int:entity_id>")
+@bp.patch("/<entity:spec>/<id:entity_id>")
 def update_entity(spec: EntitySpec, entity_id: int):
     return data_response([entities.update(spec.name, entity_id, g.actor, json_body())])
 
 
-@bp.delete("/<entity:spec>/<int:entity_id>")
+@bp.delete("/<entity:spec>/<id:entity_id>")
 def delete_entity(spec: EntitySpec, entity_id: int):
     entities.delete(spec.name, entity_id, g.actor)
     return data_response([])
 
 
-@bp.get("/<entity:spec>/<int:entity_id>/<segment>")
+@bp.get("/<entity:spec>/<id:entity_id>/<segment>")
 def list_related(spec: EntitySpec, entity_id: int, segment: str):
     relation = relations.relation_of(spec.name, segment)
     q = parse_list_query(ENTITIES[relation.related], request.args)
     return data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q))
 
 
-@bp.post("/<entity:spec>/<int:entity_id>/<segment>/<int:related_id>")
+@bp.post("/<entity:spec>/<id:entity_id>/<segment>/<id:related_id>")
 def link(spec: EntitySpec, entity_id: int, segment: str, related_id: int):
     relations.link(spec.name, entity_id, segment, related_id, g.actor)
     return data_response([])
 
 
-@bp.delete("/<entity:spec>/<int:entity_id>/<segment>/<int:related_id>")
+@bp.delete("/<entity:spec>/<id:entity_id>/<segment>/<id:related_id>")
 def unlink(spec: EntitySpec, entity_id: int, segment: str, related_id: int):
     relations.unlink(spec.name, entity_id, segment, related_id, g.actor)
     return data_response([])

@@ -50,6 +50,7 @@ def _register_blueprints(app: Flask, csrf) -> None:
     from ops import vendor
 
     app.url_map.converters["entity"] = resources.EntityConverter
+    app.url_map.converters["id"] = resources.IdConverter
     # The API and the identity JSON routes authenticate with tokens and keys, never cookies:
     # CSRF protection does not apply to them.
     csrf.exempt(resources.bp)

@@ -13,9 +13,19 @@ from app.errors import Invalid
 
 MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z: keeps every time representable everywhere
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Short = Annotated[str, StringConstraints(max_length=255)]
-Text = Annotated[str, StringConstraints(max_length=100_000)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; refuse it on every database alike.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoNul]
+Short = Annotated[str, StringConstraints(max_length=255), NoNul]
+Text = Annotated[str, StringConstraints(max_length=100_000), NoNul]
 UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME)]
 Code = Annotated[int, Field(ge=-1, le=255)]
 
@@ -110,7 +120,7 @@ class PlaceBody(Body):
     place_id: Ignored
     place_version: Ignored
     place_street: Short = None
-    place_zip: Annotated[str, StringConstraints(max_length=10)] = None
+    place_zip: Annotated[str, StringConstraints(max_length=10), NoNul] = None
     place_town: Short = None
     place_street_addition: Short = None
     place_country: Short = None

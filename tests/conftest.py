@@ -58,13 +58,23 @@ def database_template(tmp_path_factory):
     return str(path)
 
 
+_EMPTYING: dict[str, str] = {}
+
+
 def _empty_postgres(url: str) -> None:
+    """Empty every table and restart the id sequences. DELETE on these small tables is much faster
+    than TRUNCATE, which replaces each table's files; FK checks are off for this session only."""
     connection = psycopg2.connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migration'")
-        tables = ", ".join(f'"{row[0]}"' for row in cursor.fetchall())
-        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        if url not in _EMPTYING:
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                           "AND tablename <> 'schema_migration'")
+            deletes = "".join(f'DELETE FROM "{row[0]}";' for row in cursor.fetchall())
+            cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+            restarts = "".join(f"SELECT setval('\"{row[0]}\"', 1, false);" for row in cursor.fetchall())
+            _EMPTYING[url] = f"SET session_replication_role = replica;{deletes}{restarts}"
+        cursor.execute(_EMPTYING[url])
     connection.close()
 
 

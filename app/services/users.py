@@ -44,7 +44,7 @@ def check_password(password: str, email: str) -> None:
 
 def create_user(email: str, password: str, role: str = "creator", actor: Actor = SYSTEM) -> User:
     email = normalize_email(email)
-    if not EMAIL.match(email) or len(email) > 254:
+    if not EMAIL.match(email) or len(email) > 254 or "\x00" in email:
         raise Invalid("a valid email address is required", {"email": "must be an email address"})
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", {"role": "unknown role"})
@@ -68,7 +68,8 @@ def set_password(user: User, password: str, actor: Actor = SYSTEM) -> None:
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None. Unknown accounts still cost one hash check."""
-    user = User.get_or_none(User.email == normalize_email(email))
+    email = normalize_email(email)
+    user = User.get_or_none(User.email == email) if "\x00" not in email else None
     try:
         _hasher.verify(user.password_hash if user else _dummy_hash, password)
     except (VerificationError, InvalidHashError):

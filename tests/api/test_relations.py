@@ -175,3 +175,21 @@ def test_name_filter_folds_unicode_case(client, factory, owner, auth):
     factory.create("artist", owner, name="Somebody else")
     response = client.get("/api/v1/artists?name=ärzte AM ö", headers=auth)
     assert ids_of(response, "artist_id") == [wanted]
+
+
+def test_name_filter_with_nul_is_400(client, auth):
+    response = client.get("/api/v1/artists?name=a%00b", headers=auth)
+    assert response.status_code == 400
+    assert "name" in response.get_json()["fields"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/festivals/99999999999999999999", "/api/v1/festivals/2147483648/tags",
+                                 "/api/v1/festivals?ids=1,99999999999999999999&offset=0"])
+def test_huge_ids_never_overflow(client, auth, url):
+    response = client.get(url, headers=auth)
+    assert response.status_code in (200, 404)
+    assert "data" in response.get_json() or response.get_json() == {"error": "not found"}
+
+
+def test_huge_offset_is_400(client, auth):
+    assert client.get("/api/v1/festivals?offset=99999999999999999999", headers=auth).status_code == 400

@@ -108,3 +108,8 @@ def test_identity_unknown_path_uses_envelope(client):
     response = client.get("/identity/nope")
     assert response.status_code == 404
     assert response.get_json() == {"error": "not found"}
+
+
+def test_token_with_nul_in_email_is_plain_401(client):
+    response = client.post("/identity/token", json={"email": "a\x00b@example.org", "password": PASSWORD})
+    assert response.status_code == 401
