@@ -8,7 +8,7 @@ from app.models import Artist, Event, Festival, Image, Link, Location, Place, Ta
 from app.models import relations as rel
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one spec per entity
 class EntitySpec:
     name: str  # "festival": JSON key prefix and audit name
     plural: str  # "festivals": URL segment

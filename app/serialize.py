@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+
+from peewee import BooleanField
 
 from app.registry import EntitySpec
 
@@ -12,6 +15,35 @@ def format_version(value: datetime) -> str:
 
 def columns(spec: EntitySpec) -> list:
     return [getattr(spec.model, attr) for attr in spec.fields]
+
+
+def _version(value) -> str:
+    if isinstance(value, str):  # SQLite hands back its stored text "YYYY-MM-DD HH:MM:SS[.ffffff]"
+        return f"{value[:10]}T{value[11:19]}Z"
+    return format_version(value)
+
+
+@lru_cache(maxsize=None)
+def raw_converter(spec: EntitySpec):
+    """A function turning a raw database row (the `columns(spec)` values as the driver returns them)
+    into a contract dict; skips peewee's per-row model machinery on the hot read path."""
+    keys = [spec.key(attr) for attr in spec.fields]
+    steps = []
+    for attr in spec.fields:
+        field = getattr(spec.model, attr)
+        if attr == "version":
+            steps.append(_version)
+        elif isinstance(field, BooleanField):
+            steps.append(bool)
+        else:
+            steps.append(None)
+    pairs = list(zip(keys, steps))
+
+    def convert(values) -> dict:
+        return {key: (step(value) if step is not None and value is not None else value)
+                for (key, step), value in zip(pairs, values)}
+
+    return convert
 
 
 def from_tuple(spec: EntitySpec, values) -> dict:

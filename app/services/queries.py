@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.db import contains_text
+from app.db import contains_text, db
 from app.errors import NotFound
 from app.models import Event, Festival
 from app.models.relations import FestivalEvent
 from app.permissions import Actor, require_reader
 from app.registry import ENTITIES, EntitySpec, RelationSpec
-from app.serialize import columns, from_tuple
+from app.serialize import columns, raw_converter
 
 
 @dataclass
@@ -77,13 +77,14 @@ def select(spec: EntitySpec, fields: list, where: list, q: ListQuery, via=None):
         query = query.where(*where)
     query = query.order_by(spec.model.id)
     if q.limit is not None or q.offset:
-        query = query.limit(q.limit if q.limit is not None else -1).offset(q.offset or None)
+        query = query.limit(q.limit).offset(q.offset or None)  # peewee writes LIMIT -1 / ALL per dialect
     return query
 
 
 def fetch(spec: EntitySpec, actor: Actor, q: ListQuery, via=None) -> list[dict]:
     where = conditions(spec, actor, q)
-    objects = [from_tuple(spec, row) for row in select(spec, columns(spec), where, q, via).tuples()]
+    convert = raw_converter(spec)
+    objects = [convert(row) for row in db.execute(select(spec, columns(spec), where, q, via))]
     if q.include and objects:
         page_ids = select(spec, [spec.model.id], where, q, via)
         attach_includes(spec, objects, page_ids, q.include, actor)
@@ -113,8 +114,9 @@ def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int
     if rule is not None:
         query = query.where(rule)
     grouped: dict[int, list[dict]] = {}
-    for row in query.order_by(target.model.id).tuples():
-        grouped.setdefault(row[0], []).append(from_tuple(target, row[1:]))
+    convert = raw_converter(target)
+    for row in db.execute(query.order_by(target.model.id)):
+        grouped.setdefault(row[0], []).append(convert(row[1:]))
     return grouped
 
 
