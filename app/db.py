@@ -7,7 +7,7 @@ import logging
 
 from peewee import DatabaseProxy, Model, OperationalError, SqliteDatabase, fn
 from playhouse import db_url
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
 log = logging.getLogger("festivals.db")
@@ -32,7 +32,9 @@ def open_database(url: str, pool_size: int = 16):
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
-        database = SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        # Pooled so that the per-request close keeps the connection (and its pragmas) for the next one.
+        database = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                                        max_connections=pool_size, stale_timeout=300)
         database.register_function(_fold, "festivals_fold", 1, deterministic=True)
         return database
     if scheme in ("postgres", "postgresql", "postgres+pool", "postgresql+pool"):
@@ -53,6 +55,14 @@ def contains_text(column, text: str):
     if is_sqlite():
         return fn.festivals_fold(column).contains(text.casefold())
     return column.contains(text)  # ILIKE
+
+
+def close_database(database) -> None:
+    """Really close every connection (a pool otherwise keeps them; SQLite checkpoints its WAL on the last close)."""
+    if hasattr(database, "close_all"):
+        database.close_all()
+    elif not database.is_closed():
+        database.close()
 
 
 def is_sqlite() -> bool:

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from app import create_app
-from app.db import db, open_database
+from app.db import close_database, db, open_database
 from app.migrations import migrate
 from tests.factories import Factory
 
@@ -49,12 +49,12 @@ def database_template(tmp_path_factory):
         url = create_postgres_database(f"{base}_{_worker()}")
         database = open_database(url)
         migrate(database)
-        database.close_all()
+        close_database(database)
         return url
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     database = open_database(f"sqlite:///{path}")
     migrate(database)
-    database.close()
+    close_database(database)
     return str(path)
 
 
@@ -102,11 +102,7 @@ def make_app(database_url, tmp_path):
 
     yield build
     for application in built:
-        database = application.extensions["database"]
-        if hasattr(database, "close_all"):
-            database.close_all()
-        elif not database.is_closed():
-            database.close()
+        close_database(application.extensions["database"])
 
 
 @pytest.fixture

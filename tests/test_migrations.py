@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from app.db import open_database
+from app.db import close_database, open_database
 from app.migrations import migrate
 from app.models import MODELS
 from tests.conftest import USE_POSTGRES, _worker, create_postgres_database
@@ -17,10 +17,7 @@ def empty_database(tmp_path):
         url = f"sqlite:///{tmp_path}/empty.sqlite3"
     database = open_database(url)
     yield database
-    if hasattr(database, "close_all"):
-        database.close_all()
-    elif not database.is_closed():
-        database.close()
+    close_database(database)
 
 
 def test_migrate_applies_once(empty_database):
