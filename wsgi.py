@@ -1,6 +1,29 @@
-"""gunicorn entry points: `gunicorn wsgi:app` (API, portal, identity) and `gunicorn wsgi:files`."""
-from app import create_app
-from fileserver import create_files_app
+"""gunicorn entry points: `wsgi:app` (API, portal, identity), `wsgi:files` (file server) and
+`wsgi:identity_app` (the identity service as its own process).
 
-app = create_app()
-files = create_files_app()
+Each is built on first access, so a process builds only the app it serves (the database handle is
+process-wide: two apps in one process would share it)."""
+from functools import cache
+
+
+@cache
+def _build(name: str):
+    if name == "app":
+        from app import create_app
+
+        return create_app()
+    if name == "files":
+        from fileserver import create_files_app
+
+        return create_files_app()
+    if name == "identity_app":
+        from app import create_identity_app
+
+        return create_identity_app()
+    raise AttributeError(name)
+
+
+def __getattr__(name: str):
+    if name in ("app", "files", "identity_app"):
+        return _build(name)
+    raise AttributeError(f"module 'wsgi' has no attribute {name!r}")

@@ -9,10 +9,12 @@ VERSION = "0.1.0"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, identity_only: bool = False) -> Flask:
+    """The festivals app (API, portal, identity). With identity_only, the identity service alone,
+    to run as its own process (`gunicorn wsgi:identity_app`)."""
     from app.config import instance_path, load_config
     from app.db import init_db
-    from app.extensions import csrf
+    from app.extensions import csrf, init_extensions
     from app.logs import configure_logging
     from app.requests import init_requests
     from app.services.users import configure_hasher
@@ -28,12 +30,16 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     init_requests(app)  # request ids first: every later hook, log line and error response uses them
-    csrf.init_app(app)
+    init_extensions(app)
     init_db(app)
     _init_identity(app)
-    _register_blueprints(app, csrf)
+    _register_blueprints(app, csrf, identity_only)
     _register_cli(app)
     return app
+
+
+def create_identity_app(config: dict | None = None) -> Flask:
+    return create_app(config, identity_only=True)
 
 
 def _init_identity(app: Flask) -> None:
@@ -42,10 +48,11 @@ def _init_identity(app: Flask) -> None:
     init_identity(app)
 
 
-def _register_blueprints(app: Flask, csrf) -> None:
+def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     import ops
     import portal
     from api import docs, resources
+    from identity import pages as identity_pages
     from identity import views as identity_views
     from ops import vendor
 
@@ -58,11 +65,14 @@ def _register_blueprints(app: Flask, csrf) -> None:
     blueprints = [
         ops.bp,  # /health /ready /version /info
         vendor.bp,  # /static/vendor/<npm package>/...
-        identity_views.bp,  # /identity
+        identity_views.bp,  # /identity (JSON)
+        identity_pages.bp,  # /login /logout /signup /account/password /reset/<token>
         resources.bp,  # /api/v1
         docs.bp,  # /api/docs, /api/v1/openapi.json
         portal.bp,  # /
     ]
+    if identity_only:
+        blueprints = [ops.bp, vendor.bp, identity_views.bp, identity_pages.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

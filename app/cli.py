@@ -108,5 +108,13 @@ def bench_seed_command(festivals, events):
     click.echo(f"seeded {festivals} festivals and {events} events")
 
 
-commands = [migrate_command, create_user_command, create_api_key_command, demo_data_command,
+@click.command("rotate-keys")
+@with_appcontext
+def rotate_keys_command():
+    """A new token signing key signs from now on; the old one verifies until its tokens expire."""
+    key, removed = current_app.extensions["identity_keys"].rotate()
+    click.echo(f"new signing key {key.kid}" + (f"; removed retired {', '.join(removed)}" if removed else ""))
+
+
+commands = [rotate_keys_command, migrate_command, create_user_command, create_api_key_command, demo_data_command,
             bootstrap_dev_command, bench_seed_command]

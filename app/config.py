@@ -39,6 +39,15 @@ def load_config(instance: str) -> dict:
         "TOKEN_ISSUER": os.environ.get("FESTIVALS_TOKEN_ISSUER", "festivals-identity"),
         "TOKEN_AUDIENCE": os.environ.get("FESTIVALS_TOKEN_AUDIENCE", "festivals"),
         "FILES_URL": os.environ.get("FESTIVALS_FILES_URL", ""),
+        "REFRESH_TOKEN_TTL": int(os.environ.get("FESTIVALS_REFRESH_TOKEN_TTL", str(30 * 24 * 3600))),
+        # When set, tokens are verified with the keys published there (identity as its own process).
+        "IDENTITY_URL": os.environ.get("FESTIVALS_IDENTITY_URL", ""),
+        "SIGNUP": os.environ.get("FESTIVALS_SIGNUP", "on").strip().lower() not in ("off", "0", "false", "no"),
+        "SIGNUP_ROLE": os.environ.get("FESTIVALS_SIGNUP_ROLE", "creator"),
+        "REDIS_URL": os.environ.get("FESTIVALS_REDIS_URL", ""),
+        "LOGIN_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_RATE_LIMIT", "10/minute"),
+        "LOGIN_IP_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_IP_RATE_LIMIT", "30/minute"),
+        "SIGNUP_RATE_LIMIT": os.environ.get("FESTIVALS_SIGNUP_RATE_LIMIT", "10/hour"),
         # argon2 cost; tests lower it, production keeps argon2-cffi's RFC 9106 defaults.
         "ARGON2_TIME_COST": int(os.environ.get("FESTIVALS_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("FESTIVALS_ARGON2_MEMORY_COST", "65536")),

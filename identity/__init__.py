@@ -6,7 +6,12 @@ import os
 from flask import Flask
 
 from identity.keys import KeyStore
+from identity.remote import RemoteKeys
 
 
 def init_identity(app: Flask) -> None:
-    app.extensions["identity_keys"] = KeyStore(os.path.join(app.instance_path, "identity-keys"))
+    keys = KeyStore(os.path.join(app.instance_path, "identity-keys"), retire_after=app.config["ACCESS_TOKEN_TTL"])
+    app.extensions["identity_keys"] = keys
+    # Tokens are verified with our own keys, or with those a separate identity service publishes.
+    url = app.config["IDENTITY_URL"]
+    app.extensions["token_verifier"] = RemoteKeys(url) if url else keys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -40,35 +41,91 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 
 class KeyStore:
-    def __init__(self, directory: str):
+    """Signing keys in a folder shared by every process of the identity service.
+
+    The newest key signs. A key replaced by a newer one still verifies for `retire_after` seconds (the
+    access-token lifetime), so tokens it signed stay valid until they expire. Other processes notice a
+    rotation by the folder's change time, or at once when a token names a key id they do not know."""
+
+    def __init__(self, directory: str, retire_after: int = 900):
         self.directory = directory
+        self.retire_after = retire_after
         self.keys: dict[str, SigningKey] = {}
+        self._seen = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
         self.load()
         if not self.keys:
             self.generate()
 
+    def _files(self) -> list[tuple[int, str]]:
+        found = []
+        for name in os.listdir(self.directory):
+            if name.endswith(".pem") and name.split("-", 1)[0].isdigit():
+                found.append((int(name.split("-", 1)[0]), name))
+        return sorted(found)
+
     def load(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
-        keys = {}
-        for name in sorted(os.listdir(self.directory)):
-            if not name.endswith(".pem"):
-                continue
-            with open(os.path.join(self.directory, name), "rb") as handle:
-                private = serialization.load_pem_private_key(handle.read(), password=None)
-            created = int(name.split("-", 1)[0])
-            key = SigningKey(key_id(private.public_key()), private, created)
-            keys[key.kid] = key
-        self.keys = keys
+        with self._lock:
+            self._seen = os.stat(self.directory).st_mtime_ns
+            self._checked = time.monotonic()
+            files = self._files()
+            now_ms = time.time() * 1000
+            keys = {}
+            for index, (created, name) in enumerate(files):
+                successor = files[index + 1][0] if index + 1 < len(files) else None
+                if successor is not None and now_ms - successor > self.retire_after * 1000:
+                    continue  # retired: every token it signed has expired
+                with open(os.path.join(self.directory, name), "rb") as handle:
+                    private = serialization.load_pem_private_key(handle.read(), password=None)
+                key = SigningKey(key_id(private.public_key()), private, created)
+                keys[key.kid] = key
+            self.keys = keys
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload when the folder changed (checked at most every few seconds unless forced)."""
+        if not force and time.monotonic() - self._checked < 5:
+            return
+        self._checked = time.monotonic()
+        if force or os.stat(self.directory).st_mtime_ns != self._seen:
+            self.load()
 
     def generate(self) -> SigningKey:
         private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
-        created = int(time.time() * 1000)
+        created = max(int(time.time() * 1000), max((c for c, _ in self._files()), default=0) + 1)
         create_exclusive(os.path.join(self.directory, f"{created:013d}-{key_id(private.public_key())}.pem"), pem)
         self.load()
         return self.current
 
+    def rotate(self) -> tuple[SigningKey, list[str]]:
+        """A new signing key; files of keys retired long enough ago are removed. Returns (new key, removed)."""
+        key = self.generate()
+        removed = []
+        files = self._files()
+        now_ms = time.time() * 1000
+        for index, (created, name) in enumerate(files[:-1]):
+            if now_ms - files[index + 1][0] > self.retire_after * 1000:
+                os.unlink(os.path.join(self.directory, name))
+                removed.append(name)
+        self.load()
+        return key, removed
+
     @property
     def current(self) -> SigningKey:
+        self.refresh()
         return max(self.keys.values(), key=lambda key: key.created)
+
+    def public_key(self, kid: str):
+        self.refresh()
+        key = self.keys.get(kid)
+        if key is None:
+            self.refresh(force=True)
+            key = self.keys.get(kid)
+        return key.public if key is not None else None
+
+    def jwks(self) -> dict:
+        self.refresh()
+        return {"keys": [key.jwk() for key in sorted(self.keys.values(), key=lambda k: -k.created)]}

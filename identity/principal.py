@@ -20,7 +20,7 @@ def bearer_token() -> str | None:
 
 def actor_from_token(token: str) -> Actor:
     config = current_app.config
-    claims = verify_access_token(token, current_app.extensions["identity_keys"],
+    claims = verify_access_token(token, current_app.extensions["token_verifier"],
                                  issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"])
     user = users.active_user(claims["sub"])
     if user is None:

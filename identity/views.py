@@ -1,55 +1,40 @@
-"""Identity routes of the contract (compatible paths): token, Basic-auth login, published keys."""
+"""Identity JSON routes (compatible paths): tokens, signup, password, user and key administration,
+published keys. Authenticated with Bearer tokens only, so exempt from CSRF."""
 from __future__ import annotations
 
 import base64
 import binascii
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 
-from app.errors import Invalid, Unauthorized
-from app.responses import json_response
-from app.services import users
+from app.errors import Forbidden, Invalid, Unauthorized
+from app.extensions import limiter
+from app.models import ApiKey, User
+from app.permissions import ANONYMOUS
+from app.responses import data_response, json_response
+from app.services import api_keys, entities, sessions, users
+from identity.principal import actor_from_token, bearer_token
 from identity.tokens import issue_access_token
 
 bp = Blueprint("identity", __name__, url_prefix="/identity")
 
 
-def _keys():
-    return current_app.extensions["identity_keys"]
+def _config(name):
+    return current_app.config[name]
 
 
-def _token_for(user) -> str:
-    config = current_app.config
-    return issue_access_token(user, _keys(), issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"],
-                              ttl=config["ACCESS_TOKEN_TTL"])
-
-
-def _login(email, password):
-    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
-        raise Invalid("email and password are required", {"email": "required", "password": "required"})
-    user = users.authenticate(email, password)
-    if user is None:  # one message for unknown account, wrong password and suspended account
-        raise Unauthorized("the email or password is wrong")
-    return user
-
-
-@bp.post("/token")
-def token():
+def _body() -> dict:
     try:
-        body = orjson.loads(request.get_data(cache=False) or b"null")
+        body = orjson.loads(request.get_data(cache=True) or b"null")
     except orjson.JSONDecodeError:
         raise Invalid("the request body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise Invalid("the request body must be a JSON object with email and password")
-    user = _login(body.get("email"), body.get("password"))
-    return json_response({"access_token": _token_for(user), "token_type": "Bearer",
-                          "expires_in": current_app.config["ACCESS_TOKEN_TTL"]})
+        raise Invalid("the request body must be a JSON object")
+    return body
 
 
-@bp.get("/users/login")
-def basic_login():
-    """The old clients' login: Basic credentials in, the raw JWT out as text."""
+def _basic_credentials() -> tuple[str, str]:
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
         raise Unauthorized("Basic credentials are required")
@@ -57,15 +42,213 @@ def basic_login():
         email, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         raise Unauthorized("the Basic credentials are malformed") from None
-    user = _login(email, password)
-    return Response(_token_for(user), mimetype="text/plain")
+    return email, password
+
+
+def account_key() -> str:
+    """Rate-limit key per account: the email being logged in to (or the refresh token's digest)."""
+    if request.authorization is not None and request.authorization.type == "basic":
+        return "account:" + (request.authorization.username or "").strip().lower()
+    try:
+        body = _body()
+    except Invalid:
+        return "account:-"
+    if isinstance(body.get("email"), str):
+        return "account:" + body["email"].strip().lower()
+    return "account:refresh"
+
+
+_per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"))
+_per_account = limiter.limit(lambda: _config("LOGIN_RATE_LIMIT"), key_func=account_key)
+
+
+def access_token_for(user) -> str:
+    return issue_access_token(user, current_app.extensions["identity_keys"], issuer=_config("TOKEN_ISSUER"),
+                              audience=_config("TOKEN_AUDIENCE"), ttl=_config("ACCESS_TOKEN_TTL"))
+
+
+def login(email, password, via: str):
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        raise Invalid("email and password are required", {"email": "required", "password": "required"})
+    user = users.authenticate(email, password)
+    users.record_login(email, user, via)
+    if user is None:  # one message for unknown account, wrong password and suspended account
+        raise Unauthorized("the email or password is wrong")
+    return user
+
+
+def _token_response(user, refresh_token: str):
+    return json_response({"access_token": access_token_for(user), "refresh_token": refresh_token,
+                          "token_type": "Bearer", "expires_in": _config("ACCESS_TOKEN_TTL")})
+
+
+@bp.post("/token")
+@_per_address
+@_per_account
+def token():
+    body = _body()
+    if "refresh_token" in body:
+        user, refresh = sessions.rotate(body["refresh_token"], _config("REFRESH_TOKEN_TTL"))
+        return _token_response(user, refresh)
+    user = login(body.get("email"), body.get("password"), "token")
+    return _token_response(user, sessions.start(user, _config("REFRESH_TOKEN_TTL")))
+
+
+@bp.get("/users/login")
+@_per_address
+@_per_account
+def basic_login():
+    """The old clients' login: Basic credentials in, the raw JWT out as text."""
+    email, password = _basic_credentials()
+    return Response(access_token_for(login(email, password, "basic")), mimetype="text/plain")
+
+
+def current_actor():
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("a Bearer token is required")
+    return actor_from_token(token)
+
+
+@bp.get("/users/refresh")
+def refresh_access_token():
+    """Compatible refresh: a valid access token in, a fresh one (new expiry) out as text."""
+    actor = current_actor()
+    return Response(access_token_for(users.get_user(actor.user_id)), mimetype="text/plain")
+
+
+@bp.post("/logout")
+def logout():
+    body = _body()
+    if not isinstance(body.get("refresh_token"), str):
+        raise Invalid("refresh_token is required", {"refresh_token": "required"})
+    actor = current_actor() if bearer_token() else ANONYMOUS
+    sessions.revoke(body["refresh_token"], actor)
+    return data_response([])
+
+
+@bp.post("/users/signup")
+@limiter.limit(lambda: _config("SIGNUP_RATE_LIMIT"))
+def signup():
+    if not _config("SIGNUP"):
+        raise Forbidden("signing up is switched off on this server")
+    body = _body()
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise Invalid("email and password are required", {"email": "required", "password": "required"})
+    users.signup(email, password, _config("SIGNUP_ROLE"))
+    # The same answer whether or not the address was registered before (no user enumeration).
+    return data_response([{"user_email": users.normalize_email(email)}], 201)
+
+
+@bp.post("/users/password")
+def change_password():
+    actor = current_actor()
+    body = _body()
+    old, new = body.get("old_password"), body.get("new_password")
+    if not isinstance(old, str) or not isinstance(new, str):
+        raise Invalid("old_password and new_password are required",
+                      {"old_password": "required", "new_password": "required"})
+    users.change_password(users.get_user(actor.user_id), old, new)
+    return data_response([])
+
+
+def user_dict(user: User) -> dict:
+    return {"user_id": user.id, "user_email": user.email, "user_role": user.role,
+            "user_suspended": user.suspended, "user_created": user.created.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _paging() -> tuple[int, int]:
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 1000)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        raise Invalid("limit and offset must be whole numbers") from None
+    return limit, offset
+
+
+@bp.get("/users")
+def list_users():
+    limit, offset = _paging()
+    found, total = users.list_users(current_actor(), request.args.get("search"), limit, offset)
+    return data_response([user_dict(user) for user in found], headers={"X-Total-Count": str(total)})
+
+
+@bp.post("/users/<id:user_id>/role/<role>")
+def set_role(user_id: int, role: str):
+    return data_response([user_dict(users.set_role(current_actor(), user_id, role))])
+
+
+@bp.post("/users/<id:user_id>/suspend")
+def suspend(user_id: int):
+    return data_response([user_dict(users.set_suspended(current_actor(), user_id, True))])
+
+
+@bp.post("/users/<id:user_id>/unsuspend")
+def unsuspend(user_id: int):
+    return data_response([user_dict(users.set_suspended(current_actor(), user_id, False))])
+
+
+@bp.post("/users/<id:user_id>/reset-link")
+def reset_link(user_id: int):
+    token = users.create_reset(current_actor(), user_id)
+    return data_response([{"reset_url": url_for("identity_pages.reset", token=token, _external=True)}], 201)
+
+
+@bp.post("/festivals/<id:festival_id>/owner/<id:user_id>")
+def transfer_festival(festival_id: int, user_id: int):
+    return data_response([entities.transfer_owner("festival", festival_id, user_id, current_actor())])
+
+
+def key_dict(row: ApiKey) -> dict:
+    def when(value):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+    return {"key_id": row.id, "key_prefix": row.prefix, "key_comment": row.comment,
+            "key_created": when(row.created), "key_last_used": when(row.last_used), "key_revoked": when(row.revoked)}
+
+
+def _key_routes(kind: str, path: str) -> None:
+    @bp.get(f"/{path}", endpoint=f"list_{kind}_keys")
+    def list_keys():
+        return data_response([key_dict(row) for row in api_keys.list_keys(current_actor(), kind)])
+
+    @bp.post(f"/{path}", endpoint=f"create_{kind}_key")
+    def create_key():
+        actor = current_actor()
+        users.require_admin(actor)
+        comment = _body().get("comment", "")
+        if not isinstance(comment, str):
+            raise Invalid("comment must be a string", {"comment": "must be a string"})
+        key, row = api_keys.create_key(comment, kind, actor)
+        return data_response([{**key_dict(row), "key": key}], 201)  # the plain key, shown this once
+
+    @bp.delete(f"/{path}/<id:key_id>", endpoint=f"revoke_{kind}_key")
+    def revoke_key(key_id: int):
+        actor = current_actor()
+        users.require_admin(actor)
+        api_keys.revoke_key(key_id, actor, kind)
+        return data_response([])
+
+
+_key_routes("api", "api-keys")
+_key_routes("service", "service-keys")
 
 
 @bp.get("/.well-known/jwks.json")
 def jwks():
-    return json_response({"keys": [key.jwk() for key in _keys().keys.values()]})
+    return json_response(current_app.extensions["identity_keys"].jwks())
 
 
 @bp.get("/validation-key")
 def validation_key():
-    return Response(_keys().current.public_pem(), mimetype="application/x-pem-file")
+    return Response(current_app.extensions["identity_keys"].current.public_pem(), mimetype="application/x-pem-file")
+
+
+@bp.after_request
+def _cache_control(response):
+    if request.endpoint not in ("identity.jwks", "identity.validation_key"):
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response.headers["Cache-Control"] = "public, max-age=300"
+    return response

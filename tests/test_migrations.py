@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from app.db import close_database, open_database
-from app.migrations import migrate
+from app.migrations import available, dialect_of, migrate
 from app.models import MODELS
 from tests.conftest import USE_POSTGRES, _worker, create_postgres_database
 
@@ -20,9 +20,28 @@ def empty_database(tmp_path):
     close_database(database)
 
 
+def _all_names(database):
+    return [name for name, _ in available(dialect_of(database))]
+
+
 def test_migrate_applies_once(empty_database):
-    assert migrate(empty_database) == ["0001_initial"]
+    names = _all_names(empty_database)
+    assert names[:2] == ["0001_initial", "0002_sessions"]
+    assert migrate(empty_database) == names
     assert migrate(empty_database) == []
+
+
+def test_migrate_applies_only_missing(empty_database):
+    from app.migrations import applied
+
+    migrate(empty_database)
+    with empty_database.connection_context():
+        empty_database.execute_sql("DELETE FROM schema_migration WHERE name = '0002_sessions'")
+        empty_database.execute_sql("DROP TABLE password_reset")
+        empty_database.execute_sql("DROP TABLE refresh_token")
+    assert migrate(empty_database) == ["0002_sessions"]
+    with empty_database.connection_context():
+        assert "0002_sessions" in applied(empty_database)
 
 
 def test_migrated_schema_matches_models(empty_database):
@@ -55,4 +74,4 @@ def test_concurrent_migrate_applies_once(empty_database):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sorted(results) == [[], ["0001_initial"]]
+    assert sorted(results) == [[], _all_names(empty_database)]

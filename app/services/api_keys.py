@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from app.db import write_transaction
-from app.errors import Invalid
+from app.errors import Forbidden, Invalid, NotFound
 from app.models import ApiKey
 from app.models.base import utcnow
 from app.models.keys import KEY_KINDS
@@ -28,6 +28,8 @@ def _digest(key: str) -> str:
 
 def create_key(comment: str, kind: str = "api", actor: Actor = SYSTEM) -> tuple[str, ApiKey]:
     """Returns (the plain key, its row). The plain key is not stored anywhere."""
+    if not actor.is_admin:
+        raise Forbidden("only admins can manage keys")
     if kind not in KEY_KINDS:
         raise Invalid("unknown key kind", {"kind": f"must be one of {', '.join(KEY_KINDS)}"})
     if len(comment) > 255:
@@ -62,10 +64,21 @@ def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
     return row
 
 
-def revoke_key(key_id: int, actor: Actor = SYSTEM) -> None:
+def list_keys(actor: Actor, kind: str = "api") -> list[ApiKey]:
+    if not actor.is_admin:
+        raise Forbidden("only admins can manage keys")
+    return list(ApiKey.select().where(ApiKey.kind == kind).order_by(ApiKey.id.desc()))
+
+
+def revoke_key(key_id: int, actor: Actor = SYSTEM, kind: str | None = None) -> None:
+    """Revoke at once (every request checks the key). Revoking twice is a no-op."""
+    if not actor.is_admin:
+        raise Forbidden("only admins can manage keys")
     with write_transaction():
         row = ApiKey.get_or_none(ApiKey.id == key_id)
-        if row is None or row.revoked is not None:
+        if row is None or (kind is not None and row.kind != kind):
+            raise NotFound(f"no {kind or 'api'} key with id {key_id}")
+        if row.revoked is not None:
             return
         ApiKey.update(revoked=utcnow()).where(ApiKey.id == key_id).execute()
         audit.record(actor, f"{row.kind}_key", key_id, "revoke", {"prefix": row.prefix})

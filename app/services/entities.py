@@ -7,7 +7,7 @@ from typing import Any
 from peewee import IntegrityError
 
 from app.db import write_transaction
-from app.errors import Conflict
+from app.errors import Conflict, Forbidden, NotFound
 from app.models import Festival
 from app.models.base import utcnow
 from app.models.relations import FestivalEvent
@@ -121,3 +121,23 @@ def touch_linking_owners(spec: EntitySpec, entity_id: int) -> None:
                 continue
             linked = relation.table.select(relation.owner_column).where(relation.related_column == entity_id)
             owner.model.update(version=now).where(owner.model.id.in_(linked)).execute()
+
+
+def transfer_owner(entity: str, entity_id: int, new_owner_id: int, actor: Actor) -> dict:
+    """Admins hand an entity (a festival, typically) to another user."""
+    from app.models import User
+
+    require_reader(actor)
+    if not actor.is_admin:
+        raise Forbidden("only admins can transfer ownership")
+    spec = ENTITIES[entity]
+    with write_transaction():
+        row = require_visible(spec, entity_id, actor)
+        user = User.get_or_none(User.id == new_owner_id)
+        if user is None:
+            raise NotFound(f"no user with id {new_owner_id}")
+        if row.owner_id != user.id:
+            previous = row.owner_id
+            spec.model.update(owner=user.id).where(spec.model.id == entity_id).execute()
+            audit.record(actor, entity, entity_id, "transfer", {"from": previous, "to": user.id})
+    return from_row(spec, require_visible(spec, entity_id, actor))

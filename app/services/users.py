@@ -2,18 +2,21 @@
 the account exists."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
-from app.db import write_transaction
-from app.errors import Conflict, Invalid
-from app.models import User
+from app.db import contains_text, write_transaction
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.models import PasswordReset, User
 from app.models.base import utcnow
 from app.models.user import ROLES
-from app.permissions import SYSTEM, Actor
+from app.permissions import ANONYMOUS, SYSTEM, Actor
 from app.services import audit
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -85,3 +88,131 @@ def active_user(user_id) -> User | None:
     except (TypeError, ValueError):
         return None
     return user if user is not None and not user.suspended else None
+
+
+def signup(email: str, password: str, role: str) -> User | None:
+    """Self-service account. An address that is already registered gets no new account and no
+    different answer (no user enumeration); the password is hashed either way, so timing matches."""
+    email = normalize_email(email)
+    if not EMAIL.match(email) or len(email) > 254 or "\x00" in email:
+        raise Invalid("a valid email address is required", {"email": "must be an email address"})
+    check_password(password, email)
+    if User.select().where(User.email == email).exists():
+        _hasher.hash(password)
+        with write_transaction():
+            audit.record(ANONYMOUS, "user", None, "signup_existing", {"email": email})
+        return None
+    try:
+        return create_user(email, password, role, actor=ANONYMOUS)
+    except Conflict:  # registered concurrently
+        return None
+
+
+def record_login(email: str, user: User | None, via: str) -> None:
+    with write_transaction():
+        if user is not None:
+            audit.record(Actor("user", user_id=user.id, role=user.role), "user", user.id, "login", {"via": via})
+        else:
+            audit.record(ANONYMOUS, "user", None, "login_failed", {"email": normalize_email(email)[:254], "via": via})
+
+
+def change_password(user: User, old_password: str, new_password: str) -> None:
+    try:
+        _hasher.verify(user.password_hash, old_password)
+    except (VerificationError, InvalidHashError):
+        raise Invalid("the current password is wrong", {"old_password": "is wrong"}) from None
+    set_password(user, new_password, Actor("user", user_id=user.id, role=user.role))
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only admins can manage users and keys")
+
+
+def get_user(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    return user
+
+
+def list_users(actor: Actor, search: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
+    require_admin(actor)
+    query = User.select()
+    if search:
+        query = query.where(contains_text(User.email, search))
+    return list(query.order_by(User.id).limit(limit).offset(offset)), query.count()
+
+
+def set_role(actor: Actor, user_id: int, role: str) -> User:
+    require_admin(actor)
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}", {"role": "unknown role"})
+    with write_transaction():
+        user = get_user(user_id)
+        if user.role != role:
+            old = user.role
+            User.update(role=role, updated=utcnow()).where(User.id == user_id).execute()
+            audit.record(actor, "user", user_id, "role", {"from": old, "to": role})
+            user.role = role
+    return user
+
+
+def set_suspended(actor: Actor, user_id: int, suspended: bool) -> User:
+    """Suspended users cannot log in; their sessions and refresh tokens stop working at once, and
+    their access tokens are refused because every request looks the user up."""
+    from app.services.sessions import revoke_all
+
+    require_admin(actor)
+    if suspended and actor.user_id == user_id:
+        raise Invalid("admins cannot suspend themselves", {"user": "is you"})
+    with write_transaction():
+        user = get_user(user_id)
+        if user.suspended != suspended:
+            User.update(suspended=suspended, updated=utcnow()).where(User.id == user_id).execute()
+            if suspended:
+                revoke_all(user_id)
+            audit.record(actor, "user", user_id, "suspend" if suspended else "unsuspend", {})
+            user.suspended = suspended
+    return user
+
+
+def _reset_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_reset(actor: Actor, user_id: int, ttl: int = 24 * 3600) -> str:
+    """A one-time token for a password reset link (no mail server: the admin passes the link on)."""
+    require_admin(actor)
+    token = secrets.token_urlsafe(32)
+    with write_transaction():
+        user = get_user(user_id)
+        now = utcnow()
+        PasswordReset.create(user=user.id, token_hash=_reset_digest(token), created=now, created_by=actor.user_id,
+                             expires=now + timedelta(seconds=ttl))
+        audit.record(actor, "user", user.id, "reset_link", {})
+    return token
+
+
+def reset_target(token: str) -> PasswordReset:
+    row = PasswordReset.get_or_none(PasswordReset.token_hash == _reset_digest(token)) if token else None
+    if row is None or row.used is not None or row.expires < utcnow():
+        raise NotFound("this reset link is invalid, used or expired")
+    return row
+
+
+def reset_password(token: str, new_password: str) -> User:
+    from app.services.sessions import revoke_all
+
+    with write_transaction():
+        row = reset_target(token)
+        user = get_user(row.user_id)
+        check_password(new_password, user.email)
+        claimed = PasswordReset.update(used=utcnow()).where(
+            (PasswordReset.id == row.id) & PasswordReset.used.is_null()).execute()
+        if not claimed:
+            raise NotFound("this reset link is invalid, used or expired")
+        User.update(password_hash=_hasher.hash(new_password), updated=utcnow()).where(User.id == user.id).execute()
+        revoke_all(user.id)
+        audit.record(Actor("user", user_id=user.id, role=user.role), "user", user.id, "password_reset", {})
+    return user
