@@ -1,0 +1,78 @@
+"""Abuse protection: login, token and signup limited per client address and per account."""
+import os
+import uuid
+
+import pytest
+import redis
+
+from tests.factories import PASSWORD
+
+
+def _token(client, email, password=PASSWORD, address="10.0.0.1"):
+    return client.post("/identity/token", json={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_token_limited_per_account(make_app, factory):
+    app = make_app(LOGIN_RATE_LIMIT="3/minute", LOGIN_IP_RATE_LIMIT="100/minute")
+    client = app.test_client()
+    user = factory.user("creator")
+    statuses = [_token(client, user.email, "wrong password!", f"10.0.0.{n}").status_code for n in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    limited = _token(client, user.email, PASSWORD, "10.0.0.9")  # even the right password, from elsewhere
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]
+    assert int(limited.headers["Retry-After"]) > 0
+    assert _token(client, "someone.else@example.org", "whatever pw", "10.0.0.9").status_code == 401
+
+
+def test_token_limited_per_address(make_app, factory):
+    app = make_app(LOGIN_RATE_LIMIT="100/minute", LOGIN_IP_RATE_LIMIT="3/minute")
+    client = app.test_client()
+    statuses = [_token(client, f"user{n}@example.org", "whatever pw").status_code for n in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert _token(client, "user9@example.org", "whatever pw", address="10.0.0.2").status_code == 401
+
+
+def test_basic_login_limited(make_app, factory):
+    import base64
+
+    app = make_app(LOGIN_RATE_LIMIT="2/minute")
+    client = app.test_client()
+    user = factory.user("creator")
+    header = {"Authorization": "Basic " + base64.b64encode(f"{user.email}:bad password".encode()).decode()}
+    assert [client.get("/identity/users/login", headers=header).status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_signup_limited_per_address(make_app):
+    client = make_app(SIGNUP_RATE_LIMIT="2/hour").test_client()
+    statuses = [client.post("/identity/users/signup", json={"email": f"n{n}@example.org", "password": "a long password"})
+                .status_code for n in range(3)]
+    assert statuses == [201, 201, 429]
+
+
+def test_api_reads_are_not_login_limited(make_app, factory):
+    app = make_app(LOGIN_IP_RATE_LIMIT="1/minute")
+    client = app.test_client()
+    headers = factory.api_key_headers()
+    assert all(client.get("/api/v1/festivals", headers=headers).status_code == 200 for _ in range(5))
+
+
+@pytest.fixture
+def redis_url():
+    """Redis from FESTIVALS_TEST_REDIS_URL (scripts/test starts a local one when it is down); the
+    test fails, never skips, when it cannot reach it."""
+    url = os.environ.get("FESTIVALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    redis.Redis.from_url(url).ping()
+    return url
+
+
+def test_limits_shared_through_redis(make_app, factory, redis_url):
+    prefix = f"festivals-test-{uuid.uuid4().hex}"
+    settings = {"REDIS_URL": redis_url, "RATELIMIT_KEY_PREFIX": prefix, "LOGIN_RATE_LIMIT": "2/minute"}
+    first, second = make_app(**settings), make_app(**settings)  # two processes behind one gateway
+    user = factory.user("creator")
+    assert _token(first.test_client(), user.email, "bad password!").status_code == 401
+    assert _token(second.test_client(), user.email, "bad password!").status_code == 401
+    assert _token(first.test_client(), user.email, "bad password!").status_code == 429
+    assert redis.Redis.from_url(redis_url).keys(f"*{prefix}*")  # the counters live in Redis

@@ -1,0 +1,91 @@
+"""The API verifying tokens of an identity service running as its own process (real HTTP, JWKS)."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import jwt
+import orjson
+import pytest
+
+from app import ROOT
+from tests.factories import PASSWORD
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"identity process exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"identity process did not answer {url} within {seconds}s")
+
+
+@pytest.fixture
+def identity_process(database_url, tmp_path):
+    """`gunicorn wsgi:identity_app` with its own instance folder (its own signing keys)."""
+    port = free_port()
+    instance = tmp_path / "identity-instance"
+    env = {**os.environ, "FESTIVALS_DATABASE_URL": database_url, "FESTIVALS_INSTANCE_PATH": str(instance),
+           "FESTIVALS_ARGON2_TIME_COST": "1", "FESTIVALS_ARGON2_MEMORY_COST": "1024"}
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--no-control-socket", "wsgi:identity_app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/health", process)
+        yield base, instance, env
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=orjson.dumps(body), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return orjson.loads(response.read())
+
+
+def test_api_accepts_tokens_of_separate_identity_process(identity_process, make_app, factory, tmp_path):
+    base, _, _ = identity_process
+    user = factory.user("creator")
+    token = post_json(f"{base}/identity/token", {"email": user.email, "password": PASSWORD})["access_token"]
+    api = make_app(INSTANCE_PATH=str(tmp_path / "api-instance"), IDENTITY_URL=f"{base}/identity")
+    client = api.test_client()
+    assert client.post("/api/v1/tags", json={"tag_name": "Remote"},
+                       headers={"Authorization": f"Bearer {token}"}).status_code == 201
+    # a token signed with the API process's own key is not one the identity service issued
+    local = factory.token(user)
+    assert jwt.get_unverified_header(local)["kid"] != jwt.get_unverified_header(token)["kid"]
+    assert client.get("/api/v1/tags", headers={"Authorization": f"Bearer {local}"}).status_code == 401
+
+
+def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, factory, tmp_path):
+    base, instance, env = identity_process
+    user = factory.user("creator")
+    api = make_app(INSTANCE_PATH=str(tmp_path / "api-instance"), IDENTITY_URL=f"{base}/identity")
+    client = api.test_client()
+    before = post_json(f"{base}/identity/token", {"email": user.email, "password": PASSWORD})["access_token"]
+    assert client.get("/api/v1/tags", headers={"Authorization": f"Bearer {before}"}).status_code == 200
+    rotated = subprocess.run([os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi:identity_app",
+                              "rotate-keys"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert rotated.returncode == 0, rotated.stderr
+    api.extensions["token_verifier"].min_interval = 0  # allow the refetch at once (default: at most every 10 s)
+    time.sleep(5.1)  # the identity process notices the new key file within five seconds
+    after = post_json(f"{base}/identity/token", {"email": user.email, "password": PASSWORD})["access_token"]
+    assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
+    for token in (before, after):
+        assert client.get("/api/v1/tags", headers={"Authorization": f"Bearer {token}"}).status_code == 200
