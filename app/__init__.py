@@ -54,7 +54,7 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     from api import docs, resources
     from identity import pages as identity_pages
     from identity import views as identity_views
-    from ops import vendor
+    from ops import discovery, vendor
 
     app.url_map.converters["entity"] = resources.EntityConverter
     app.url_map.converters["id"] = resources.IdConverter
@@ -62,9 +62,11 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     # CSRF protection does not apply to them.
     csrf.exempt(resources.bp)
     csrf.exempt(identity_views.bp)
+    csrf.exempt(discovery.bp)
     blueprints = [
         ops.bp,  # /health /ready /version /info
         vendor.bp,  # /static/vendor/<npm package>/...
+        discovery.bp,  # /loversear: heartbeats (Service-Key)
         identity_views.bp,  # /identity (JSON)
         identity_pages.bp,  # /login /logout /signup /account/password /reset/<token>
         resources.bp,  # /api/v1
@@ -72,7 +74,7 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
         portal.bp,  # /
     ]
     if identity_only:
-        blueprints = [ops.bp, vendor.bp, identity_views.bp, identity_pages.bp]
+        blueprints = [ops.bp, vendor.bp, discovery.bp, identity_views.bp, identity_pages.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -15,7 +15,7 @@ from app.responses import error_response
 
 log = logging.getLogger("festivals.request")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
-JSON_PREFIXES = ("/api", "/identity")
+JSON_PREFIXES = ("/api", "/identity", "/loversear")
 
 
 def wants_json() -> bool:

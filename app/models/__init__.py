@@ -7,14 +7,16 @@ from app.models.keys import ApiKey
 from app.models.location import Location
 from app.models.media import Image, Link, Place
 from app.models.relations import RELATION_TABLES
+from app.models.services import ServiceInstance
 from app.models.sessions import PasswordReset, RefreshToken
 from app.models.tag import Tag
 from app.models.user import User
 
 ENTITY_MODELS = [Festival, Event, Artist, Location, Image, Link, Place, Tag]
-MODELS = [User, ApiKey, AuditEntry, *ENTITY_MODELS, *RELATION_TABLES, RefreshToken, PasswordReset]
+MODELS = [User, ApiKey, AuditEntry, *ENTITY_MODELS, *RELATION_TABLES, RefreshToken, PasswordReset,
+          ServiceInstance]
 
 __all__ = [
     "ApiKey", "Artist", "AuditEntry", "ENTITY_MODELS", "Event", "Festival", "Image", "Link",
-    "Location", "MODELS", "PasswordReset", "Place", "RefreshToken", "Tag", "User",
+    "Location", "MODELS", "PasswordReset", "Place", "RefreshToken", "ServiceInstance", "Tag", "User",
 ]

@@ -1,0 +1,39 @@
+"""Service-to-service routes: heartbeats with a Service-Key (the only routes that accept one)."""
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, request
+
+from app.errors import Invalid, Unauthorized
+from app.responses import data_response
+from app.services import api_keys, discovery
+from app.permissions import Actor
+from identity.principal import actor_from_token, bearer_token
+
+bp = Blueprint("discovery", __name__, url_prefix="/loversear")
+
+
+def service_actor() -> Actor:
+    key = request.headers.get("Service-Key", "")
+    row = api_keys.verify_key(key, "service") if key else None
+    if row is None:
+        raise Unauthorized("a valid Service-Key is required")
+    return Actor("service", key_id=row.id)
+
+
+@bp.post("")
+def heartbeat():
+    actor = service_actor()
+    try:
+        body = orjson.loads(request.get_data(cache=False) or b"null")
+    except orjson.JSONDecodeError:
+        raise Invalid("the request body is not valid JSON") from None
+    return data_response([discovery.heartbeat(actor, body)])
+
+
+@bp.get("")
+def live_services():
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("a Bearer token is required")
+    return data_response(discovery.live(actor_from_token(token)))
