@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
 import orjson
 from flask import Blueprint, Response, current_app, request, url_for
@@ -55,7 +56,9 @@ def account_key() -> str:
         return "account:-"
     if isinstance(body.get("email"), str):
         return "account:" + body["email"].strip().lower()
-    return "account:refresh"
+    if isinstance(body.get("refresh_token"), str):  # one bucket per refresh token, not one for everybody
+        return "refresh:" + hashlib.sha256(body["refresh_token"].encode()).hexdigest()[:24]
+    return "account:-"
 
 
 _per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"))

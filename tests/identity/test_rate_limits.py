@@ -76,3 +76,14 @@ def test_limits_shared_through_redis(make_app, factory, redis_url):
     assert _token(second.test_client(), user.email, "bad password!").status_code == 401
     assert _token(first.test_client(), user.email, "bad password!").status_code == 429
     assert redis.Redis.from_url(redis_url).keys(f"*{prefix}*")  # the counters live in Redis
+
+
+def test_refreshes_of_different_logins_do_not_share_a_bucket(make_app, factory):
+    app = make_app(LOGIN_RATE_LIMIT="2/minute", LOGIN_IP_RATE_LIMIT="100/minute")
+    client = app.test_client()
+    tokens = []
+    for n in range(3):
+        user = factory.user("creator")
+        tokens.append(_token(client, user.email, address=f"10.0.1.{n}").get_json()["refresh_token"])
+    statuses = [client.post("/identity/token", json={"refresh_token": t}).status_code for t in tokens]
+    assert statuses == [200, 200, 200]
