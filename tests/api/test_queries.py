@@ -132,21 +132,6 @@ def unix(text: str) -> int:
 # --- fixtures ---------------------------------------------------------------------------------------
 
 @pytest.fixture
-def creator(factory):
-    return factory.user("creator")
-
-
-@pytest.fixture
-def writer(factory, creator):
-    return factory.bearer(creator)
-
-
-@pytest.fixture
-def admin(factory):
-    return factory.bearer(factory.user("admin"))
-
-
-@pytest.fixture
 def reader(factory):
     return factory.api_key_headers()
 

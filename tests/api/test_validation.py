@@ -106,21 +106,6 @@ def create_ok(client, writer: dict, entity: str, body: dict) -> dict:
 # --- fixtures ---------------------------------------------------------------------------------------
 
 @pytest.fixture
-def creator(factory):
-    return factory.user("creator")
-
-
-@pytest.fixture
-def writer(factory, creator):
-    return factory.bearer(creator)
-
-
-@pytest.fixture
-def admin(factory):
-    return factory.bearer(factory.user("admin"))
-
-
-@pytest.fixture
 def make(factory, creator):
     """Create an entity owned by `creator` through the services: make("festival", name="X")."""
     def build(entity: str, **fields) -> dict:
