@@ -44,8 +44,10 @@ def create_identity_app(config: dict | None = None) -> Flask:
 
 def _init_identity(app: Flask) -> None:
     from identity import init_identity
+    from identity.pages import init_pages
 
     init_identity(app)
+    init_pages(app)  # the portal session cookie (Secure over HTTPS) and remember-me settings
 
 
 def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint, abort, current_app, send_from_directory
+from werkzeug.routing import BaseConverter
 
 bp = Blueprint("vendor", __name__, url_prefix="/static/vendor")
 
@@ -15,7 +16,18 @@ PACKAGES = {
 }
 
 
-@bp.get("/<path:package>/<path:filename>")
+class PackageConverter(BaseConverter):
+    """An npm package name, scoped ones ("@picocss/pico") included."""
+
+    regex = r"(?:@[^/]+/)?[^/]+"
+
+
+@bp.record_once
+def _register_converter(state) -> None:
+    state.app.url_map.converters["npm_package"] = PackageConverter
+
+
+@bp.get("/<npm_package:package>/<path:filename>")
 def asset(package: str, filename: str):
     if package not in PACKAGES:
         abort(404)

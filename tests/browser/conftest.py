@@ -1,0 +1,99 @@
+"""Real-browser tests: the app served over HTTP from a background thread (werkzeug, a free port on
+127.0.0.1, the test's own temporary database), driven by Debian's Chromium through playwright."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app.db import db
+from tests.factories import Factory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"  # gitignored; for a reviewer's eyes
+
+
+@dataclass
+class Served:
+    app: Flask
+    url: str
+    outside_requests: list[str] = field(default_factory=list)
+
+    def user(self, role: str = "creator", **kwargs):
+        """An account made through the services, in the served app's database."""
+        with self.app.app_context(), db.connection_context():
+            return Factory(self.app).user(role, **kwargs)
+
+
+@pytest.fixture
+def server(make_app):
+    app = make_app()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, name="browser-test-server", daemon=True)
+    thread.start()
+    yield Served(app, f"http://127.0.0.1:{http.server_port}")
+    http.shutdown()
+    thread.join(timeout=10)
+    http.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.isfile(CHROMIUM) or not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"The browser tests need Debian's Chromium at {CHROMIUM}, and it is missing. "
+                    "Install it with `apt-get install chromium`.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, server: Served, **options):
+    context = browser.new_context(base_url=server.url, **options)
+    context.set_default_timeout(10_000)
+
+    def only_our_server(route):  # pages load nothing from the network: anything else is refused and noted
+        if route.request.url.startswith(server.url + "/"):
+            route.continue_()
+        else:
+            server.outside_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_our_server)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def page(browser, server):
+    context, page = _page(browser, server)
+    yield page
+    context.close()
+    assert not server.outside_requests, f"pages asked for outside resources: {server.outside_requests}"
+
+
+@pytest.fixture
+def page_without_js(browser, server):
+    context, page = _page(browser, server, java_script_enabled=False)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
