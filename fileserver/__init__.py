@@ -1,16 +1,37 @@
-"""The file server: a separate small Flask app (uploads, downloads, thumbnails: its own issue).
-It imports nothing from app/, api/ or portal/."""
+"""The file server: a separate small Flask app (uploads, downloads, thumbnails, PDF documents).
+
+It imports nothing from app/, api/ or portal/: its contract with the rest is a URL and the identity
+service's public key."""
 from __future__ import annotations
 
-from flask import Flask, jsonify
+import os
+
+from flask import Flask
+from PIL import Image
+
+from fileserver.auth import make_key_source
+from fileserver.config import load_files_config
+from fileserver.http import configure_logging, init_http
+from fileserver.storage import Storage
+from fileserver.views import init_views
+
+VERSION = "0.1.0"
+MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and headers around the file
 
 
 def create_files_app(config: dict | None = None) -> Flask:
-    files = Flask(__name__)
-    files.config.update(config or {})
-
-    @files.get("/health")
-    def health():
-        return jsonify(status="ok")
-
+    settings = load_files_config(config)
+    files = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    files.config.update(settings)
+    files.config["VERSION"] = VERSION
+    files.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_BYTES"] + MULTIPART_ALLOWANCE
+    # Pillow refuses images over twice this at open (DecompressionBombError); uploads check the limit itself.
+    Image.MAX_IMAGE_PIXELS = settings["MAX_IMAGE_PIXELS"]
+    os.makedirs(settings["MEDIA_DIR"], exist_ok=True)
+    files.extensions["files_storage"] = Storage(settings["MEDIA_DIR"])
+    files.extensions["files_keys"] = make_key_source(settings)
+    if not files.testing:
+        configure_logging(settings["LOG_FORMAT"], settings["LOG_LEVEL"])
+    init_http(files)
+    init_views(files)
     return files

@@ -1,0 +1,65 @@
+"""The file server's settings, from FESTIVALS_* environment variables (documented in the README).
+
+Everything has a default for the embedded run: media in `<instance>/media`, tokens verified with the
+identity keys the app keeps in `<instance>/identity-keys/`."""
+from __future__ import annotations
+
+import os
+
+MIB = 1024 * 1024
+DEFAULT_THUMB_SIZES = (64, 160, 320, 640, 1280, 1920)
+DEFAULT_PORTAL_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _list(name: str, default: tuple) -> tuple:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def parse_sizes(sizes) -> tuple[int, ...]:
+    """FESTIVALS_THUMB_SIZES as a sorted tuple of positive ints ("64,160,320" or a list)."""
+    if isinstance(sizes, str):
+        sizes = sizes.split(",")
+    parsed = sorted({int(str(size).strip()) for size in sizes if str(size).strip()})
+    if not parsed or parsed[0] < 1 or parsed[-1] > 10000:
+        raise ValueError("FESTIVALS_THUMB_SIZES must list sizes between 1 and 10000")
+    return tuple(parsed)
+
+
+def load_files_config(overrides: dict | None = None) -> dict:
+    overrides = overrides or {}
+    instance = os.path.abspath(overrides.get("INSTANCE_PATH")
+                               or os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
+    config = {
+        "INSTANCE_PATH": instance,
+        "MEDIA_DIR": os.path.abspath(os.environ.get("FESTIVALS_MEDIA_DIR") or os.path.join(instance, "media")),
+        # Base of the URLs answered as image_ref / pdf_ref; empty: the host the request came to.
+        "FILES_URL": os.environ.get("FESTIVALS_FILES_URL", "").rstrip("/"),
+        # When set, tokens are verified with the JWKS published there; else with the keys in the instance folder.
+        "IDENTITY_URL": os.environ.get("FESTIVALS_IDENTITY_URL", "").rstrip("/"),
+        "IDENTITY_KEYS_DIR": os.path.join(instance, "identity-keys"),
+        "TOKEN_ISSUER": os.environ.get("FESTIVALS_TOKEN_ISSUER", "festivals-identity"),
+        "TOKEN_AUDIENCE": os.environ.get("FESTIVALS_TOKEN_AUDIENCE", "festivals"),
+        # A replaced signing key still verifies for this long (the identity service's access-token lifetime).
+        "ACCESS_TOKEN_TTL": _int("FESTIVALS_ACCESS_TOKEN_TTL", 900),
+        "MAX_UPLOAD_BYTES": _int("FESTIVALS_MAX_UPLOAD_BYTES", 20 * MIB),
+        "MAX_IMAGE_PIXELS": _int("FESTIVALS_MAX_IMAGE_PIXELS", 50_000_000),
+        "THUMB_SIZES": parse_sizes(os.environ.get("FESTIVALS_THUMB_SIZES", "") or DEFAULT_THUMB_SIZES),
+        # Origins whose pages may upload and delete from the browser (CORS), e.g. the portal's.
+        "PORTAL_ORIGINS": _list("FESTIVALS_PORTAL_ORIGIN", DEFAULT_PORTAL_ORIGINS),
+        "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
+        "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
+    }
+    config.update(overrides)
+    config["THUMB_SIZES"] = parse_sizes(config["THUMB_SIZES"])
+    if isinstance(config["PORTAL_ORIGINS"], str):
+        config["PORTAL_ORIGINS"] = tuple(o.strip() for o in config["PORTAL_ORIGINS"].split(",") if o.strip())
+    config["PORTAL_ORIGINS"] = tuple(origin.rstrip("/") for origin in config["PORTAL_ORIGINS"])
+    return config

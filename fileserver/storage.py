@@ -1,0 +1,132 @@
+"""Files on disk, named by content hash: `<media>/<kind>/<h[:2]>/<hash>` with a sidecar `<hash>.json`
+(content type, size, uploader), and cached variants in `<media>/variants/<h[:2]>/<hash>/`.
+
+A path is only ever built from a hash that matched HASH: user input never reaches the file system."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+
+import orjson
+
+HASH = re.compile(r"^[0-9a-f]{64}$")
+KINDS = ("images", "pdf")
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never a part:
+    a temporary file in the same folder, flushed, then renamed over the target."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def create_exclusive(path: str, data: bytes) -> bool:
+    """Write `path` completely unless it exists; True when this call created it (one winner among racers)."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+    finally:
+        os.unlink(tmp)
+
+
+class Storage:
+    def __init__(self, root: str):
+        self.root = root
+
+    def _check(self, kind: str, digest: str) -> None:
+        if kind not in KINDS or not HASH.fullmatch(digest):
+            raise ValueError("not a stored file's name")
+
+    def path(self, kind: str, digest: str) -> str:
+        self._check(kind, digest)
+        return os.path.join(self.root, kind, digest[:2], digest)
+
+    def meta_path(self, kind: str, digest: str) -> str:
+        return self.path(kind, digest) + ".json"
+
+    def variants_dir(self, digest: str) -> str:
+        self._check("images", digest)
+        return os.path.join(self.root, "variants", digest[:2], digest)
+
+    def exists(self, kind: str, digest: str) -> bool:
+        return os.path.isfile(self.path(kind, digest))
+
+    def read_meta(self, kind: str, digest: str) -> dict | None:
+        try:
+            with open(self.meta_path(kind, digest), "rb") as handle:
+                return orjson.loads(handle.read())
+        except FileNotFoundError:
+            return None
+
+    def store(self, kind: str, data: bytes, meta: dict) -> tuple[str, bool]:
+        """Store `data` once under its hash; (hash, True) when it was new. The sidecar is created
+        exclusively first, so of two simultaneous uploads exactly one is the uploader of record."""
+        digest = content_hash(data)
+        path = self.path(kind, digest)
+        created = create_exclusive(self.meta_path(kind, digest), orjson.dumps({**meta, "size": len(data)}))
+        if created or not os.path.isfile(path):
+            write_atomic(path, data)
+        return digest, created
+
+    def delete(self, kind: str, digest: str) -> None:
+        for path in (self.path(kind, digest), self.meta_path(kind, digest)):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        if kind == "images":
+            shutil.rmtree(self.variants_dir(digest), ignore_errors=True)
+
+    @contextmanager
+    def variant_lock(self, digest: str, name: str):
+        """An exclusive lock per variant, shared by every worker process (flock on a lock file)."""
+        directory = self.variants_dir(digest)
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(os.path.join(directory, f".{name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def writable(self) -> bool:
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".ready-"):
+                pass
+            return True
+        except OSError:
+            return False

@@ -1,0 +1,173 @@
+"""Routes of the file server. Handlers parse, call one helper, and answer."""
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+from flask import Blueprint, Flask, current_app, request, send_file
+from PIL import Image
+from werkzeug.routing import BaseConverter
+
+from fileserver import documents, images
+from fileserver.auth import may_delete, require_writer
+from fileserver.http import FilesError, data_response, json_response
+from fileserver.storage import Storage, write_atomic
+
+YEAR = 365 * 24 * 3600
+bp = Blueprint("files", __name__)
+
+
+class HashConverter(BaseConverter):
+    """Only a well-formed content hash reaches a handler: 64 lowercase hex digits, nothing else."""
+    regex = "[0-9a-f]{64}"
+
+
+def storage() -> Storage:
+    return current_app.extensions["files_storage"]
+
+
+def file_url(kind: str, digest: str) -> str:
+    base = current_app.config["FILES_URL"] or request.host_url.rstrip("/")
+    return f"{base}/{kind}/{digest}"
+
+
+def uploaded_bytes(field: str) -> bytes:
+    upload = request.files.get(field)
+    if upload is None:
+        raise FilesError(400, f"send the file as multipart/form-data field '{field}'")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise FilesError(413, f"the upload is larger than the limit of {limit} bytes")
+    if not data:
+        raise FilesError(400, "the file is empty")
+    return data
+
+
+def send_stored(path: str, mimetype: str, etag: str):
+    try:
+        response = send_file(path, mimetype=mimetype, conditional=True, etag=etag, max_age=YEAR)
+    except FileNotFoundError:
+        raise FilesError(404, "not found") from None
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def stored_answer(kind: str, prefix: str, digest: str, created: bool):
+    return data_response([{f"{prefix}_hash": digest, f"{prefix}_ref": file_url(kind, digest)}],
+                         201 if created else 200)
+
+
+def delete_stored(kind: str, digest: str):
+    claims = require_writer()
+    meta = storage().read_meta(kind, digest)
+    if meta is None and not storage().exists(kind, digest):
+        raise FilesError(404, "not found")
+    if not may_delete(claims, (meta or {}).get("uploader")):
+        raise FilesError(403, "only admins and the uploader may delete this file")
+    storage().delete(kind, digest)
+    return "", 204
+
+
+@bp.post("/images/upload")
+def upload_image():
+    claims = require_writer()
+    image = images.normalize_upload(uploaded_bytes("image"), current_app.config["MAX_IMAGE_PIXELS"])
+    digest, created = storage().store("images", image.data, {
+        "mimetype": image.mimetype, "width": image.width, "height": image.height, "alpha": image.alpha,
+        "uploader": claims["sub"], "uploaded_at": int(time.time())})
+    return stored_answer("images", "image", digest, created)
+
+
+@bp.get("/images/<hash:digest>")
+def get_image(digest: str):
+    meta = storage().read_meta("images", digest)
+    if meta is None or not storage().exists("images", digest):
+        raise FilesError(404, "not found")
+    variant = images.parse_variant(request.args, request.accept_mimetypes, meta,
+                                   current_app.config["THUMB_SIZES"])
+    if variant is None:
+        return send_stored(storage().path("images", digest), meta["mimetype"], digest)
+    response = send_stored(ensure_variant(digest, variant), variant.mimetype, f"{digest}-{variant.name}")
+    response.vary.add("Accept")
+    return response
+
+
+def ensure_variant(digest: str, variant: images.Variant) -> str:
+    """The variant's file, made once: the first request (of any worker) makes it under a per-variant
+    lock; everyone else waits for the lock and then finds the file."""
+    path = os.path.join(storage().variants_dir(digest), variant.name)
+    if os.path.isfile(path):
+        return path
+    with storage().variant_lock(digest, variant.name):
+        if not os.path.isfile(path):
+            write_atomic(path, images.make_variant(storage().path("images", digest), variant))
+    return path
+
+
+@bp.delete("/images/<hash:digest>")
+def delete_image(digest: str):
+    return delete_stored("images", digest)
+
+
+@bp.post("/pdf/upload")
+def upload_pdf():
+    claims = require_writer()
+    data = uploaded_bytes("pdf")
+    pages = documents.check_pdf(data)
+    digest, created = storage().store("pdf", data, {
+        "mimetype": documents.PDF_MIMETYPE, "pages": pages, "uploader": claims["sub"],
+        "uploaded_at": int(time.time())})
+    return stored_answer("pdf", "pdf", digest, created)
+
+
+@bp.get("/pdf/<hash:digest>")
+def get_pdf(digest: str):
+    return send_stored(storage().path("pdf", digest), documents.PDF_MIMETYPE, digest)
+
+
+@bp.delete("/pdf/<hash:digest>")
+def delete_pdf(digest: str):
+    return delete_stored("pdf", digest)
+
+
+@bp.get("/health")
+def health():
+    return json_response({"status": "ok"})
+
+
+@bp.get("/ready")
+def ready():
+    if not storage().writable():
+        return json_response({"status": "unavailable", "storage": "not writable"}, 503)
+    return json_response({"status": "ready", "storage": "ok"})
+
+
+@bp.get("/version")
+def version():
+    return json_response({"version": current_app.config["VERSION"]})
+
+
+@bp.get("/info")
+def info():
+    config = current_app.config
+    return json_response({
+        "service": "festivals-files",
+        "version": config["VERSION"],
+        "max_upload_bytes": config["MAX_UPLOAD_BYTES"],
+        "max_image_pixels": config["MAX_IMAGE_PIXELS"],
+        "thumb_sizes": list(config["THUMB_SIZES"]),
+        "image_formats": sorted(images.MIMETYPES.values()),
+        "thumb_formats": sorted(images.OUTPUTS),
+        "token_keys": "jwks" if config["IDENTITY_URL"] else "instance folder",
+        "python": platform.python_version(),
+        "pillow": Image.__version__,
+    })
+
+
+def init_views(files: Flask) -> None:
+    files.url_map.converters["hash"] = HashConverter
+    files.register_blueprint(bp)
