@@ -4,8 +4,6 @@ It imports nothing from app/, api/ or portal/: its contract with the rest is a U
 service's public key."""
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 from PIL import Image
 
@@ -27,7 +25,6 @@ def create_files_app(config: dict | None = None) -> Flask:
     files.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_BYTES"] + MULTIPART_ALLOWANCE
     # Pillow refuses images over twice this at open (DecompressionBombError); uploads check the limit itself.
     Image.MAX_IMAGE_PIXELS = settings["MAX_IMAGE_PIXELS"]
-    os.makedirs(settings["MEDIA_DIR"], exist_ok=True)
     files.extensions["files_storage"] = Storage(settings["MEDIA_DIR"])
     files.extensions["files_keys"] = make_key_source(settings)
     if not files.testing:
