@@ -53,6 +53,7 @@ def _init_identity(app: Flask) -> None:
 def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     import ops
     import portal
+    from portal import admin as portal_admin
     from api import docs, resources
     from identity import pages as identity_pages
     from identity import views as identity_views
@@ -73,7 +74,8 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
         identity_pages.bp,  # /login /logout /signup /account/password /reset/<token>
         resources.bp,  # /api/v1
         docs.bp,  # /api/docs, /api/v1/openapi.json
-        portal.bp,  # /
+        portal.bp,  # / (organizers' portal)
+        portal_admin.bp,  # /admin (admins' pages)
     ]
     if identity_only:
         blueprints = [ops.bp, vendor.bp, discovery.bp, identity_views.bp, identity_pages.bp]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, flash, g, has_request_context, redirect, render_template,
+from flask import (Blueprint, Response, current_app, flash, g, has_request_context,
                    request, session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import UserMixin, current_user, login_required, login_url, login_user, logout_user
@@ -16,7 +16,9 @@ from flask_wtf.csrf import CSRFError
 
 from app.errors import DomainError, Invalid, NotFound
 from app.extensions import limiter, login_manager
+from app.permissions import Actor
 from app.services import users
+from portal.htmx import go, is_htmx, render, vary_on_htmx
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
 
 bp = Blueprint("identity_pages", __name__)
@@ -35,6 +37,11 @@ class PortalUser(UserMixin):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    @property
+    def actor(self) -> Actor:
+        """This user as the services see a caller."""
+        return Actor("user", user_id=self.id, role=self.role)
 
 
 @login_manager.user_loader
@@ -86,22 +93,12 @@ def init_pages(app) -> None:
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _render(name: str, status: int = 200, **context):
-    """The page identity/<name>.html, or for an htmx request (not a boosted navigation) the fragment it
-    includes, identity/_<name>.html."""
-    fragment = is_htmx() and request.headers.get("HX-Boosted") != "true"
-    return render_template(f"identity/{'_' if fragment else ''}{name}.html", **context), status
+    """The page identity/<name>.html, or for an htmx request the fragment it includes, identity/_<name>.html."""
+    return render(f"identity/{name}.html", f"identity/_{name}.html", status, **context)
 
 
-def _go(location: str, code: int = 303) -> Response:
-    """Redirect; an htmx request gets HX-Redirect (a full page load) instead."""
-    if is_htmx():
-        return Response(status=200, headers={"HX-Redirect": location})
-    return redirect(location, code)
+_go = go
 
 
 def _form_status(form) -> int:
@@ -160,7 +157,7 @@ _signups = limiter.limit(lambda: _config("SIGNUP_RATE_LIMIT"), methods=["POST"])
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    response.vary.add("HX-Request")  # the same URL answers a page or a fragment
+    vary_on_htmx(response)
     response.cache_control.no_store = True  # forms with CSRF tokens and account data: never cached
     if request.endpoint == "identity_pages.reset":
         # The token is in the URL: no Referer to other sites. (Not "no-referrer": over HTTPS flask-wtf

@@ -77,13 +77,17 @@ def create(entity: str, actor: Actor, data: Any) -> dict:
     return from_row(spec, row)
 
 
-def update(entity: str, entity_id: int, actor: Actor, data: Any) -> dict:
+def update(entity: str, entity_id: int, actor: Actor, data: Any, *, expected_version: str | None = None) -> dict:
+    """With `expected_version` (the `*_version` the editor started from), a row changed since then
+    is not overwritten: Conflict instead."""
     require_reader(actor)
     spec = ENTITIES[entity]
     try:
         with write_transaction():
             row = require_visible(spec, entity_id, actor)
             require_owner(actor, owner_ids(spec, row), entity)
+            if expected_version is not None and version_token(row.version) != expected_version:
+                raise Conflict(f"this {entity} was changed by someone else after you opened it")
             values = validate_body(entity, data)
             stored = _stored_values(spec, row)
             check_time_span(entity, {**stored, **values})
@@ -99,6 +103,29 @@ def update(entity: str, entity_id: int, actor: Actor, data: Any) -> dict:
     except IntegrityError:
         raise Conflict(f"a {entity} with this name already exists") from None
     return from_row(spec, row)
+
+
+def version_token(version) -> str:
+    """A row's version to the microsecond (the contract's `*_version` has whole seconds only): what an
+    editor sends back to detect a change made in between."""
+    return version.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check(entity: str, data: Any) -> dict[str, Any]:
+    """Validate a whole form's values without saving (inline validation): the clean values, or Invalid."""
+    spec = ENTITIES[entity]
+    values = validate_body(entity, data, required=spec.required)
+    check_time_span(entity, {**_stored_values(spec, spec.model()), **values})
+    return values
+
+
+def require_editable(entity: str, entity_id: int, actor: Actor):
+    """The row, when the actor may change it (owner or admin); NotFound or Forbidden otherwise."""
+    require_reader(actor)
+    spec = ENTITIES[entity]
+    row = require_visible(spec, entity_id, actor)
+    require_owner(actor, owner_ids(spec, row), entity)
+    return row
 
 
 def delete(entity: str, entity_id: int, actor: Actor) -> None:

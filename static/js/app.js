@@ -21,7 +21,7 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     var optedIn = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-swap-errors]");
-    if (status === 422 || (optedIn && (status === 400 || status === 429))) {
+    if (status === 422 || status === 409 || (optedIn && (status === 400 || status === 429))) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

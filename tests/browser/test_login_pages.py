@@ -30,7 +30,7 @@ def test_creator_logs_in_through_the_form(page, server, screenshot):
         page.get_by_role("button", name="Log in").click()
     # htmx posted the form (CSRF token in its header) and the server answered HX-Redirect
     assert answer.value.headers.get("hx-redirect") == "/"
-    expect(page).to_have_url(server.url + "/")
+    expect(page).to_have_url(server.url + "/festivals")  # a creator lands on the dashboard
     expect(account_link(page)).to_have_text(user.email)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     screenshot(page, "logged-in")
@@ -135,7 +135,7 @@ def test_login_and_logout_work_without_javascript(page_without_js, server):
     expect(page.get_by_label("Email")).to_have_value(user.email)
     fill_login(page, user.email, PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(server.url + "/")
+    expect(page).to_have_url(server.url + "/festivals")
     expect(account_link(page)).to_have_text(user.email)
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_text("You are logged out.")).to_be_visible()

@@ -61,7 +61,7 @@ def text(response) -> str:
 
 
 def logged_in_as(client) -> str | None:
-    match = re.search(r'data-testid="account">([^<]+)<', text(client.get("/")))
+    match = re.search(r'data-testid="account">([^<]+)<', text(client.get("/", follow_redirects=True)))
     return match.group(1) if match else None
 
 

@@ -1,0 +1,172 @@
+"""A festival's program as its organizer works on it: the dashboard of one's festivals, the events with
+their artists and location (saved together, in one transaction), and the timetable grid."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from peewee import JOIN, fn
+
+from app.db import contains_text, write_transaction
+from app.errors import Invalid
+from app.models import Artist, Festival, Location
+from app.models.relations import FestivalEvent
+from app.permissions import Actor, require_creator, require_reader
+from app.registry import ENTITIES
+from app.serialize import from_row
+from app.services import entities, relations
+from app.services.parts import linked_ids
+from app.services.queries import ListQuery, list_entities, list_related
+
+
+def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
+    """The festivals the actor owns (an admin: all), newest change first, each with its event count:
+    one query for the page, one for the total."""
+    require_creator(actor)
+    query = Festival.select()
+    if not actor.is_admin:
+        query = query.where(Festival.owner == actor.user_id)
+    total = query.count()
+    events = fn.COUNT(FestivalEvent.id).alias("event_count")
+    rows = (query.select(Festival, events).join(FestivalEvent, JOIN.LEFT_OUTER, on=(FestivalEvent.owner == Festival.id))
+            .group_by(Festival.id).order_by(Festival.version.desc(), Festival.id.desc()).limit(limit).offset(offset))
+    festivals = []
+    for row in rows:
+        item = from_row(ENTITIES["festival"], row)
+        item["event_count"] = row.event_count
+        festivals.append(item)
+    return festivals, total
+
+
+def festival_with_parts(festival_id: int, actor: Actor) -> tuple[dict, str]:
+    """The festival for its editor, with image, place, links and tags; and its version token."""
+    row = entities.require_editable("festival", festival_id, actor)
+    spec = ENTITIES["festival"]
+    include = [(name, spec.relations[name]) for name in ("image", "place", "links", "tags")]
+    festival = list_entities("festival", actor, ListQuery(ids=[festival_id], include=include))[0]
+    return festival, entities.version_token(row.version)
+
+
+def events_of(festival_id: int, actor: Actor) -> list[dict]:
+    """The festival's events in time order, each with `include` artist and location."""
+    entities.require_editable("festival", festival_id, actor)
+    spec = ENTITIES["event"]
+    include = [("artist", spec.relations["artist"]), ("location", spec.relations["location"])]
+    events = list_related("festival", festival_id, ENTITIES["festival"].relations["events"], actor,
+                          ListQuery(include=include))
+    return sorted(events, key=lambda event: (event["event_start"], event["event_id"]))
+
+
+def split_names(text: str | None) -> list[str]:
+    """"A, B ,, a" → ["A", "B"]: comma-separated names, blanks and repeats (ignoring case) dropped."""
+    names, seen = [], set()
+    for name in (text or "").split(","):
+        name = name.strip()
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def _find_or_create(entity: str, name: str, actor: Actor) -> int:
+    """An existing artist/location of that name (ignoring case: the actor's own first), else a new one."""
+    model = ENTITIES[entity].model
+    match = (model.select(model.id).where(fn.LOWER(model.name) == name.lower())
+             .order_by((model.owner == actor.user_id).desc(), model.id).first())
+    if match is not None:
+        return match.id
+    return entities.create(entity, actor, {f"{entity}_name": name})[f"{entity}_id"]
+
+
+def save_event(festival_id: int, event_id: int | None, actor: Actor, data: dict[str, Any],
+               artist_names: list[str], location_name: str, expected_version: str | None = None) -> dict:
+    """Create (event_id None) or change an event of the festival with its artists and location, all or
+    nothing. Artists and the location are found by name or created."""
+    with write_transaction():
+        entities.require_editable("festival", festival_id, actor)
+        if event_id is None:
+            event = entities.create("event", actor, data)
+            event_id = event["event_id"]
+            relations.link("festival", festival_id, "events", event_id, actor)
+        else:
+            if event_id not in linked_ids("festival", festival_id, "events"):
+                raise Invalid(f"event {event_id} is not part of festival {festival_id}")
+            entities.update("event", event_id, actor, data, expected_version=expected_version)
+        wanted = [_find_or_create("artist", name, actor) for name in artist_names]
+        for artist_id in set(linked_ids("event", event_id, "artist")) - set(wanted):
+            relations.unlink("event", event_id, "artist", artist_id, actor)
+        for artist_id in wanted:
+            relations.link("event", event_id, "artist", artist_id, actor)
+        current = linked_ids("event", event_id, "location")
+        if location_name.strip():
+            relations.link("event", event_id, "location", _find_or_create("location", location_name.strip(), actor),
+                           actor)
+        elif current:
+            relations.unlink("event", event_id, "location", current[0], actor)
+    return next(event for event in events_of(festival_id, actor) if event["event_id"] == event_id)
+
+
+def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:
+    with write_transaction():
+        entities.require_editable("festival", festival_id, actor)
+        if event_id not in linked_ids("festival", festival_id, "events"):
+            raise Invalid(f"event {event_id} is not part of festival {festival_id}")
+        entities.delete("event", event_id, actor)
+
+
+def name_suggestions(entity: str, text: str, actor: Actor, limit: int = 10) -> list[str]:
+    """Names of artists or locations containing `text`, for search-as-you-type."""
+    require_reader(actor)
+    if entity not in ("artist", "location") or not text.strip():
+        return []
+    model = {"artist": Artist, "location": Location}[entity]
+    query = model.select(model.name).where(contains_text(model.name, text.strip())).distinct()
+    return [row.name for row in query.order_by(model.name).limit(limit)]
+
+
+# --- timetable ---------------------------------------------------------------------------------------
+
+SLOT = 15 * 60  # the grid's row height in seconds
+
+
+@dataclass
+class TimetableDay:
+    date: str  # YYYY-MM-DD (UTC)
+    start: int  # the first row's time (unix seconds)
+    rows: int
+    locations: list[str]
+    hours: list[tuple[int, str]] = field(default_factory=list)  # (row, "HH:MM") of each full hour
+    cells: list[dict] = field(default_factory=list)  # event, column, row, span
+
+
+def timetable(festival_id: int, actor: Actor) -> list[TimetableDay]:
+    """The festival's timed events as one grid per day: a column per location, a row per 15 minutes.
+    An event running past midnight stays on the day it starts."""
+    events = [event for event in events_of(festival_id, actor)
+              if event["event_end"] > event["event_start"] > 0]
+    by_day: dict[str, list[dict]] = {}
+    for event in events:
+        day = datetime.fromtimestamp(event["event_start"], UTC).strftime("%Y-%m-%d")
+        by_day.setdefault(day, []).append(event)
+    days = []
+    for date, day_events in sorted(by_day.items()):
+        locations = sorted({_location_name(event) for event in day_events}, key=lambda name: (name == "", name))
+        start = min(event["event_start"] for event in day_events) // 3600 * 3600
+        end = max(event["event_end"] for event in day_events)
+        rows = max(1, -(-(end - start) // SLOT))
+        table = TimetableDay(date, start, rows, [name or "No location" for name in locations])
+        for row in range(0, rows, 3600 // SLOT):
+            table.hours.append((row, (datetime.fromtimestamp(start, UTC) + timedelta(seconds=row * SLOT)).strftime("%H:%M")))
+        for event in day_events:
+            first = (event["event_start"] - start) // SLOT
+            span = max(1, -(-(event["event_end"] - event["event_start"]) // SLOT))
+            table.cells.append({"event": event, "column": locations.index(_location_name(event)),
+                                "row": first, "span": span})
+        days.append(table)
+    return days
+
+
+def _location_name(event: dict) -> str:
+    located = event["include"]["location"]
+    return located[0]["location_name"] if located else ""

@@ -1,0 +1,26 @@
+"""The start page, and an organizer's dashboard of their festivals."""
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_login import current_user, login_required
+
+from app.services import program
+from portal import bp
+from portal.htmx import render
+from portal.paging import Page
+
+
+@bp.get("/")
+def home():
+    if current_user.is_authenticated and current_user.role in ("creator", "admin"):
+        return redirect(url_for("portal.dashboard"))
+    return render("portal/home.html")
+
+
+@bp.get("/festivals")
+@login_required
+def dashboard():
+    page = Page.from_args(request.args, per_page=20)
+    festivals, total = program.dashboard(current_user.actor, page.limit, page.offset)
+    return render("portal/dashboard.html", "portal/_festival_table.html", festivals=festivals,
+                  page=page.with_total(total))

@@ -1,0 +1,176 @@
+"""The festival editor: details with inline validation, publish, delete, and its place, links and tags."""
+from __future__ import annotations
+
+from flask import current_app, flash, request, url_for
+from flask_login import current_user, login_required
+
+from app.errors import Conflict, Invalid
+from app.permissions import require_creator
+from app.services import entities, parts, program
+from portal import bp
+from portal.forms import ConfirmForm, FestivalForm, LinkForm, PlaceForm, TagForm
+from portal.htmx import go, render
+from portal.htmx import wants_fragment as _inline
+
+
+def _status(form) -> int:
+    return 422 if form.is_submitted() else 200
+
+
+def _editor(festival_id: int, form: FestivalForm | None = None, status: int = 200, fragment: str | None = None,
+            conflict: bool = False, **forms):
+    """The editor page (or one of its fragments). Forms given keep what the user typed."""
+    festival, version = program.festival_with_parts(festival_id, current_user.actor)
+    if form is None:
+        form = FestivalForm(formdata=None)
+        form.fill(festival)
+        form.version.data = version
+    place = forms.get("place_form")
+    if place is None:
+        place = PlaceForm(formdata=None)
+        place.fill((festival["include"]["place"] or [{}])[0])
+    return render("portal/festival.html", fragment, status, festival=festival, form=form, place_form=place,
+                  link_form=forms.get("link_form") or LinkForm(formdata=None),
+                  tag_form=forms.get("tag_form") or TagForm(formdata=None), confirm=ConfirmForm(),
+                  files_url=current_app.config["FILES_URL"], conflict=conflict)
+
+
+@bp.route("/festivals/new", methods=["GET", "POST"])
+@login_required
+def new_festival():
+    require_creator(current_user.actor)
+    form = FestivalForm()
+    if form.validate_on_submit():
+        try:
+            festival = entities.create("festival", current_user.actor, form.values())
+        except (Invalid, Conflict) as exc:
+            form.show_errors(exc)
+        else:
+            flash(f"“{festival['festival_name']}” is created, as a draft.", "success")
+            return go(url_for(".festival", festival_id=festival["festival_id"]))
+    return render("portal/festival_new.html", "portal/_festival_form.html", _status(form), form=form,
+                  action=url_for(".new_festival"))
+
+
+@bp.post("/festivals/check")
+@login_required
+def check_field():
+    """Inline validation: the whole form is checked, one field's block answered (on its `change`)."""
+    form = FestivalForm()
+    form.validate()
+    name = request.form.get("field", "")
+    if name not in form._fields or name in ("csrf_token", "version"):
+        return render("portal/_problem.html", status=400, title="Unknown field", message="No such field.")
+    if not form.errors:
+        try:
+            entities.check("festival", form.values())
+        except Invalid as exc:
+            form.show_errors(exc)
+    return render("portal/_checked_field.html", f=form[name])
+
+
+@bp.get("/festivals/<id:festival_id>")
+@login_required
+def festival(festival_id: int):
+    return _editor(festival_id)
+
+
+@bp.post("/festivals/<id:festival_id>")
+@login_required
+def save_festival(festival_id: int):
+    form = FestivalForm()
+    conflict = False
+    if form.validate_on_submit():
+        try:
+            entities.update("festival", festival_id, current_user.actor, form.values(),
+                            expected_version=form.version.data or None)
+        except Conflict as exc:
+            conflict = not exc.fields
+            form.show_errors(exc)
+        except Invalid as exc:
+            form.show_errors(exc)
+        else:
+            flash("Saved.", "success")
+            return go(url_for(".festival", festival_id=festival_id))
+    return _editor(festival_id, form, 409 if conflict else _status(form), "portal/_festival_details.html",
+                   conflict=conflict)
+
+
+@bp.post("/festivals/<id:festival_id>/<any(publish, unpublish):action>")
+@login_required
+def publish(festival_id: int, action: str):
+    if ConfirmForm().validate_on_submit():
+        festival = parts.set_published(festival_id, action == "publish", current_user.actor)
+        flash(f"“{festival['festival_name']}” is {'published' if action == 'publish' else 'a draft again'}.",
+              "success")
+    return go(url_for(".festival", festival_id=festival_id))
+
+
+@bp.route("/festivals/<id:festival_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_festival(festival_id: int):
+    festival, _ = program.festival_with_parts(festival_id, current_user.actor)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        entities.delete("festival", festival_id, current_user.actor)
+        flash(f"“{festival['festival_name']}” is deleted.", "success")
+        return go(url_for(".dashboard"))
+    return render("portal/festival_delete.html", festival=festival, form=form)
+
+
+@bp.post("/festivals/<id:festival_id>/place")
+@login_required
+def save_place(festival_id: int):
+    form = PlaceForm()
+    if form.validate_on_submit():
+        try:
+            parts.save_to_one("festival", festival_id, "place", current_user.actor, form.values())
+        except Invalid as exc:
+            form.show_errors(exc)
+        else:
+            flash("The place is saved.", "success")
+            return go(url_for(".festival", festival_id=festival_id) + "#place")
+    return _editor(festival_id, status=_status(form), fragment="portal/_festival_place.html", place_form=form)
+
+
+@bp.post("/festivals/<id:festival_id>/links")
+@login_required
+def add_link(festival_id: int):
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            parts.create_linked("festival", festival_id, "links", current_user.actor, form.values())
+        except Invalid as exc:
+            form.show_errors(exc)
+        else:
+            return _editor(festival_id, fragment="portal/_festival_links.html") if _inline() else \
+                go(url_for(".festival", festival_id=festival_id) + "#links")
+    return _editor(festival_id, status=_status(form), fragment="portal/_festival_links.html", link_form=form)
+
+
+@bp.post("/festivals/<id:festival_id>/tags")
+@login_required
+def add_tag(festival_id: int):
+    form = TagForm()
+    if form.validate_on_submit():
+        try:
+            parts.add_tag("festival", festival_id, form.tag_name.data or "", current_user.actor)
+        except (Invalid, Conflict) as exc:
+            form.show_errors(exc)
+        else:
+            return _editor(festival_id, fragment="portal/_festival_tags.html") if _inline() else \
+                go(url_for(".festival", festival_id=festival_id) + "#tags")
+    return _editor(festival_id, status=_status(form), fragment="portal/_festival_tags.html", tag_form=form)
+
+
+@bp.post("/festivals/<id:festival_id>/<any(links, tags):segment>/<id:related_id>/remove")
+@login_required
+def remove_part(festival_id: int, segment: str, related_id: int):
+    if ConfirmForm().validate_on_submit():
+        # A link was made for this festival and goes with it; a tag is shared and stays.
+        parts.remove_linked("festival", festival_id, segment, related_id, current_user.actor,
+                            delete=segment == "links")
+    if _inline():
+        return _editor(festival_id, fragment=f"portal/_festival_{segment}.html")
+    return go(url_for(".festival", festival_id=festival_id) + f"#{segment}")
+

@@ -1,0 +1,121 @@
+"""The portal's forms. Field names are the contract's keys (`festival_name`, ...), so a service's
+per-field message lands next to its field. Only input parsing lives here (text to numbers and times);
+every rule is the services'."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateTimeLocalField, FloatField, HiddenField, IntegerField, StringField,
+                     TextAreaField, URLField)
+from wtforms.validators import Optional
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+NOT_VALUES = {"csrf_token", "version", "artists", "location"}
+
+
+def _time(label: str):
+    return DateTimeLocalField(label, format=TIME_FORMAT, validators=[Optional()], description="UTC",
+                              render_kw={"step": 60})
+
+
+def to_local(seconds: int | None) -> datetime | None:
+    """Unix seconds → the value a datetime-local field shows (UTC); 0 (not set) shows an empty field."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None) if seconds else None
+
+
+class EntityForm(FlaskForm):
+    version = HiddenField()  # the version the editor started from: a change made in between is a conflict
+
+    def values(self) -> dict:
+        """The contract's fields as the services take them (times as unix seconds; empty time → 0)."""
+        out = {}
+        for field in self:
+            if field.short_name in NOT_VALUES:
+                continue
+            value = field.data
+            if isinstance(field, DateTimeLocalField):
+                value = int(value.replace(tzinfo=UTC).timestamp()) if value else 0
+            elif isinstance(field, StringField | TextAreaField) and value is None:
+                value = ""
+            elif isinstance(field, IntegerField | FloatField) and value is None:
+                continue  # left empty: the stored value (or the default) stays
+            out[field.short_name] = value
+        return out
+
+    def fill(self, obj: dict) -> None:
+        """Show a contract dict (an unsubmitted form only: a failed save keeps what was typed)."""
+        for field in self:
+            if field.short_name in obj and field.short_name not in NOT_VALUES:
+                value = obj[field.short_name]
+                field.data = to_local(value) if isinstance(field, DateTimeLocalField) else value
+
+    def show_errors(self, exc) -> None:
+        """A service's Invalid/Conflict: its field messages next to the fields, the rest above the form."""
+        placed = False
+        for name, message in exc.fields.items():
+            if name in self._fields:
+                self._fields[name].errors = [*self._fields[name].errors, _sentence(message)]
+                placed = True
+        if not placed:
+            self.form_errors.append(_sentence(exc.message))
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+class FestivalForm(EntityForm):
+    festival_name = StringField("Name", render_kw={"maxlength": 255, "required": True})
+    festival_start = _time("Starts")
+    festival_end = _time("Ends")
+    festival_price = StringField("Price", render_kw={"maxlength": 255})
+    festival_description = TextAreaField("Description", render_kw={"rows": 4})
+
+
+class EventForm(EntityForm):
+    event_name = StringField("Name", render_kw={"maxlength": 255})
+    event_start = _time("Starts")
+    event_end = _time("Ends")
+    artists = StringField("Artists", description="Comma-separated; new names become new artists.",
+                          render_kw={"autocomplete": "off", "list": "artist-names"})
+    location = StringField("Location", render_kw={"autocomplete": "off", "list": "location-names"})
+    event_description = TextAreaField("Description", render_kw={"rows": 2})
+
+
+class PlaceForm(EntityForm):
+    place_street = StringField("Street")
+    place_street_addition = StringField("Street addition")
+    place_zip = StringField("ZIP", render_kw={"maxlength": 10})
+    place_town = StringField("Town")
+    place_country = StringField("Country")
+    place_lat = FloatField("Latitude", validators=[Optional()], render_kw={"step": "any"})
+    place_lon = FloatField("Longitude", validators=[Optional()], render_kw={"step": "any"})
+    place_description = TextAreaField("Description", render_kw={"rows": 2})
+
+
+class LinkForm(EntityForm):
+    link_url = URLField("URL", render_kw={"placeholder": "https://…", "required": True})
+    link_service = IntegerField("Service", validators=[Optional()], default=-1,
+                                description="A number the apps know (-1: unknown).")
+
+
+class TagForm(EntityForm):
+    tag_name = StringField("Tag", render_kw={"maxlength": 255, "required": True})
+
+
+class ArtistForm(EntityForm):
+    artist_name = StringField("Name", render_kw={"maxlength": 255, "required": True})
+    artist_description = TextAreaField("Description", render_kw={"rows": 3})
+
+
+class LocationForm(EntityForm):
+    location_name = StringField("Name", render_kw={"maxlength": 255, "required": True})
+    location_description = TextAreaField("Description", render_kw={"rows": 3})
+    location_accessible = BooleanField("Accessible")
+    location_openair = BooleanField("Open air")
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with nothing but its CSRF token (publish, delete, remove)."""

@@ -1,0 +1,105 @@
+"""Artists, locations (with their place), links and tags: list with search, create, edit, delete.
+One set of views for the four kinds; the services decide who may change what."""
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_login import current_user, login_required
+
+from app.errors import Conflict, Invalid
+from app.services import entities, parts
+from app.services.queries import ListQuery, list_entities
+from portal import bp
+from portal.forms import ArtistForm, ConfirmForm, LinkForm, LocationForm, PlaceForm, TagForm
+from portal.htmx import go, render
+from portal.paging import Page
+
+KINDS = {  # path → (entity, form, the field searched and shown)
+    "artists": ("artist", ArtistForm, "artist_name"),
+    "locations": ("location", LocationForm, "location_name"),
+    "links": ("link", LinkForm, "link_url"),
+    "tags": ("tag", TagForm, "tag_name"),
+}
+
+
+def _kind(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    return KINDS[kind]
+
+
+@bp.route("/library/<kind>", methods=["GET", "POST"])
+@login_required
+def library(kind: str):
+    entity, form_class, label = _kind(kind)
+    form = form_class(formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            created = entities.create(entity, current_user.actor, form.values())
+        except (Invalid, Conflict) as exc:
+            form.show_errors(exc)
+        else:
+            flash(f"“{created[label]}” is added.", "success")
+            return go(url_for(".library", kind=kind))
+    search = request.args.get("q", "").strip()[:255]
+    page = Page.from_args(request.args, per_page=50)
+    rows = list_entities(entity, current_user.actor,
+                         ListQuery(name=search or None, limit=page.limit + 1, offset=page.offset))
+    page = page.with_total(page.offset + len(rows))  # one more row than shown means there is a next page
+    return render("portal/library.html", "portal/_library_rows.html", 422 if form.errors or form.form_errors else 200,
+                  kind=kind, entity=entity, label=label, rows=rows[:page.limit], page=page, search=search,
+                  form=form, kinds=KINDS)
+
+
+@bp.route("/library/<kind>/<id:item_id>", methods=["GET", "POST"])
+@login_required
+def library_item(kind: str, item_id: int):
+    entity, form_class, label = _kind(kind)
+    row = entities.require_editable(entity, item_id, current_user.actor)
+    current = list_entities(entity, current_user.actor, ListQuery(ids=[item_id]))[0]
+    form = form_class(formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.fill(current)
+        form.version.data = entities.version_token(row.version) if hasattr(row, "version") else ""
+    elif form.validate_on_submit():
+        try:
+            entities.update(entity, item_id, current_user.actor, form.values(),
+                            expected_version=form.version.data or None)
+        except (Invalid, Conflict) as exc:
+            form.show_errors(exc)
+        else:
+            flash("Saved.", "success")
+            return go(url_for(".library", kind=kind))
+    place_form = None
+    if entity == "location":
+        place_form = PlaceForm(formdata=None)
+        place_ids = parts.linked_ids("location", item_id, "place")
+        if place_ids:
+            place_form.fill(list_entities("place", current_user.actor, ListQuery(ids=place_ids))[0])
+    return render("portal/library_item.html", None, 422 if request.method == "POST" else 200, kind=kind,
+                  entity=entity, item=current, label=label, form=form, place_form=place_form, confirm=ConfirmForm())
+
+
+@bp.post("/library/locations/<id:item_id>/place")
+@login_required
+def location_place(item_id: int):
+    form = PlaceForm()
+    if form.validate_on_submit():
+        try:
+            parts.save_to_one("location", item_id, "place", current_user.actor, form.values())
+        except Invalid as exc:
+            flash(f"The place is not saved: {exc.message}.", "error")
+        else:
+            flash("The place is saved.", "success")
+    return go(url_for(".library_item", kind="locations", item_id=item_id))
+
+
+@bp.post("/library/<kind>/<id:item_id>/delete")
+@login_required
+def library_delete(kind: str, item_id: int):
+    entity, _, _ = _kind(kind)
+    if ConfirmForm().validate_on_submit():
+        entities.delete(entity, item_id, current_user.actor)
+        flash("Deleted.", "success")
+    return go(url_for(".library", kind=kind))
+
+
