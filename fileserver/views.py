@@ -1,6 +1,7 @@
 """Routes of the file server. Handlers parse, call one helper, and answer."""
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import time
@@ -15,6 +16,7 @@ from fileserver.http import FilesError, data_response, json_response
 from fileserver.storage import Storage, write_atomic
 
 YEAR = 365 * 24 * 3600
+log = logging.getLogger("festivals.files.views")
 bp = Blueprint("files", __name__)
 
 
@@ -105,6 +107,7 @@ def ensure_variant(digest: str, variant: images.Variant) -> str:
     with storage().variant_lock(digest, variant.name):
         if not os.path.isfile(path):
             write_atomic(path, images.make_variant(storage().path("images", digest), variant))
+            log.info("made variant %s of %s", variant.name, digest)
     return path
 
 
