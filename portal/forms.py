@@ -55,10 +55,16 @@ class EntityForm(FlaskForm):
         placed = False
         for name, message in exc.fields.items():
             if name in self._fields:
-                self._fields[name].errors = [*self._fields[name].errors, _sentence(message)]
+                self._fields[name].errors = [*self._fields[name].errors, _sentence(self._labelled(message))]
                 placed = True
         if not placed:
-            self.form_errors.append(_sentence(exc.message))
+            self.form_errors.append(_sentence(self._labelled(exc.message)))
+
+    def _labelled(self, message: str) -> str:
+        """The services name fields by their keys (`event_start`); a person reads the field's label."""
+        for name, field in self._fields.items():
+            message = message.replace(name, f"“{field.label.text}”")
+        return message
 
 
 def _sentence(message: str) -> str:

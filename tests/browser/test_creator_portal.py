@@ -1,0 +1,150 @@
+"""A creator runs a festival from the browser (Chromium, real HTTP): log in, create a festival, add
+events with artists and a location, see the timetable, publish; the API then lists it."""
+from __future__ import annotations
+
+import re
+import urllib.request
+
+import orjson
+from playwright.sync_api import expect
+
+from app.db import db
+from app.services import api_keys
+from tests.browser.test_login_pages import fill_login
+from tests.factories import PASSWORD
+
+EVENTS = [  # name, start, end, artists, location
+    ("Opening", "2026-07-03T18:00", "2026-07-03T19:30", "Ada Lovelace", "Main stage"),
+    ("Night set", "2026-07-03T21:00", "2026-07-03T23:00", "Bo Diddley, Ada Lovelace", "Main stage"),
+    ("Workshop", "2026-07-03T19:00", "2026-07-03T20:00", "Cy Twombly", "Tent"),
+]
+
+
+def log_in(page, email: str) -> None:
+    page.goto("/login")
+    fill_login(page, email, PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/festivals$"))
+
+
+def create_festival(page, name: str) -> str:
+    page.get_by_test_id("new-festival").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Starts").fill("2026-07-03T12:00")
+    page.get_by_label("Ends").fill("2026-07-05T23:00")
+    page.get_by_role("button", name="Create festival").click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    return page.url
+
+
+def add_event(page, name, start, end, artists, location) -> None:
+    form = page.locator("#event-add-form")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Starts").fill(start)
+    form.get_by_label("Ends").fill(end)
+    form.get_by_label("Artists").fill(artists)
+    form.get_by_label("Location").fill(location)
+    form.get_by_role("button", name="Add event").click()
+    expect(page.locator("#event-rows tr", has_text=name)).to_be_visible()
+
+
+def api_get(server, path: str, key: str) -> dict:
+    request = urllib.request.Request(server.url + path, headers={"Api-Key": key})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return orjson.loads(response.read())
+
+
+def test_creator_runs_a_festival_from_the_browser(page, server, screenshot):
+    user = server.user("creator")
+    log_in(page, user.email)
+    editor_url = create_festival(page, "Lakeside Sounds")
+    screenshot(page, "festival-editor")
+
+    page.get_by_role("link", name="Events").first.click()
+    loads = []
+    page.on("load", lambda _: loads.append(page.url))
+    for event in EVENTS:
+        add_event(page, *event)
+    assert loads == [], "adding events swapped rows in place, without a page load"
+    expect(page.locator("#event-rows tr")).to_have_count(3)
+    expect(page.locator("#event-rows tr", has_text="Night set")).to_contain_text("Ada Lovelace, Bo Diddley")
+
+    # A validation error shows next to its field, without a reload, and what was typed stays.
+    form = page.locator("#event-add-form")
+    form.get_by_label("Name").fill("Backwards")
+    form.get_by_label("Starts").fill("2026-07-03T22:00")
+    form.get_by_label("Ends").fill("2026-07-03T21:00")
+    form.get_by_role("button", name="Add event").click()
+    expect(page.locator("#event-add-form #event_end-error")).to_have_text("Must not be before “Starts”.")
+    expect(page.locator("#event-add-form").get_by_label("Name")).to_have_value("Backwards")
+    assert loads == []
+
+    page.get_by_role("link", name="Timetable").first.click()
+    expect(page.get_by_test_id("tt-event")).to_have_count(3)
+    expect(page.get_by_role("columnheader", name="Main stage")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Tent")).to_be_visible()
+    screenshot(page, "timetable")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the grid scrolls sideways, page does not
+    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391
+        && !e.closest('.timetable-scroll')).map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, wide
+    screenshot(page, "timetable-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.goto(editor_url)
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("is published")).to_be_visible()
+    page.get_by_role("link", name="Festivals").first.click()
+    expect(page.locator("#festival-table")).to_contain_text("Published")
+    screenshot(page, "dashboard")
+
+    with server.app.app_context(), db.connection_context():
+        key, _ = api_keys.create_key("browser test")
+    listed = api_get(server, "/api/v1/festivals?valid=true&include=events", key)["data"]
+    assert [festival["festival_name"] for festival in listed] == ["Lakeside Sounds"]
+    assert sorted(event["event_name"] for event in listed[0]["include"]["events"]) == ["Night set", "Opening", "Workshop"]
+
+
+def test_another_creator_cannot_open_my_festival(browser, server):
+    from tests.browser.conftest import _page
+
+    owner, other = server.user("creator"), server.user("creator")
+    first_context, first = _page(browser, server)
+    log_in(first, owner.email)
+    editor_url = create_festival(first, "Private Plans")
+    first_context.close()
+
+    second_context, second = _page(browser, server)
+    log_in(second, other.email)
+    expect(second.locator("#festival-table")).not_to_contain_text("Private Plans")
+    for suffix in ("", "/events", "/timetable", "/delete"):
+        response = second.goto(editor_url + suffix)
+        assert response.status in (403, 404), (suffix, response.status)
+        expect(second.get_by_text("Private Plans")).to_have_count(0)
+    second_context.close()
+
+
+def test_a_concurrent_edit_shows_a_conflict_instead_of_overwriting(browser, server):
+    from tests.browser.conftest import _page
+
+    user = server.user("creator")
+    one_context, one = _page(browser, server)
+    log_in(one, user.email)
+    editor_url = create_festival(one, "Two Tabs")
+    two_context, two = _page(browser, server)
+    log_in(two, user.email)
+    two.goto(editor_url)
+
+    one.goto(editor_url)
+    one.locator("#festival-form").get_by_label("Price").fill("20 €")
+    one.get_by_role("button", name="Save details").click()
+    expect(one.get_by_text("Saved.")).to_be_visible()
+
+    two.locator("#festival-form").get_by_label("Price").fill("25 €")
+    two.get_by_role("button", name="Save details").click()
+    expect(two.get_by_test_id("conflict")).to_contain_text("someone else changed this festival")
+    expect(two.locator("#festival-form").get_by_label("Price")).to_have_value("25 €")
+    two.reload()
+    expect(two.locator("#festival-form").get_by_label("Price")).to_have_value("20 €")
+    one_context.close()
+    two_context.close()
