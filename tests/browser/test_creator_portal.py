@@ -148,3 +148,48 @@ def test_a_concurrent_edit_shows_a_conflict_instead_of_overwriting(browser, serv
     expect(two.locator("#festival-form").get_by_label("Price")).to_have_value("20 €")
     one_context.close()
     two_context.close()
+
+
+def test_the_portal_works_with_javascript_off(page_without_js, server):
+    page = page_without_js
+    user = server.user("creator")
+    log_in(page, user.email)
+    create_festival(page, "Plain Forms Fest")
+    page.get_by_role("link", name="Events").first.click()
+    add_event(page, "Unplugged", "2026-07-03T20:00", "2026-07-03T21:00", "Dee", "Barn")
+    expect(page.get_by_text("“Unplugged” is added.")).to_be_visible()
+
+    row = page.locator("#event-rows tr", has_text="Unplugged")
+    row.get_by_role("button", name="Edit").click()  # a plain link: the page again, with the row as a form
+    editing = page.get_by_role("form", name="Edit event")
+    editing.get_by_label("Name").fill("Unplugged (late)")
+    editing.get_by_label("Ends").fill("2026-07-03T20:30")  # before the start? no: 20:00 → 20:30 is fine
+    editing.get_by_role("button", name="Save event").click()
+    expect(page.get_by_text("The event is saved.")).to_be_visible()
+    expect(page.locator("#event-rows tr", has_text="Unplugged (late)")).to_contain_text("20:00 – 20:30")
+
+    page.locator("#event-rows tr", has_text="Unplugged (late)").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("The event is deleted.")).to_be_visible()
+    expect(page.locator("#event-rows tr")).to_have_count(0)
+
+
+def test_an_event_is_edited_in_its_row(page, server):
+    user = server.user("creator")
+    log_in(page, user.email)
+    create_festival(page, "Row Swaps")
+    page.get_by_role("link", name="Events").first.click()
+    add_event(page, "Soundcheck", "2026-07-03T16:00", "2026-07-03T17:00", "Eve", "Main stage")
+    loads = []
+    page.on("load", lambda _: loads.append(page.url))
+    page.locator("#event-rows tr", has_text="Soundcheck").get_by_role("button", name="Edit").click()
+    editing = page.get_by_role("form", name="Edit event")
+    editing.get_by_label("Artists").fill("Eve, Finn")
+    editing.get_by_role("button", name="Save event").click()
+    expect(page.locator("#event-rows tr", has_text="Soundcheck")).to_contain_text("Eve, Finn")
+    page.locator("#event-rows tr", has_text="Soundcheck").get_by_role("button", name="Edit").click()
+    page.get_by_role("form", name="Edit event").get_by_label("Ends").fill("2026-07-03T15:00")
+    page.get_by_role("form", name="Edit event").get_by_role("button", name="Save event").click()
+    expect(page.get_by_role("form", name="Edit event").locator(".field-error")).to_have_text("Must not be before “Starts”.")
+    page.get_by_role("form", name="Edit event").get_by_role("button", name="Cancel").click()
+    expect(page.locator("#event-rows tr", has_text="Soundcheck")).to_contain_text("16:00 – 17:00")
+    assert loads == []
