@@ -16,6 +16,7 @@ from fileserver.http import FilesError, data_response, json_response
 from fileserver.storage import Storage, write_atomic
 
 YEAR = 365 * 24 * 3600
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 log = logging.getLogger("festivals.files.views")
 bp = Blueprint("files", __name__)
 
@@ -47,9 +48,10 @@ def uploaded_bytes(field: str) -> bytes:
     return data
 
 
-def send_stored(path: str, mimetype: str, etag: str):
+def send_stored(path: str, mimetype: str, etag: str, name: str):
+    """A stored file with long-lived cache headers; `name` is what a browser saves it as."""
     try:
-        response = send_file(path, mimetype=mimetype, conditional=True, etag=etag, max_age=YEAR)
+        response = send_file(path, mimetype=mimetype, conditional=True, etag=etag, max_age=YEAR, download_name=name)
     except FileNotFoundError:
         raise FilesError(404, "not found") from None
     response.cache_control.immutable = True
@@ -92,8 +94,10 @@ def get_image(digest: str):
     variant = images.parse_variant(request.args, request.accept_mimetypes, meta,
                                    current_app.config["THUMB_SIZES"])
     if variant is None:
-        return send_stored(storage().path("images", digest), meta["mimetype"], digest)
-    response = send_stored(ensure_variant(digest, variant), variant.mimetype, f"{digest}-{variant.name}")
+        return send_stored(storage().path("images", digest), meta["mimetype"], digest,
+                           digest + EXTENSIONS[meta["mimetype"]])
+    response = send_stored(ensure_variant(digest, variant), variant.mimetype, f"{digest}-{variant.name}",
+                           f"{digest}-{variant.name}")
     response.vary.add("Accept")
     return response
 
@@ -129,7 +133,7 @@ def upload_pdf():
 
 @bp.get("/pdf/<hash:digest>")
 def get_pdf(digest: str):
-    return send_stored(storage().path("pdf", digest), documents.PDF_MIMETYPE, digest)
+    return send_stored(storage().path("pdf", digest), documents.PDF_MIMETYPE, digest, f"{digest}.pdf")
 
 
 @bp.delete("/pdf/<hash:digest>")
