@@ -151,3 +151,85 @@ def test_publish_makes_the_festival_visible_in_the_api(app, factory, browser_cli
     api = app.test_client()
     listed = api.get("/api/v1/festivals?valid=true", headers=factory.api_key_headers()).get_json()["data"]
     assert [f["festival_name"] for f in listed] == ["Sommerfest"]
+
+
+def test_htmx_fragment_and_full_page_from_one_url_vary_on_hx_request(browser_client):
+    new_festival(browser_client)
+    full = browser_client.get("/festivals")
+    fragment = browser_client.get("/festivals", headers=HTMX)
+    boosted = browser_client.get("/festivals", headers={**HTMX, "HX-Boosted": "true"})
+    restore = browser_client.get("/festivals", headers={**HTMX, "HX-History-Restore-Request": "true"})
+    assert "<html" in text(full) and "<html" in text(boosted) and "<html" in text(restore)
+    assert "<html" not in text(fragment) and text(fragment).lstrip().startswith('<div id="festival-table"')
+    assert "HX-Request" in full.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
+
+
+def test_place_links_and_tags_are_managed_inline(browser_client):
+    festival_id = new_festival(browser_client)
+    base = f"/festivals/{festival_id}"
+    response = browser_client.post(base + "/links", data={"csrf_token": token(browser_client), "link_url": "ftp://x"},
+                                   headers=HTMX)
+    assert response.status_code == 422 and 'id="link_url-error"' in text(response)
+    response = browser_client.post(base + "/links", headers=HTMX,
+                                   data={"csrf_token": token(browser_client), "link_url": "https://lake.example/"})
+    assert response.status_code == 200 and text(response).lstrip().startswith('<div id="festival-links"')
+    for name in ("Rock", "ROCK", "Jazz"):  # tags are case-insensitive: Rock and ROCK are one tag
+        browser_client.post(base + "/tags", data={"csrf_token": token(browser_client), "tag_name": name})
+    response = browser_client.post(base + "/place", data={"csrf_token": token(browser_client), "place_town": "Leipzig",
+                                                          "place_lat": "91"})
+    assert response.status_code == 422 and 'id="place_lat-error"' in text(response)
+    browser_client.post(base + "/place", data={"csrf_token": token(browser_client), "place_town": "Leipzig"})
+    browser_client.post(base + "/place", data={"csrf_token": token(browser_client), "place_town": "Halle"})
+    festival = entities_with_parts(festival_id)
+    assert [link["link_url"] for link in festival["include"]["links"]] == ["https://lake.example/"]
+    assert sorted(tag["tag_name"] for tag in festival["include"]["tags"]) == ["Jazz", "Rock"]
+    assert [place["place_town"] for place in festival["include"]["place"]] == ["Halle"]
+    from app.models import Place
+
+    assert Place.select().count() == 1  # the place was changed, not replaced by a second one
+    link_id = festival["include"]["links"][0]["link_id"]
+    browser_client.post(f"{base}/links/{link_id}/remove", data={"csrf_token": token(browser_client)})
+    assert entities_with_parts(festival_id)["include"]["links"] == []
+
+
+def entities_with_parts(festival_id):
+    from app.services import program
+
+    return program.festival_with_parts(festival_id, SYSTEM)[0]
+
+
+def test_library_lists_searches_creates_and_edits(browser_client):
+    response = browser_client.post("/library/artists", data={"csrf_token": token(browser_client, "/library/artists"),
+                                                             "artist_name": "Nina Simone"})
+    assert response.status_code == 303
+    response = browser_client.post("/library/artists", data={"csrf_token": token(browser_client, "/library/artists"),
+                                                             "artist_name": ""})
+    assert response.status_code == 422 and "artist_name-error" in text(response)
+    found = browser_client.get("/library/artists?q=simone", headers=HTMX)
+    assert "Nina Simone" in text(found) and "<html" not in text(found)
+    assert "Nina Simone" not in text(browser_client.get("/library/artists?q=zappa"))
+    from app.models import Artist
+
+    artist = Artist.get(Artist.name == "Nina Simone")
+    page = text(browser_client.get(f"/library/artists/{artist.id}"))
+    version = re.search(r'name="version" type="hidden" value="([^"]+)"', page).group(1)
+    response = browser_client.post(f"/library/artists/{artist.id}", data={
+        "csrf_token": token(browser_client, "/library/artists"), "artist_name": "Nina", "version": version})
+    assert response.status_code == 303 and Artist.get_by_id(artist.id).name == "Nina"
+    assert browser_client.get("/library/unknown").status_code == 404
+    assert browser_client.get("/library/artists?page=abc").status_code == 200
+
+
+def test_plain_user_gets_a_403_page_not_the_editor(app, factory):
+    client = client_for(app)
+    log_in(client, factory.user("user").email)
+    response = client.get("/festivals/new")
+    assert response.status_code == 403 and "Not allowed" in text(response)
+    assert client.get("/festivals").status_code == 403
+
+
+def test_logged_out_visitor_is_sent_to_login(app):
+    response = app.test_client().get("/festivals/1/events")
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    htmx = app.test_client().get("/festivals", headers=HTMX)
+    assert htmx.headers["HX-Redirect"].startswith("/login?next=")
