@@ -64,7 +64,7 @@ def normalize_upload(data: bytes, max_pixels: int) -> StoredImage:
     `max_pixels`, the EXIF orientation applied and every metadata block dropped. FilesError(400) if not."""
     try:
         with Image.open(io.BytesIO(data), formats=list(MIMETYPES)) as source:
-            fmt = source.format
+            fmt = "JPEG" if source.format == "MPO" else source.format  # MPO: a camera's JPEG with extra frames
             width, height = source.size
             if width * height > max_pixels:
                 raise FilesError(400, f"the image has {width}x{height} pixels; the limit is {max_pixels} pixels")

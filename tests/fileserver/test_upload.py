@@ -208,3 +208,33 @@ def test_upload_strips_gps_and_exif_and_applies_orientation(files):
     top, bottom = image.convert("RGB").getpixel((100, 20)), image.convert("RGB").getpixel((100, 380))
     assert top[0] > 200 and top[2] < 60  # the red stripe, once on the left, is now on top
     assert bottom[2] > 200 and bottom[0] < 60
+
+
+def encoded(image: Image.Image, fmt: str, **save) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **save)
+    return out.getvalue()
+
+
+def test_upload_of_camera_mpo_is_stored_as_a_single_jpeg(files):
+    frame = Image.open(io.BytesIO(image_bytes(size=(300, 200))))
+    mpo = encoded(frame, "MPO", save_all=True, append_images=[frame.rotate(180)])
+    assert Image.open(io.BytesIO(mpo)).format == "MPO"
+    response = files.upload(mpo)
+    assert response.status_code == 201, response.text
+    served = requests.get(response.json()["data"][0]["image_ref"], timeout=5)
+    assert served.headers["Content-Type"] == "image/jpeg"
+    stored = Image.open(io.BytesIO(served.content))
+    assert (stored.format, stored.size, getattr(stored, "n_frames", 1)) == ("JPEG", (300, 200), 1)
+
+
+def test_upload_of_animated_gif_keeps_the_first_frame(files):
+    first = Image.new("RGB", (90, 60), (255, 0, 0))
+    second = Image.new("RGB", (90, 60), (0, 0, 255))
+    gif = encoded(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    assert Image.open(io.BytesIO(gif)).n_frames == 2
+    response = files.upload(gif, "anim.gif", content_type="image/gif")
+    assert response.status_code == 201, response.text
+    served = requests.get(response.json()["data"][0]["image_ref"], timeout=5)
+    stored = Image.open(io.BytesIO(served.content))
+    assert (served.headers["Content-Type"], stored.n_frames, stored.size) == ("image/gif", 1, (90, 60))
