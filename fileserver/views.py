@@ -110,7 +110,11 @@ def ensure_variant(digest: str, variant: images.Variant) -> str:
         return path
     with storage().variant_lock(digest, variant.name):
         if not os.path.isfile(path):
-            write_atomic(path, images.make_variant(storage().path("images", digest), variant))
+            try:
+                data = images.make_variant(storage().path("images", digest), variant)
+            except FileNotFoundError:  # deleted meanwhile
+                raise FilesError(404, "not found") from None
+            write_atomic(path, data)
             log.info("made variant %s of %s", variant.name, digest)
     return path
 
