@@ -6,9 +6,8 @@ fragment (static/js/app.js swaps it in), and a success answers `HX-Redirect` ins
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, flash, g, has_request_context,
+from flask import (Blueprint, Response, current_app, flash, g, has_request_context, jsonify,
                    request, session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import UserMixin, current_user, login_required, login_url, login_user, logout_user
@@ -18,7 +17,8 @@ from app.errors import DomainError, Invalid, NotFound
 from app.extensions import limiter, login_manager
 from app.permissions import Actor
 from app.services import users
-from portal.htmx import go, is_htmx, render, vary_on_htmx
+from portal.htmx import go, is_htmx, render, safe_next, vary_on_htmx
+from identity.tokens import issue_access_token
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
 
 bp = Blueprint("identity_pages", __name__)
@@ -103,17 +103,6 @@ _go = go
 
 def _form_status(form) -> int:
     return 422 if form.is_submitted() else 200
-
-
-def safe_next(target) -> str:
-    """`target` when it is a path on this site, else "/": no scheme or host, no "//" or "/\\" (which
-    browsers read as another host), no whitespace or control characters (browsers drop some of them)."""
-    if not isinstance(target, str) or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/"
-    if "\\" in target or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in target):
-        return "/"
-    parts = urlsplit(target)
-    return "/" if parts.scheme or parts.netloc else target
 
 
 def _fresh_session() -> None:
@@ -264,3 +253,14 @@ def reset(token: str):
     except NotFound:  # unknown, used or expired (also when used by a parallel request just now)
         return _render("reset_invalid", 404)
     return _render("reset", _form_status(form), form=form)
+
+
+@bp.post("/account/upload-token")
+@login_required
+def upload_token():
+    """A short-lived access token for the logged-in user, so the page can upload straight to the file
+    server (which verifies it with the identity public key). CSRF-checked like every portal POST."""
+    ttl = min(300, _config("ACCESS_TOKEN_TTL"))
+    token = issue_access_token(current_user, current_app.extensions["identity_keys"], issuer=_config("TOKEN_ISSUER"),
+                               audience=_config("TOKEN_AUDIENCE"), ttl=ttl)
+    return jsonify(access_token=token, token_type="Bearer", expires_in=ttl)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateTimeLocalField, FloatField, HiddenField, IntegerField, StringField,
                      TextAreaField, URLField)
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Optional
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 NOT_VALUES = {"csrf_token", "version", "artists", "location"}
@@ -125,3 +125,11 @@ class LocationForm(EntityForm):
 
 class ConfirmForm(FlaskForm):
     """A POST with nothing but its CSRF token (publish, delete, remove)."""
+
+
+class ImageForm(EntityForm):
+    """Filled by the page's script from the file server's answer to the upload."""
+
+    image_hash = HiddenField(validators=[DataRequired()])
+    image_ref = HiddenField(validators=[DataRequired()])
+    image_comment = StringField("Caption", render_kw={"maxlength": 255})

@@ -2,7 +2,7 @@
 One set of views for the four kinds; the services decide who may change what."""
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import Conflict, Invalid
@@ -75,8 +75,13 @@ def library_item(kind: str, item_id: int):
         place_ids = parts.linked_ids("location", item_id, "place")
         if place_ids:
             place_form.fill(list_entities("place", current_user.actor, ListQuery(ids=place_ids))[0])
+    image = None
+    if entity in ("artist", "location"):
+        image_ids = parts.linked_ids(entity, item_id, "image")
+        image = list_entities("image", current_user.actor, ListQuery(ids=image_ids))[0] if image_ids else None
     return render("portal/library_item.html", None, 422 if request.method == "POST" else 200, kind=kind,
-                  entity=entity, item=current, label=label, form=form, place_form=place_form, confirm=ConfirmForm())
+                  entity=entity, item=current, label=label, form=form, place_form=place_form, confirm=ConfirmForm(),
+                  image=image, files_url=current_app.config["FILES_URL"])
 
 
 @bp.post("/library/locations/<id:item_id>/place")

@@ -27,3 +27,58 @@
     }
   });
 })();
+
+// Image upload: the chosen file goes straight to the file server with a short-lived token from the app;
+// the form then records the file server's answer (hash and URL) in the app.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function errorText(body, fallback) {
+    return (body && body.error && (body.error.message || body.error)) || fallback;
+  }
+
+  async function upload(input) {
+    var form = input.closest("form");
+    var status = form.querySelector("[data-upload-status]");
+    var submit = form.querySelector("[data-upload-submit]");
+    var preview = form.querySelector("[data-upload-preview]");
+    var file = input.files && input.files[0];
+    submit.disabled = true;
+    if (!file) { return; }
+    status.textContent = "Uploading " + file.name + "…";
+    try {
+      var tokenAnswer = await fetch(form.dataset.tokenUrl, {
+        method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrfToken()}
+      });
+      if (!tokenAnswer.ok) { throw new Error("You may have been logged out: reload the page."); }
+      var token = (await tokenAnswer.json()).access_token;
+      var body = new FormData();
+      body.append("image", file);
+      var answer = await fetch(form.dataset.filesUrl.replace(/\/$/, "") + "/images/upload", {
+        method: "POST", headers: {"Authorization": "Bearer " + token}, body: body
+      });
+      var result = await answer.json().catch(function () { return null; });
+      if (!answer.ok) { throw new Error(errorText(result, "The file server refused the file (" + answer.status + ").")); }
+      var stored = result.data[0];
+      form.querySelector("[data-upload-hash]").value = stored.image_hash;
+      form.querySelector("[data-upload-ref]").value = stored.image_ref;
+      preview.src = stored.image_ref + "?w=320";
+      preview.hidden = false;
+      status.textContent = "Uploaded. Add a caption if you like, then save.";
+      submit.disabled = false;
+    } catch (error) {
+      status.textContent = "Not uploaded: " + error.message;
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-upload-file]")) {
+      upload(event.target);
+    }
+  });
+})();

@@ -57,12 +57,14 @@ def browser():
         chromium.close()
 
 
-def _page(browser, server: Served, **options):
+def _page(browser, server: Served, extra_origins: tuple[str, ...] = (), **options):
+    """A fresh browser context on the served app; `extra_origins` (e.g. a file server) may be loaded too."""
     context = browser.new_context(base_url=server.url, **options)
     context.set_default_timeout(10_000)
+    allowed = tuple(origin + "/" for origin in (server.url, *extra_origins))
 
     def only_our_server(route):  # pages load nothing from the network: anything else is refused and noted
-        if route.request.url.startswith(server.url + "/"):
+        if route.request.url.startswith(allowed):
             route.continue_()
         else:
             server.outside_requests.append(route.request.url)
