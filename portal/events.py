@@ -1,7 +1,7 @@
 """A festival's events as an editable table (rows swapped in place by htmx), and its timetable."""
 from __future__ import annotations
 
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import Conflict, Invalid
@@ -36,7 +36,9 @@ def _page(festival_id: int, status: int = 200, add_form: EventForm | None = None
     events = program.events_of(festival_id, current_user.actor)
     if editing is not None and edit_form is None:
         edit_form = _edit_form(next(event for event in events if event["event_id"] == editing))
-    return render("portal/events.html", None, status, festival=festival, events=events,
+    image_of = next(((e["include"]["image"] or [None])[0] for e in events if e["event_id"] == editing), None)
+    return render("portal/events.html", None, status, festival=festival, events=events, image_of=image_of,
+                  files_url=current_app.config["FILES_URL"],
                   add_form=add_form or EventForm(formdata=None), editing=editing, edit_form=edit_form,
                   confirm=ConfirmForm())
 
@@ -102,8 +104,9 @@ def event_row(festival_id: int, event_id: int):
 @login_required
 def edit_event(festival_id: int, event_id: int):
     if wants_fragment():
-        return render("portal/_event_edit.html", festival_id=festival_id, event_id=event_id,
-                      form=_edit_form(_event(festival_id, event_id)))
+        event = _event(festival_id, event_id)
+        return render("portal/_event_edit.html", festival_id=festival_id, event_id=event_id, form=_edit_form(event),
+                      image_of=(event["include"]["image"] or [None])[0], files_url=current_app.config["FILES_URL"])
     return _page(festival_id, editing=event_id)
 
 

@@ -49,10 +49,10 @@ def festival_with_parts(festival_id: int, actor: Actor) -> tuple[dict, str]:
 
 
 def events_of(festival_id: int, actor: Actor) -> list[dict]:
-    """The festival's events in time order, each with `include` artist and location."""
+    """The festival's events in time order, each with `include` artist, location and image."""
     entities.require_editable("festival", festival_id, actor)
     spec = ENTITIES["event"]
-    include = [("artist", spec.relations["artist"]), ("location", spec.relations["location"])]
+    include = [(name, spec.relations[name]) for name in ("artist", "location", "image")]
     events = list_related("festival", festival_id, ENTITIES["festival"].relations["events"], actor,
                           ListQuery(include=include))
     return sorted(events, key=lambda event: (event["event_start"], event["event_id"]))
