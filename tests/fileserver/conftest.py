@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,30 +14,12 @@ import requests
 from PIL import Image
 
 from app import ROOT
+from tests.processes import free_port, wait_for
 from identity.keys import KeyStore
 from identity.tokens import issue_access_token
 
 ISSUER = "festivals-identity"
 AUDIENCE = "festivals"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"file server exited with {process.returncode}: {process.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"file server did not answer {url} within {seconds}s")
 
 
 class FileServer:
@@ -58,7 +37,7 @@ class FileServer:
              "--workers", "2", "--no-control-socket", "wsgi:files"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
         try:
-            wait_for(f"{self.url}/health", self.process)
+            wait_for(f"{self.url}/health", self.process, name="file server", log=self.log)
         except Exception:
             self.stop()
             raise

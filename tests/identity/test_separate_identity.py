@@ -1,6 +1,5 @@
 """The API verifying tokens of an identity service running as its own process (real HTTP, JWKS)."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,26 +10,8 @@ import orjson
 import pytest
 
 from app import ROOT
+from tests.processes import free_port, wait_for
 from tests.factories import PASSWORD
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"identity process exited with {process.returncode}: {process.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"identity process did not answer {url} within {seconds}s")
 
 
 @pytest.fixture
@@ -46,7 +27,7 @@ def identity_process(database_url, tmp_path):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/health", process)
+        wait_for(f"{base}/health", process, seconds=20, name="identity process")
         yield base, instance, env
     finally:
         process.terminate()
