@@ -82,3 +82,13 @@ def revoke_key(key_id: int, actor: Actor = SYSTEM, kind: str | None = None) -> N
             return
         ApiKey.update(revoked=utcnow()).where(ApiKey.id == key_id).execute()
         audit.record(actor, f"{row.kind}_key", key_id, "revoke", {"prefix": row.prefix})
+
+
+def get_key(actor: Actor, key_id: int) -> ApiKey:
+    """One API or service key row (admins only), e.g. to confirm its revocation."""
+    if not actor.is_admin:
+        raise Forbidden("only admins can manage keys")
+    row = ApiKey.get_or_none(ApiKey.id == key_id)
+    if row is None:
+        raise NotFound(f"no key with id {key_id}")
+    return row

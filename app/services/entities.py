@@ -168,3 +168,31 @@ def transfer_owner(entity: str, entity_id: int, new_owner_id: int, actor: Actor)
             spec.model.update(owner=user.id).where(spec.model.id == entity_id).execute()
             audit.record(actor, entity, entity_id, "transfer", {"from": previous, "to": user.id})
     return from_row(spec, require_visible(spec, entity_id, actor))
+
+
+def festivals_with_owners(actor: Actor, search: str | None = None, limit: int = 50, offset: int = 0,
+                          festival_id: int | None = None) -> tuple[list[dict], int]:
+    """Every festival (or the one with `festival_id`), drafts too, with its owner's email (admins
+    only): one joined query for the page, one for the total."""
+    from peewee import JOIN
+
+    from app.db import contains_text
+    from app.models import User
+
+    require_reader(actor)
+    if not actor.is_admin:
+        raise Forbidden("only admins can list every festival")
+    query = Festival.select(Festival, User.email.alias("owner_email")).join(
+        User, JOIN.LEFT_OUTER, on=(Festival.owner == User.id))
+    if search:
+        query = query.where(contains_text(Festival.name, search))
+    if festival_id is not None:
+        query = query.where(Festival.id == festival_id)
+    total = query.count()
+    festivals = []
+    for row in query.order_by(Festival.id.desc()).limit(limit).offset(offset).objects():
+        item = from_row(ENTITIES["festival"], row)
+        item["owner_id"] = row.owner_id
+        item["owner_email"] = row.owner_email
+        festivals.append(item)
+    return festivals, total

@@ -216,3 +216,13 @@ def reset_password(token: str, new_password: str) -> User:
         revoke_all(user.id)
         audit.record(Actor("user", user_id=user.id, role=user.role), "user", user.id, "password_reset", {})
     return user
+
+
+def user_by_email(actor: Actor, email: str) -> User:
+    """The account with this email (admins only); NotFound with a message a person can read."""
+    require_admin(actor)
+    email = normalize_email(email or "")
+    user = User.get_or_none(User.email == email) if email and "\x00" not in email else None
+    if user is None:
+        raise NotFound(f"there is no account with the email {email or '(empty)'}", {"email": "no such account"})
+    return user
