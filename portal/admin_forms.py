@@ -1,0 +1,131 @@
+"""The admin pages' forms. Only input parsing lives here (text to numbers and dates); the rules (which
+roles exist, who may be suspended, which emails have accounts) are the services'."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, Form, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from app.models.user import ROLES
+from app.services.audit import AuditFilter
+
+PER_PAGE = 50
+
+
+class RoleForm(FlaskForm):
+    # No choice check here: an unknown role reaches the service, whose message the row then shows.
+    role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], validate_choice=False)
+    back = HiddenField()
+
+
+class SuspendForm(FlaskForm):
+    suspend = HiddenField()  # "1" suspends, "0" lifts the suspension
+    back = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with nothing but its CSRF token (and where to go back to)."""
+
+    back = HiddenField()
+
+
+class KeyForm(FlaskForm):
+    comment = StringField("Comment", validators=[Length(max=255, message="At most 255 characters.")],
+                          description="Who or what uses the key, e.g. “iOS app 2.3”.",
+                          render_kw={"maxlength": 255, "autocomplete": "off"})
+    kind = HiddenField()
+
+
+class RevokeForm(FlaskForm):
+    confirmed = HiddenField()  # "1" after the confirmation (the page's second step, or hx-confirm)
+
+
+class TransferForm(FlaskForm):
+    email = EmailField("New owner's email", validators=[DataRequired("Please enter an email address.")],
+                       render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none",
+                                  "list": "owner-emails"})
+    back = HiddenField()
+
+
+@dataclass
+class Paging:
+    """`?page=N` (50 rows a page); anything else is page 1 with a message saying so."""
+
+    number: int = 1
+    per_page: int = PER_PAGE
+    total: int = 0
+    message: str = ""
+
+    @classmethod
+    def parse(cls, args, per_page: int = PER_PAGE) -> Paging:
+        raw = (args.get("page") or "1").strip()
+        if raw.isdigit() and len(raw) < 7 and int(raw) > 0:
+            return cls(int(raw), per_page)
+        return cls(1, per_page, message=f"“{raw[:20]}” is not a page number; showing the first page.")
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per_page
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.per_page < self.total
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class AuditFilterForm(Form):
+    """The audit log's filters, read from the query string (a GET form: no CSRF token)."""
+
+    user = StringField("User (email or id)", render_kw={"autocomplete": "off", "spellcheck": "false"})
+    entity = SelectField("Entity", choices=[SelectChoice("", "Any")], validate_choice=False)
+    since = StringField("From (UTC)", render_kw={"type": "date"})
+    until = StringField("To (UTC, inclusive)", render_kw={"type": "date"})
+
+    def parse(self, entities: list[str]) -> AuditFilter | None:
+        """The filter, or None with messages on the fields that could not be read."""
+        self.entity.choices = [SelectChoice("", "Any")] + [SelectChoice(name) for name in entities]
+        since, until = self._day(self.since), self._day(self.until)
+        entity = (self.entity.data or "").strip()
+        if entity and entity not in entities:
+            self.entity.errors = [f"No entries for the entity “{entity[:40]}”."]
+        if since and until and until < since:
+            self.until.errors = ["Must not be before “From”."]
+        user = (self.user.data or "").strip()
+        if len(user) > 254 or "\x00" in user:
+            self.user.errors = ["Is not an email address or a user id."]
+        if any(f.errors for f in self):
+            return None
+        actor_id = int(user) if user.isdigit() and len(user) < 10 else None
+        return AuditFilter(actor_id=actor_id, actor_email=None if actor_id is not None or not user else user,
+                           entity=entity or None,
+                           since=datetime.combine(since, datetime.min.time()) if since else None,
+                           until=datetime.combine(until + timedelta(days=1), datetime.min.time()) if until else None)
+
+    @staticmethod
+    def _day(f) -> date | None:
+        raw = (f.data or "").strip()
+        if not raw:
+            return None
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            day = None
+        if day is None or len(raw) != 10 or not 1970 <= day.year <= 9998:
+            f.errors = [f"“{raw[:20]}” is not a date (YYYY-MM-DD)."]
+            return None
+        return day
+
+    def query(self) -> dict:
+        """The filters as query-string arguments (for the pager's links)."""
+        return {f.name: f.data for f in self if f.data}
