@@ -64,12 +64,17 @@ def _back(default: str) -> str:
     return default
 
 
+def _search_text(limit: int) -> str:
+    """`?q=`, without the characters no stored name or email can hold (NUL)."""
+    return request.args.get("q", "").replace("\x00", "").strip()[:limit]
+
+
 # --- users -----------------------------------------------------------------------------------------
 
 @bp.get("/users", endpoint="users")
 def user_list():
     paging = Paging.parse(request.args)
-    search = request.args.get("q", "").strip()[:254]
+    search = _search_text(254)
     rows, paging.total = accounts.list_users(_actor(), search or None, paging.per_page, paging.offset)
     return render("portal/admin/users.html", "portal/admin/_user_results.html", rows=rows, paging=paging,
                   search=search, logins=audit.last_logins(_actor(), [row.id for row in rows]),
@@ -91,14 +96,14 @@ def _user_changed(user_id: int, form, change, done: str):
     return go(_back(url_for(".users")))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 def user_role(user_id: int):
     form = RoleForm()
     return _user_changed(user_id, form, lambda: accounts.set_role(_actor(), user_id, form.role.data or ""),
                          "{user.email} is now {user.role}.")
 
 
-@bp.post("/users/<int:user_id>/suspension")
+@bp.post("/users/<id:user_id>/suspension")
 def user_suspension(user_id: int):
     form = SuspendForm()
 
@@ -111,7 +116,7 @@ def user_suspension(user_id: int):
         "suspended." if form.suspend.data == "1" else "active again."))
 
 
-@bp.post("/users/<int:user_id>/reset-link")
+@bp.post("/users/<id:user_id>/reset-link")
 def user_reset_link(user_id: int):
     ConfirmForm()  # the CSRF token is checked for every POST; nothing else to read
     token = accounts.create_reset(_actor(), user_id)
@@ -157,7 +162,7 @@ def key_create():
     return _keys_answer(kind, 422, form=form)
 
 
-@bp.post("/keys/<int:key_id>/revoke")
+@bp.post("/keys/<id:key_id>/revoke")
 def key_revoke(key_id: int):
     """Without JavaScript the first POST shows a confirmation page whose form revokes; with htmx the
     browser has already asked (hx-confirm) and the section comes back with the key marked revoked."""
@@ -178,13 +183,13 @@ def key_revoke(key_id: int):
 @bp.get("/festivals")
 def festivals():
     paging = Paging.parse(request.args)
-    search = request.args.get("q", "").strip()[:255]
+    search = _search_text(255)
     rows, paging.total = entities.festivals_with_owners(_actor(), search or None, paging.per_page, paging.offset)
     return render("portal/admin/festivals.html", "portal/admin/_festival_results.html", rows=rows,
                   paging=paging, search=search, back=request.full_path.rstrip("?"))
 
 
-@bp.post("/festivals/<int:festival_id>/owner")
+@bp.post("/festivals/<id:festival_id>/owner")
 def festival_owner(festival_id: int):
     form = TransferForm()
     message = None

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Form, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.models.user import ROLES
 from app.services.audit import AuditFilter
@@ -33,8 +33,13 @@ class ConfirmForm(FlaskForm):
     back = HiddenField()
 
 
+def _printable(form, field) -> None:
+    if field.data and not field.data.isprintable():
+        raise ValidationError("Only printable characters, on one line.")
+
+
 class KeyForm(FlaskForm):
-    comment = StringField("Comment", validators=[Length(max=255, message="At most 255 characters.")],
+    comment = StringField("Comment", validators=[Length(max=255, message="At most 255 characters."), _printable],
                           description="Who or what uses the key, e.g. “iOS app 2.3”.",
                           render_kw={"maxlength": 255, "autocomplete": "off"})
     kind = HiddenField()

@@ -402,3 +402,37 @@ def test_bad_audit_filters_are_messages(admin_client, query, message):
 def test_audit_filter_with_htmx_answers_the_fragment(admin_client):
     response = admin_client.get("/admin/audit?entity=user", headers=HTMX)
     assert response.status_code == 200 and text(response).strip().startswith('<div id="audit-log"')
+
+
+# --- odd input is a message, never a 500 -------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/admin/users?q=%00x", "/admin/festivals?q=a%00", "/admin/audit?user=%00"])
+def test_nul_characters_in_searches_are_harmless(admin_client, path):
+    assert admin_client.get(path).status_code in (200, 422)
+
+
+def test_key_comment_with_control_characters_is_a_field_message(admin_client):
+    response = post(admin_client, "/admin/keys", {"kind": "api", "comment": "a\x00b"}, HTMX, page="/admin/keys")
+    assert response.status_code == 422 and "Only printable characters" in text(response)
+
+
+@pytest.mark.parametrize("path", ["/admin/users/99999999999/role", "/admin/keys/99999999999/revoke",
+                                  "/admin/festivals/99999999999/owner"])
+def test_ids_beyond_the_column_range_are_404(admin_client, path):
+    assert post(admin_client, path, {"role": "user", "email": "x@example.org"}).status_code == 404
+
+
+def test_htmx_post_that_leaves_the_page_gets_hx_redirect_and_plain_gets_303(admin_client):
+    htmx = post(admin_client, "/admin/keys", {"kind": "nope"}, HTMX, page="/admin/keys")
+    assert htmx.status_code == 200 and htmx.headers["HX-Redirect"] == "/admin/keys"
+    plain = post(admin_client, "/admin/keys", {"kind": "nope"}, page="/admin/keys")
+    assert plain.status_code == 303 and plain.headers["Location"] == "/admin/keys"
+
+
+def test_festival_search_answers_a_fragment_to_htmx(admin_client, factory):
+    carla = factory.user("creator")
+    factory.create("festival", carla, name="Lakeside")
+    factory.create("festival", carla, name="Mountain")
+    response = admin_client.get("/admin/festivals?q=lake", headers=HTMX)
+    body = text(response)
+    assert body.strip().startswith('<div id="festival-results"') and "Lakeside" in body and "Mountain" not in body
