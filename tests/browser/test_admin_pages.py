@@ -99,3 +99,43 @@ def test_revoke_without_javascript_goes_through_a_confirmation_page(page_without
     expect(page).to_have_url(re.compile(r"/admin/keys"))
     expect(page.locator(".flash")).to_contain_text("is revoked")
     assert api_status(server, key) == 401
+
+
+def test_admin_transfers_a_festival_gets_a_reset_link_and_filters_the_audit_log(page, server, screenshot):
+    admin = server.user("admin", email="admin@example.org")
+    carla = server.user("creator", email="carla@example.org")
+    server.user("creator", email="dora@example.org")
+    with server.app.app_context(), db.connection_context():
+        from tests.factories import Factory
+
+        Factory(server.app).create("festival", carla, name="Lakeside Sounds")
+    log_in_admin(page, admin.email)
+
+    page.goto("/admin/users")
+    page.get_by_role("button", name=f"Password reset link for {carla.email}").click()
+    link = page.get_by_test_id("reset-link")
+    expect(link).to_have_value(re.compile(re.escape(server.url) + r"/reset/[A-Za-z0-9_-]{20,}$"))
+
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Festivals").click()
+    row = page.locator("tbody tr", has_text="Lakeside Sounds")
+    expect(row.get_by_test_id("owner")).to_have_text("carla@example.org")
+    row.get_by_label("New owner of Lakeside Sounds (email)").fill("nobody@example.org")
+    row.get_by_role("button", name="Transfer Lakeside Sounds").click()
+    expect(row.get_by_role("alert")).to_have_text("There is no account with the email nobody@example.org.")
+    row.get_by_label("New owner of Lakeside Sounds (email)").fill("dora@example.org")
+    row.get_by_role("button", name="Transfer Lakeside Sounds").click()
+    expect(row.get_by_test_id("owner")).to_have_text("dora@example.org")
+    screenshot(page, "admin-festivals")
+
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Audit log").click()
+    page.get_by_label("User (email or id)").fill(admin.email)
+    page.get_by_label("Entity").select_option("festival")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"/admin/audit\?user=admin%40example.org&entity=festival"))
+    expect(page.locator("#audit-log tbody tr")).to_have_count(1)
+    expect(page.locator("#audit-log tbody tr")).to_contain_text("transfer")
+    page.get_by_label("From (UTC)").fill("2020-02-01")
+    page.get_by_label("To (UTC, inclusive)").fill("2020-01-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#until-error")).to_have_text("Must not be before “From”.")
+    screenshot(page, "admin-audit")
