@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from app.db import db
 from app.models import User
 from tests.browser.test_login_pages import fill_login
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, Factory
 
 
 def log_in_admin(page, email: str) -> None:
@@ -106,8 +106,6 @@ def test_admin_transfers_a_festival_gets_a_reset_link_and_filters_the_audit_log(
     carla = server.user("creator", email="carla@example.org")
     server.user("creator", email="dora@example.org")
     with server.app.app_context(), db.connection_context():
-        from tests.factories import Factory
-
         Factory(server.app).create("festival", carla, name="Lakeside Sounds")
     log_in_admin(page, admin.email)
 
