@@ -15,7 +15,8 @@ from app.extensions import login_manager
 from app.models.keys import KEY_KINDS
 from app.services import api_keys, audit, entities
 from app.services import users as accounts
-from portal.admin_forms import (AuditFilterForm, ConfirmForm, KeyForm, Paging, RevokeForm, RoleForm,
+from portal.paging import Paging
+from portal.admin_forms import (AuditFilterForm, ConfirmForm, KeyForm, RevokeForm, RoleForm,
                                 SuspendForm, TransferForm)
 from portal.errors import init_errors, problem
 from portal.htmx import go, is_htmx, render, vary_on_htmx

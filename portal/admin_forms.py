@@ -2,7 +2,6 @@
 roles exist, who may be suspended, which emails have accounts) are the services'."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_wtf import FlaskForm
@@ -13,7 +12,6 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from app.models.user import ROLES
 from app.services.audit import AuditFilter
 
-PER_PAGE = 50
 
 
 class RoleForm(FlaskForm):
@@ -54,39 +52,6 @@ class TransferForm(FlaskForm):
                        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none",
                                   "list": "owner-emails"})
     back = HiddenField()
-
-
-@dataclass
-class Paging:
-    """`?page=N` (50 rows a page); anything else is page 1 with a message saying so."""
-
-    number: int = 1
-    per_page: int = PER_PAGE
-    total: int = 0
-    message: str = ""
-
-    @classmethod
-    def parse(cls, args, per_page: int = PER_PAGE) -> Paging:
-        raw = (args.get("page") or "1").strip()
-        if raw.isdigit() and len(raw) < 7 and int(raw) > 0:
-            return cls(int(raw), per_page)
-        return cls(1, per_page, message=f"“{raw[:20]}” is not a page number; showing the first page.")
-
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.per_page
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number * self.per_page < self.total
-
-    @property
-    def last(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 class AuditFilterForm(Form):

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.services import program
 from portal import bp
 from portal.htmx import render
-from portal.paging import Page
+from portal.paging import Paging
 
 
 @bp.get("/")
@@ -20,7 +20,6 @@ def home():
 @bp.get("/festivals")
 @login_required
 def dashboard():
-    page = Page.from_args(request.args, per_page=20)
-    festivals, total = program.dashboard(current_user.actor, page.limit, page.offset)
-    return render("portal/dashboard.html", "portal/_festival_table.html", festivals=festivals,
-                  page=page.with_total(total))
+    page = Paging.parse(request.args, per_page=20)
+    festivals, page.total = program.dashboard(current_user.actor, page.per_page, page.offset)
+    return render("portal/dashboard.html", "portal/_festival_table.html", festivals=festivals, page=page)

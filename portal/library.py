@@ -11,7 +11,7 @@ from app.services.queries import ListQuery, list_entities
 from portal import bp
 from portal.forms import ArtistForm, ConfirmForm, LinkForm, LocationForm, PlaceForm, TagForm
 from portal.htmx import go, render
-from portal.paging import Page
+from portal.paging import Paging
 
 KINDS = {  # path → (entity, form, the field searched and shown)
     "artists": ("artist", ArtistForm, "artist_name"),
@@ -41,12 +41,12 @@ def library(kind: str):
             flash(f"“{created[label]}” is added.", "success")
             return go(url_for(".library", kind=kind))
     search = request.args.get("q", "").strip()[:255]
-    page = Page.from_args(request.args, per_page=50)
+    page = Paging.parse(request.args)
     rows = list_entities(entity, current_user.actor,
-                         ListQuery(name=search or None, limit=page.limit + 1, offset=page.offset))
-    page = page.with_total(page.offset + len(rows))  # one more row than shown means there is a next page
+                         ListQuery(name=search or None, limit=page.per_page + 1, offset=page.offset))
+    page.total = page.offset + len(rows)  # at least: one more row than shown means there is a next page
     return render("portal/library.html", "portal/_library_rows.html", 422 if form.errors or form.form_errors else 200,
-                  kind=kind, entity=entity, label=label, rows=rows[:page.limit], page=page, search=search,
+                  kind=kind, entity=entity, label=label, rows=rows[:page.per_page], page=page, search=search,
                   form=form, kinds=KINDS)
 
 

@@ -1,28 +1,26 @@
-"""Page numbers from the query string, for every paginated portal list."""
+"""Page numbers from the query string, for every paginated portal and admin list."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
+PER_PAGE = 50
 
 
-@dataclass(frozen=True)
-class Page:
-    number: int
-    per_page: int
-    total: int | None = None
+@dataclass
+class Paging:
+    """`?page=N` (50 rows a page); anything else is page 1 with a message saying so."""
+
+    number: int = 1
+    per_page: int = PER_PAGE
+    total: int = 0
+    message: str = ""
 
     @classmethod
-    def from_args(cls, args, per_page: int = 20) -> Page:
-        """`?page=N`; anything that is not a positive number is page 1 (never an error page)."""
-        raw = args.get("page", "1")
-        number = int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
-        return cls(max(1, number), per_page)
-
-    def with_total(self, total: int) -> Page:
-        return replace(self, total=total)
-
-    @property
-    def limit(self) -> int:
-        return self.per_page
+    def parse(cls, args, per_page: int = PER_PAGE) -> Paging:
+        raw = (args.get("page") or "1").strip()
+        if raw.isdigit() and len(raw) < 7 and int(raw) > 0:
+            return cls(int(raw), per_page)
+        return cls(1, per_page, message=f"“{raw[:20]}” is not a page number; showing the first page.")
 
     @property
     def offset(self) -> int:
@@ -34,4 +32,8 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.total is not None and self.number * self.per_page < self.total
+        return self.number * self.per_page < self.total
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // self.per_page))
