@@ -56,7 +56,7 @@ def _unauthorized():
     request, back to the page the user was on)."""
     flash(login_manager.login_message, login_manager.login_message_category)
     here = request.headers.get("HX-Current-URL", request.url) if is_htmx() else request.url
-    return _go(login_url(login_manager.login_view, next_url=here), 302)
+    return go(login_url(login_manager.login_view, next_url=here), 302)
 
 
 # --- session cookie -------------------------------------------------------------------------------
@@ -97,8 +97,6 @@ def _render(name: str, status: int = 200, **context):
     """The page identity/<name>.html, or for an htmx request the fragment it includes, identity/_<name>.html."""
     return render(f"identity/{name}.html", f"identity/_{name}.html", status, **context)
 
-
-_go = go
 
 
 def _form_status(form) -> int:
@@ -186,7 +184,7 @@ def login():
         if user is not None:
             _fresh_session()
             login_user(PortalUser(user), remember=form.remember.data)
-            return _go(safe_next(form.next.data))
+            return go(safe_next(form.next.data))
         form.form_errors.append(WRONG_LOGIN)
     return _render("login", _form_status(form), form=form)
 
@@ -198,9 +196,9 @@ def logout():
         _fresh_session()
         logout_user()  # after the clear: it marks a remember-me cookie for deletion in the session
         flash("You are logged out.", "success")
-        return _go(url_for(".login"))
+        return go(url_for(".login"))
     if not current_user.is_authenticated:
-        return _go(url_for(".login"), 302)
+        return go(url_for(".login"), 302)
     return _render("logout", form=form)
 
 
@@ -217,7 +215,7 @@ def signup():
             _show_errors(form, exc)
         else:  # the same answer whether or not the address had an account (no user enumeration)
             flash("Account created — you can log in now.", "success")
-            return _go(url_for(".login"))
+            return go(url_for(".login"))
     return _render("signup", _form_status(form), form=form)
 
 
@@ -233,7 +231,7 @@ def password():
             _show_errors(form, exc, {"password": "new_password"})
         else:
             flash("Your password has been changed.", "success")
-            return _go(url_for(".password"))
+            return go(url_for(".password"))
     return _render("password", _form_status(form), form=form)
 
 
@@ -249,7 +247,7 @@ def reset(token: str):
                 _show_errors(form, exc, {"password": "new_password"})
             else:
                 flash("Your new password is set — you can log in now.", "success")
-                return _go(url_for(".login"))
+                return go(url_for(".login"))
     except NotFound:  # unknown, used or expired (also when used by a parallel request just now)
         return _render("reset_invalid", 404)
     return _render("reset", _form_status(form), form=form)

@@ -47,13 +47,6 @@ def _row(festival_id: int, event: dict, status: int = 200):
     return render("portal/_event_row.html", status=status, festival_id=festival_id, event=event, confirm=ConfirmForm())
 
 
-def _event(festival_id: int, event_id: int) -> dict:
-    for event in program.events_of(festival_id, current_user.actor):
-        if event["event_id"] == event_id:
-            return event
-    raise Invalid(f"event {event_id} is not part of festival {festival_id}")
-
-
 def _save(festival_id: int, event_id: int | None, form: EventForm):
     """The saved event, or None with the messages put on the form; and whether it was a conflict."""
     if not form.validate_on_submit():
@@ -96,7 +89,7 @@ def add_event(festival_id: int):
 @login_required
 def event_row(festival_id: int, event_id: int):
     if wants_fragment():
-        return _row(festival_id, _event(festival_id, event_id))
+        return _row(festival_id, program.event_of(festival_id, event_id, current_user.actor))
     return go(url_for(".events", festival_id=festival_id), 302)
 
 
@@ -104,7 +97,7 @@ def event_row(festival_id: int, event_id: int):
 @login_required
 def edit_event(festival_id: int, event_id: int):
     if wants_fragment():
-        event = _event(festival_id, event_id)
+        event = program.event_of(festival_id, event_id, current_user.actor)
         return render("portal/_event_edit.html", festival_id=festival_id, event_id=event_id, form=_edit_form(event),
                       image_of=(event["include"]["image"] or [None])[0], files_url=current_app.config["FILES_URL"])
     return _page(festival_id, editing=event_id)

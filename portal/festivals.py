@@ -9,8 +9,7 @@ from app.permissions import require_creator
 from app.services import entities, parts, program
 from portal import bp
 from portal.forms import ConfirmForm, FestivalForm, LinkForm, PlaceForm, TagForm
-from portal.htmx import go, render
-from portal.htmx import wants_fragment as _inline
+from portal.htmx import go, render, wants_fragment
 
 
 def _status(form) -> int:
@@ -143,7 +142,7 @@ def add_link(festival_id: int):
         except Invalid as exc:
             form.show_errors(exc)
         else:
-            return _editor(festival_id, fragment="portal/_festival_links.html") if _inline() else \
+            return _editor(festival_id, fragment="portal/_festival_links.html") if wants_fragment() else \
                 go(url_for(".festival", festival_id=festival_id) + "#links")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_links.html", link_form=form)
 
@@ -158,7 +157,7 @@ def add_tag(festival_id: int):
         except (Invalid, Conflict) as exc:
             form.show_errors(exc)
         else:
-            return _editor(festival_id, fragment="portal/_festival_tags.html") if _inline() else \
+            return _editor(festival_id, fragment="portal/_festival_tags.html") if wants_fragment() else \
                 go(url_for(".festival", festival_id=festival_id) + "#tags")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_tags.html", tag_form=form)
 
@@ -170,7 +169,7 @@ def remove_part(festival_id: int, segment: str, related_id: int):
         # A link was made for this festival and goes with it; a tag is shared and stays.
         parts.remove_linked("festival", festival_id, segment, related_id, current_user.actor,
                             delete=segment == "links")
-    if _inline():
+    if wants_fragment():
         return _editor(festival_id, fragment=f"portal/_festival_{segment}.html")
     return go(url_for(".festival", festival_id=festival_id) + f"#{segment}")
 

@@ -51,11 +51,26 @@ def festival_with_parts(festival_id: int, actor: Actor) -> tuple[dict, str]:
 def events_of(festival_id: int, actor: Actor) -> list[dict]:
     """The festival's events in time order, each with `include` artist, location and image."""
     entities.require_editable("festival", festival_id, actor)
-    spec = ENTITIES["event"]
-    include = [(name, spec.relations[name]) for name in ("artist", "location", "image")]
     events = list_related("festival", festival_id, ENTITIES["festival"].relations["events"], actor,
-                          ListQuery(include=include))
+                          ListQuery(include=_event_include()))
     return sorted(events, key=lambda event: (event["event_start"], event["event_id"]))
+
+
+def _event_include() -> list:
+    spec = ENTITIES["event"]
+    return [(name, spec.relations[name]) for name in ("artist", "location", "image")]
+
+
+def _require_member(festival_id: int, event_id: int) -> None:
+    if event_id not in linked_ids("festival", festival_id, "events"):
+        raise Invalid(f"event {event_id} is not part of festival {festival_id}")
+
+
+def event_of(festival_id: int, event_id: int, actor: Actor) -> dict:
+    """One event of the festival, with the includes of `events_of`."""
+    entities.require_editable("festival", festival_id, actor)
+    _require_member(festival_id, event_id)
+    return list_entities("event", actor, ListQuery(ids=[event_id], include=_event_include()))[0]
 
 
 def split_names(text: str | None) -> list[str]:
@@ -90,8 +105,7 @@ def save_event(festival_id: int, event_id: int | None, actor: Actor, data: dict[
             event_id = event["event_id"]
             relations.link("festival", festival_id, "events", event_id, actor)
         else:
-            if event_id not in linked_ids("festival", festival_id, "events"):
-                raise Invalid(f"event {event_id} is not part of festival {festival_id}")
+            _require_member(festival_id, event_id)
             entities.update("event", event_id, actor, data, expected_version=expected_version)
         wanted = [_find_or_create("artist", name, actor) for name in artist_names]
         for artist_id in set(linked_ids("event", event_id, "artist")) - set(wanted):
@@ -104,14 +118,13 @@ def save_event(festival_id: int, event_id: int | None, actor: Actor, data: dict[
                            actor)
         elif current:
             relations.unlink("event", event_id, "location", current[0], actor)
-    return next(event for event in events_of(festival_id, actor) if event["event_id"] == event_id)
+    return event_of(festival_id, event_id, actor)
 
 
 def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:
     with write_transaction():
         entities.require_editable("festival", festival_id, actor)
-        if event_id not in linked_ids("festival", festival_id, "events"):
-            raise Invalid(f"event {event_id} is not part of festival {festival_id}")
+        _require_member(festival_id, event_id)
         entities.delete("event", event_id, actor)
 
 
