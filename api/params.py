@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from app.errors import Invalid
 from app.registry import EntitySpec
 from app.services.queries import ListQuery
+from app.text import whole_number
 
 MAX_LIMIT = 1000
 MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL
@@ -17,18 +18,19 @@ def _integer(args: MultiDict, name: str, low: int, high: int | None) -> int | No
     raw = args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.strip().isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+    value = whole_number(raw)
+    if value is None or value < low or (high is not None and value > high):
         bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise Invalid(f"{name} must be a whole number {bound}", {name: f"must be a whole number {bound}"})
-    return int(raw)
+    return value
 
 
 def parse_ids(raw: str) -> list[int]:
-    parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not all(part.isdigit() for part in parts):
+    numbers = [whole_number(part, max_digits=1000) for part in raw.split(",") if part.strip()]
+    if None in numbers:
         raise Invalid("ids must be whole numbers separated by commas, e.g. ids=1,2,37",
                       {"ids": "must be whole numbers separated by commas"})
-    return [int(part) for part in parts if int(part) <= MAX_ID]  # larger ids cannot exist
+    return [number for number in numbers if number <= MAX_ID]  # larger ids cannot exist
 
 
 def parse_include(spec: EntitySpec, raw: str) -> list:
@@ -45,8 +47,9 @@ def parse_time(raw: str) -> datetime:
     """RFC 3339 or unix seconds, as naive UTC (how versions are stored)."""
     text = raw.strip().replace(" ", "+")  # an unencoded "+02:00" arrives as " 02:00"
     try:
-        if text.isdigit():
-            moment = datetime.fromtimestamp(int(text), timezone.utc)
+        seconds = whole_number(text)
+        if seconds is not None:
+            moment = datetime.fromtimestamp(seconds, timezone.utc)
         else:
             moment = datetime.fromisoformat(text)
             if moment.tzinfo is None:

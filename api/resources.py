@@ -1,13 +1,14 @@
 """The eight entity families of the contract: parse -> service -> serialize."""
 from __future__ import annotations
 
-import orjson
 from flask import Blueprint, current_app, g, request, url_for
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 from api.params import MAX_ID, parse_list_query
 from app.errors import Invalid, ReadOnly
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
+from app.requests import json_body as request_body
 from app.responses import data_response
 from app.services import entities, queries, relations
 from identity.principal import resolve_actor
@@ -46,20 +47,24 @@ class EntityConverter(BaseConverter):
 
 
 class IdConverter(IntegerConverter):
-    """A database id: 0 .. 2**31-1 (larger numbers cannot exist and would overflow the column)."""
+    """A database id: 0 .. 2**31-1 (larger numbers cannot exist and would overflow the column). A larger one
+    is a 404 for every method: a ValidationError would make werkzeug answer 405 when another rule of the same
+    path takes other methods (PATCH beside GET)."""
 
-    def __init__(self, map, *args, **kwargs):
-        super().__init__(map, min=0, max=MAX_ID)
+    regex = r"[0-9]{1,100}"  # ASCII only: \d would also take other scripts' digits
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise NotFound()
+        return number
 
 
 def json_body():
-    raw = request.get_data(cache=False)
-    if not raw.strip():
+    body = request_body()
+    if body is None:
         raise Invalid("the request body must be a JSON object")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise Invalid(f"the request body is not valid JSON ({exc.args[0]})") from None
+    return body
 
 
 @bp.get("/<entity:spec>")

@@ -6,11 +6,12 @@ import re
 import time
 import uuid
 
+import orjson
 from flask import Flask, g, request
 from peewee import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.errors import DomainError
+from app.errors import DomainError, Invalid
 from app.responses import error_response
 
 log = logging.getLogger("festivals.request")
@@ -20,6 +21,21 @@ JSON_PREFIXES = ("/api", "/identity", "/loversear")
 
 def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
+
+
+def json_body():
+    """The parsed JSON body (None when empty). 413 past MAX_CONTENT_LENGTH also for a chunked body: werkzeug
+    stops reading such a body at the limit without saying so, which would cut it into invalid JSON."""
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(raw) >= limit:
+        raise RequestEntityTooLarge()
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Invalid(f"the request body is not valid JSON ({exc.args[0]})") from None
 
 
 def init_requests(app: Flask) -> None:

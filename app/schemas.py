@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.errors import Invalid
+from app.text import whole_number
 
 MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z: keeps every time representable everywhere
 
@@ -41,7 +42,7 @@ def _check_url(value: str, schemes: tuple[str, ...]) -> str:
         raise ValueError("must name a host, e.g. https://example.org/")
     if scheme == "mailto" and "@" not in parts.path:
         raise ValueError("must be mailto:name@example.org")
-    if scheme == "tel" and not parts.path.replace("+", "").replace("-", "").replace(" ", "").isdigit():
+    if scheme == "tel" and whole_number(parts.path.replace("+", "").replace("-", "").replace(" ", ""), 2083) is None:
         raise ValueError("must be tel: followed by a phone number")
     return value
 
@@ -151,6 +152,22 @@ def _message(error: dict) -> str:
     return message[len("Value error, "):] if message.startswith("Value error, ") else message
 
 
+MAX_FIELD_ERRORS = 20  # a body of 50,000 unknown keys gets a short answer, not one line per key
+
+
+def _invalid(entity: str, exc: ValidationError) -> Invalid:
+    fields: dict[str, str] = {}
+    more: set[str] = set()
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        key = str(error["loc"][0]) if error["loc"] else "body"
+        if len(fields) < MAX_FIELD_ERRORS or key in fields:
+            fields.setdefault(key, _message(error))
+        else:
+            more.add(key)
+    message = f"invalid {entity}: " + "; ".join(f"{k} {v}" for k, v in fields.items())
+    return Invalid(message + (f"; and {len(more)} more fields" if more else ""), fields)
+
+
 def validate_body(entity: str, data: Any, *, required: tuple[str, ...] = ()) -> dict[str, Any]:
     """The fields sent (JSON key -> clean value), ignored keys left out. Raises Invalid with a
     message per field."""
@@ -159,11 +176,7 @@ def validate_body(entity: str, data: Any, *, required: tuple[str, ...] = ()) -> 
     try:
         body = BODIES[entity].model_validate(data)
     except ValidationError as exc:
-        fields: dict[str, str] = {}
-        for error in exc.errors():
-            key = str(error["loc"][0]) if error["loc"] else "body"
-            fields.setdefault(key, _message(error))
-        raise Invalid(f"invalid {entity}: " + "; ".join(f"{k} {v}" for k, v in fields.items()), fields) from None
+        raise _invalid(entity, exc) from None
     sent = {
         key: getattr(body, key)
         for key in body.model_fields_set

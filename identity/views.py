@@ -6,15 +6,16 @@ import base64
 import binascii
 import hashlib
 
-import orjson
 from flask import Blueprint, Response, current_app, request, url_for
 
 from app.errors import Forbidden, Invalid, Unauthorized
 from app.extensions import limiter
 from app.models import ApiKey, User
 from app.permissions import ANONYMOUS
+from app.requests import json_body
 from app.responses import data_response, json_response
 from app.services import api_keys, entities, sessions, users
+from app.text import whole_number
 from identity.principal import actor_from_token, bearer_token
 from identity.tokens import issue_access_token
 
@@ -26,10 +27,7 @@ def _config(name):
 
 
 def _body() -> dict:
-    try:
-        body = orjson.loads(request.get_data(cache=True) or b"null")
-    except orjson.JSONDecodeError:
-        raise Invalid("the request body is not valid JSON") from None
+    body = json_body()
     if not isinstance(body, dict):
         raise Invalid("the request body must be a JSON object")
     return body
@@ -162,12 +160,11 @@ def user_dict(user: User) -> dict:
 
 
 def _paging() -> tuple[int, int]:
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 1000)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise Invalid("limit and offset must be whole numbers") from None
-    return limit, offset
+    limit, offset = (whole_number(request.args.get(name, default)) for name, default in (("limit", "50"),
+                                                                                          ("offset", "0")))
+    if limit is None or offset is None:
+        raise Invalid("limit and offset must be whole numbers")
+    return min(max(limit, 1), 1000), min(offset, 2**31 - 1)
 
 
 @bp.get("/users")

@@ -1,10 +1,10 @@
 """Service-to-service routes: heartbeats with a Service-Key (the only routes that accept one)."""
 from __future__ import annotations
 
-import orjson
 from flask import Blueprint, request
 
-from app.errors import Invalid, Unauthorized
+from app.errors import Unauthorized
+from app.requests import json_body
 from app.responses import data_response
 from app.services import api_keys, discovery
 from app.permissions import Actor
@@ -24,10 +24,7 @@ def service_actor() -> Actor:
 @bp.post("")
 def heartbeat():
     actor = service_actor()
-    try:
-        body = orjson.loads(request.get_data(cache=False) or b"null")
-    except orjson.JSONDecodeError:
-        raise Invalid("the request body is not valid JSON") from None
+    body = json_body()
     return data_response([discovery.heartbeat(actor, body)])
 
 

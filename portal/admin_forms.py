@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.models.user import ROLES
 from app.services.audit import AuditFilter
+from app.text import whole_number
 
 
 
@@ -76,7 +77,7 @@ class AuditFilterForm(Form):
             self.user.errors = ["Is not an email address or a user id."]
         if any(f.errors for f in self):
             return None
-        actor_id = int(user) if user.isdigit() and len(user) < 10 else None
+        actor_id = whole_number(user, max_digits=9)
         return AuditFilter(actor_id=actor_id, actor_email=None if actor_id is not None or not user else user,
                            entity=entity or None,
                            since=datetime.combine(since, datetime.min.time()) if since else None,

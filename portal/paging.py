@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.text import whole_number
+
 PER_PAGE = 50
 
 
@@ -18,8 +20,9 @@ class Paging:
     @classmethod
     def parse(cls, args, per_page: int = PER_PAGE) -> Paging:
         raw = (args.get("page") or "1").strip()
-        if raw.isdigit() and len(raw) < 7 and int(raw) > 0:
-            return cls(int(raw), per_page)
+        number = whole_number(raw, max_digits=6)
+        if number:
+            return cls(number, per_page)
         return cls(1, per_page, message=f"“{raw[:20]}” is not a page number; showing the first page.")
 
     @property

@@ -262,7 +262,7 @@ def test_ids_larger_than_any_id_match_nothing(client, reader, make, huge):
     assert ids_of("festival", data) == [festival]
 
 
-@pytest.mark.parametrize("raw", ["x", "1,x", "1.5", "1;2", "one,two", "0x1", "1e3"])
+@pytest.mark.parametrize("raw", ["x", "1,x", "1.5", "1;2", "one,two", "0x1", "1e3", "¹", "1,²", "١"])
 def test_ids_not_integers_is_rejected(client, reader, make, raw):
     make("festival")
 
@@ -423,6 +423,7 @@ def test_limit_offset_pages_in_id_order(client, reader, make, set_version, param
 @pytest.mark.parametrize(("param", "raw"), [
     ("limit", "0"), ("limit", "1001"), ("limit", "-1"), ("limit", "x"), ("limit", "1.5"), ("limit", "2x"),
     ("offset", "-1"), ("offset", "x"), ("offset", "1.5"),
+    ("limit", "²"), ("offset", "¹"), ("limit", "١٠"), ("offset", "٣"),  # Unicode digits: 400, never 500
 ])
 def test_limit_offset_invalid_is_rejected(client, reader, make, param, raw):
     make("festival")
@@ -498,7 +499,7 @@ def test_updated_since_sees_a_change_made_through_the_api(client, reader, writer
 
 
 @pytest.mark.parametrize("raw", ["yesterday", "2026-13-01T00:00:00Z", "2026-05-01T25:00:00Z", "1e9", "-5",
-                                 "12:00", "2026-05-01T10:00:00+25:00", "99999999999999999999"])
+                                 "12:00", "2026-05-01T10:00:00+25:00", "99999999999999999999", "²"])
 def test_updated_since_invalid_is_rejected(client, reader, make, raw):
     make("festival")
 
