@@ -32,6 +32,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     init_requests(app)  # request ids first: every later hook, log line and error response uses them
     init_extensions(app)
     init_db(app)
+    _init_tls(app)
     _init_identity(app)
     _register_blueprints(app, csrf, identity_only)
     _register_cli(app)
@@ -40,6 +41,21 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
 
 def create_identity_app(config: dict | None = None) -> Flask:
     return create_app(config, identity_only=True)
+
+
+def _init_tls(app: Flask) -> None:
+    """Checks the TLS settings (all three or none) and warns about certificates close to expiry."""
+    import logging
+
+    from common.pki import ExpiryWatch
+    from common.tls import TlsFiles
+
+    files = TlsFiles(app.config["TLS_CERT"], app.config["TLS_KEY"], app.config["TLS_CA"])
+    files.check()
+    app.extensions["tls"] = files
+    watch = ExpiryWatch([os.path.join(app.instance_path, "pki"), files.cert, files.ca], app.config["TLS_WARN_DAYS"])
+    app.extensions["certificates"] = watch
+    watch.warn(logging.getLogger("festivals.tls"))
 
 
 def _init_identity(app: Flask) -> None:

@@ -1,5 +1,5 @@
 """Command line (these names are an interface): migrate, create-user, create-api-key, demo-data,
-bootstrap-dev, bench-seed."""
+bootstrap-dev, bench-seed, rotate-keys, pki."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,7 @@ from app.errors import DomainError
 from app.migrations import migrate as apply_migrations
 from app.models import User
 from app.models.user import ROLES
+from common import pki
 
 
 def _fail(exc: DomainError):
@@ -116,5 +117,72 @@ def rotate_keys_command():
     click.echo(f"new signing key {key.kid}" + (f"; removed retired {', '.join(removed)}" if removed else ""))
 
 
-commands = [rotate_keys_command, migrate_command, create_user_command, create_api_key_command, demo_data_command,
+def _pki_dir(directory: str | None) -> str:
+    return directory or os.path.join(current_app.instance_path, "pki")
+
+
+_dir_option = click.option("--dir", "directory", type=click.Path(file_okay=False),
+                           help="where the CA and certificates live  [default: <instance>/pki]")
+
+
+@click.group("pki")
+def pki_command():
+    """A private CA and service certificates for TLS between the gateway and the services."""
+
+
+@pki_command.command("init")
+@_dir_option
+@click.option("--days", default=pki.CA_DAYS, show_default=True, type=click.IntRange(1, 36500))
+@click.option("--replace", is_flag=True, help="make a new CA; the old one is moved to old/<time>/")
+@with_appcontext
+def pki_init_command(directory, days, replace):
+    """Create the CA (an existing one is kept unless --replace)."""
+    directory = _pki_dir(directory)
+    path, created = pki.init_ca(directory, days=days, replace=replace)
+    info = pki.describe(path)
+    if not created:
+        click.echo(f"CA exists, kept: {path} ({info.subject}, valid until {info.not_after:%Y-%m-%d}); "
+                   "--replace makes a new one")
+        return
+    click.echo(f"created CA {path} ({info.subject}, valid until {info.not_after:%Y-%m-%d})")
+    if replace:
+        click.echo("issue every service certificate again (pki issue) and restart the services")
+
+
+@pki_command.command("issue")
+@click.argument("name")
+@click.option("--dns", multiple=True, help="a DNS name the service is reached by (repeatable)")
+@click.option("--ip", multiple=True, help="an IP address the service is reached by (repeatable)")
+@click.option("--days", default=pki.CERT_DAYS, show_default=True, type=click.IntRange(1, 3650))
+@_dir_option
+@with_appcontext
+def pki_issue_command(name, dns, ip, days, directory):
+    """A key and certificate for service NAME (server and client use), signed by the CA."""
+    try:
+        cert, key = pki.issue(_pki_dir(directory), name, dns=dns, ips=ip, days=days)
+    except pki.PkiError as exc:
+        raise click.ClickException(str(exc)) from None
+    info = pki.describe(cert)
+    names = ", ".join(info.dns + info.ips) or "no alternative names"
+    click.echo(f"issued {cert} and {key} for {info.subject} ({names}), valid until {info.not_after:%Y-%m-%d}")
+
+
+@pki_command.command("list")
+@_dir_option
+@with_appcontext
+def pki_list_command(directory):
+    """Subjects, names and expiry of the CA and every certificate; flags those close to expiry."""
+    directory = _pki_dir(directory)
+    certificates = pki.list_certificates(directory)
+    if not certificates:
+        raise click.ClickException(f"no certificates in {directory}: run `flask --app wsgi pki init` first")
+    warn_days = current_app.config["TLS_WARN_DAYS"]
+    for info in certificates:
+        flag = "EXPIRED" if info.days_left <= 0 else "EXPIRES SOON" if info.expiring(warn_days) else "ok"
+        names = ",".join(info.dns + info.ips) or "-"
+        click.echo(f"{info.name:<12} {flag:<12} until {info.not_after:%Y-%m-%d %H:%M}Z "
+                   f"({int(info.days_left // 1)} days)  {info.subject}  {'CA' if info.is_ca else names}")
+
+
+commands = [pki_command, rotate_keys_command, migrate_command, create_user_command, create_api_key_command, demo_data_command,
             bootstrap_dev_command, bench_seed_command]

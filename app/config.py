@@ -44,6 +44,12 @@ def load_config(instance: str) -> dict:
         "IDENTITY_URL": os.environ.get("FESTIVALS_IDENTITY_URL", ""),
         "SIGNUP": os.environ.get("FESTIVALS_SIGNUP", "on").strip().lower() not in ("off", "0", "false", "no"),
         "SIGNUP_ROLE": os.environ.get("FESTIVALS_SIGNUP_ROLE", "creator"),
+        # This process's certificate and key (served on its internal port, presented to other services)
+        # and the CA every peer must be signed by; all three or none.
+        "TLS_CERT": os.environ.get("FESTIVALS_TLS_CERT", "").strip(),
+        "TLS_KEY": os.environ.get("FESTIVALS_TLS_KEY", "").strip(),
+        "TLS_CA": os.environ.get("FESTIVALS_TLS_CA", "").strip(),
+        "TLS_WARN_DAYS": int(os.environ.get("FESTIVALS_TLS_WARN_DAYS", "30")),
         "REDIS_URL": os.environ.get("FESTIVALS_REDIS_URL", ""),
         "LOGIN_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_RATE_LIMIT", "10/minute"),
         "LOGIN_IP_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_IP_RATE_LIMIT", "30/minute"),

@@ -4,9 +4,14 @@ It imports nothing from app/, api/ or portal/: its contract with the rest is a U
 service's public key."""
 from __future__ import annotations
 
+import logging
+import os
+
 from flask import Flask
 from PIL import Image
 
+from common.pki import ExpiryWatch
+from common.tls import TlsFiles
 from fileserver.auth import make_key_source
 from fileserver.config import load_files_config
 from fileserver.http import configure_logging, init_http
@@ -26,9 +31,14 @@ def create_files_app(config: dict | None = None) -> Flask:
     # Pillow refuses images over twice this at open (DecompressionBombError); uploads check the limit itself.
     Image.MAX_IMAGE_PIXELS = settings["MAX_IMAGE_PIXELS"]
     files.extensions["files_storage"] = Storage(settings["MEDIA_DIR"])
-    files.extensions["files_keys"] = make_key_source(settings)
+    tls = TlsFiles(settings["TLS_CERT"], settings["TLS_KEY"], settings["TLS_CA"])
+    tls.check()
+    files.extensions["files_keys"] = make_key_source(settings, context=tls.client_context())
+    files.extensions["certificates"] = ExpiryWatch(
+        [os.path.join(settings["INSTANCE_PATH"], "pki"), tls.cert, tls.ca], settings["TLS_WARN_DAYS"])
     if not files.testing:
         configure_logging(settings["LOG_FORMAT"], settings["LOG_LEVEL"])
+    files.extensions["certificates"].warn(logging.getLogger("festivals.files.tls"))
     init_http(files)
     init_views(files)
     return files

@@ -105,11 +105,13 @@ class JwksKeys:
     """The JWKS of a separate identity service, cached for `ttl` seconds and fetched again (at most every
     `min_interval` seconds) when a token names an unknown key id, e.g. after a key rotation."""
 
-    def __init__(self, identity_url: str, ttl: int = 300, min_interval: float = 10.0, timeout: float = 3.0):
+    def __init__(self, identity_url: str, ttl: int = 300, min_interval: float = 10.0, timeout: float = 3.0,
+                 context=None):
         self.url = identity_url.rstrip("/") + "/.well-known/jwks.json"
         self.ttl = ttl
         self.min_interval = min_interval
         self.timeout = timeout
+        self.context = context  # ssl.SSLContext with our client certificate, for an mTLS identity port
         self.keys: dict = {}
         self._fetched = float("-inf")
         self._lock = threading.Lock()
@@ -117,7 +119,7 @@ class JwksKeys:
     def _fetch(self) -> None:
         self._fetched = time.monotonic()
         try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout) as response:  # noqa: S310 (configured)
+            with urllib.request.urlopen(self.url, timeout=self.timeout, context=self.context) as response:  # noqa: S310 (configured)
                 document = orjson.loads(response.read())
             keys = {}
             for entry in document.get("keys", []):
@@ -138,9 +140,9 @@ class JwksKeys:
         return len(self.keys)
 
 
-def make_key_source(config: dict):
+def make_key_source(config: dict, context=None):
     if config["IDENTITY_URL"]:
-        return JwksKeys(config["IDENTITY_URL"])
+        return JwksKeys(config["IDENTITY_URL"], context=context)
     return FolderKeys(config["IDENTITY_KEYS_DIR"], retire_after=config["ACCESS_TOKEN_TTL"])
 
 

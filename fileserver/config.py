@@ -54,6 +54,11 @@ def load_files_config(overrides: dict | None = None) -> dict:
         "THUMB_SIZES": parse_sizes(os.environ.get("FESTIVALS_THUMB_SIZES", "") or DEFAULT_THUMB_SIZES),
         # Origins whose pages may upload and delete from the browser (CORS), e.g. the portal's.
         "PORTAL_ORIGINS": _list("FESTIVALS_PORTAL_ORIGIN", DEFAULT_PORTAL_ORIGINS),
+        # Own certificate and key (internal port, client of the identity service) and the CA; all or none.
+        "TLS_CERT": os.environ.get("FESTIVALS_TLS_CERT", "").strip(),
+        "TLS_KEY": os.environ.get("FESTIVALS_TLS_KEY", "").strip(),
+        "TLS_CA": os.environ.get("FESTIVALS_TLS_CA", "").strip(),
+        "TLS_WARN_DAYS": _int("FESTIVALS_TLS_WARN_DAYS", 30),
         "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
     }

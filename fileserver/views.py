@@ -152,9 +152,11 @@ def health():
 
 @bp.get("/ready")
 def ready():
+    # Certificates close to expiry are reported, not a reason to leave the load balancer.
+    certificates = {"expiring": current_app.extensions["certificates"].report()}
     if not storage().writable():
-        return json_response({"status": "unavailable", "storage": "not writable"}, 503)
-    return json_response({"status": "ready", "storage": "ok"})
+        return json_response({"status": "unavailable", "storage": "not writable", "certificates": certificates}, 503)
+    return json_response({"status": "ready", "storage": "ok", "certificates": certificates})
 
 
 @bp.get("/version")

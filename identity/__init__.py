@@ -14,4 +14,6 @@ def init_identity(app: Flask) -> None:
     app.extensions["identity_keys"] = keys
     # Tokens are verified with our own keys, or with those a separate identity service publishes.
     url = app.config["IDENTITY_URL"]
-    app.extensions["token_verifier"] = RemoteKeys(url) if url else keys
+    # Over mTLS when the process has a certificate (FESTIVALS_TLS_*): the identity service requires one.
+    tls = app.extensions["tls"].client_context()
+    app.extensions["token_verifier"] = RemoteKeys(url, context=tls) if url else keys

@@ -14,11 +14,13 @@ log = logging.getLogger("festivals.identity")
 
 
 class RemoteKeys:
-    def __init__(self, identity_url: str, ttl: int = 300, min_interval: float = 10.0, timeout: float = 3.0):
+    def __init__(self, identity_url: str, ttl: int = 300, min_interval: float = 10.0, timeout: float = 3.0,
+                 context=None):
         self.url = identity_url.rstrip("/") + "/.well-known/jwks.json"
         self.ttl = ttl
         self.min_interval = min_interval
         self.timeout = timeout
+        self.context = context  # ssl.SSLContext with our client certificate, for an mTLS identity port
         self.keys: dict = {}
         self._fetched = float("-inf")
         self._lock = threading.Lock()
@@ -26,7 +28,7 @@ class RemoteKeys:
     def _fetch(self) -> None:
         self._fetched = time.monotonic()
         try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout) as response:  # noqa: S310 (configured URL)
+            with urllib.request.urlopen(self.url, timeout=self.timeout, context=self.context) as response:  # noqa: S310 (configured URL)
                 document = orjson.loads(response.read())
             keys = {}
             for entry in document.get("keys", []):

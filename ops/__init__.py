@@ -20,12 +20,15 @@ def health():
 
 @bp.get("/ready")
 def ready():
+    # Certificates close to expiry are reported, not a reason to leave the load balancer.
+    certificates = {"expiring": current_app.extensions["certificates"].report()}
     try:
         db.execute_sql("SELECT 1")
     except Exception:  # any failure means "not ready"; the reason goes to the log, not the client
         log.warning("readiness check failed", exc_info=True)
-        return json_response({"status": "unavailable", "database": "unreachable"}, 503)
-    return json_response({"status": "ready", "database": "ok"})
+        return json_response({"status": "unavailable", "database": "unreachable", "certificates": certificates},
+                             503)
+    return json_response({"status": "ready", "database": "ok", "certificates": certificates})
 
 
 @bp.get("/version")

@@ -1,0 +1,1 @@
+"""Plumbing shared by the app, identity, file server and gateway; imports none of them."""

@@ -1,0 +1,267 @@
+"""A private certificate authority for mTLS between the gateway and the services (`flask --app wsgi pki ...`).
+
+Layout of the folder (`<instance>/pki/` by default): `ca.pem` + `ca.key` (the CA), `<name>.pem` + `<name>.key`
+per service. Keys are written with mode 0600. Service certificates carry both serverAuth and clientAuth, so one
+certificate serves a service's TLS port and identifies it when it calls another service.
+Keys are ECDSA P-256: every TLS stack in the system (OpenSSL for Python/gunicorn, Go for Caddy) speaks it."""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+CA_DAYS = 3650
+CERT_DAYS = 397  # the longest lifetime browsers accept for a server certificate
+WARN_DAYS = 30
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+class PkiError(Exception):
+    """Something the operator must fix (missing CA, bad name); the message says what."""
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    name: str
+    subject: str
+    dns: tuple[str, ...]
+    ips: tuple[str, ...]
+    not_after: dt.datetime
+    days_left: float
+    is_ca: bool
+
+    def expiring(self, warn_days: int = WARN_DAYS) -> bool:
+        return self.days_left < warn_days
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "subject": self.subject, "not_after": self.not_after.isoformat(),
+                "days_left": int(self.days_left // 1), "expired": self.days_left <= 0}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """0600 from the first byte (never world-readable, not even between create and chmod)."""
+    tmp = path.with_name(f".tmp-{path.name}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def _write_public(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _key_pem(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def ca_paths(directory: str | Path) -> tuple[Path, Path]:
+    directory = Path(directory)
+    return directory / "ca.pem", directory / "ca.key"
+
+
+def cert_paths(directory: str | Path, name: str) -> tuple[Path, Path]:
+    directory = Path(directory)
+    return directory / f"{name}.pem", directory / f"{name}.key"
+
+
+def init_ca(directory: str | Path, common_name: str = "FestivalsApp private CA", days: int = CA_DAYS,
+            replace: bool = False) -> tuple[Path, bool]:
+    """Create the CA; (path of ca.pem, created). An existing CA is kept unless `replace`, and a replaced
+    one is moved to `old/<timestamp>/` (never deleted: certificates it signed stay verifiable by hand)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    cert_path, key_path = ca_paths(directory)
+    if cert_path.exists() or key_path.exists():
+        if not replace:
+            return cert_path, False
+        archive = directory / "old" / _now().strftime("%Y%m%dT%H%M%SZ")
+        archive.mkdir(parents=True, exist_ok=True)
+        for path in (cert_path, key_path):
+            if path.exists():
+                shutil.move(str(path), archive / path.name)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FestivalsApp")])
+    now = _now()
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
+        # No path length limit: Caddy's internal issuer puts an intermediate of its own under this root.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write_private(key_path, _key_pem(key))
+    _write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, True
+
+
+def load_ca(directory: str | Path):
+    cert_path, key_path = ca_paths(directory)
+    if not cert_path.exists() or not key_path.exists():
+        raise PkiError(f"no CA in {directory}: run `flask --app wsgi pki init` first")
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    return cert, key
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name or ""):
+        raise PkiError(f"certificate name {name!r}: lower-case letters, digits, '-' and '_' (at most 63)")
+    if name == "ca":
+        raise PkiError("'ca' is the CA's own file name")
+    return name
+
+
+def check_dns(names) -> list[str]:
+    checked = []
+    for name in names:
+        lowered = name.strip().lower().rstrip(".")
+        if len(lowered) > 253 or not DNS_NAME.match(lowered):
+            raise PkiError(f"not a DNS name: {name!r}")
+        checked.append(lowered)
+    return checked
+
+
+def check_ips(addresses) -> list:
+    try:
+        return [ipaddress.ip_address(address.strip()) for address in addresses]
+    except ValueError as exc:
+        raise PkiError(str(exc)) from None
+
+
+def issue(directory: str | Path, name: str, dns=(), ips=(), days: int = CERT_DAYS,
+          not_before: dt.datetime | None = None) -> tuple[Path, Path]:
+    """A key and a certificate signed by the CA for `name` (its common name), valid for server and client
+    authentication, with the DNS names and IP addresses as subject alternative names. Issuing again
+    replaces the service's key and certificate (that is how they are renewed)."""
+    check_name(name)
+    dns, ips = check_dns(dns), check_ips(ips)
+    if days < 1:
+        raise PkiError("--days must be at least 1")
+    ca_cert, ca_key = load_ca(directory)
+    start = not_before or (_now() - dt.timedelta(minutes=5))
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
+                                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FestivalsApp")]))
+        .issuer_name(ca_cert.subject).public_key(public).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(min(start + dt.timedelta(days=days), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
+                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+    )
+    alt = [x509.DNSName(d) for d in dns] + [x509.IPAddress(i) for i in ips]
+    if alt:
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    cert_path, key_path = cert_paths(directory, name)
+    _write_private(key_path, _key_pem(key))
+    _write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def describe(path: str | Path, now: dt.datetime | None = None) -> CertInfo:
+    """What a certificate file says: subject, alternative names and how long it stays valid."""
+    path = Path(path)
+    cert = x509.load_pem_x509_certificate(path.read_bytes())
+    try:
+        alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns = tuple(alt.get_values_for_type(x509.DNSName))
+        ips = tuple(str(ip) for ip in alt.get_values_for_type(x509.IPAddress))
+    except x509.ExtensionNotFound:
+        dns, ips = (), ()
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    not_after = cert.not_valid_after_utc
+    days_left = (not_after - (now or _now())).total_seconds() / 86400
+    return CertInfo(path.stem, cert.subject.rfc4514_string(), dns, ips, not_after, days_left, is_ca)
+
+
+def list_certificates(directory: str | Path) -> list[CertInfo]:
+    """Every certificate in the folder, the CA first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    paths = sorted(directory.glob("*.pem"), key=lambda p: (p.stem != "ca", p.stem))
+    return [describe(path) for path in paths]
+
+
+def expiring(paths, warn_days: int = WARN_DAYS) -> list[CertInfo]:
+    """The certificates among `paths` (files or folders of *.pem) that expire within `warn_days` or have
+    expired; unreadable files are skipped (the TLS stack that loads them reports those)."""
+    found, seen = [], set()
+    for path in paths:
+        if not path:
+            continue
+        path = Path(path)
+        files = sorted(path.glob("*.pem")) if path.is_dir() else [path]
+        for file in files:
+            if file.resolve() in seen or not file.is_file():
+                continue
+            seen.add(file.resolve())
+            try:
+                info = describe(file)
+            except ValueError:
+                continue
+            if info.expiring(warn_days):
+                found.append(info)
+    return found
+
+
+class ExpiryWatch:
+    """The certificates a process depends on (its PKI folder, its own certificate, the CA), checked at start
+    (a WARNING per certificate close to expiry) and for `/ready` (re-read at most once a minute)."""
+
+    def __init__(self, paths, warn_days: int = WARN_DAYS, interval: float = 60.0):
+        self.paths = [p for p in paths if p]
+        self.warn_days = warn_days
+        self.interval = interval
+        self._checked = float("-inf")
+        self._report: list[dict] = []
+
+    def report(self) -> list[dict]:
+        if time.monotonic() - self._checked > self.interval:
+            self._report = [info.as_dict() for info in expiring(self.paths, self.warn_days)]
+            self._checked = time.monotonic()
+        return self._report
+
+    def warn(self, log) -> None:
+        for entry in self.report():
+            state = "has EXPIRED" if entry["expired"] else f"expires in {entry['days_left']} days"
+            log.warning("certificate %s (%s) %s (%s): renew it with `flask --app wsgi pki issue %s ...`",
+                        entry["name"], entry["subject"], state, entry["not_after"], entry["name"])
