@@ -113,7 +113,8 @@ def test_request_id_is_echoed_when_sane_and_generated_otherwise(files):
 
 def test_health_ready_version_info(files):
     assert requests.get(f"{files.url}/health", timeout=5).json() == {"status": "ok"}
-    assert requests.get(f"{files.url}/ready", timeout=5).json() == {"status": "ready", "storage": "ok"}
+    assert requests.get(f"{files.url}/ready", timeout=5).json() == {"status": "ready", "storage": "ok",
+                                                                     "certificates": {"expiring": []}}
     assert requests.get(f"{files.url}/version", timeout=5).json()["version"]
     info = requests.get(f"{files.url}/info", timeout=5).json()
     assert info["service"] == "festivals-files"
