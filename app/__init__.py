@@ -69,11 +69,11 @@ def _init_identity(app: Flask) -> None:
 def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     import ops
     import portal
-    from portal import admin as portal_admin
     from api import docs, resources
     from identity import pages as identity_pages
     from identity import views as identity_views
     from ops import discovery, vendor
+    from portal import admin as portal_admin
 
     app.url_map.converters["entity"] = resources.EntityConverter
     app.url_map.converters["id"] = resources.IdConverter

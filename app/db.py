@@ -1,9 +1,8 @@
 """The database: one DatabaseProxy bound from FESTIVALS_DATABASE_URL, connected per request."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import logging
+from urllib.parse import urlparse
 
 from peewee import DatabaseProxy, Model, OperationalError, SqliteDatabase, fn
 from playhouse import db_url

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from app.db import write_transaction
 from app.models import Event, Festival, Link, Place, Tag, User
@@ -37,7 +37,7 @@ SLOT_SECONDS = 90 * 60
 
 
 def _ts(day: tuple[int, int, int], hour: int = 0) -> int:
-    return int(datetime(*day, hour, tzinfo=timezone.utc).timestamp())
+    return int(datetime(*day, hour, tzinfo=UTC).timestamp())
 
 
 def _demo_owner() -> Actor:

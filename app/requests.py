@@ -87,4 +87,4 @@ def init_requests(app: Flask) -> None:
         log.exception("unexpected error on %s %s", request.method, request.path)
         if wants_json():
             return error_response(500, "internal error")
-        return "internal error (request id %s)" % g.get("request_id", ""), 500
+        return f"internal error (request id {g.get('request_id', '')})", 500

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 from peewee import BooleanField
 
@@ -23,7 +23,7 @@ def _version(value) -> str:
     return format_version(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_converter(spec: EntitySpec):
     """A function turning a raw database row (the `columns(spec)` values as the driver returns them)
     into a contract dict; skips peewee's per-row model machinery on the hot read path."""
@@ -37,11 +37,11 @@ def raw_converter(spec: EntitySpec):
             steps.append(bool)
         else:
             steps.append(None)
-    pairs = list(zip(keys, steps))
+    pairs = list(zip(keys, steps, strict=True))
 
     def convert(values) -> dict:
         return {key: (step(value) if step is not None and value is not None else value)
-                for (key, step), value in zip(pairs, values)}
+                for (key, step), value in zip(pairs, values, strict=True)}
 
     return convert
 
@@ -49,7 +49,7 @@ def raw_converter(spec: EntitySpec):
 def from_tuple(spec: EntitySpec, values) -> dict:
     """A row selected with `columns(spec)` (as a tuple, in that order) as a contract dict."""
     out = {}
-    for attr, value in zip(spec.fields, values):
+    for attr, value in zip(spec.fields, values, strict=True):
         out[f"{spec.name}_{attr}"] = format_version(value) if attr == "version" else value
     return out
 

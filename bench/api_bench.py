@@ -209,7 +209,8 @@ def table(results: list[Result]) -> str:
     for r in results:
         rps = "–" if r.rps is None else f"{r.rps:,.0f}"
         rows.append(
-            f"| `{r.endpoint}` | {rps} | {fmt_ms(r.avg_ms)} | {fmt_ms(r.p50_ms)} | {fmt_ms(r.p99_ms)} | {fmt_errors(r)} |"
+            f"| `{r.endpoint}` | {rps} | {fmt_ms(r.avg_ms)} | {fmt_ms(r.p50_ms)} | {fmt_ms(r.p99_ms)}"
+            f" | {fmt_errors(r)} |"
         )
     return "\n".join(rows)
 

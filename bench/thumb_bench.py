@@ -151,7 +151,8 @@ def main() -> None:
         original = f"{base}/images/{digest}"
         stored = instance / "media" / "images" / digest[:2] / digest
 
-        rows.append(("photo", f"4000x3000 JPEG, {len(data) / 1e6:.1f} MB; stored copy {stored.stat().st_size / 1e6:.1f} MB"))
+        stored_mb = stored.stat().st_size / 1e6
+        rows.append(("photo", f"4000x3000 JPEG, {len(data) / 1e6:.1f} MB; stored copy {stored_mb:.1f} MB"))
         rows.append(("upload (decode, strip, re-encode, hash, store)", f"{upload_ms:.0f} ms"))
         for query, label in (("?w=320", "w=320 jpeg"), ("?w=320&format=webp", "w=320 webp"),
                              ("?w=1280", "w=1280 jpeg")):
@@ -185,7 +186,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=15)
 
-    lines = [f"File server thumbnail bench, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+    lines = [f"File server thumbnail bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
              f"{os.cpu_count()} cores, gunicorn {args.workers} sync workers, Pillow {Image.__version__}", "",
              "| measurement | result |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]

@@ -106,7 +106,7 @@ class KeyStore:
         removed = []
         files = self._files()
         now_ms = time.time() * 1000
-        for index, (created, name) in enumerate(files[:-1]):
+        for index, (_created, name) in enumerate(files[:-1]):
             if now_ms - files[index + 1][0] > self.retire_after * 1000:
                 os.unlink(os.path.join(self.directory, name))
                 removed.append(name)

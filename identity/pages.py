@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (Blueprint, Response, current_app, flash, g, has_request_context, jsonify,
-                   request, session, url_for)
+from flask import Blueprint, Response, current_app, flash, g, has_request_context, jsonify, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import UserMixin, current_user, login_required, login_url, login_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -17,9 +16,9 @@ from app.errors import DomainError, Invalid, NotFound
 from app.extensions import limiter, login_manager
 from app.permissions import Actor
 from app.services import users
-from portal.htmx import go, is_htmx, render, safe_next, vary_on_htmx
-from identity.tokens import issue_access_token
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
+from identity.tokens import issue_access_token
+from portal.htmx import go, is_htmx, render, safe_next, vary_on_htmx
 
 bp = Blueprint("identity_pages", __name__)
 

@@ -15,11 +15,10 @@ from app.extensions import login_manager
 from app.models.keys import KEY_KINDS
 from app.services import api_keys, audit, entities
 from app.services import users as accounts
-from portal.paging import Paging
-from portal.admin_forms import (AuditFilterForm, ConfirmForm, KeyForm, RevokeForm, RoleForm,
-                                SuspendForm, TransferForm)
+from portal.admin_forms import AuditFilterForm, ConfirmForm, KeyForm, RevokeForm, RoleForm, SuspendForm, TransferForm
 from portal.errors import init_errors, problem
 from portal.htmx import go, is_htmx, render, vary_on_htmx
+from portal.paging import Paging
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.after_request(vary_on_htmx)

@@ -14,7 +14,6 @@ from app.services.audit import AuditFilter
 from app.text import whole_number
 
 
-
 class RoleForm(FlaskForm):
     # No choice check here: an unknown role reaches the service, whose message the row then shows.
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], validate_choice=False)

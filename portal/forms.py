@@ -6,8 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, FloatField, HiddenField, IntegerField, StringField,
-                     TextAreaField, URLField)
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, Optional
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"

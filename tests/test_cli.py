@@ -19,7 +19,8 @@ def test_create_user_short_password_fails_clearly(app):
 
 
 def test_create_user_prompts_for_password(app):
-    result = app.test_cli_runner().invoke(args=["create-user", "c@example.org"], input="long enough pw\nlong enough pw\n")
+    typed = "long enough pw\nlong enough pw\n"
+    result = app.test_cli_runner().invoke(args=["create-user", "c@example.org"], input=typed)
     assert result.exit_code == 0, result.output
 
 

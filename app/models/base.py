@@ -1,7 +1,7 @@
 """Columns every contract entity has."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from peewee import AutoField, DateTimeField, ForeignKeyField
 
@@ -10,7 +10,7 @@ from app.models.user import User
 
 def utcnow() -> datetime:
     """Naive UTC with microseconds: stored the same way on SQLite and PostgreSQL."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def entity_fields(entity: str):

@@ -1,7 +1,7 @@
 """Relation tables: one row per linked pair, removed with either side (ON DELETE CASCADE)."""
 from __future__ import annotations
 
-from peewee import AutoField, ForeignKeyField, ModelIndex
+from peewee import AutoField, ForeignKeyField
 
 from app.db import BaseModel
 from app.models.artist import Artist

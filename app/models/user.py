@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from peewee import AutoField, BooleanField, CharField, DateTimeField
 
@@ -10,7 +10,7 @@ ROLES = ("admin", "creator", "user")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class User(BaseModel):

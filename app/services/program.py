@@ -170,7 +170,8 @@ def timetable(festival_id: int, actor: Actor) -> list[TimetableDay]:
         rows = max(1, -(-(end - start) // SLOT))
         table = TimetableDay(date, start, rows, [name or "No location" for name in locations])
         for row in range(0, rows, 3600 // SLOT):
-            table.hours.append((row, (datetime.fromtimestamp(start, UTC) + timedelta(seconds=row * SLOT)).strftime("%H:%M")))
+            hour = datetime.fromtimestamp(start, UTC) + timedelta(seconds=row * SLOT)
+            table.hours.append((row, hour.strftime("%H:%M")))
         for event in day_events:
             first = (event["event_start"] - start) // SLOT
             span = max(1, -(-(event["event_end"] - event["event_start"]) // SLOT))

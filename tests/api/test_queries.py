@@ -3,7 +3,7 @@ valid), the 404 of unknown ids, and the output format every client parses (share
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -126,7 +126,7 @@ def utc(text: str) -> datetime:
 
 
 def unix(text: str) -> int:
-    return int(utc(text).replace(tzinfo=timezone.utc).timestamp())
+    return int(utc(text).replace(tzinfo=UTC).timestamp())
 
 
 # --- fixtures ---------------------------------------------------------------------------------------

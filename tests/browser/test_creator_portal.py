@@ -102,7 +102,8 @@ def test_creator_runs_a_festival_from_the_browser(page, server, screenshot):
         key, _ = api_keys.create_key("browser test")
     listed = api_get(server, "/api/v1/festivals?valid=true&include=events", key)["data"]
     assert [festival["festival_name"] for festival in listed] == ["Lakeside Sounds"]
-    assert sorted(event["event_name"] for event in listed[0]["include"]["events"]) == ["Night set", "Opening", "Workshop"]
+    names = sorted(event["event_name"] for event in listed[0]["include"]["events"])
+    assert names == ["Night set", "Opening", "Workshop"]
 
 
 def test_another_creator_cannot_open_my_festival(browser, server):
@@ -189,7 +190,8 @@ def test_an_event_is_edited_in_its_row(page, server):
     page.locator("#event-rows tr", has_text="Soundcheck").get_by_role("button", name="Edit").click()
     page.get_by_role("form", name="Edit event").get_by_label("Ends").fill("2026-07-03T15:00")
     page.get_by_role("form", name="Edit event").get_by_role("button", name="Save event").click()
-    expect(page.get_by_role("form", name="Edit event").locator(".field-error")).to_have_text("Must not be before “Starts”.")
+    error = page.get_by_role("form", name="Edit event").locator(".field-error")
+    expect(error).to_have_text("Must not be before “Starts”.")
     page.get_by_role("form", name="Edit event").get_by_role("button", name="Cancel").click()
     expect(page.locator("#event-rows tr", has_text="Soundcheck")).to_contain_text("16:00 – 17:00")
     assert loads == []

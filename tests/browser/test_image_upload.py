@@ -9,8 +9,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from app.models import Festival
 from app.db import db
+from app.models import Festival
 from tests.browser.test_creator_portal import create_festival, log_in
 from tests.fileserver.conftest import FileServer, image_bytes, server_env
 

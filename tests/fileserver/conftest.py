@@ -14,9 +14,9 @@ import requests
 from PIL import Image
 
 from app import ROOT
-from tests.processes import free_port, wait_for
 from identity.keys import KeyStore
 from identity.tokens import issue_access_token
+from tests.processes import free_port, wait_for
 
 ISSUER = "festivals-identity"
 AUDIENCE = "festivals"

@@ -323,7 +323,8 @@ def test_signup_with_a_registered_email_answers_like_a_new_one(client, factory):
     again = signup(client, user.email.upper())
     again_page = text(client.get("/login"))
     assert (again.status_code, again.headers["Location"]) == (fresh.status_code, fresh.headers["Location"])
-    assert "Account created — you can log in now." in fresh_page and "Account created — you can log in now." in again_page
+    created = "Account created — you can log in now."
+    assert created in fresh_page and created in again_page
     assert log_in(client, user.email, NEW_PASSWORD).status_code == 422  # the old account is untouched
     assert log_in(client, user.email, PASSWORD).status_code == 303
 

@@ -46,8 +46,8 @@ def test_basic_login_limited(make_app, factory):
 
 def test_signup_limited_per_address(make_app):
     client = make_app(SIGNUP_RATE_LIMIT="2/hour").test_client()
-    statuses = [client.post("/identity/users/signup", json={"email": f"n{n}@example.org", "password": "a long password"})
-                .status_code for n in range(3)]
+    signups = [{"email": f"n{n}@example.org", "password": "a long password"} for n in range(3)]
+    statuses = [client.post("/identity/users/signup", json=signup).status_code for signup in signups]
     assert statuses == [201, 201, 429]
 
 

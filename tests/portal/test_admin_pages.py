@@ -92,7 +92,7 @@ def test_users_page_lists_accounts_with_last_login(admin_client, factory, admin)
     factory.user("creator", email="carla@example.org")
     page = text(admin_client.get("/admin/users"))
     assert "carla@example.org" in page and "boss@example.org" in page
-    row = re.search(r'<tr id="user-%d".*?</tr>' % admin.id, page, re.S).group(0)
+    row = re.search(rf'<tr id="user-{admin.id}".*?</tr>', page, re.S).group(0)
     assert re.search(r"<time datetime=\"\d{4}-\d\d-\d\dT", row.split("</td>")[-3])  # last login of the admin
 
 
@@ -257,7 +257,8 @@ def test_revoke_without_javascript_asks_first_then_revokes_and_the_api_refuses_t
     key, row = api_keys.create_key("old app")
     assert admin_client.get("/api/v1/festivals", headers={"Api-Key": key}).status_code == 200
     asked = post(admin_client, f"/admin/keys/{row.id}/revoke", page="/admin/keys")
-    assert asked.status_code == 200 and "Revoke this key?" in text(asked) and 'name="confirmed" value="1"' in text(asked)
+    assert asked.status_code == 200 and "Revoke this key?" in text(asked)
+    assert 'name="confirmed" value="1"' in text(asked)
     assert ApiKey.get_by_id(row.id).revoked is None
     done = post(admin_client, f"/admin/keys/{row.id}/revoke", {"confirmed": "1"}, page="/admin/keys")
     assert done.status_code == 303 and done.headers["Location"] == "/admin/keys#keys-api"

@@ -7,7 +7,6 @@ import pytest
 from app.models import Event, Festival
 from app.permissions import SYSTEM
 from app.services import entities
-from tests.factories import PASSWORD
 from tests.identity.test_pages import client_for, csrf_token, log_in, text
 
 HTMX = {"HX-Request": "true"}
@@ -112,9 +111,9 @@ def test_events_with_artists_and_location_in_one_save(browser_client):
 
 
 def entities_of(client, festival_id):
-    from app.services import program
-    from app.permissions import Actor
     from app.models import User
+    from app.permissions import Actor
+    from app.services import program
 
     owner = Festival.get_by_id(festival_id).owner_id
     user = User.get_by_id(owner)
@@ -137,7 +136,8 @@ def test_other_creator_cannot_open_or_change_my_festival(app, factory, browser_c
     assert other.get(f"/festivals/{festival_id}").status_code == 404  # a draft of someone else: not there
     assert "Sommerfest" not in text(other.get("/festivals"))
     entities.update("festival", festival_id, SYSTEM, {"festival_is_valid": True})  # published: readable, not theirs
-    for path in (f"/festivals/{festival_id}", f"/festivals/{festival_id}/events", f"/festivals/{festival_id}/timetable"):
+    for page in ("", "/events", "/timetable"):
+        path = f"/festivals/{festival_id}{page}"
         assert other.get(path).status_code in (403, 404)
     data = {"csrf_token": csrf_token(other, "/festivals/new"), "festival_name": "Taken over"}
     assert other.post(f"/festivals/{festival_id}", data=data).status_code in (403, 404)
