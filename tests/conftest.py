@@ -30,6 +30,13 @@ def postgres_url(database: str) -> str:
     return urlunparse(urlparse(BASE_URL)._replace(path="/" + database))
 
 
+def worker_database_name(purpose: str = "") -> str:
+    """This worker's database name, derived from FESTIVALS_DATABASE_URL's, so that runs against the same
+    server with other base names (other checkouts, CI) never drop each other's databases."""
+    base = urlparse(BASE_URL).path.lstrip("/") or "festivals_test"
+    return f"{base}_{purpose}_{_worker()}" if purpose else f"{base}_{_worker()}"
+
+
 def create_postgres_database(name: str) -> str:
     """(Re)create a database on the server of FESTIVALS_DATABASE_URL; fails loudly when unreachable."""
     admin = psycopg2.connect(postgres_url("postgres"))
@@ -45,8 +52,7 @@ def create_postgres_database(name: str) -> str:
 def database_template(tmp_path_factory):
     """URL of the per-worker PostgreSQL database, or path of a migrated SQLite template file."""
     if USE_POSTGRES:
-        base = urlparse(BASE_URL).path.lstrip("/") or "festivals_test"
-        url = create_postgres_database(f"{base}_{_worker()}")
+        url = create_postgres_database(worker_database_name())
         database = open_database(url)
         migrate(database)
         close_database(database)

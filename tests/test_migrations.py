@@ -6,13 +6,13 @@ import pytest
 from app.db import close_database, open_database
 from app.migrations import available, dialect_of, migrate
 from app.models import MODELS
-from tests.conftest import USE_POSTGRES, _worker, create_postgres_database
+from tests.conftest import USE_POSTGRES, create_postgres_database, worker_database_name
 
 
 @pytest.fixture
 def empty_database(tmp_path):
     if USE_POSTGRES:
-        url = create_postgres_database(f"festivals_migrations_{_worker()}")
+        url = create_postgres_database(worker_database_name("migrations"))
     else:
         url = f"sqlite:///{tmp_path}/empty.sqlite3"
     database = open_database(url)
@@ -59,19 +59,39 @@ def test_migrated_schema_matches_models(empty_database):
                     assert (field.column_name,) in unique, (table, field.column_name)
 
 
-def test_concurrent_migrate_applies_once(empty_database):
+def test_concurrent_migrate_one_runner_applies_everything(empty_database):
+    """Instances starting at once: the whole run holds one lock, so exactly one runner applies every
+    migration and the others wait for it and find nothing left (never a split of the list)."""
+    runners = 4
+    start = threading.Barrier(runners)
     results, errors = [], []
 
     def run():
         try:
+            start.wait()
             results.append(migrate(empty_database))
-        except Exception as exc:  # the test reports any failure of either runner
+        except Exception as exc:  # the test reports any failure of any runner
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(runners)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sorted(results) == [[], _all_names(empty_database)]
+    assert sorted(results) == [[]] * (runners - 1) + [_all_names(empty_database)]
+
+
+def test_migrate_waits_for_a_run_in_progress(empty_database):
+    """A runner that finds the lock taken applies nothing until the holder's run is over."""
+    from app.migrations import _run_lock
+
+    results = []
+    with empty_database.connection_context(), _run_lock(empty_database):
+        waiting = threading.Thread(target=lambda: results.append(migrate(empty_database)))
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive() and results == []  # still waiting for the lock
+        assert "schema_migration" not in empty_database.get_tables()
+    waiting.join(timeout=30)
+    assert results == [_all_names(empty_database)]

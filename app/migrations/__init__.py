@@ -1,12 +1,17 @@
 """Numbered schema migrations, applied in order and recorded in `schema_migration`.
 
 A migration is `NNNN_name.sqlite.sql` + `NNNN_name.postgresql.sql` (plain SQL per dialect, so a
-migration never changes when the models do later). Each runs in its own transaction with its record;
-a concurrent run waits for the lock and then finds nothing left to do."""
+migration never changes when the models do later). Each runs in its own transaction with its record.
+
+Concurrent runs (several instances starting at once): the whole run holds one lock, so one runner applies
+everything that is missing and any other waits for it to finish and then finds nothing left to do.
+PostgreSQL: a session advisory lock; SQLite: an exclusive `flock` on `<database file>.migrate-lock`."""
 from __future__ import annotations
 
+import fcntl
 import re
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from peewee import PostgresqlDatabase, SqliteDatabase
@@ -37,9 +42,25 @@ def statements(sql: str) -> list[str]:
     return [part.strip() for part in body.split(";\n") if part.strip().rstrip(";")]
 
 
-def _lock(database) -> None:
+LOCK_KEY = 4711  # PostgreSQL advisory lock id of `migrate`
+
+
+@contextmanager
+def _run_lock(database):
+    """Held for the whole run (see the module docstring); waits as long as the other runner needs."""
     if isinstance(database, PostgresqlDatabase):
-        database.execute_sql("SELECT pg_advisory_xact_lock(4711)")
+        database.execute_sql("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            yield
+        finally:  # a pooled connection outlives the run: the session lock must not stay with it
+            database.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+        return
+    if database.database == ":memory:":  # private to this connection: nobody to wait for
+        yield
+        return
+    with open(f"{database.database}.migrate-lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 def applied(database) -> set[str]:
@@ -51,28 +72,25 @@ def applied(database) -> set[str]:
 def migrate(database) -> list[str]:
     """Apply what is missing; returns the names applied now (empty when up to date)."""
     dialect = dialect_of(database)
-    with database.connection_context():
-        lock = database.atomic("IMMEDIATE") if dialect == "sqlite" else database.atomic()
-        with lock:
-            _lock(database)
+    with database.connection_context(), _run_lock(database):
+        with _transaction(database, dialect):
             database.execute_sql(
                 "CREATE TABLE IF NOT EXISTS schema_migration "
                 "(name VARCHAR(255) NOT NULL PRIMARY KEY, applied_at VARCHAR(32) NOT NULL)"
             )
-        done = []
-        for name, path in available(dialect):
-            lock = database.atomic("IMMEDIATE") if dialect == "sqlite" else database.atomic()
-            with lock:
-                _lock(database)
-                if name in applied(database):
-                    continue
+        missing = [(name, path) for name, path in available(dialect) if name not in applied(database)]
+        for name, path in missing:
+            with _transaction(database, dialect):
                 for statement in statements(path.read_text()):
                     database.execute_sql(statement)
                 database.execute_sql(
                     "INSERT INTO schema_migration (name, applied_at) VALUES (%s, %s)"
                     if dialect == "postgresql"
                     else "INSERT INTO schema_migration (name, applied_at) VALUES (?, ?)",
-                    (name, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+                    (name, datetime.now(UTC).isoformat(timespec="seconds")),
                 )
-            done.append(name)
-        return done
+        return [name for name, _ in missing]
+
+
+def _transaction(database, dialect: str):
+    return database.atomic("IMMEDIATE") if dialect == "sqlite" else database.atomic()

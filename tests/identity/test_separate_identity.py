@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from app import ROOT
-from tests.processes import free_port, wait_for
 from tests.factories import PASSWORD
+from tests.processes import free_port, wait_for
 
 
 @pytest.fixture
@@ -54,6 +54,11 @@ def test_api_accepts_tokens_of_separate_identity_process(identity_process, make_
     assert client.get("/api/v1/tags", headers={"Authorization": f"Bearer {local}"}).status_code == 401
 
 
+def _jwks_kids(base: str) -> list[str]:
+    with urllib.request.urlopen(f"{base}/identity/.well-known/jwks.json", timeout=5) as response:
+        return [key["kid"] for key in orjson.loads(response.read())["keys"]]
+
+
 def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, factory, tmp_path):
     base, instance, env = identity_process
     user = factory.user("creator")
@@ -65,7 +70,13 @@ def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, 
                               "rotate-keys"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert rotated.returncode == 0, rotated.stderr
     api.extensions["token_verifier"].min_interval = 0  # allow the refetch at once (default: at most every 10 s)
-    time.sleep(5.1)  # the identity process notices the new key file within five seconds
+    # The identity process looks at its key folder every five seconds: wait until its published keys lead with
+    # a new one (JWKS, not the rate-limited token route) instead of sleeping a fixed time that a busy machine
+    # may overrun.
+    old_kid = jwt.get_unverified_header(before)["kid"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _jwks_kids(base)[0] == old_kid:
+        time.sleep(0.25)
     after = post_json(f"{base}/identity/token", {"email": user.email, "password": PASSWORD})["access_token"]
     assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
     for token in (before, after):
