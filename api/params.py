@@ -1,7 +1,7 @@
 """Query parameters of list and relation reads: name, ids, include, limit, offset, updated_since, valid."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from werkzeug.datastructures import MultiDict
 
@@ -49,15 +49,15 @@ def parse_time(raw: str) -> datetime:
     try:
         seconds = whole_number(text)
         if seconds is not None:
-            moment = datetime.fromtimestamp(seconds, timezone.utc)
+            moment = datetime.fromtimestamp(seconds, UTC)
         else:
             moment = datetime.fromisoformat(text)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
+                moment = moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         raise Invalid("updated_since must be an RFC 3339 time (2026-07-02T22:41:02Z) or unix seconds",
                       {"updated_since": "must be RFC 3339 or unix seconds"}) from None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def parse_bool(name: str, raw: str) -> bool:

@@ -184,5 +184,5 @@ def pki_list_command(directory):
                    f"({int(info.days_left // 1)} days)  {info.subject}  {'CA' if info.is_ca else names}")
 
 
-commands = [pki_command, rotate_keys_command, migrate_command, create_user_command, create_api_key_command, demo_data_command,
-            bootstrap_dev_command, bench_seed_command]
+commands = [pki_command, rotate_keys_command, migrate_command, create_user_command, create_api_key_command,
+            demo_data_command, bootstrap_dev_command, bench_seed_command]

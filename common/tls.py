@@ -18,7 +18,7 @@ class TlsFiles:
     ca: str = ""
 
     @classmethod
-    def from_env(cls, environ=None) -> "TlsFiles":
+    def from_env(cls, environ=None) -> TlsFiles:
         environ = os.environ if environ is None else environ
         return cls(environ.get("FESTIVALS_TLS_CERT", "").strip(), environ.get("FESTIVALS_TLS_KEY", "").strip(),
                    environ.get("FESTIVALS_TLS_CA", "").strip())

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from app.errors import Unauthorized
+from app.permissions import Actor
 from app.requests import json_body
 from app.responses import data_response
 from app.services import api_keys, discovery
-from app.permissions import Actor
 from identity.principal import actor_from_token, bearer_token
 
 bp = Blueprint("discovery", __name__, url_prefix="/loversear")

@@ -35,7 +35,7 @@ def certs(tmp_path_factory):
     for name in ("app", "identity", "files", "gateway"):
         pki.issue(folder, name, dns=["localhost"], ips=["127.0.0.1"])
     pki.issue(folder, "old", dns=["localhost"], ips=["127.0.0.1"], days=1,
-              not_before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2))
+              not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
     pki.issue(other, "intruder", dns=["localhost"], ips=["127.0.0.1"])
     return SimpleNamespace(folder=folder, other=other, ca=str(folder / "ca.pem"),
                            files=lambda name: tls_files(folder, name),

@@ -1,9 +1,9 @@
 """`flask --app wsgi pki init|issue|list`: the CA and service certificates in the instance folder."""
 import datetime as dt
 import os
+import socket
 import ssl
 import stat
-import socket
 import threading
 
 from cryptography import x509
@@ -136,7 +136,7 @@ def test_list_shows_subjects_expiry_and_flags_close_ones(app, tmp_path):
     assert run(app, "issue", "app", "--dns", "localhost", "--ip", "127.0.0.1").exit_code == 0
     assert run(app, "issue", "files", "--days", "5").exit_code == 0
     folder = tmp_path / "instance" / "pki"
-    pki.issue(folder, "old", not_before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20), days=10)
+    pki.issue(folder, "old", not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=20), days=10)
     result = run(app, "list")
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()}
