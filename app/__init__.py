@@ -15,9 +15,9 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     from app.config import instance_path, load_config
     from app.db import init_db
     from app.extensions import csrf, init_extensions
-    from app.logs import configure_logging
     from app.requests import init_requests
     from app.services.users import configure_hasher
+    from common.logs import configure_logging
 
     config = dict(config or {})
     instance = os.path.abspath(config.pop("INSTANCE_PATH", None) or instance_path())
@@ -27,7 +27,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     app.config.update(config)
     app.config["VERSION"] = VERSION
 
-    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    configure_logging("festivals", app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     init_requests(app)  # request ids first: every later hook, log line and error response uses them
     init_extensions(app)

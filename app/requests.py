@@ -1,10 +1,8 @@
-"""Per-request plumbing: request ids, access log lines, the error envelope for API/identity paths."""
+"""Per-request plumbing: request ids and access log lines (common/http.py), the JSON body, and the error
+envelope for API/identity paths."""
 from __future__ import annotations
 
 import logging
-import re
-import time
-import uuid
 
 import orjson
 from flask import Flask, g, request
@@ -13,9 +11,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import DomainError, Invalid
 from app.responses import error_response
+from common.http import http_error, init_request_ids
 
 log = logging.getLogger("festivals.request")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 JSON_PREFIXES = ("/api", "/identity", "/loversear")
 
 
@@ -39,21 +37,12 @@ def json_body():
 
 
 def init_requests(app: Flask) -> None:
-    @app.before_request
-    def _request_id():
-        g.started = time.perf_counter()
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    init_request_ids(app, log)
 
     @app.after_request
-    def _finish(response):
-        response.headers["X-Request-ID"] = g.get("request_id", "")
+    def _api_version(response):
         if request.path.startswith("/api"):
             response.headers["API-Version"] = "1"
-        duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration,
-                 extra={"method": request.method, "path": request.path, "status": response.status_code,
-                        "duration_ms": round(duration, 1)})
         return response
 
     @app.errorhandler(DomainError)
@@ -68,10 +57,7 @@ def init_requests(app: Flask) -> None:
             return exc
         messages = {404: "not found", 405: "method not allowed",
                     413: "the request body is larger than the limit of 1 MiB"}
-        response = error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
-        if exc.code == 405 and getattr(exc, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
-        return response
+        return http_error(exc, messages, error_response)
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):

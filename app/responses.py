@@ -4,12 +4,9 @@ from __future__ import annotations
 import orjson
 from flask import Response, g
 
+from common.http import json_response
 
-def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
-    response = Response(orjson.dumps(payload), status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+__all__ = ["json_response", "data_response", "error_response"]
 
 
 def data_response(objects: list, status: int = 200, headers: dict | None = None) -> Response:

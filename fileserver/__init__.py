@@ -10,11 +10,12 @@ import os
 from flask import Flask
 from PIL import Image
 
+from common.logs import configure_logging
 from common.pki import ExpiryWatch
 from common.tls import TlsFiles
 from fileserver.auth import make_key_source
 from fileserver.config import load_files_config
-from fileserver.http import configure_logging, init_http
+from fileserver.http import init_http
 from fileserver.storage import Storage
 from fileserver.views import init_views
 
@@ -37,7 +38,7 @@ def create_files_app(config: dict | None = None) -> Flask:
     files.extensions["certificates"] = ExpiryWatch(
         [os.path.join(settings["INSTANCE_PATH"], "pki"), tls.cert, tls.ca], settings["TLS_WARN_DAYS"])
     if not files.testing:
-        configure_logging(settings["LOG_FORMAT"], settings["LOG_LEVEL"])
+        configure_logging("festivals.files", settings["LOG_FORMAT"], settings["LOG_LEVEL"])
     files.extensions["certificates"].warn(logging.getLogger("festivals.files.tls"))
     init_http(files)
     init_views(files)

@@ -6,31 +6,22 @@ public half is derived from them; nothing here can sign). The algorithm is pinne
 audience and expiry are checked."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import os
 import threading
 import time
-import urllib.request
 
 import jwt
-import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app, request
 
+from common.jwks import ALGORITHM, JwksKeys
+from common.signing_keys import key_files, key_id, split_retired
 from fileserver.http import FilesError
 
-ALGORITHM = "EdDSA"
 WRITER_ROLES = ("creator", "admin")
 log = logging.getLogger("festivals.files.auth")
-
-
-def key_id(public: Ed25519PublicKey) -> str:
-    """The identity service's key id: base64url of the first 12 bytes of sha256(raw public key)."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:12]).decode()
 
 
 def _public_from_pem(data: bytes) -> Ed25519PublicKey | None:
@@ -60,18 +51,12 @@ class FolderKeys:
         self._loaded = time.monotonic()
         try:
             self._seen = os.stat(self.directory).st_mtime_ns
-            names = sorted(n for n in os.listdir(self.directory)
-                           if n.endswith(".pem") and n.split("-", 1)[0].isdigit())
+            files = key_files(self.directory)
         except FileNotFoundError:
             self.keys = {}
             return
-        files = sorted((int(name.split("-", 1)[0]), name) for name in names)
-        now_ms = time.time() * 1000
         keys = {}
-        for index, (_, name) in enumerate(files):
-            successor = files[index + 1][0] if index + 1 < len(files) else None
-            if successor is not None and now_ms - successor > self.retire_after * 1000:
-                continue  # retired: every token it signed has expired
+        for _, name in split_retired(files, self.retire_after)[0]:  # retired keys' tokens have all expired
             try:
                 with open(os.path.join(self.directory, name), "rb") as handle:
                     public = _public_from_pem(handle.read())
@@ -101,48 +86,9 @@ class FolderKeys:
         return len(self.keys)
 
 
-class JwksKeys:
-    """The JWKS of a separate identity service, cached for `ttl` seconds and fetched again (at most every
-    `min_interval` seconds) when a token names an unknown key id, e.g. after a key rotation."""
-
-    def __init__(self, identity_url: str, ttl: int = 300, min_interval: float = 10.0, timeout: float = 3.0,
-                 context=None):
-        self.url = identity_url.rstrip("/") + "/.well-known/jwks.json"
-        self.ttl = ttl
-        self.min_interval = min_interval
-        self.timeout = timeout
-        self.context = context  # ssl.SSLContext with our client certificate, for an mTLS identity port
-        self.keys: dict = {}
-        self._fetched = float("-inf")
-        self._lock = threading.Lock()
-
-    def _fetch(self) -> None:
-        self._fetched = time.monotonic()
-        try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout, context=self.context) as response:  # noqa: S310 (configured)
-                document = orjson.loads(response.read())
-            keys = {}
-            for entry in document.get("keys", []):
-                if entry.get("kid") and entry.get("alg") == ALGORITHM and entry.get("kty") == "OKP":
-                    keys[entry["kid"]] = jwt.PyJWK(entry).key
-            self.keys = keys
-        except Exception:  # unreachable or malformed: keep the keys we have, log why
-            log.warning("could not fetch signing keys from %s", self.url, exc_info=True)
-
-    def public_key(self, kid: str):
-        with self._lock:
-            age = time.monotonic() - self._fetched
-            if age > self.ttl or (kid not in self.keys and age > self.min_interval):
-                self._fetch()
-            return self.keys.get(kid)
-
-    def count(self) -> int:
-        return len(self.keys)
-
-
 def make_key_source(config: dict, context=None):
     if config["IDENTITY_URL"]:
-        return JwksKeys(config["IDENTITY_URL"], context=context)
+        return JwksKeys(config["IDENTITY_URL"], context=context, logger="festivals.files.auth")
     return FolderKeys(config["IDENTITY_KEYS_DIR"], retire_after=config["ACCESS_TOKEN_TTL"])
 
 

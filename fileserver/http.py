@@ -1,21 +1,15 @@
-"""Per-request plumbing of the file server: request ids, one log line per request, CORS for the write
-routes, and the error envelope `{"error": ...}` for every 4xx/5xx (a small copy of the app's, by design:
-the file server shares no code path with the app)."""
+"""Per-request plumbing of the file server: request ids and one log line per request (common/http.py),
+CORS for the write routes, and the error envelope `{"error": ...}` for every 4xx/5xx."""
 from __future__ import annotations
 
 import logging
-import re
-import sys
-import time
-import uuid
-from datetime import UTC, datetime
 
-import orjson
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from common.http import http_error, init_request_ids, json_response
+
 log = logging.getLogger("festivals.files")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 CORS_METHODS = "GET, HEAD, POST, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, X-Request-ID"
 
@@ -27,10 +21,6 @@ class FilesError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def json_response(payload, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status=status, mimetype="application/json")
 
 
 def data_response(objects: list, status: int = 200) -> Response:
@@ -46,32 +36,6 @@ def error_response(status: int, message: str) -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="festivals"'
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
-        return True
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                 "level": record.levelname.lower(), "logger": record.name,
-                 "request_id": getattr(record, "request_id", "-"), "message": record.getMessage()}
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry).decode()
-
-
-def configure_logging(log_format: str, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(
-        "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
-    log.handlers[:] = [handler]
-    log.setLevel(level.upper())
-    log.propagate = False
 
 
 def _cors(response: Response) -> None:
@@ -94,22 +58,17 @@ def _cors(response: Response) -> None:
 
 def init_http(files: Flask) -> None:
     origins = frozenset(files.config["PORTAL_ORIGINS"])
+    init_request_ids(files, log)
 
     @files.before_request
     def _start():
-        g.started = time.perf_counter()
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.environ["festivals.portal_origins"] = origins
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             return Response(status=204)  # a CORS preflight: answered by _finish's headers
 
     @files.after_request
     def _finish(response: Response):
-        response.headers["X-Request-ID"] = g.get("request_id", "")
         _cors(response)
-        duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration)
         return response
 
     @files.errorhandler(FilesError)
@@ -120,10 +79,7 @@ def init_http(files: Flask) -> None:
     def _http_error(exc: HTTPException):
         messages = {404: "not found", 405: "method not allowed",
                     413: f"the upload is larger than the limit of {files.config['MAX_UPLOAD_BYTES']} bytes"}
-        response = error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
-        if exc.code == 405 and getattr(exc, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
-        return response
+        return http_error(exc, messages, error_response)
 
     @files.errorhandler(Exception)
     def _unexpected(exc: Exception):

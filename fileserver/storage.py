@@ -14,52 +14,14 @@ from contextlib import contextmanager
 
 import orjson
 
+from common.files import create_exclusive, write_atomic
+
 HASH = re.compile(r"^[0-9a-f]{64}$")
 KINDS = ("images", "pdf")
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _write_temp(path: str, data: bytes) -> str:
-    """`data` in a new, flushed temporary file beside `path` (same folder: a rename or link is atomic)."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return tmp
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one, never a part:
-    a temporary file in the same folder, then renamed over the target."""
-    tmp = _write_temp(path, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def create_exclusive(path: str, data: bytes) -> bool:
-    """Write `path` completely unless it exists; True when this call created it (one winner among racers)."""
-    tmp = _write_temp(path, data)
-    try:
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(tmp)
 
 
 class Storage:

@@ -10,10 +10,12 @@ from flask import Blueprint, Flask, current_app, request, send_file
 from PIL import Image
 from werkzeug.routing import BaseConverter
 
+from common.files import write_atomic
+from common.ops import ops_blueprint
 from fileserver import documents, images
 from fileserver.auth import may_delete, require_writer
-from fileserver.http import FilesError, data_response, json_response
-from fileserver.storage import Storage, write_atomic
+from fileserver.http import FilesError, data_response
+from fileserver.storage import Storage
 
 YEAR = 365 * 24 * 3600
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
@@ -145,29 +147,15 @@ def delete_pdf(digest: str):
     return delete_stored("pdf", digest)
 
 
-@bp.get("/health")
-def health():
-    return json_response({"status": "ok"})
-
-
-@bp.get("/ready")
-def ready():
-    # Certificates close to expiry are reported, not a reason to leave the load balancer.
-    certificates = {"expiring": current_app.extensions["certificates"].report()}
+def _ready() -> tuple[bool, dict]:
     if not storage().writable():
-        return json_response({"status": "unavailable", "storage": "not writable", "certificates": certificates}, 503)
-    return json_response({"status": "ready", "storage": "ok", "certificates": certificates})
+        return False, {"storage": "not writable"}
+    return True, {"storage": "ok"}
 
 
-@bp.get("/version")
-def version():
-    return json_response({"version": current_app.config["VERSION"]})
-
-
-@bp.get("/info")
-def info():
+def _info() -> dict:
     config = current_app.config
-    return json_response({
+    return {
         "service": "festivals-files",
         "version": config["VERSION"],
         "max_upload_bytes": config["MAX_UPLOAD_BYTES"],
@@ -178,9 +166,10 @@ def info():
         "token_keys": "jwks" if config["IDENTITY_URL"] else "instance folder",
         "python": platform.python_version(),
         "pillow": Image.__version__,
-    })
+    }
 
 
 def init_views(files: Flask) -> None:
     files.url_map.converters["hash"] = HashConverter
     files.register_blueprint(bp)
+    files.register_blueprint(ops_blueprint(_ready, _info))  # /health /ready /version /info

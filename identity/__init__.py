@@ -5,8 +5,8 @@ import os
 
 from flask import Flask
 
+from common.jwks import JwksKeys
 from identity.keys import KeyStore
-from identity.remote import RemoteKeys
 
 
 def init_identity(app: Flask) -> None:
@@ -16,4 +16,4 @@ def init_identity(app: Flask) -> None:
     url = app.config["IDENTITY_URL"]
     # Over mTLS when the process has a certificate (FESTIVALS_TLS_*): the identity service requires one.
     tls = app.extensions["tls"].client_context()
-    app.extensions["token_verifier"] = RemoteKeys(url, context=tls) if url else keys
+    app.extensions["token_verifier"] = JwksKeys(url, context=tls, logger="festivals.identity") if url else keys

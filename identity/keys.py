@@ -3,7 +3,6 @@ start. All keys found there verify; the newest signs (rotation adds a newer file
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import threading
 import time
@@ -12,7 +11,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.instance_files import create_exclusive
+from common.files import create_exclusive
+from common.signing_keys import key_files, key_id, split_retired
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,6 @@ class SigningKey:
                 "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()}
 
 
-def key_id(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:12]).decode()
-
-
 class KeyStore:
     """Signing keys in a folder shared by every process of the identity service.
 
@@ -59,24 +54,15 @@ class KeyStore:
             self.generate()
 
     def _files(self) -> list[tuple[int, str]]:
-        found = []
-        for name in os.listdir(self.directory):
-            if name.endswith(".pem") and name.split("-", 1)[0].isdigit():
-                found.append((int(name.split("-", 1)[0]), name))
-        return sorted(found)
+        return key_files(self.directory)
 
     def load(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
         with self._lock:
             self._seen = os.stat(self.directory).st_mtime_ns
             self._checked = time.monotonic()
-            files = self._files()
-            now_ms = time.time() * 1000
             keys = {}
-            for index, (created, name) in enumerate(files):
-                successor = files[index + 1][0] if index + 1 < len(files) else None
-                if successor is not None and now_ms - successor > self.retire_after * 1000:
-                    continue  # retired: every token it signed has expired
+            for created, name in split_retired(self._files(), self.retire_after)[0]:  # retired: tokens expired
                 with open(os.path.join(self.directory, name), "rb") as handle:
                     private = serialization.load_pem_private_key(handle.read(), password=None)
                 key = SigningKey(key_id(private.public_key()), private, created)
@@ -96,7 +82,8 @@ class KeyStore:
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
         created = max(int(time.time() * 1000), max((c for c, _ in self._files()), default=0) + 1)
-        create_exclusive(os.path.join(self.directory, f"{created:013d}-{key_id(private.public_key())}.pem"), pem)
+        create_exclusive(os.path.join(self.directory, f"{created:013d}-{key_id(private.public_key())}.pem"), pem,
+                         mode=0o600)
         self.load()
         return self.current
 
@@ -104,12 +91,9 @@ class KeyStore:
         """A new signing key; files of keys retired long enough ago are removed. Returns (new key, removed)."""
         key = self.generate()
         removed = []
-        files = self._files()
-        now_ms = time.time() * 1000
-        for index, (_created, name) in enumerate(files[:-1]):
-            if now_ms - files[index + 1][0] > self.retire_after * 1000:
-                os.unlink(os.path.join(self.directory, name))
-                removed.append(name)
+        for _, name in split_retired(self._files(), self.retire_after)[1]:
+            os.unlink(os.path.join(self.directory, name))
+            removed.append(name)
         self.load()
         return key, removed
 

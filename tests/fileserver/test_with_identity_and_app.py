@@ -9,7 +9,7 @@ import orjson
 import pytest
 import requests
 
-from fileserver.auth import JwksKeys
+from common.jwks import JwksKeys
 from identity.keys import KeyStore
 from tests.fileserver.conftest import FileServer, image_bytes, server_env
 

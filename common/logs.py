@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 import orjson
 from flask import g, has_request_context
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+EXTRA_KEYS = ("method", "path", "status", "duration_ms")  # the access log line's fields
+
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -24,7 +27,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
-        for key in ("method", "path", "status", "duration_ms"):
+        for key in EXTRA_KEYS:
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
@@ -32,14 +35,12 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-
-
-def configure_logging(log_format: str, level: str) -> None:
+def configure_logging(logger: str, log_format: str, level: str) -> None:
+    """Everything logged under `logger` goes to stderr, one line each; nothing propagates further."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger("festivals")
+    root = logging.getLogger(logger)
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False

@@ -1,0 +1,45 @@
+"""Writing files so that readers never see half of one: a complete temporary file in the same folder,
+then renamed over the target (replace) or hard-linked into place (create once; one winner among racers)."""
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def write_temp(path: str, data: bytes, mode: int = 0o644) -> str:
+    """`data` in a new, flushed temporary file beside `path` (same folder: a rename or link is atomic)."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Replace `path`: readers see the old file or the whole new one, never a part."""
+    tmp = write_temp(path, data, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def create_exclusive(path: str, data: bytes, mode: int = 0o644) -> bool:
+    """Write `path` completely unless it exists; True when this call created it."""
+    tmp = write_temp(path, data, mode)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)

@@ -1,0 +1,48 @@
+"""Per-request plumbing every service shares: a request id (the caller's X-Request-ID when it looks sane,
+else a new one) on `g`, in the response and in every log line, and one access log line per request."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import orjson
+from flask import Flask, Response, g, request
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    response = Response(orjson.dumps(payload), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_request_ids(app: Flask, log: logging.Logger) -> None:
+    """Register first, so that every later hook, log line and error response has the id."""
+
+    @app.before_request
+    def _request_id():
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def _access_log(response: Response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration,
+                 extra={"method": request.method, "path": request.path, "status": response.status_code,
+                        "duration_ms": round(duration, 1)})
+        return response
+
+
+def http_error(exc, messages: dict, error_response) -> Response:
+    """A werkzeug HTTPException in a service's error envelope (`error_response(status, message)`), with
+    `messages` for the statuses it words itself, and the Allow header of a 405."""
+    response = error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
