@@ -6,23 +6,10 @@ from datetime import UTC, datetime
 from werkzeug.datastructures import MultiDict
 
 from app.errors import Invalid
+from app.params import MAX_ID, limit_offset
 from app.registry import EntitySpec
 from app.services.queries import ListQuery
 from app.text import whole_number
-
-MAX_LIMIT = 1000
-MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL
-
-
-def _integer(args: MultiDict, name: str, low: int, high: int | None) -> int | None:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return None
-    value = whole_number(raw)
-    if value is None or value < low or (high is not None and value > high):
-        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise Invalid(f"{name} must be a whole number {bound}", {name: f"must be a whole number {bound}"})
-    return value
 
 
 def parse_ids(raw: str) -> list[int]:
@@ -81,8 +68,7 @@ def parse_list_query(spec: EntitySpec, args: MultiDict) -> ListQuery:
         q.ids = parse_ids(args["ids"])
     if "include" in args:
         q.include = parse_include(spec, args["include"])
-    q.limit = _integer(args, "limit", 1, MAX_LIMIT)
-    q.offset = _integer(args, "offset", 0, MAX_ID) or 0
+    q.limit, q.offset = limit_offset(args)
     if args.get("updated_since"):
         q.updated_since = parse_time(args["updated_since"])
     if spec.name == "festival" and args.get("valid"):

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request, url_for
-from werkzeug.exceptions import NotFound
-from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
+from werkzeug.routing import BaseConverter, ValidationError
 
-from api.params import MAX_ID, parse_list_query
+from api.params import parse_list_query
 from app.errors import Invalid, ReadOnly
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.requests import json_body as request_body
@@ -44,20 +43,6 @@ class EntityConverter(BaseConverter):
 
     def to_url(self, value) -> str:
         return value.plural if isinstance(value, EntitySpec) else ENTITIES[value].plural
-
-
-class IdConverter(IntegerConverter):
-    """A database id: 0 .. 2**31-1 (larger numbers cannot exist and would overflow the column). A larger one
-    is a 404 for every method: a ValidationError would make werkzeug answer 405 when another rule of the same
-    path takes other methods (PATCH beside GET)."""
-
-    regex = r"[0-9]{1,100}"  # ASCII only: \d would also take other scripts' digits
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
-            raise NotFound()
-        return number
 
 
 def json_body():

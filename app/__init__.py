@@ -60,26 +60,23 @@ def _init_tls(app: Flask) -> None:
 
 def _init_identity(app: Flask) -> None:
     from identity import init_identity
-    from identity.pages import init_pages
+    from web.session import init_session
 
     init_identity(app)
-    init_pages(app)  # the portal session cookie (Secure over HTTPS) and remember-me settings
+    init_session(app)  # the portal session cookie (Secure over HTTPS) and remember-me settings
 
 
 def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
+    """The identity service alone loads no api/ or portal/ module (it runs as its own process)."""
     import ops
-    import portal
-    from api import docs, resources
+    from app.converters import IdConverter
     from identity import pages as identity_pages
     from identity import views as identity_views
     from ops import discovery, vendor
-    from portal import admin as portal_admin
 
-    app.url_map.converters["entity"] = resources.EntityConverter
-    app.url_map.converters["id"] = resources.IdConverter
+    app.url_map.converters["id"] = IdConverter
     # The API and the identity JSON routes authenticate with tokens and keys, never cookies:
     # CSRF protection does not apply to them.
-    csrf.exempt(resources.bp)
     csrf.exempt(identity_views.bp)
     csrf.exempt(discovery.bp)
     blueprints = [
@@ -88,13 +85,20 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
         discovery.bp,  # /loversear: heartbeats (Service-Key)
         identity_views.bp,  # /identity (JSON)
         identity_pages.bp,  # /login /logout /signup /account/password /reset/<token>
-        resources.bp,  # /api/v1
-        docs.bp,  # /api/docs, /api/v1/openapi.json
-        portal.bp,  # / (organizers' portal)
-        portal_admin.bp,  # /admin (admins' pages)
     ]
-    if identity_only:
-        blueprints = [ops.bp, vendor.bp, discovery.bp, identity_views.bp, identity_pages.bp]
+    if not identity_only:
+        import portal
+        from api import docs, resources
+        from portal import admin as portal_admin
+
+        app.url_map.converters["entity"] = resources.EntityConverter
+        csrf.exempt(resources.bp)
+        blueprints += [
+            resources.bp,  # /api/v1
+            docs.bp,  # /api/docs, /api/v1/openapi.json
+            portal.bp,  # / (organizers' portal)
+            portal_admin.bp,  # /admin (admins' pages)
+        ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

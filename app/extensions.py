@@ -3,9 +3,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+htmx = Htmx()  # request.htmx (HX-* request headers) for web/htmx.py
 # No default limits: only the identity endpoints that check secrets are limited (see identity/views.py).
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -14,6 +16,7 @@ def init_extensions(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     csrf.init_app(app)
+    htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "identity_pages.login"

@@ -5,89 +5,22 @@ through htmx: an htmx request gets the page's form fragment alone, a failed form
 fragment (static/js/app.js swaps it in), and a success answers `HX-Redirect` instead of a redirect."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, Response, current_app, flash, g, has_request_context, jsonify, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
-from flask_login import UserMixin, current_user, login_required, login_url, login_user, logout_user
+from flask import Blueprint, Response, current_app, flash, g, jsonify, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from app.errors import DomainError, Invalid, NotFound
-from app.extensions import limiter, login_manager
-from app.permissions import Actor
+from app.errors import Invalid, NotFound
+from app.extensions import limiter
 from app.services import users
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
 from identity.tokens import issue_access_token
-from portal.htmx import go, is_htmx, render, safe_next, vary_on_htmx
+from web.forms import safe_next, show_errors
+from web.htmx import go, render, vary_on_htmx
+from web.session import PortalUser
 
 bp = Blueprint("identity_pages", __name__)
 
 WRONG_LOGIN = "The email or password is wrong."  # one message: unknown email, wrong password, suspended
-
-
-class PortalUser(UserMixin):
-    """The logged-in user of a portal session, loaded from the database on every request, so a
-    suspension or role change takes effect at once."""
-
-    def __init__(self, user):
-        self.id = user.id
-        self.email = user.email
-        self.role = user.role
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def actor(self) -> Actor:
-        """This user as the services see a caller."""
-        return Actor("user", user_id=self.id, role=self.role)
-
-
-@login_manager.user_loader
-def load_user(user_id: str):
-    user = users.active_user(user_id)
-    return PortalUser(user) if user is not None else None
-
-
-@login_manager.unauthorized_handler
-def _unauthorized():
-    """A page that needs a login, without one: to the login page and back here afterwards (for an htmx
-    request, back to the page the user was on)."""
-    flash(login_manager.login_message, login_manager.login_message_category)
-    here = request.headers.get("HX-Current-URL", request.url) if is_htmx() else request.url
-    return go(login_url(login_manager.login_view, next_url=here), 302)
-
-
-# --- session cookie -------------------------------------------------------------------------------
-
-class PortalSessionInterface(SecureCookieSessionInterface):
-    """The signed-cookie session, `Secure` whenever the request came over HTTPS (always, with
-    SESSION_COOKIE_SECURE). flask-login's remember-me cookie gets the same flag."""
-
-    def get_cookie_secure(self, app) -> bool:
-        return bool((has_request_context() and request.is_secure) or app.config["SESSION_COOKIE_SECURE"])
-
-    def save_session(self, app, session, response) -> None:
-        super().save_session(app, session, response)
-        if self.get_cookie_secure(app):
-            _mark_secure(response, app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
-
-
-def _mark_secure(response: Response, name: str) -> None:
-    cookies = response.headers.getlist("Set-Cookie")
-    fixed = [cookie + "; Secure" if cookie.startswith(name + "=")
-             and "secure" not in (part.strip().lower() for part in cookie.split(";")) else cookie
-             for cookie in cookies]
-    if fixed != cookies:
-        response.headers.setlist("Set-Cookie", fixed)
-
-
-def init_pages(app) -> None:
-    """Called by create_app: the session interface above, and remember-me cookies as strict as the session's."""
-    app.session_interface = PortalSessionInterface()
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(seconds=app.config.get("REFRESH_TOKEN_TTL", 2592000)))
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -107,24 +40,6 @@ def _fresh_session() -> None:
     this request's CSRF token, which was derived from the old session."""
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
-
-
-def _sentence(message: str) -> str:
-    message = message.strip()
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
-
-
-def _show_errors(form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """The service's field messages next to the matching fields; the whole message above the form
-    when no field matches."""
-    placed = False
-    for name, message in exc.fields.items():
-        field = form._fields.get((aliases or {}).get(name, name))
-        if field is not None:
-            field.errors = [*field.errors, _sentence(message)]
-            placed = True
-    if not placed:
-        form.form_errors.append(_sentence(exc.message))
 
 
 def _config(name: str):
@@ -211,7 +126,7 @@ def signup():
         try:
             users.signup(form.email.data, form.password.data, _config("SIGNUP_ROLE"))
         except Invalid as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:  # the same answer whether or not the address had an account (no user enumeration)
             flash("Account created — you can log in now.", "success")
             return go(url_for(".login"))
@@ -227,7 +142,7 @@ def password():
         try:
             users.change_password(users.get_user(current_user.id), form.old_password.data, form.new_password.data)
         except Invalid as exc:
-            _show_errors(form, exc, {"password": "new_password"})
+            show_errors(form, exc, {"password": "new_password"})
         else:
             flash("Your password has been changed.", "success")
             return go(url_for(".password"))
@@ -243,7 +158,7 @@ def reset(token: str):
             try:
                 users.reset_password(token, form.new_password.data)
             except Invalid as exc:
-                _show_errors(form, exc, {"password": "new_password"})
+                show_errors(form, exc, {"password": "new_password"})
             else:
                 flash("Your new password is set — you can log in now.", "success")
                 return go(url_for(".login"))

@@ -27,7 +27,7 @@ def verify_access_token(token: str, keys, *, issuer: str, audience: str) -> dict
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
             raise Unauthorized("the access token was not issued by this identity service")
-        public = keys.public_key(header["kid"])  # a KeyStore, or JwksKeys (common/jwks.py) of a separate identity service
+        public = keys.public_key(header["kid"])  # a KeyStore, or common.jwks.JwksKeys
         if public is None:
             raise Unauthorized("the access token was not issued by this identity service")
         return jwt.decode(token, public, algorithms=[ALGORITHM], audience=audience, issuer=issuer,

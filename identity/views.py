@@ -11,11 +11,11 @@ from flask import Blueprint, Response, current_app, request, url_for
 from app.errors import Forbidden, Invalid, Unauthorized
 from app.extensions import limiter
 from app.models import ApiKey, User
+from app.params import limit_offset
 from app.permissions import ANONYMOUS
 from app.requests import json_body
 from app.responses import data_response, json_response
 from app.services import api_keys, entities, sessions, users
-from app.text import whole_number
 from identity.principal import actor_from_token, bearer_token
 from identity.tokens import issue_access_token
 
@@ -159,17 +159,9 @@ def user_dict(user: User) -> dict:
             "user_suspended": user.suspended, "user_created": user.created.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def _paging() -> tuple[int, int]:
-    limit, offset = (whole_number(request.args.get(name, default)) for name, default in (("limit", "50"),
-                                                                                          ("offset", "0")))
-    if limit is None or offset is None:
-        raise Invalid("limit and offset must be whole numbers")
-    return min(max(limit, 1), 1000), min(offset, 2**31 - 1)
-
-
 @bp.get("/users")
 def list_users():
-    limit, offset = _paging()
+    limit, offset = limit_offset(request.args, default_limit=50)
     found, total = users.list_users(current_actor(), request.args.get("search"), limit, offset)
     return data_response([user_dict(user) for user in found], headers={"X-Total-Count": str(total)})
 

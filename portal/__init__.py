@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from portal.errors import init_errors
 from portal.filters import init_filters
-from portal.htmx import vary_on_htmx
+from web.htmx import vary_on_htmx
 
 bp = Blueprint("portal", __name__)
 bp.after_request(vary_on_htmx)

@@ -15,10 +15,11 @@ from app.extensions import login_manager
 from app.models.keys import KEY_KINDS
 from app.services import api_keys, audit, entities
 from app.services import users as accounts
-from portal.admin_forms import AuditFilterForm, ConfirmForm, KeyForm, RevokeForm, RoleForm, SuspendForm, TransferForm
+from portal.admin_forms import AuditFilterForm, KeyForm, RevokeForm, RoleForm, SuspendForm, TransferForm
 from portal.errors import init_errors, problem
-from portal.htmx import go, is_htmx, render, vary_on_htmx
 from portal.paging import Paging
+from web.forms import ConfirmForm, safe_next, sentence
+from web.htmx import go, is_htmx, render, vary_on_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.after_request(vary_on_htmx)
@@ -51,17 +52,9 @@ def _actor():
     return current_user.actor
 
 
-def _sentence(message: str) -> str:
-    message = message.strip()
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
-
-
 def _back(default: str) -> str:
     """Where a plain form returns to: the admin list it was sent from (its search and page kept)."""
-    target = request.form.get("back", "")
-    if target.startswith("/admin/") and "//" not in target and "\\" not in target and target.isprintable():
-        return target
-    return default
+    return safe_next(request.form.get("back", ""), default, prefix="/admin/")
 
 
 def _search_text(limit: int) -> str:
@@ -87,7 +80,7 @@ def _user_changed(user_id: int, form, change, done: str):
     try:
         user, message, status = change(), None, 200
     except Invalid as exc:
-        user, message, status = accounts.get_user(user_id), _sentence(exc.message), 422
+        user, message, status = accounts.get_user(user_id), sentence(exc.message), 422
     if is_htmx():
         return render("portal/admin/_user_row.html", status=status, user=user, back=_back(url_for(".users")),
                       logins=audit.last_logins(_actor(), [user.id]), error=message,
@@ -156,7 +149,7 @@ def key_create():
         try:
             plain, row = api_keys.create_key((form.comment.data or "").strip(), kind, _actor())
         except Invalid as exc:
-            form.comment.errors = [*form.comment.errors, _sentence(exc.fields.get("comment", exc.message))]
+            form.comment.errors = [*form.comment.errors, sentence(exc.fields.get("comment", exc.message))]
         else:
             return _keys_answer(kind, new_key=plain, new_row=row)
     return _keys_answer(kind, 422, form=form)
@@ -199,7 +192,7 @@ def festival_owner(festival_id: int):
         try:
             owner = accounts.user_by_email(_actor(), form.email.data)
         except NotFound as exc:
-            message = _sentence(exc.message)
+            message = sentence(exc.message)
         else:
             entities.transfer_owner("festival", festival_id, owner.id, _actor())
     rows, _ = entities.festivals_with_owners(_actor(), festival_id=festival_id)

@@ -25,12 +25,6 @@ class SuspendForm(FlaskForm):
     back = HiddenField()
 
 
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token (and where to go back to)."""
-
-    back = HiddenField()
-
-
 def _printable(form, field) -> None:
     if field.data and not field.data.isprintable():
         raise ValidationError("Only printable characters, on one line.")

@@ -6,8 +6,8 @@ from flask_login import current_user, login_required
 
 from app.services import program
 from portal import bp
-from portal.htmx import render
 from portal.paging import Paging
+from web.htmx import render
 
 
 @bp.get("/")

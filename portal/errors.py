@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.errors import DomainError
-from portal.htmx import render
+from web.htmx import render
 
 TITLES = {401: "Please log in", 403: "Not allowed", 404: "Not found", 405: "Read-only mode", 409: "Conflict"}
 

@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 from app.errors import Conflict, Invalid
 from app.services import entities, program
 from portal import bp
-from portal.forms import ConfirmForm, EventForm
-from portal.htmx import go, render, wants_fragment
+from portal.forms import EventForm
+from web.forms import ConfirmForm
+from web.htmx import go, render, wants_fragment
 
 
 def _names(event: dict) -> tuple[str, str]:

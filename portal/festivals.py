@@ -8,8 +8,9 @@ from app.errors import Conflict, Invalid
 from app.permissions import require_creator
 from app.services import entities, parts, program
 from portal import bp
-from portal.forms import ConfirmForm, FestivalForm, LinkForm, PlaceForm, TagForm
-from portal.htmx import go, render, wants_fragment
+from portal.forms import FestivalForm, LinkForm, PlaceForm, TagForm
+from web.forms import ConfirmForm
+from web.htmx import go, render, wants_fragment
 
 
 def _status(form) -> int:

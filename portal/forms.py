@@ -18,6 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from web.forms import show_errors
+
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 NOT_VALUES = {"csrf_token", "version", "artists", "location"}
 
@@ -60,24 +62,13 @@ class EntityForm(FlaskForm):
 
     def show_errors(self, exc) -> None:
         """A service's Invalid/Conflict: its field messages next to the fields, the rest above the form."""
-        placed = False
-        for name, message in exc.fields.items():
-            if name in self._fields:
-                self._fields[name].errors = [*self._fields[name].errors, _sentence(self._labelled(message))]
-                placed = True
-        if not placed:
-            self.form_errors.append(_sentence(self._labelled(exc.message)))
+        show_errors(self, exc, wording=self._labelled)
 
     def _labelled(self, message: str) -> str:
         """The services name fields by their keys (`event_start`); a person reads the field's label."""
         for name, field in self._fields.items():
             message = message.replace(name, f"“{field.label.text}”")
         return message
-
-
-def _sentence(message: str) -> str:
-    message = message.strip()
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 class FestivalForm(EntityForm):
@@ -129,10 +120,6 @@ class LocationForm(EntityForm):
     location_description = TextAreaField("Description", render_kw={"rows": 3})
     location_accessible = BooleanField("Accessible")
     location_openair = BooleanField("Open air")
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token (publish, delete, remove)."""
 
 
 class ImageForm(EntityForm):

@@ -9,9 +9,10 @@ from app.errors import Conflict, Invalid
 from app.services import entities, parts
 from app.services.queries import ListQuery, list_entities
 from portal import bp
-from portal.forms import ArtistForm, ConfirmForm, LinkForm, LocationForm, PlaceForm, TagForm
-from portal.htmx import go, render
+from portal.forms import ArtistForm, LinkForm, LocationForm, PlaceForm, TagForm
 from portal.paging import Paging
+from web.forms import ConfirmForm
+from web.htmx import go, render
 
 KINDS = {  # path → (entity, form, the field searched and shown)
     "artists": ("artist", ArtistForm, "artist_name"),

@@ -8,8 +8,9 @@ from flask_login import current_user, login_required
 from app.errors import Invalid
 from app.services import parts
 from portal import bp
-from portal.forms import ConfirmForm, ImageForm
-from portal.htmx import go, safe_next
+from portal.forms import ImageForm
+from web.forms import ConfirmForm, safe_next
+from web.htmx import go
 
 OWNERS = "any(festival, artist, location, event)"
 

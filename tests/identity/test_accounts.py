@@ -186,6 +186,17 @@ def test_user_list_search_and_paging(client, factory):
     assert "password" not in str(response.get_json())
 
 
+@pytest.mark.parametrize("query, field", [("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset"),
+                                          ("limit=x", "limit")])
+def test_user_list_paging_out_of_range_is_400_like_the_api(client, factory, query, field):
+    """limit/offset are read as the API reads them (app/params.py): a 400 naming the parameter, never a clamp."""
+    admin = factory.user("admin")
+    response = client.get(f"/identity/users?{query}", headers=factory.bearer(admin))
+    api = client.get(f"/api/v1/festivals?{query}", headers=factory.bearer(admin))
+    assert (response.status_code, api.status_code) == (400, 400)
+    assert field in response.get_json()["fields"] and response.get_json()["fields"] == api.get_json()["fields"]
+
+
 def test_unknown_role_and_user(client, factory):
     admin = factory.user("admin")
     assert client.post(f"/identity/users/{admin.id}/role/king", headers=factory.bearer(admin)).status_code == 400

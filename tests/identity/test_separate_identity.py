@@ -81,3 +81,17 @@ def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, 
     assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
     for token in (before, after):
         assert client.get("/api/v1/tags", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_identity_app_alone_loads_no_api_or_portal_module(tmp_path):
+    """The identity service runs as its own process without the API or the portal: a fresh interpreter
+    building create_identity_app() has imported none of their modules."""
+    script = ("import sys\nfrom app import create_identity_app\napp = create_identity_app()\n"
+              "print(app.url_map.converters['id'].__module__)\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('api', 'portal', 'fileserver')))")
+    env = {**os.environ, "FESTIVALS_INSTANCE_PATH": str(tmp_path / "instance"),
+           "FESTIVALS_DATABASE_URL": f"sqlite:///{tmp_path}/identity.sqlite3"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["app.converters", "[]"]

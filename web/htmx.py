@@ -1,4 +1,4 @@
-"""Page-or-fragment rendering for htmx, shared by the portal's and the identity pages' handlers.
+"""Page-or-fragment rendering for htmx, on htmx-flask's `request.htmx` and `make_response`.
 
 A URL answers a full page to a plain request (or an `hx-boost` navigation, which swaps the body) and
 only its fragment to other htmx requests; both come from one template, the page including the fragment."""
@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, redirect, render_template, request
+from flask import Response, redirect, render_template
+from htmx_flask import make_response, request
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return bool(request.htmx)
 
 
 def wants_fragment() -> bool:
     """htmx asked for a piece of a page: not a boosted navigation and not a history restore
     (after a cache miss htmx reloads the whole page, which must not be a bare fragment)."""
-    return (is_htmx() and request.headers.get("HX-Boosted") != "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
+    return is_htmx() and not request.htmx.boosted and not request.htmx.history_restore_request
 
 
 def render(template: str, fragment: str | None = None, status: int = 200, **context):
@@ -29,27 +29,21 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
 def go(location: str, code: int = 303) -> Response:
     """Redirect after a change; an htmx request gets HX-Redirect (a full page load) instead."""
     if is_htmx():
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        current = urlsplit(request.htmx.current_url or "")
         target = urlsplit(location)
         if (target.path, target.query) == (current.path, current.query) and not target.netloc:
             # Only the #fragment differs: the browser would just scroll, so reload (the flash shows).
-            return Response(status=200, headers={"HX-Refresh": "true"})
-        return Response(status=200, headers={"HX-Redirect": location})
+            return make_response("", 200, refresh=True)
+        return make_response("", 200, redirect=location)
     return redirect(location, code)
+
+
+def here() -> str:
+    """The page the user is on: for an htmx request the browser's URL, not the fragment's."""
+    return (request.htmx.current_url or request.url) if is_htmx() else request.url
 
 
 def vary_on_htmx(response: Response) -> Response:
     """For after_request: the same URL answers a page or a fragment, so caches must key on HX-Request."""
     response.vary.add("HX-Request")
     return response
-
-
-def safe_next(target) -> str:
-    """`target` when it is a path on this site, else "/": no scheme or host, no "//" or "/\\" (which
-    browsers read as another host), no whitespace or control characters (browsers drop some of them)."""
-    if not isinstance(target, str) or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/"
-    if "\\" in target or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in target):
-        return "/"
-    parts = urlsplit(target)
-    return "/" if parts.scheme or parts.netloc else target
