@@ -6,6 +6,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from api.params import parse_list_query
 from app.errors import Invalid, ReadOnly
+from app.read_cache import cached_read
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.requests import json_body as request_body
 from app.responses import data_response
@@ -27,8 +28,8 @@ def authenticate():
 def cache_headers(response):
     response.headers["Cache-Control"] = "no-cache"
     response.vary.update(("Authorization", "Api-Key"))
-    if request.method == "GET" and response.status_code == 200:
-        response.add_etag()
+    if request.method == "GET" and response.status_code == 200 and response.get_etag()[0] is None:
+        response.add_etag()  # reads without data versions: hashed from the body
         response.make_conditional(request)
     return response
 
@@ -54,7 +55,9 @@ def json_body():
 
 @bp.get("/<entity:spec>")
 def list_entities(spec: EntitySpec):
-    return data_response(queries.list_entities(spec.name, g.actor, parse_list_query(spec, request.args)))
+    q = parse_list_query(spec, request.args)
+    return cached_read(*queries.read_scope(spec.name, g.actor, q),
+                       lambda: data_response(queries.list_entities(spec.name, g.actor, q)))
 
 
 @bp.post("/<entity:spec>")
@@ -67,7 +70,8 @@ def create_entity(spec: EntitySpec):
 @bp.get("/<entity:spec>/<id:entity_id>")
 def get_entity(spec: EntitySpec, entity_id: int):
     q = parse_list_query(spec, request.args)
-    return data_response(queries.get_entity(spec.name, entity_id, g.actor, q))
+    return cached_read(*queries.read_scope(spec.name, g.actor, q),
+                       lambda: data_response(queries.get_entity(spec.name, entity_id, g.actor, q)))
 
 
 @bp.patch("/<entity:spec>/<id:entity_id>")
@@ -85,7 +89,8 @@ def delete_entity(spec: EntitySpec, entity_id: int):
 def list_related(spec: EntitySpec, entity_id: int, segment: str):
     relation = relations.relation_of(spec.name, segment)
     q = parse_list_query(ENTITIES[relation.related], request.args)
-    return data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q))
+    return cached_read(*queries.read_scope(relation.related, g.actor, q, relation),
+                       lambda: data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q)))
 
 
 @bp.post("/<entity:spec>/<id:entity_id>/<segment>/<id:related_id>")

@@ -15,6 +15,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     from app.config import instance_path, load_config
     from app.db import init_db
     from app.extensions import csrf, init_extensions
+    from app.read_cache import init_read_cache
     from app.requests import init_requests
     from app.services.users import configure_hasher
     from common.logs import configure_logging
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     init_requests(app)  # request ids first: every later hook, log line and error response uses them
     init_extensions(app)
     init_db(app)
+    init_read_cache(app)
     _init_tls(app)
     _init_identity(app)
     _register_blueprints(app, csrf, identity_only)

@@ -8,6 +8,8 @@ from peewee import DatabaseProxy, Model, OperationalError, SqliteDatabase, fn
 from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
+from app.data_versions import VersionTracking
+
 db = DatabaseProxy()
 log = logging.getLogger("festivals.db")
 
@@ -26,19 +28,27 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+class TrackedSqliteDatabase(VersionTracking, PooledSqliteDatabase):
+    """Pooled SQLite whose writes bump the data-version counters (app/data_versions.py)."""
+
+
+class TrackedPostgresqlDatabase(VersionTracking, PooledPostgresqlDatabase):
+    """Pooled PostgreSQL whose writes bump the data-version counters (app/data_versions.py)."""
+
+
 def open_database(url: str, pool_size: int = 16):
     """A peewee database for the URL: SQLite with WAL and foreign keys, or pooled PostgreSQL."""
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
         # Pooled so that the per-request close keeps the connection (and its pragmas) for the next one.
-        database = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+        database = TrackedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
                                         max_connections=pool_size, stale_timeout=300)
         database.register_function(_fold, "festivals_fold", 1, deterministic=True)
         return database
     if scheme in ("postgres", "postgresql", "postgres+pool", "postgresql+pool"):
         params = db_url.parse(url)
-        return PooledPostgresqlDatabase(
+        return TrackedPostgresqlDatabase(
             params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10, **params
         )
     return db_url.connect(url)

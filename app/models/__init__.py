@@ -11,12 +11,13 @@ from app.models.services import ServiceInstance
 from app.models.sessions import PasswordReset, RefreshToken
 from app.models.tag import Tag
 from app.models.user import User
+from app.models.versions import DataVersion
 
 ENTITY_MODELS = [Festival, Event, Artist, Location, Image, Link, Place, Tag]
 MODELS = [User, ApiKey, AuditEntry, *ENTITY_MODELS, *RELATION_TABLES, RefreshToken, PasswordReset,
-          ServiceInstance]
+          ServiceInstance, DataVersion]
 
 __all__ = [
-    "ApiKey", "Artist", "AuditEntry", "ENTITY_MODELS", "Event", "Festival", "Image", "Link",
+    "ApiKey", "Artist", "AuditEntry", "DataVersion", "ENTITY_MODELS", "Event", "Festival", "Image", "Link",
     "Location", "MODELS", "PasswordReset", "Place", "RefreshToken", "ServiceInstance", "Tag", "User",
 ]

@@ -132,6 +132,29 @@ def require_visible(spec: EntitySpec, entity_id: int, actor: Actor):
     return row
 
 
+def _table(entity: str) -> str:
+    return ENTITIES[entity].model._meta.table_name
+
+
+def read_scope(entity: str, actor: Actor, q: ListQuery, relation: RelationSpec | None = None) -> tuple[set, str]:
+    """What a read of `entity` rows (through `relation`, with `q.include`) depends on: the tables whose
+    data-version counters key its answer; and the caller's visibility class (drafts of festivals and their
+    events differ between the public, their owner and admins; everything else reads the same for all)."""
+    require_reader(actor)
+    entities = {entity, *(included.related for _, included in q.include)}
+    kinds = {included.table._meta.table_name for _, included in q.include}
+    if relation is not None:
+        entities.update((relation.owner, relation.related))
+        kinds.add(relation.table._meta.table_name)
+    if entities & {"festival", "event"}:  # draft visibility reads festivals and their events
+        entities.add("festival")
+        kinds.add(FestivalEvent._meta.table_name)
+        visible = "admin" if actor.is_admin else f"user:{actor.user_id}" if actor.is_user else "public"
+    else:
+        visible = "public"
+    return kinds | {_table(name) for name in entities}, visible
+
+
 def list_entities(entity: str, actor: Actor, q: ListQuery) -> list[dict]:
     require_reader(actor)
     return fetch(ENTITIES[entity], actor, q)

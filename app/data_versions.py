@@ -1,0 +1,102 @@
+"""Change counters per table ("data versions"), bumped in the transaction of every write.
+
+Every INSERT/UPDATE/DELETE that peewee runs on a content table (the entities, their relation tables and the
+users, whose role and suspension decide who sees what) marks that table as changed; right before the
+transaction commits, the counters of the marked tables are raised in one statement. So no service has to
+remember it, and a read can tell from the counters alone whether anything it depends on changed: its ETag and
+its response-cache key are built from them (app/read_cache.py).
+
+A counter becomes max(counter + 1, now in microseconds): it only grows, also across a database restored from a
+backup, so a key built from old counters is never reused for other data. A DELETE also marks the tables whose
+rows reference the deleted ones (ON DELETE CASCADE / SET NULL change them without a statement of their own).
+Raw SQL (`execute_sql`) is not seen: bulk loaders call `bump` themselves."""
+from __future__ import annotations
+
+import threading
+import time
+
+from peewee import Delete, Insert, PostgresqlDatabase, Update
+
+_tracked: dict | None = None
+
+
+def tracked_tables() -> dict:
+    """Table name -> model of every table a read's answer may depend on."""
+    global _tracked
+    if _tracked is None:
+        from app.models import ENTITY_MODELS, User
+        from app.models.relations import RELATION_TABLES
+
+        _tracked = {model._meta.table_name: model for model in (*ENTITY_MODELS, *RELATION_TABLES, User)}
+    return _tracked
+
+
+def kinds_written(query) -> set[str]:
+    model = getattr(query, "model", None)
+    if model is None or not isinstance(query, (Insert, Update, Delete)):
+        return set()
+    tables = tracked_tables()
+    name = model._meta.table_name
+    if name not in tables:
+        return set()
+    kinds = {name}
+    if isinstance(query, Delete):
+        kinds.update(field.model._meta.table_name for field in model._meta.backrefs
+                     if field.model._meta.table_name in tables)
+    return kinds
+
+
+def bump(database, kinds) -> None:
+    """Raise the counters of `kinds` (call inside the write's transaction)."""
+    kinds = sorted(set(kinds))  # one lock order for every writer (PostgreSQL row locks)
+    if not kinds:
+        return
+    now = time.time_ns() // 1000
+    param = database.param
+    greatest = "GREATEST" if isinstance(database, PostgresqlDatabase) else "max"
+    values = ", ".join(f"({param}, {param})" for _ in kinds)
+    database.execute_sql(
+        f'INSERT INTO "data_version" ("kind", "version") VALUES {values} ON CONFLICT ("kind") '
+        f'DO UPDATE SET "version" = {greatest}("data_version"."version" + 1, excluded."version")',
+        [item for kind in kinds for item in (kind, now)],
+    )
+
+
+def read_versions(database) -> dict[str, int]:
+    """Every counter (a few dozen rows): what a conditional read costs instead of its row queries."""
+    return dict(database.execute_sql('SELECT "kind", "version" FROM "data_version"').fetchall())
+
+
+class VersionTracking:
+    """Mixin for a peewee database class: marks written tables, bumps their counters before COMMIT."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._written = threading.local()  # per thread, like peewee's connection state
+
+    def _pending(self) -> set:
+        pending = getattr(self._written, "kinds", None)
+        if pending is None:
+            pending = self._written.kinds = set()
+        return pending
+
+    def execute(self, query, **options):
+        kinds = kinds_written(query)
+        if not kinds:
+            return super().execute(query, **options)
+        if self.transaction_depth() == 0:  # an autocommit write: the bump goes into a transaction with it
+            with self.atomic():
+                return self.execute(query, **options)
+        self._pending().update(kinds)
+        return super().execute(query, **options)
+
+    def commit(self):
+        pending = self._pending()
+        if pending:
+            bump(self, pending)
+            pending.clear()
+        return super().commit()
+
+    def rollback(self):
+        self._pending().clear()
+        return super().rollback()

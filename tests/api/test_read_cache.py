@@ -1,0 +1,220 @@
+"""Reads validated by data versions and kept in the response cache: a write changes every read that depends on
+it at once (no TTL to wait for), on both cache stores; drafts never leak across visibility classes; a 304 and
+a cache hit read the counters only."""
+import logging
+import os
+import uuid
+
+import pytest
+import redis
+
+from app.permissions import Actor
+from app.services import entities, users
+
+TEST_REDIS = os.environ.get("FESTIVALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def app(request, make_app):
+    if request.param == "memory":
+        return make_app()
+    redis.Redis.from_url(TEST_REDIS).ping()  # no Redis: this test fails, it never skips
+    return make_app(REDIS_URL=TEST_REDIS, READ_CACHE_PREFIX=f"test-read-{uuid.uuid4().hex}:")
+
+
+@pytest.fixture
+def world(factory):
+    """A published festival with an event (artist, location) and a tag; a draft festival with an event."""
+    owner = factory.user("creator")
+    festival = factory.create("festival", owner)["festival_id"]
+    event = factory.create("event", owner)["event_id"]
+    artist = factory.create("artist", owner)["artist_id"]
+    location = factory.create("location", owner)["location_id"]
+    tag = factory.create("tag", owner)["tag_id"]
+    factory.link("festival", festival, "events", event, owner)
+    factory.link("event", event, "artist", artist, owner)
+    factory.link("event", event, "location", location, owner)
+    factory.link("festival", festival, "tags", tag, owner)
+    draft = factory.create("festival", owner, name="Secret draft", is_valid=False)["festival_id"]
+    draft_event = factory.create("event", owner, name="Secret event")["event_id"]
+    factory.link("festival", draft, "events", draft_event, owner)
+    return {"owner": owner, "festival": festival, "event": event, "artist": artist, "location": location,
+            "tag": tag, "draft": draft, "draft_event": draft_event, "public": factory.api_key_headers(),
+            "as_owner": factory.bearer(owner), "admin": factory.user("admin")}
+
+
+def cached(client, url, headers):
+    """Read twice (the second answer comes from the cache) and check that the ETag revalidates: 304."""
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200, first.get_json()
+    again = client.get(url, headers=headers)
+    assert again.headers["X-Cache"] == "hit"
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    revalidated = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert revalidated.status_code == 304 and revalidated.data == b""
+    return first
+
+
+def fresh(client, url, headers, before):
+    """After a write: the plain read and the revalidation both answer the new data."""
+    after = client.get(url, headers=headers)
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    revalidated = client.get(url, headers={**headers, "If-None-Match": before.headers["ETag"]})
+    assert revalidated.status_code == 200 and revalidated.data == after.data
+    return after.get_json()["data"]
+
+
+def names(objects, entity):
+    return [obj[f"{entity}_name"] for obj in objects]
+
+
+def test_create_shows_at_once(client, world):
+    before = cached(client, "/api/v1/artists", world["public"])
+    created = client.post("/api/v1/artists", json={"artist_name": "Brand new"}, headers=world["as_owner"])
+    assert created.status_code == 201
+    assert "Brand new" in names(fresh(client, "/api/v1/artists", world["public"], before), "artist")
+
+
+def test_update_of_an_included_row_shows_at_once(client, world):
+    url = f"/api/v1/festivals/{world['festival']}/events?include=artist,location"
+    before = cached(client, url, world["public"])
+    patched = client.patch(f"/api/v1/artists/{world['artist']}", json={"artist_name": "Renamed"},
+                           headers=world["as_owner"])
+    assert patched.status_code == 200
+    events = fresh(client, url, world["public"], before)
+    assert names(events[0]["include"]["artist"], "artist") == ["Renamed"]
+
+
+def test_delete_of_an_included_row_shows_at_once(client, world):
+    url = f"/api/v1/festivals/{world['festival']}/events?include=artist,location"
+    before = cached(client, url, world["public"])
+    assert client.delete(f"/api/v1/locations/{world['location']}", headers=world["as_owner"]).status_code == 200
+    assert fresh(client, url, world["public"], before)[0]["include"]["location"] == []
+
+
+def test_link_shows_at_once(client, world, factory):
+    url = f"/api/v1/festivals/{world['festival']}?include=tags"
+    before = cached(client, url, world["public"])
+    other = factory.create("tag", world["owner"], name="Late tag")["tag_id"]
+    linked = client.post(f"/api/v1/festivals/{world['festival']}/tags/{other}", headers=world["as_owner"])
+    assert linked.status_code == 200
+    festival = fresh(client, url, world["public"], before)[0]
+    assert "Late tag" in names(festival["include"]["tags"], "tag")
+
+
+def test_unlink_shows_at_once(client, world):
+    url = f"/api/v1/events/{world['event']}/artist"
+    before = cached(client, url, world["public"])
+    assert len(before.get_json()["data"]) == 1
+    unlinked = client.delete(f"/api/v1/events/{world['event']}/artist/{world['artist']}", headers=world["as_owner"])
+    assert unlinked.status_code == 200
+    assert fresh(client, url, world["public"], before) == []
+
+
+@pytest.mark.parametrize("url", ["/api/v1/festivals", "/api/v1/events", "/api/v1/festivals/{draft}/events",
+                                 "/api/v1/events?include=festival", "/api/v1/festivals?include=events"])
+def test_publish_and_unpublish_show_at_once_and_drafts_never_leak(client, world, url):
+    url = url.format(**world)
+    owners = cached(client, url, world["as_owner"])
+    assert "Secret" in owners.data.decode()
+    public = client.get(url, headers=world["public"])
+    assert public.status_code in (200, 404) and "Secret" not in public.data.decode()
+    publish = client.patch(f"/api/v1/festivals/{world['draft']}", json={"festival_is_valid": True},
+                           headers=world["as_owner"])
+    assert publish.status_code == 200
+    published = client.get(url, headers=world["public"])
+    assert published.status_code == 200 and "Secret" in published.data.decode()
+    unpublish = client.patch(f"/api/v1/festivals/{world['draft']}", json={"festival_is_valid": False},
+                             headers=world["as_owner"])
+    assert unpublish.status_code == 200
+    hidden = client.get(url, headers=world["public"])
+    assert "Secret" not in hidden.data.decode()
+
+
+def test_ownership_transfer_shows_the_draft_to_its_new_owner_at_once(client, world, factory):
+    heir = factory.user("creator")
+    as_heir = factory.bearer(heir)
+    before = cached(client, "/api/v1/festivals", as_heir)
+    assert "Secret draft" not in names(before.get_json()["data"], "festival")
+    admin = Actor("user", user_id=world["admin"].id, role="admin")
+    entities.transfer_owner("festival", world["draft"], heir.id, admin)
+    assert "Secret draft" in names(fresh(client, "/api/v1/festivals", as_heir, before), "festival")
+    # and the former owner no longer sees it
+    assert "Secret draft" not in names(client.get("/api/v1/festivals", headers=world["as_owner"]).get_json()["data"],
+                                       "festival")
+
+
+def test_suspension_stops_cached_and_revalidated_reads_at_once(client, world):
+    before = cached(client, "/api/v1/festivals", world["as_owner"])
+    admin = Actor("user", user_id=world["admin"].id, role="admin")
+    users.set_suspended(admin, world["owner"].id, True)
+    assert client.get("/api/v1/festivals", headers=world["as_owner"]).status_code == 401
+    conditional = {**world["as_owner"], "If-None-Match": before.headers["ETag"]}
+    assert client.get("/api/v1/festivals", headers=conditional).status_code == 401
+
+
+def test_demoted_admin_loses_the_drafts_of_others_at_once(client, world, factory):
+    other_admin = factory.user("admin")
+    as_admin = factory.bearer(other_admin)
+    before = cached(client, "/api/v1/events", as_admin)
+    assert "Secret event" in names(before.get_json()["data"], "event")
+    users.set_role(Actor("user", user_id=world["admin"].id, role="admin"), other_admin.id, "creator")
+    assert "Secret event" not in names(fresh(client, "/api/v1/events", as_admin, before), "event")
+
+
+def test_draft_never_appears_in_a_public_answer_cached_by_its_owner_or_an_admin(client, world, factory):
+    for url in ("/api/v1/festivals", "/api/v1/events", "/api/v1/festivals?include=events",
+                f"/api/v1/festivals/{world['draft']}"):
+        for privileged in (world["as_owner"], factory.bearer(world["admin"])):
+            assert client.get(url, headers=privileged).status_code == 200
+        public = client.get(url, headers=world["public"])
+        assert "Secret" not in public.data.decode()
+        other = client.get(url, headers=factory.bearer(factory.user("creator")))
+        assert "Secret" not in other.data.decode()
+
+
+# --- what a revalidation and a cache hit cost --------------------------------------------------------------
+
+
+class Statements(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.sql = []
+
+    def emit(self, record):
+        self.sql.append(str(record.msg[0]) if isinstance(record.msg, tuple) else str(record.msg))
+
+
+@pytest.fixture
+def statements():
+    logger = logging.getLogger("peewee")
+    handler, level = Statements(), logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def tables_read(sql: list[str]) -> set[str]:
+    read = set()
+    for statement in sql:
+        for table in ("api_key", "data_version", "festival", "event", "artist", "location", "map_"):
+            if f'FROM "{table}' in statement or f'JOIN "{table}' in statement:
+                read.add(table)
+    return read
+
+
+def test_revalidation_and_cache_hit_read_the_counters_only(client, world, statements):
+    url = f"/api/v1/festivals/{world['festival']}/events?include=artist,location"
+    first = client.get(url, headers=world["public"])
+    assert first.status_code == 200
+    statements.sql.clear()
+    assert client.get(url, headers={**world["public"], "If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert tables_read(statements.sql) == {"api_key", "data_version"}
+    assert len(statements.sql) == 2
+    statements.sql.clear()
+    hit = client.get(url, headers=world["public"])
+    assert hit.headers["X-Cache"] == "hit" and hit.data == first.data
+    assert tables_read(statements.sql) == {"api_key", "data_version"}
