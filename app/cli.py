@@ -102,11 +102,18 @@ def bootstrap_dev_command():
 @click.option("--events", default=5000, show_default=True)
 @with_appcontext
 def bench_seed_command(festivals, events):
-    """Benchmark data: many published festivals with events, links, tags, places and images."""
-    from app.demo import bench_seed
+    """Benchmark data: festivals with events (each with an artist and a stage), places, links, images, tags;
+    COPY on PostgreSQL (10,000 festivals / 1,000,000 events in minutes)."""
+    import sys
+    import time
 
-    bench_seed(festivals, events)
-    click.echo(f"seeded {festivals} festivals and {events} events")
+    from app.bench_seed import bench_seed
+
+    started = time.monotonic()
+    with click.progressbar(length=festivals, label="festivals", file=sys.stderr) as bar:
+        done = bench_seed(festivals, events, progress=bar.update)
+    click.echo(f"seeded {festivals} festivals and {events} events ({done['rows']} rows) "
+               f"in {time.monotonic() - started:.1f} s")
 
 
 @click.command("rotate-keys")

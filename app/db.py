@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, Model, OperationalError, SqliteDatabase, fn
+import orjson
+from peewee import SQL, DatabaseProxy, Model, NodeList, OperationalError, SqliteDatabase, fn
 from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -64,6 +65,14 @@ def contains_text(column, text: str):
     if is_sqlite():
         return fn.festivals_fold(column).contains(text.casefold())
     return column.contains(text)  # ILIKE
+
+
+def in_ids(column, ids):
+    """`column IN ids` with the whole list as one bound parameter (an array on PostgreSQL, a JSON array on
+    SQLite): a page of 1,000 ids costs one parameter instead of 1,000 nodes to build and bind."""
+    if is_sqlite():
+        return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [orjson.dumps(list(ids)).decode()])))
+    return NodeList((column, SQL("= ANY(%s)", [list(ids)])))
 
 
 def close_database(database) -> None:

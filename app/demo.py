@@ -1,14 +1,11 @@
-"""Demo data (through the services, like a real organizer) and bulk benchmark data."""
+"""Demo data, made through the services like a real organizer would (bulk benchmark data: app/bench_seed.py)."""
 from __future__ import annotations
 
 import random
 import secrets
 from datetime import UTC, datetime
 
-from app.db import write_transaction
-from app.models import Event, Festival, Link, Place, Tag, User
-from app.models.base import utcnow
-from app.models.relations import FestivalEvent, FestivalLink, FestivalPlace, FestivalTag
+from app.models import Event, Festival, User
 from app.permissions import Actor
 from app.services import entities, relations
 from app.services.users import create_user
@@ -128,29 +125,3 @@ def _festival_day(actor: Actor, festival_id: int, locations: list[int], spec, da
         relations.link("festival", festival_id, "events", event_id, actor)
         relations.link("event", event_id, "artist", artist_id, actor)
         relations.link("event", event_id, "location", locations[stage], actor)
-
-
-def bench_seed(festivals: int, events: int) -> None:
-    """Bulk rows for load tests: fast inserts, no audit trail (this is not user activity)."""
-    now = utcnow()
-    with write_transaction():
-        base = Festival.select().count()
-        Festival.insert_many([{"name": f"Bench festival {base + i}", "is_valid": True, "start": 1_800_000_000,
-                               "end": 1_800_200_000, "description": "benchmark", "price": "10 Euro",
-                               "version": now, "created": now} for i in range(festivals)]).execute()
-        festival_ids = [f.id for f in Festival.select(Festival.id).order_by(Festival.id.desc()).limit(festivals)]
-        tag = Tag.get_or_none(Tag.name_key == "bench") or Tag.create(name="bench", name_key="bench")
-        for fid in festival_ids:
-            link = Link.create(url=f"https://bench.example.org/{fid}", service=0)
-            place = Place.create(town="Benchtown", zip="12345", lat=50.0, lon=10.0)
-            FestivalLink.create(owner=fid, related=link.id)
-            FestivalPlace.create(owner=fid, related=place.id)
-            FestivalTag.create(owner=fid, related=tag.id)
-        rows = [{"name": f"Bench event {i}", "start": 1_800_000_000 + i * 60, "end": 1_800_003_600 + i * 60,
-                 "version": now, "created": now} for i in range(events)]
-        for chunk in range(0, len(rows), 500):
-            Event.insert_many(rows[chunk:chunk + 500]).execute()
-        event_ids = [e.id for e in Event.select(Event.id).order_by(Event.id.desc()).limit(events)]
-        pairs = [{"owner": festival_ids[i % len(festival_ids)], "related": eid} for i, eid in enumerate(event_ids)]
-        for chunk in range(0, len(pairs), 500):
-            FestivalEvent.insert_many(pairs[chunk:chunk + 500]).execute()

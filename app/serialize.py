@@ -28,20 +28,17 @@ def raw_converter(spec: EntitySpec):
     """A function turning a raw database row (the `columns(spec)` values as the driver returns them)
     into a contract dict; skips peewee's per-row model machinery on the hot read path."""
     keys = [spec.key(attr) for attr in spec.fields]
-    steps = []
-    for attr in spec.fields:
-        field = getattr(spec.model, attr)
-        if attr == "version":
-            steps.append(_version)
-        elif isinstance(field, BooleanField):
-            steps.append(bool)
-        else:
-            steps.append(None)
-    pairs = list(zip(keys, steps, strict=True))
+    version = spec.key("version") if "version" in spec.fields else None
+    booleans = [spec.key(attr) for attr in spec.fields if isinstance(getattr(spec.model, attr), BooleanField)]
 
     def convert(values) -> dict:
-        return {key: (step(value) if step is not None and value is not None else value)
-                for (key, step), value in zip(pairs, values, strict=True)}
+        out = dict(zip(keys, values, strict=True))
+        if version is not None and out[version] is not None:
+            out[version] = _version(out[version])
+        for key in booleans:  # SQLite answers 0/1
+            if out[key] is not None:
+                out[key] = bool(out[key])
+        return out
 
     return convert
 

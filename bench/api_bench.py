@@ -1,14 +1,21 @@
-"""Load test of the read API with wrk; prints a markdown table.
+"""Read speed against its ceilings, from one run; prints markdown tables (also written to bench/out/).
 
-Run from anywhere with the project's virtual environment:
+    .venv/bin/python bench/api_bench.py [--pg-url postgresql://postgres@127.0.0.1:5432/fa_bench]
 
-    .venv/bin/python bench/api_bench.py --festivals 200 --events 5000 --duration 10s --connections 32 --threads 2
+1. SQLite: seeds festivals of 300 events (each with an artist and one of 10 stages), serves the app with gunicorn
+   twice (response cache on, and off), and measures with wrk, for the 300-event read
+   (`/festivals/1/events?include=artist,location`) and the one-festival read (`/festivals/1`): our uncached,
+   cached and 304 (If-None-Match) answers, next to the ceilings for the same bytes: Flask + gunicorn answering
+   them as a constant (bench/constant_app.py) and Caddy serving them as a static file. Ratios are to the Flask
+   ceiling.
+2. With --pg-url: migrates that database and, unless it already holds them, seeds 10,000 festivals / 1,000,000
+   events (COPY; a few minutes; kept for the next run); then p50/p95/p99 at 16 connections (wrk with
+   bench/latency.lua, cycling through several names / festivals / times; response cache off) of
+   `/events?name=…&limit=50`, `/festivals/{id}/events?include=artist,location` and
+   `/events?updated_since=…&limit=100`, and EXPLAIN ANALYZE of their queries (bench/explain_reads.py).
 
-What it does: makes a temporary instance folder (SQLite database inside it, unless FESTIVALS_DATABASE_URL is set,
-which is then used as is), runs `flask migrate`, `flask bench-seed` and `flask create-api-key`, serves the app with
-gunicorn on 127.0.0.1 (2 workers per core by default), runs wrk against each endpoint with the API key, and stops
-gunicorn at the end, also on errors and Ctrl-C. It installs nothing: wrk comes from `scripts/setup wrk`.
-The table is also written to bench/out/.
+Everything runs on 127.0.0.1 and is stopped at the end, also on errors and Ctrl-C. wrk and caddy come from
+`scripts/setup wrk caddy`.
 """
 
 from __future__ import annotations
@@ -31,15 +38,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # only ever local targets
-ENDPOINTS = [
-    "/api/v1/festivals",
-    "/api/v1/festivals?include=image,link,place,tag",
-    "/api/v1/festivals/1",
-    "/api/v1/festivals/1/events?include=artist,location",
-    "/api/v1/events?limit=100",
-]
-
-
 class BenchError(Exception):
     pass
 
@@ -52,6 +50,7 @@ class Result:
     rps: float | None = None
     avg_ms: float | None = None
     p50_ms: float | None = None
+    p95_ms: float | None = None
     p99_ms: float | None = None
     non_2xx: int = 0
     socket_errors: dict[str, int] = field(default_factory=dict)
@@ -183,149 +182,227 @@ def git_describe() -> str:
     return proc.stdout.strip() or "no commit"
 
 
+
+def wait_answering(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    """Until `url` answers at all (any status)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"{proc.args[0]} exited with {proc.returncode} during start-up:\n{tail(log)}")
+        try:
+            http_get(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise BenchError(f"{url} did not answer within {timeout:.0f} s:\n{tail(log)}")
+
+
 # ---------------------------------------------------------------------------------------------------------------
-# report
+# the run
 
 
-def fmt_ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f} ms"
+SQLITE_READS = {  # label -> path (festival 1 has 300 events)
+    "300 events `/festivals/1/events?include=artist,location`": "/api/v1/festivals/1/events?include=artist,location",
+    "one festival `/festivals/1`": "/api/v1/festivals/1",
+}
+WORDS = ["Aurora", "Bass", "Cosmic", "Dawn", "Echo", "Fire", "Groove", "Harbor"]  # first words of app/bench_seed.py
 
 
-def fmt_errors(r: Result) -> str:
-    if r.failed:
-        return f"run failed: {r.failed}"
-    parts = []
-    if r.non_2xx:
-        parts.append(f"{r.non_2xx} non-2xx")
-    parts += [f"{n} {kind}" for kind, n in r.socket_errors.items()]
-    text = str(r.errors) + (f" ({', '.join(parts)})" if parts else "")
-    if r.status is not None and r.status != 200:
-        text += f"; check request answered {r.status}"
-    return text
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.folder = Path(tempfile.mkdtemp(prefix="festivals-bench-"))
+        self.processes: list[subprocess.Popen] = []
+        self.raw: list[str] = []
+        self.next_port = args.port
+
+    def port(self) -> int:
+        while not port_free(self.next_port):
+            self.next_port += 1
+        self.next_port += 1
+        return self.next_port - 1
+
+    def start(self, name: str, cmd: list[str], env: dict[str, str], ready: str) -> None:
+        log = self.folder / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(proc)
+        wait_answering(ready, proc, log)
+
+    def gunicorn(self, name: str, target: str, env: dict[str, str]) -> str:
+        port = self.port()
+        cmd = [venv_python(), "-m", "gunicorn", target, "--bind", f"{HOST}:{port}", "--workers",
+               str(self.args.workers), "--no-control-socket", "--log-level", "warning"]
+        self.start(name, cmd, env, f"http://{HOST}:{port}/")
+        return f"http://{HOST}:{port}"
+
+    def wrk(self, label: str, url: str, headers: dict[str, str], connections: int | None = None,
+            duration: str | None = None, paths: list[str] | None = None) -> Result:
+        result = Result(label)
+        cmd = [shutil.which("wrk") or "wrk", "--latency", "--timeout", "5s", "-t", str(self.args.threads),
+               "-c", str(connections or self.args.connections), "-d", duration or self.args.duration]
+        for name, value in headers.items():
+            cmd += ["-H", f"{name}: {value}"]
+        if paths:
+            cmd += ["-s", str(ROOT / "bench" / "latency.lua"), url, "--", *paths]
+        else:
+            cmd.append(url)
+        print(f"bench: wrk {label}", flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        self.raw.append(f"### {label}\n{proc.stdout}{proc.stderr}")
+        if proc.returncode != 0:
+            result.failed = f"wrk exit {proc.returncode}: {proc.stderr.strip()[:200]}"
+            return result
+        parse_wrk(proc.stdout, result)
+        found = re.search(r"BENCH requests=(\d+) errors=(\d+) p50=([\d.]+) p95=([\d.]+) p99=([\d.]+)", proc.stdout)
+        if found:
+            result.p50_ms, result.p95_ms, result.p99_ms = (float(found.group(i)) for i in (3, 4, 5))
+            result.non_2xx = max(result.non_2xx, int(found.group(2)))
+        return result
+
+    def stop_all(self) -> None:
+        for proc in self.processes:
+            stop(proc)
 
 
-def table(results: list[Result]) -> str:
-    rows = ["| endpoint | req/s | avg | p50 | p99 | errors |", "|---|---:|---:|---:|---:|---|"]
-    for r in results:
-        rps = "–" if r.rps is None else f"{r.rps:,.0f}"
-        rows.append(
-            f"| `{r.endpoint}` | {rps} | {fmt_ms(r.avg_ms)} | {fmt_ms(r.p50_ms)} | {fmt_ms(r.p99_ms)}"
-            f" | {fmt_errors(r)} |"
-        )
+def ratio(value: float | None, ceiling: float | None) -> str:
+    if not value or not ceiling:
+        return "–"
+    return f"{value / ceiling:.0%}"
+
+
+def rps(result: Result) -> str:
+    if result.failed or result.rps is None:
+        return f"failed ({result.failed or 'no figure'})"
+    bad = f", {result.errors} errors" if result.errors else ""
+    return f"{result.rps:,.0f}{bad}"
+
+
+def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
+    args = bench.args
+    print(f"bench: sqlite: bench-seed --festivals {args.festivals} --events {args.events}", flush=True)
+    flask(env, "migrate")
+    flask(env, "bench-seed", "--festivals", str(args.festivals), "--events", str(args.events))
+    key = flask(env, "create-api-key", "--comment", "bench").strip().splitlines()[-1].strip()
+    headers = {"Api-Key": key}
+    cached = bench.gunicorn("app-cached", "wsgi:app", env)
+    uncached = bench.gunicorn("app-uncached", "wsgi:app", {**env, "FESTIVALS_READ_CACHE_BYTES": "0"})
+
+    bodies = bench.folder / "bodies"
+    bodies.mkdir()
+    etags, sizes = {}, {}
+    for n, (label, path) in enumerate(SQLITE_READS.items()):
+        request = urllib.request.Request(cached + path, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body, etags[label] = response.read(), response.headers["ETag"]
+        sizes[label] = len(body)
+        (bodies / f"body{n}.json").write_bytes(body)
+    constant = bench.gunicorn("flask-constant", "bench.constant_app:app",
+                              {**env, "FESTIVALS_BENCH_BODIES": str(bodies)})
+    caddy_port = bench.port()
+    bench.start("caddy", ["caddy", "file-server", "--root", str(bodies), "--listen", f"{HOST}:{caddy_port}"],
+                env, f"http://{HOST}:{caddy_port}/body0.json")
+
+    rows = ["| read | bytes | Flask constant (ceiling) | Caddy static | ours uncached | ours cached | ours 304 |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for n, (label, path) in enumerate(SQLITE_READS.items()):
+        flask_ceiling = bench.wrk(f"Flask constant {label}", f"{constant}/body{n}.json", {})
+        caddy = bench.wrk(f"Caddy static {label}", f"http://{HOST}:{caddy_port}/body{n}.json", {})
+        ours_uncached = bench.wrk(f"uncached {label}", uncached + path, headers)
+        ours_cached = bench.wrk(f"cached {label}", cached + path, headers)
+        not_modified = bench.wrk(f"304 {label}", cached + path, {**headers, "If-None-Match": etags[label]})
+        ceiling = flask_ceiling.rps
+        rows.append(f"| {label} | {sizes[label]:,} | {rps(flask_ceiling)} | {rps(caddy)} ({ratio(caddy.rps, ceiling)}) "
+                    f"| {rps(ours_uncached)} ({ratio(ours_uncached.rps, ceiling)}) "
+                    f"| {rps(ours_cached)} ({ratio(ours_cached.rps, ceiling)}) "
+                    f"| {rps(not_modified)} ({ratio(not_modified.rps, ceiling)}) |")
     return "\n".join(rows)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+def pg_part(bench: Bench, env: dict[str, str]) -> tuple[str, str]:
+    import psycopg2
+
+    args = bench.args
+    env = {**env, "FESTIVALS_DATABASE_URL": args.pg_url, "FESTIVALS_READ_CACHE_BYTES": "0"}
+    flask(env, "migrate")
+    with psycopg2.connect(args.pg_url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM event")
+        events = cursor.fetchone()[0]
+    if events < args.pg_events:
+        print(f"bench: postgresql: seeding {args.pg_festivals} festivals / {args.pg_events} events (minutes)",
+              flush=True)
+        t0 = time.monotonic()
+        print(flask(env, "bench-seed", "--festivals", str(args.pg_festivals), "--events", str(args.pg_events)).strip())
+        print(f"bench: seeded in {time.monotonic() - t0:.0f} s", flush=True)
+    with psycopg2.connect(args.pg_url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), MAX(event_version) FROM event")
+        events, newest = cursor.fetchone()
+        cursor.execute("SELECT festival_id FROM festival WHERE festival_is_valid ORDER BY festival_id LIMIT 20 "
+                       "OFFSET 100")
+        festivals = [row[0] for row in cursor.fetchall()]
+    key = flask(env, "create-api-key", "--comment", "bench").strip().splitlines()[-1].strip()
+    base = bench.gunicorn("app-postgresql", "wsgi:app", env)
+    names = [f"{a}%20{b}" for a in WORDS for b in WORDS if a != b][:20]
+    since = [(newest - dt.timedelta(seconds=3600 * (n + 1))).strftime("%Y-%m-%dT%H:%M:%SZ") for n in range(10)]
+    reads = {
+        "`/events?name=…&limit=50`": [f"/api/v1/events?name={name}&limit=50" for name in names],
+        "`/festivals/{id}/events?include=artist,location`":
+            [f"/api/v1/festivals/{fid}/events?include=artist,location" for fid in festivals],
+        "`/events?updated_since=…&limit=100`": [f"/api/v1/events?updated_since={t}&limit=100" for t in since],
+    }
+    rows = [f"PostgreSQL, {events:,} events; response cache off; wrk -t{args.threads} -c16 -d{args.pg_duration}, "
+            "cycling through the paths shown\n",
+            "| read | paths | req/s | p50 | p95 | p99 | errors | p95 < 20 ms |", "|---|---:|---:|---:|---:|---:|---|---|"]
+    for label, paths in reads.items():
+        status, _ = http_get(base + paths[0], {"Api-Key": key}, timeout=30)
+        result = bench.wrk(f"postgresql {label}", base, {"Api-Key": key}, 16, args.pg_duration, paths)
+        met = "yes" if result.p95_ms is not None and result.p95_ms < 20 else "no"
+        rows.append(f"| {label} | {len(paths)} | {rps(result)} | {fmt_ms(result.p50_ms)} | {fmt_ms(result.p95_ms)} "
+                    f"| {fmt_ms(result.p99_ms)} | {result.errors}{'' if status == 200 else f' (check: {status})'} "
+                    f"| {met} |")
+    explain = subprocess.run([venv_python(), str(ROOT / "bench" / "explain_reads.py")]
+                             + [paths[0] for paths in reads.values()],
+                             cwd=ROOT, env={**env, "FESTIVALS_LOG_LEVEL": "WARNING"}, capture_output=True, text=True)
+    return "\n".join(rows), explain.stdout + (explain.stderr[-2000:] if explain.returncode else "")
+
+
+def fmt_ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} ms"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    cores = os.cpu_count() or 1
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--festivals", type=int, default=100, help="festivals to seed (default 100)")
-    p.add_argument("--events", type=int, default=1000, help="events to seed (default 1000)")
-    p.add_argument("--duration", default="10s", help="wrk duration per endpoint, e.g. 10s, 1m (default 10s)")
-    p.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    p.add_argument("--festivals", type=int, default=20, help="SQLite festivals to seed (default 20)")
+    p.add_argument("--events", type=int, default=6000, help="SQLite events (default 6000: 300 per festival)")
+    p.add_argument("--duration", default="10s", help="wrk duration per figure (default 10s)")
+    p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    p.add_argument("--port", type=int, default=5099, help="local port for gunicorn (default 5099)")
-    p.add_argument("--workers", type=int, default=2 * cores, help=f"gunicorn workers (default 2 x cores = {2 * cores})")
-    p.add_argument("--worker-threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)")
-    p.add_argument("--endpoint", action="append", help="benchmark this path instead (repeatable)")
-    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra app environment")
-    p.add_argument("--keep", action="store_true", help="keep the temporary instance folder")
-    args = p.parse_args(argv)
-    if not re.fullmatch(r"\d+[smh]?", args.duration):
-        p.error("--duration: use e.g. 10s, 30s, 2m")
-    if args.threads < 1 or args.connections < args.threads:
-        p.error("--connections must be at least --threads (and --threads at least 1)")
-    for item in args.env:
-        if "=" not in item:
-            p.error(f"--env {item!r}: use KEY=VALUE")
-    for path in args.endpoint or []:
-        if not path.startswith("/"):
-            p.error(f"--endpoint {path!r}: give a path starting with /")
-    return args
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: cores)")
+    p.add_argument("--port", type=int, default=5099, help="first local port to use (default 5099)")
+    p.add_argument("--pg-url", help="PostgreSQL database for the 1M-event table (seeded when short of events)")
+    p.add_argument("--pg-festivals", type=int, default=10_000)
+    p.add_argument("--pg-events", type=int, default=1_000_000)
+    p.add_argument("--pg-duration", default="10s")
+    p.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, bodies, database)")
+    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    wrk = shutil.which("wrk")
-    if not wrk:
-        print("wrk not found: install it with `scripts/setup wrk`", file=sys.stderr)
-        return 2
-    if not port_free(args.port):
-        print(f"port {args.port} on {HOST} is in use: stop what runs there or pass --port", file=sys.stderr)
-        return 2
-
-    # SIGTERM ends the run like Ctrl-C does: through the finally below.
+    for tool in ("wrk", "caddy"):
+        if not shutil.which(tool):
+            print(f"{tool} not found: install it with `scripts/setup wrk caddy`", file=sys.stderr)
+            return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-
-    instance = Path(tempfile.mkdtemp(prefix="festivals-bench-"))
-    env = dict(os.environ)
-    env["FESTIVALS_INSTANCE_PATH"] = str(instance)
-    for key in ("FESTIVALS_PORT", "FESTIVALS_FILES_PORT"):
-        env.pop(key, None)
-    env.update(item.split("=", 1) for item in args.env)
-    database = env.get("FESTIVALS_DATABASE_URL") or f"sqlite (in {instance})"
-    base = f"http://{HOST}:{args.port}"
-    log = instance / "gunicorn.log"
-    server: subprocess.Popen | None = None
-    results: list[Result] = []
+    bench = Bench(args)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
+    env.update(FESTIVALS_INSTANCE_PATH=str(bench.folder), FESTIVALS_LOG_LEVEL="WARNING")
     try:
-        print(f"bench: instance folder {instance}; database {database}", flush=True)
-        print("bench: flask migrate", flush=True)
-        flask(env, "migrate")
-        print(f"bench: flask bench-seed --festivals {args.festivals} --events {args.events}", flush=True)
-        t0 = time.monotonic()
-        flask(env, "bench-seed", "--festivals", str(args.festivals), "--events", str(args.events))
-        print(f"bench: seeded in {time.monotonic() - t0:.1f} s", flush=True)
-        lines = [line.strip() for line in flask(env, "create-api-key", "--comment", "bench").splitlines()]
-        lines = [line for line in lines if line]
-        if not lines:
-            raise BenchError("`flask create-api-key` printed no key")
-        api_key = lines[-1]
-        headers = {"Api-Key": api_key}
-
-        cmd = [
-            venv_python(), "-m", "gunicorn", "wsgi:app",
-            "--bind", f"{HOST}:{args.port}",
-            "--workers", str(args.workers),
-            "--no-control-socket",
-            "--log-level", "warning",
-        ]  # fmt: skip
-        if args.worker_threads > 1:
-            cmd += ["--threads", str(args.worker_threads)]
-        print(f"bench: gunicorn on {base} ({args.workers} workers x {args.worker_threads} threads)", flush=True)
-        with log.open("wb") as log_file:
-            server = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        wait_healthy(base, server, log)
-
-        for path in args.endpoint or ENDPOINTS:
-            result = Result(path)
-            results.append(result)
-            status, body = http_get(base + path, headers)
-            result.status = status
-            if status != 200:
-                print(f"bench: WARNING {path} answered {status}: {body[:200]!r}", file=sys.stderr, flush=True)
-            print(f"bench: wrk {args.duration} {path}", flush=True)
-            proc = subprocess.run(
-                [
-                    wrk, "--latency", "--timeout", "5s",
-                    "-t", str(args.threads), "-c", str(args.connections), "-d", args.duration,
-                    "-H", f"Api-Key: {api_key}",
-                    base + path,
-                ],
-                capture_output=True, text=True, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-            if proc.returncode != 0:
-                result.failed = f"wrk exit {proc.returncode}: {proc.stderr.strip()[:200]}"
-                result.raw = proc.stdout + proc.stderr
-                continue
-            parse_wrk(proc.stdout, result)
-            if server.poll() is not None:
-                raise BenchError(f"gunicorn died during the run (exit {server.returncode}):\n{tail(log)}")
+        sqlite_table = sqlite_part(bench, env)
+        bench.stop_all()
+        bench.processes.clear()
+        pg_table, plans = pg_part(bench, env) if args.pg_url else ("(no --pg-url: PostgreSQL part skipped)", "")
     except BenchError as exc:
         print(f"bench: ERROR: {exc}", file=sys.stderr)
         return 1
@@ -333,32 +410,30 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: interrupted", file=sys.stderr)
         return 130
     finally:
-        stop(server)
+        bench.stop_all()
         if args.keep:
-            print(f"bench: kept {instance}", file=sys.stderr)
+            print(f"bench: kept {bench.folder}", file=sys.stderr)
         else:
-            shutil.rmtree(instance, ignore_errors=True)
+            shutil.rmtree(bench.folder, ignore_errors=True)
 
     now = dt.datetime.now().astimezone()
-    header = (
-        f"## API bench {now:%Y-%m-%d %H:%M %Z} ({git_describe()})\n\n"
-        f"{args.festivals} festivals, {args.events} events; database {database.split('(')[0].strip()}; "
-        f"gunicorn {args.workers} workers x {args.worker_threads} threads on {os.cpu_count()} cores; "
-        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}\n"
-    )
-    report = f"{header}\n{table(results)}\n"
+    report = (f"## API read bench {now:%Y-%m-%d %H:%M %Z} ({git_describe()})\n\n"
+              f"SQLite, {args.festivals} festivals / {args.events} events (every event with an artist and a stage); "
+              f"gunicorn {args.workers} workers on {os.cpu_count()} cores; wrk -t{args.threads} "
+              f"-c{args.connections} -d{args.duration}; req/s (ratio to the Flask constant-bytes ceiling)\n\n"
+              f"{sqlite_table}\n\n{pg_table}\n")
     print()
     print(report)
-
+    if plans:
+        print("### EXPLAIN ANALYZE\n")
+        print(plans)
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"api-bench-{now:%Y%m%d-%H%M%S}"
-    stem.with_suffix(".md").write_text(report)
-    raw = "\n".join(f"### {r.endpoint}\n{r.raw}" for r in results)
-    Path(f"{stem}-wrk.txt").write_text(raw)
-    print(f"bench: written to {stem.relative_to(ROOT)}.md (raw wrk output: {stem.name}-wrk.txt)")
-    failed = any(r.failed or r.errors or r.status != 200 for r in results)
-    return 1 if failed else 0
+    stem.with_suffix(".md").write_text(report + ("\n### EXPLAIN ANALYZE\n\n" + plans if plans else ""))
+    Path(f"{stem}-wrk.txt").write_text("\n".join(bench.raw))
+    print(f"bench: written to {stem.relative_to(ROOT)}.md")
+    return 0
 
 
 if __name__ == "__main__":

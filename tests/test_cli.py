@@ -64,3 +64,22 @@ def test_bootstrap_dev_prints_same_working_credentials(app, client):
     assert client.get("/api/v1/tags", headers={"Api-Key": lines["API key"]}).status_code == 200
     with app.app_context(), db.connection_context():
         assert User.get(User.email == email).role == "admin"
+
+
+def test_bench_seed_loads_events_with_artist_and_stage_and_reads_see_them(app, client, factory):
+    headers = factory.api_key_headers()
+    before = client.get("/api/v1/festivals", headers=headers)
+    assert before.get_json()["data"] == []
+    result = app.test_cli_runner().invoke(args=["bench-seed", "--festivals", "3", "--events", "31"])
+    assert result.exit_code == 0, result.output
+    assert "seeded 3 festivals and 31 events" in result.output
+    festivals = client.get("/api/v1/festivals", headers=headers)
+    assert festivals.headers["ETag"] != before.headers["ETag"]  # raw inserts raise the data versions too
+    assert len(festivals.get_json()["data"]) == 3
+    events = client.get("/api/v1/festivals/1/events?include=artist,location", headers=headers).get_json()["data"]
+    assert len(events) == 11
+    assert all(len(event["include"]["artist"]) == 1 and len(event["include"]["location"]) == 1 for event in events)
+    assert len(client.get("/api/v1/events?name=set&limit=50", headers=headers).get_json()["data"]) == 31
+    # ids continue after the bulk rows: an ordinary create still works
+    created = client.post("/api/v1/events", json={"event_name": "after"}, headers=factory.bearer(factory.user()))
+    assert created.status_code == 201 and created.get_json()["data"][0]["event_id"] == 32

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.db import contains_text, db
+from app.db import contains_text, db, in_ids
 from app.errors import NotFound
 from app.models import Event, Festival
 from app.models.relations import FestivalEvent
@@ -58,7 +58,7 @@ def conditions(spec: EntitySpec, actor: Actor, q: ListQuery) -> list:
     if q.name is not None:
         where.append(contains_text(model.name, q.name))
     if q.ids is not None:
-        where.append(model.id.in_(q.ids))
+        where.append(in_ids(model.id, q.ids))
     if q.updated_since is not None:
         where.append(model.version > q.updated_since)
     if q.valid is not None and spec.name == "festival":
@@ -86,8 +86,9 @@ def fetch(spec: EntitySpec, actor: Actor, q: ListQuery, via=None) -> list[dict]:
     convert = raw_converter(spec)
     objects = [convert(row) for row in db.execute(select(spec, columns(spec), where, q, via))]
     if q.include and objects:
-        page_ids = select(spec, [spec.model.id], where, q, via)
-        attach_includes(spec, objects, page_ids, q.include, actor)
+        # The page's ids as one parameter: far cheaper to build than the page's query as a subquery.
+        id_key = spec.key("id")
+        attach_includes(spec, objects, [obj[id_key] for obj in objects], q.include, actor)
     return objects
 
 
@@ -109,7 +110,7 @@ def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int
     target = ENTITIES[relation.related]
     query = (target.model.select(relation.owner_column.alias("_owner"), *columns(target))
              .join(relation.table, on=(relation.related_column == target.model.id))
-             .where(relation.owner_column.in_(owner_ids)))
+             .where(in_ids(relation.owner_column, owner_ids)))
     rule = visibility(target, actor)
     if rule is not None:
         query = query.where(rule)

@@ -1,0 +1,187 @@
+"""Bulk data for load tests, at any scale (10,000 festivals / 1,000,000 events in minutes on PostgreSQL).
+
+Every festival gets a place, a link, an image, two tags, ten stages (locations with their places) and its share
+of the events; every event has one artist (artists play twice) and one stage; artists have a link. One festival
+in a hundred stays a draft. Event names come from a word list (`name=` searches match hundreds of rows) and
+event versions spread over the last days, newest last (`updated_since` finds the recent ones).
+
+Rows are written with explicit ids: PostgreSQL COPY, SQLite multi-row INSERTs; then the id sequences are moved
+past them and every data version is raised once (raw SQL is not seen by the per-write tracking)."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Callable, Iterable
+
+from peewee import PostgresqlDatabase
+
+from app.data_versions import bump, tracked_tables
+from app.db import db
+from app.models import Artist, Event, Festival, Image, Link, Location, Place, Tag
+from app.models import relations as rel
+from app.models.base import utcnow
+
+WORDS = ["Aurora", "Bass", "Cosmic", "Dawn", "Echo", "Fire", "Groove", "Harbor", "Indigo", "Jungle", "Kinetic",
+         "Lunar", "Magnetic", "Neon", "Ocean", "Prism", "Quartz", "River", "Solar", "Thunder", "Velvet", "Wild",
+         "Zenith", "Amber", "Breeze", "Crystal", "Delta", "Ember", "Forest", "Glow", "Horizon", "Iris", "Jade",
+         "Kite", "Lotus", "Mirage", "Nova", "Orbit", "Pulse", "Ripple"]
+STAGES = 10
+CHUNK = 100  # festivals per batch
+
+
+class BulkWriter:
+    """Rows with explicit column lists into tables, by COPY (PostgreSQL) or multi-row INSERT (SQLite)."""
+
+    def __init__(self, database):
+        self.database = database
+        self.postgres = isinstance(database, PostgresqlDatabase)
+        self.written = 0
+
+    def next_id(self, model) -> int:
+        column = model._meta.primary_key.column_name
+        table = model._meta.table_name
+        return (self.database.execute_sql(f'SELECT MAX("{column}") FROM "{table}"').fetchone()[0] or 0) + 1
+
+    def write(self, model, columns: list[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        table = model._meta.table_name
+        names = ", ".join(f'"{name}"' for name in columns)
+        if self.postgres:
+            buffer = io.StringIO()
+            for row in rows:
+                buffer.write("\t".join(_copy_text(value) for value in row))
+                buffer.write("\n")
+            buffer.seek(0)
+            self.database.cursor().copy_expert(f'COPY "{table}" ({names}) FROM STDIN', buffer)
+        else:
+            marks = "(" + ", ".join("?" * len(columns)) + ")"
+            per = max(1, 900 // len(columns))  # SQLite's limit of bound parameters per statement
+            for start in range(0, len(rows), per):
+                part = rows[start:start + per]
+                self.database.execute_sql(f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([marks] * len(part)),
+                                          [_sqlite_value(value) for row in part for value in row])
+        self.written += len(rows)
+
+    def finish(self, models: Iterable) -> None:
+        if self.postgres:
+            for model in models:
+                column = model._meta.primary_key.column_name
+                table = model._meta.table_name
+                self.database.execute_sql(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
+                    f'(SELECT COALESCE(MAX("{column}"), 1) FROM "{table}"))')
+            self.database.execute_sql("ANALYZE")
+        bump(self.database, tracked_tables())
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    return str(value)
+
+
+def _sqlite_value(value):
+    return str(value) if hasattr(value, "isoformat") else value
+
+
+ENTITY = ["version", "created", "owner"]
+
+
+def _cols(model, *names: str) -> list[str]:
+    fields = model._meta.fields
+    return [model._meta.primary_key.column_name] + [fields[name].column_name for name in (*ENTITY, *names)]
+
+
+def _pair_cols(table) -> list[str]:
+    return [table.owner.column_name, table.related.column_name]
+
+
+def bench_seed(festivals: int, events: int, progress: Callable | None = None) -> dict[str, int]:
+    """Load `festivals` festivals with `events` events in all; `progress(n)` is called with the festivals done."""
+    writer = BulkWriter(db.obj)
+    now = utcnow()
+    per_festival, extra = divmod(events, max(festivals, 1))
+    with db.atomic():
+        ids = {model: writer.next_id(model) for model in (Festival, Event, Artist, Location, Place, Link, Image, Tag)}
+        tag_ids = list(range(ids[Tag], ids[Tag] + 20))
+        first_tag = ids[Tag]
+        writer.write(Tag, _cols(Tag, "name", "name_key"),
+                     [(tid, now, now, None, f"bench {first_tag}-{n}", f"bench {first_tag}-{n}")
+                      for n, tid in enumerate(tag_ids)])
+        event_number = 0
+        for start in range(0, festivals, CHUNK):
+            batch = range(start, min(start + CHUNK, festivals))
+            rows: dict = {model: [] for model in (Festival, Event, Artist, Location, Place, Link, Image)}
+            pairs: dict = {table: [] for table in rel.RELATION_TABLES}
+            for f in batch:
+                fid = ids[Festival]
+                ids[Festival] += 1
+                day = 1_800_000_000 + f * 86400
+                rows[Festival].append((fid, now, now, None, f % 100 != 99, f"Bench festival {fid}", day,
+                                       day + 3 * 86400, "A festival for load tests.", "49 Euro"))
+                place, link, image = _take(ids, Place), _take(ids, Link), _take(ids, Image)
+                rows[Place].append((place, now, now, None, f"Bench street {f}", "12345", "Benchtown", "",
+                                    "Germany", 50.0 + f % 100 / 100, 10.0 + f % 50 / 100, ""))
+                rows[Link].append((link, now, now, None, f"https://bench.example.org/festival/{fid}", 0))
+                rows[Image].append((image, now, now, None, f"hash{fid}", "poster",
+                                    f"https://files.example.org/images/hash{fid}"))
+                pairs[rel.FestivalPlace].append((fid, place))
+                pairs[rel.FestivalLink].append((fid, link))
+                pairs[rel.FestivalImage].append((fid, image))
+                pairs[rel.FestivalTag] += [(fid, tag_ids[f % 20]), (fid, tag_ids[(f + 7) % 20])]
+                stages = []
+                for s in range(STAGES):
+                    location, stage_place = _take(ids, Location), _take(ids, Place)
+                    stages.append(location)
+                    rows[Location].append((location, now, now, None, f"Stage {s + 1} of {fid}",
+                                           "A stage.", s % 2 == 0, s % 3 != 0))
+                    rows[Place].append((stage_place, now, now, None, f"Bench street {f}", "12345", "Benchtown",
+                                        f"Area {s + 1}", "Germany", 50.0, 10.0, ""))
+                    pairs[rel.LocationPlace].append((location, stage_place))
+                count = per_festival + (1 if f < extra else 0)
+                artists = []
+                for a in range(max(1, (count + 1) // 2)):
+                    artist, artist_link = _take(ids, Artist), _take(ids, Link)
+                    artists.append(artist)
+                    rows[Artist].append((artist, now, now, None, f"{WORDS[artist % 40]} {WORDS[artist // 40 % 40]} "
+                                         f"Band {artist}", "An artist for load tests."))
+                    rows[Link].append((artist_link, now, now, None, f"https://bench.example.org/artist/{artist}", 1))
+                    pairs[rel.ArtistLink].append((artist, artist_link))
+                for e in range(count):
+                    event = _take(ids, Event)
+                    event_number += 1
+                    version = now - timedelta(seconds=events - event_number)
+                    begin = day + e * 900
+                    rows[Event].append((event, version, version, None,
+                                        f"{WORDS[event % 40]} {WORDS[event // 40 % 40]} set {event}",
+                                        "An event for load tests.", e % 4, begin, begin + 3600, True, True))
+                    pairs[rel.FestivalEvent].append((fid, event))
+                    pairs[rel.EventArtist].append((event, artists[e // 2 % len(artists)]))
+                    pairs[rel.EventLocation].append((event, stages[e % STAGES]))
+            writer.write(Festival, _cols(Festival, "is_valid", "name", "start", "end", "description", "price"),
+                         rows[Festival])
+            writer.write(Place, _cols(Place, "street", "zip", "town", "street_addition", "country", "lat", "lon",
+                                      "description"), rows[Place])
+            writer.write(Link, _cols(Link, "url", "service"), rows[Link])
+            writer.write(Image, _cols(Image, "hash", "comment", "ref"), rows[Image])
+            writer.write(Location, _cols(Location, "name", "description", "accessible", "openair"), rows[Location])
+            writer.write(Artist, _cols(Artist, "name", "description"), rows[Artist])
+            writer.write(Event, _cols(Event, "name", "description", "type", "start", "end", "is_scheduled",
+                                      "has_timeslot"), rows[Event])
+            for table, linked in pairs.items():
+                writer.write(table, _pair_cols(table), linked)
+            if progress is not None:
+                progress(len(batch))
+        writer.finish([Festival, Event, Artist, Location, Place, Link, Image, Tag, *rel.RELATION_TABLES])
+    return {"rows": writer.written}
+
+
+def _take(ids: dict, model) -> int:
+    value = ids[model]
+    ids[model] += 1
+    return value

@@ -1,0 +1,14 @@
+"""The Python ceiling: Flask under gunicorn answering files' bytes as constants (read once at start), with the
+same content type our reads send. `FESTIVALS_BENCH_BODIES` names the folder; `/<name>` answers that file."""
+import os
+
+from flask import Flask, Response
+
+app = Flask(__name__)
+folder = os.environ["FESTIVALS_BENCH_BODIES"]
+BODIES = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
+
+
+@app.get("/<name>")
+def body(name):
+    return Response(BODIES[name], mimetype="application/json")
