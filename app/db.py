@@ -5,7 +5,7 @@ import logging
 from urllib.parse import urlparse
 
 import orjson
-from peewee import SQL, DatabaseProxy, Model, NodeList, OperationalError, SqliteDatabase, fn
+from peewee import SQL, DatabaseProxy, Model, NodeList, OperationalError, SqliteDatabase, Value, fn
 from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -59,20 +59,32 @@ def _fold(value):
     return value.casefold() if isinstance(value, str) else value
 
 
+def like_pattern(text: str) -> str:
+    """The LIKE pattern of `contains_text` (wildcards in `text` escaped with a backslash)."""
+    folded = text.casefold() if is_sqlite() else text
+    return "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def contains_text(column, text: str):
     """Case-insensitive substring match, Unicode-aware on both databases (`%` and `_` are literal).
-    SQLite's own LIKE folds ASCII only, so both sides are case-folded in Python there."""
-    if is_sqlite():
-        return fn.festivals_fold(column).contains(text.casefold())
-    return column.contains(text)  # ILIKE
+    SQLite's own LIKE folds ASCII only, so both sides are case-folded in Python there. Always written with
+    ESCAPE, so the SQL does not depend on the text (see app/sql_shapes.py)."""
+    lhs, operator = (fn.festivals_fold(column), "LIKE") if is_sqlite() else (column, "ILIKE")
+    return NodeList((lhs, SQL(operator), Value(like_pattern(text), converter=False), SQL("ESCAPE"),
+                     Value("\\", converter=False)))
+
+
+def ids_param(ids) -> object:
+    """A list of ids as the one bound parameter of `in_ids`."""
+    return orjson.dumps(list(ids)).decode() if is_sqlite() else list(ids)
 
 
 def in_ids(column, ids):
     """`column IN ids` with the whole list as one bound parameter (an array on PostgreSQL, a JSON array on
     SQLite): a page of 1,000 ids costs one parameter instead of 1,000 nodes to build and bind."""
     if is_sqlite():
-        return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [orjson.dumps(list(ids)).decode()])))
-    return NodeList((column, SQL("= ANY(%s)", [list(ids)])))
+        return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [ids_param(ids)])))
+    return NodeList((column, SQL("= ANY(%s)", [ids_param(ids)])))
 
 
 def close_database(database) -> None:

@@ -27,7 +27,7 @@ def _info() -> dict:
         "service": "festivals-app",
         "version": config["VERSION"],
         "api": "v1",
-        "database": type(db.obj).__name__.replace("Database", "").replace("Pooled", "").lower(),
+        "database": type(db.obj).__name__.replace("Database", "").replace("Pooled", "").replace("Tracked", "").lower(),
         "read_only": config["READ_ONLY"],
         "python": platform.python_version(),
     }
