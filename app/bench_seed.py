@@ -10,8 +10,8 @@ past them and every data version is raised once (raw SQL is not seen by the per-
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Callable, Iterable
 
 from peewee import PostgresqlDatabase
 
@@ -145,7 +145,7 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                     pairs[rel.LocationPlace].append((location, stage_place))
                 count = per_festival + (1 if f < extra else 0)
                 artists = []
-                for a in range(max(1, (count + 1) // 2)):
+                for _ in range(max(1, (count + 1) // 2)):
                     artist, artist_link = _take(ids, Artist), _take(ids, Link)
                     artists.append(artist)
                     rows[Artist].append((artist, now, now, None, f"{WORDS[artist % 40]} {WORDS[artist // 40 % 40]} "

@@ -353,7 +353,8 @@ def pg_part(bench: Bench, env: dict[str, str]) -> tuple[str, str]:
     }
     rows = [f"PostgreSQL, {events:,} events; response cache off; wrk -t{args.threads} -c16 -d{args.pg_duration}, "
             "cycling through the paths shown\n",
-            "| read | paths | req/s | p50 | p95 | p99 | errors | p95 < 20 ms |", "|---|---:|---:|---:|---:|---:|---|---|"]
+            "| read | paths | req/s | p50 | p95 | p99 | errors | p95 < 20 ms |",
+            "|---|---:|---:|---:|---:|---:|---|---|"]
     for label, paths in reads.items():
         status, _ = http_get(base + paths[0], {"Api-Key": key}, timeout=30)
         result = bench.wrk(f"postgresql {label}", base, {"Api-Key": key}, 16, args.pg_duration, paths)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from app import sql_shapes
-from app.db import contains_text, db, in_ids, is_sqlite
 from peewee import SQL, fn
 
+from app import sql_shapes
+from app.db import contains_text, db, in_ids, is_sqlite
 from app.errors import NotFound
 from app.models import Event, Festival
 from app.models.relations import FestivalEvent
