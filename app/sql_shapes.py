@@ -20,7 +20,8 @@ OWNER = -2_000_000_013
 LIMIT = 2_000_000_017
 OFFSET = 2_000_000_019
 IDS = [-2_000_000_023]
-NAME = "\x01sentinel-name\x01"
+NAME = "\x01sentinel-name\x01"  # a name= search (bound as its LIKE pattern)
+TEXT = "\x01sentinel-text\x01"  # any other string, bound as it is
 SINCE = datetime(1901, 2, 3, 4, 5, 6, 789012)
 
 
@@ -35,7 +36,7 @@ def _forms() -> list[tuple[object, str, object]]:
     """(bound form of a sentinel, slot name, how a real value gets that form)."""
     return [
         (USER, "user", None), (OWNER, "owner", None), (LIMIT, "limit", None), (OFFSET, "offset", None),
-        (ids_param(IDS), "ids", ids_param), (like_pattern(NAME), "name", like_pattern),
+        (ids_param(IDS), "ids", ids_param), (like_pattern(NAME), "name", like_pattern), (TEXT, "text", None),
         (SINCE, "since", None), (str(SINCE), "since", str),
     ]
 

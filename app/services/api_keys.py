@@ -8,8 +8,10 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from functools import cache
 
-from app.db import write_transaction
+from app import sql_shapes
+from app.db import is_sqlite, write_transaction
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import ApiKey
 from app.models.base import utcnow
@@ -47,13 +49,24 @@ def create_key(comment: str, kind: str = "api", actor: Actor = SYSTEM) -> tuple[
     return key, row
 
 
+@cache
+def _by_prefix_shape(dialect: str) -> tuple:
+    return sql_shapes.compile_shape(ApiKey.select().where(ApiKey.prefix == sql_shapes.TEXT).limit(1))
+
+
+def _by_prefix(prefix: str) -> list:
+    """SQL and parameters of the key lookup, built once (every API request makes it)."""
+    sql, slots = _by_prefix_shape("sqlite" if is_sqlite() else "postgresql")
+    return [sql, *sql_shapes.bind(slots, {"text": prefix})]
+
+
 def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
     """The live key row for a presented key of this kind, else None."""
     key = key.strip()
     prefix = key[:PREFIX_TOTAL]
     if len(key) <= PREFIX_TOTAL or key[PREFIX_TOTAL] != "_":
         return None
-    row = ApiKey.get_or_none(ApiKey.prefix == prefix)
+    row = next(iter(ApiKey.raw(*_by_prefix(prefix))), None)
     if row is None or row.kind != kind or row.revoked is not None:
         return None
     if not hmac.compare_digest(row.key_hash, _digest(key)):
