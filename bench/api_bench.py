@@ -421,7 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     report = (f"## API read bench {now:%Y-%m-%d %H:%M %Z} ({git_describe()})\n\n"
               f"SQLite, {args.festivals} festivals / {args.events} events (every event with an artist and a stage); "
               f"gunicorn {args.workers} workers on {os.cpu_count()} cores; wrk -t{args.threads} "
-              f"-c{args.connections} -d{args.duration}; req/s (ratio to the Flask constant-bytes ceiling)\n\n"
+              f"-c{args.connections} -d{args.duration}; load average at the end {os.getloadavg()[0]:.1f} "
+              f"(other work on the machine depresses every figure); req/s (ratio to the Flask constant-bytes "
+              f"ceiling)\n\n"
               f"{sqlite_table}\n\n{pg_table}\n")
     print()
     print(report)
