@@ -1,4 +1,5 @@
-"""Reads of the contract's entities: filters, paging, draft visibility and batched includes.
+"""Reads of the contract's entities: filters, paging and batched includes; which drafts a caller sees is
+app/permissions.py's `visible` condition.
 
 A list costs one query for its rows plus one per requested include, whatever the number of rows:
 includes select the related rows of the whole page at once (the page's ids as a subquery)."""
@@ -9,9 +10,8 @@ from datetime import datetime
 
 from app.db import contains_text, db
 from app.errors import NotFound
-from app.models import Event, Festival
-from app.models.relations import FestivalEvent
-from app.permissions import Actor, require_reader
+from app.models import Festival
+from app.permissions import Actor, require_reader, visible
 from app.registry import ENTITIES, EntitySpec, RelationSpec
 from app.serialize import columns, raw_converter
 
@@ -27,32 +27,10 @@ class ListQuery:
     valid: bool | None = None
 
 
-def festival_visible(actor: Actor):
-    """Drafts are seen by their owner and admins only; None means no restriction."""
-    if actor.is_admin:
-        return None
-    if actor.is_user:
-        return (Festival.is_valid == True) | (Festival.owner == actor.user_id)  # noqa: E712
-    return Festival.is_valid == True  # noqa: E712
-
-
-def visibility(spec: EntitySpec, actor: Actor):
-    rule = festival_visible(actor)
-    if rule is None:
-        return None
-    if spec.name == "festival":
-        return rule
-    if spec.name == "event":
-        hidden = (FestivalEvent.select(FestivalEvent.related)
-                  .join(Festival, on=(FestivalEvent.owner == Festival.id)).where(~rule))
-        return Event.id.not_in(hidden)
-    return None
-
-
 def conditions(spec: EntitySpec, actor: Actor, q: ListQuery) -> list:
     model = spec.model
     where = []
-    rule = visibility(spec, actor)
+    rule = visible(spec, actor)
     if rule is not None:
         where.append(rule)
     if q.name is not None:
@@ -110,7 +88,7 @@ def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int
     query = (target.model.select(relation.owner_column.alias("_owner"), *columns(target))
              .join(relation.table, on=(relation.related_column == target.model.id))
              .where(relation.owner_column.in_(owner_ids)))
-    rule = visibility(target, actor)
+    rule = visible(target, actor)
     if rule is not None:
         query = query.where(rule)
     grouped: dict[int, list[dict]] = {}
@@ -123,7 +101,7 @@ def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int
 def require_visible(spec: EntitySpec, entity_id: int, actor: Actor):
     """The row, or NotFound when it does not exist or is a draft the actor may not see."""
     query = spec.model.select().where(spec.model.id == entity_id)
-    rule = visibility(spec, actor)
+    rule = visible(spec, actor)
     if rule is not None:
         query = query.where(rule)
     row = query.first()
