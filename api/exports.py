@@ -5,47 +5,20 @@ ETag/304 like every other read. A published festival's schedule needs no credent
 a subscription URL and cannot send an Api-Key; a draft's needs its owner's or an admin's Bearer token."""
 from __future__ import annotations
 
-import orjson
 from flask import Response, current_app, g, request
 
 from api.resources import bp
 from app.services import schedule
 
-
-def _download(body: bytes, mimetype: str, name: str, disposition: str = "inline") -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
-    return response
+KINDS = ",".join(f'"{kind}"' for kind in schedule.EXPORTS)
 
 
-def _base_url() -> str:
-    return request.url_root  # ends with "/"; absolute links in the schedule point back here
-
-
-@bp.get("/festivals/<id:festival_id>/schedule.ics")
-def schedule_ics(festival_id: int):
+@bp.get(f"/festivals/<id:festival_id>/<any({KINDS}):kind>")
+def festival_export(festival_id: int, kind: str):
     program = schedule.load(festival_id, g.actor)
-    return _download(schedule.ical(program), "text/calendar", schedule.filename(program, "ics"))
-
-
-@bp.get("/festivals/<id:festival_id>/schedule.json")
-def schedule_json(festival_id: int):
-    program = schedule.load(festival_id, g.actor)
-    body = orjson.dumps(schedule.frab(program, _base_url(), current_app.config["VERSION"]))
-    return _download(body, "application/json", schedule.filename(program, "json"))
-
-
-@bp.get("/festivals/<id:festival_id>/schedule.xml")
-def schedule_xml(festival_id: int):
-    program = schedule.load(festival_id, g.actor)
-    body = schedule.frab_xml(program, _base_url(), current_app.config["VERSION"])
-    return _download(body, "application/xml", schedule.filename(program, "xml"))
-
-
-@bp.get("/festivals/<id:festival_id>/events.csv")
-def events_csv(festival_id: int):
-    program = schedule.load(festival_id, g.actor)
-    return _download(schedule.events_csv(program), "text/csv", schedule.filename(program, "csv"), "attachment")
+    # request.url_root ends with "/": absolute links in the schedule point back to this server
+    body, mimetype, disposition = schedule.export(kind, program, request.url_root, current_app.config["VERSION"])
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
 
 
 def openapi_paths() -> dict:

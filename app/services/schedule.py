@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
+import orjson
 
 from app.errors import NotFound
 from app.permissions import Actor
@@ -344,5 +345,25 @@ def events_csv(program: Program) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def filename(program: Program, extension: str) -> str:
-    return f"{_slug(program.festival['festival_name'], '-') or 'festival'}.{extension}"
+# file name → (media type, Content-Disposition): what `export` makes
+EXPORTS = {
+    "schedule.ics": ("text/calendar", "inline"),
+    "schedule.json": ("application/json", "inline"),
+    "schedule.xml": ("application/xml", "inline"),
+    "events.csv": ("text/csv", "attachment"),
+}
+
+
+def export(kind: str, program: Program, base_url: str, version: str) -> tuple[bytes, str, str]:
+    """One of EXPORTS: the file's bytes, its media type and its Content-Disposition (with a file name)."""
+    if kind == "schedule.ics":
+        body = ical(program)
+    elif kind == "schedule.json":
+        body = orjson.dumps(frab(program, base_url, version))
+    elif kind == "schedule.xml":
+        body = frab_xml(program, base_url, version)
+    else:
+        body = events_csv(program)
+    mimetype, disposition = EXPORTS[kind]
+    name = _slug(program.festival["festival_name"], "-") or "festival"
+    return body, mimetype, f'{disposition}; filename="{name}.{kind.rsplit(".", 1)[1]}"'
