@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 
 import orjson
 
-from app.db import write_transaction
+from app.db import db, write_transaction
 from app.errors import Conflict, Invalid
 from app.models import Artist, Event, Festival, Location
 from app.models.base import utcnow
@@ -28,7 +28,7 @@ from app.services import audit, entities, schedule
 FIELDS = schedule.CSV_COLUMNS
 REQUIRED = ("name", "day", "start", "end", "stage")
 MAX_ROWS = 5000
-CHUNK = 200  # rows per multi-row INSERT: well under every database's parameter limit
+CHUNK = 500  # ids per IN (...): well under every database's parameter limit
 
 # Header names (lower case, single spaces) that mean one of our columns, in English and German.
 ALIASES = {
@@ -326,16 +326,46 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[first:first + size]
 
 
+def _insert(model, rows: list[dict]) -> None:
+    """One prepared INSERT run for all rows (executemany): peewee builds a statement per row (or a large
+    multi-row one) in Python, which costs far more than the database's own work for thousands of rows."""
+    if not rows:
+        return
+    fields = [field for field in model._meta.sorted_fields if field is not model._meta.primary_key]
+    defaults = {field.name: field.default() if callable(field.default) else field.default for field in fields}
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) '
+           f'VALUES ({", ".join([db.param] * len(fields))})')
+    db.cursor().executemany(sql, [tuple(field.db_value(row.get(field.name, defaults[field.name])) for field in fields)
+                                     for row in rows])
+
+
 def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, int]:
-    """Casefolded name → id of the actor's own artist/location with that name; missing ones are created,
-    in the file's order (lists of artists come back in that order)."""
+    """Casefolded name → id of the actor's own artist/location with that name; missing ones are created
+    (in the file's order, so lists of artists come back in that order)."""
     ids: dict[str, int] = {}
     for row in model.select(model.id, model.name).where(model.owner == actor.user_id).order_by(model.id):
         ids.setdefault(row.name.casefold(), row.id)
-    for name in names:
-        if name.casefold() not in ids:
-            ids[name.casefold()] = model.insert(owner=actor.user_id, version=now, created=now, name=name).execute()
+    missing = list({name.casefold(): name for name in reversed(names) if name.casefold() not in ids}.values())[::-1]
+    _insert(model, [{"owner": actor.user_id, "version": now, "created": now, "name": name} for name in missing])
+    created = model.select(model.id, model.name).where((model.owner == actor.user_id) & (model.version == now))
+    ids.update({row.name.casefold(): row.id for row in created})
     return ids
+
+
+def _new_event_ids(rows: list[Row], actor: Actor, now: datetime) -> None:
+    """Insert the new events and give each row its id. The new rows are those of this transaction (owner and
+    version); rows with the same values are interchangeable, so matching them by value is enough."""
+    values = [{"owner": actor.user_id, "version": now, "created": now, "name": row.name, "description": row.description,
+               "type": row.type, "start": row.start, "end": row.end} for row in rows]
+    _insert(Event, values)
+    fields = (Event.name, Event.start, Event.end, Event.type, Event.description)
+    inserted: dict[tuple, list[int]] = {}
+    for row in Event.select(Event.id, *fields).where((Event.owner == actor.user_id) & (Event.version == now)
+                                                      ).order_by(Event.id).tuples():
+        inserted.setdefault(row[1:], []).append(row[0])
+    for row in rows:
+        row.event_id = inserted[(row.name, row.start, row.end, row.type, row.description)].pop(0)
 
 
 def confirm(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int | None], digest: str) -> Plan:
@@ -360,10 +390,7 @@ def _save(festival_id: int, actor: Actor, new: list[Row], changed: list[Row]) ->
     stages = _own_ids(Location, [row.stage for row in new], actor, now)
     artists = _own_ids(Artist, [name for row in sorted(new + relink, key=lambda r: r.line) for name in row.artists],
                        actor, now)
-    for row in new:
-        row.event_id = Event.insert(owner=actor.user_id, version=now, created=now, name=row.name,
-                                    description=row.description, type=row.type, start=row.start,
-                                    end=row.end).execute()
+    _new_event_ids(new, actor, now)  # before the changed events get the same version
     for row in changed:
         Event.update(description=row.description, type=row.type, start=row.start, end=row.end,
                      version=now).where(Event.id == row.event_id).execute()
@@ -376,6 +403,5 @@ def _save(festival_id: int, actor: Actor, new: list[Row], changed: list[Row]) ->
                       for row in new + relink for name in row.artists],
     }
     for table, pairs in links.items():
-        for chunk in _chunks(pairs):
-            table.insert_many(chunk).execute()
+        _insert(table, pairs)
     Festival.update(version=now).where(Festival.id == festival_id).execute()
