@@ -64,7 +64,8 @@ def decode(data: bytes) -> str:
 def read_csv(text: str) -> Table:
     """The header row and the data rows; the delimiter (comma, semicolon or tab) is the header's most
     frequent one. Blank lines are skipped."""
-    text = text.lstrip("\ufeff")
+    # Browsers send form values with CRLF line breaks: the same file must read the same after a round trip.
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise Invalid("this is not a CSV file (it contains NUL characters)", {"csv": "not a CSV file"})
     if not text.strip():

@@ -75,3 +75,28 @@ def test_import_a_lineup_and_preview_it(page, server, screenshot, tmp_path):
         page.evaluate("url => fetch(url)", page.get_by_test_id("export-schedule.ics").get_attribute("href"))
     body = answer.value.text()
     assert body.count("BEGIN:VEVENT") == 2 and "SUMMARY:Night set" in body
+
+
+def test_large_import_shows_its_progress(page, server, tmp_path):
+    """2,000 rows: the page says what the server is doing while it checks and while it saves."""
+    user = server.user("creator")
+    log_in(page, user.email)
+    editor_url = create_festival(page, "Big Fest")
+    lines = ["name,day,start,end,stage,artists,type,description"]
+    for n in range(2000):
+        hour = 10 + (n // 8) % 12
+        lines.append(f"Set {n},2026-07-{3 + n // 96:02d},{hour}:00,{hour}:45,Stage {n % 8},Artist {n % 300},0,")
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page.goto(editor_url + "/import")
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_role("button", name="Check the rows").click()
+    progress = page.locator("[data-import-progress]")
+    expect(progress).to_be_visible()
+    expect(progress).to_contain_text(re.compile(r"Sending the file|Checking"))
+    expect(page.get_by_test_id("import-counts")).to_contain_text("2000 new", timeout=60_000)
+    page.get_by_role("button", name=re.compile(r"Import 2000 events")).click()
+    expect(page.locator("[data-import-progress]")).to_contain_text("Saving")
+    expect(page.get_by_text("Imported: 2000 new, 0 changed, 0 unchanged.")).to_be_visible(timeout=60_000)
+    with server.app.app_context(), db.connection_context():
+        assert Event.select().count() == 2000

@@ -209,6 +209,17 @@ def test_import_reads_an_uploaded_windows_file_with_semicolons(portal, festival)
     assert events_of(festival)["Bühnenzauber"].start == ts("2027-07-16 18:00")
 
 
+def test_multiline_descriptions_survive_the_browsers_crlf_round_trip(portal, festival):
+    csv_text = HEADER + 'Talk,2027-07-16,12:00,13:00,Hall,,6,"First line\nsecond line"\n'
+    preview = upload(portal, festival, csv_text)
+    fields = form_of(preview, f"/festivals/{festival}/import/confirm")
+    fields["csv_text"] = fields["csv_text"].replace("\n", "\r\n")  # what a browser submits
+    assert portal.post(f"/festivals/{festival}/import/confirm", data=fields).status_code == 303
+    assert events_of(festival)["Talk"].description == "First line\nsecond line"
+    assert [status for status, _ in statuses(upload(portal, festival, csv_text.replace("\n", "\r\n")))] == [
+        "unchanged"]
+
+
 # --- column mapping ---------------------------------------------------------------------------------------------
 
 OTHER_HEADERS = "Title;Date;Begin;Until;Room;Performers;Notes\nOpening;2027-07-16;18:00;19:00;Main Stage;Nora;Hi\n"
