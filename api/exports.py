@@ -8,16 +8,16 @@ from __future__ import annotations
 from flask import Response, current_app, g, request
 
 from api.resources import bp
-from app.services import schedule
+from app.services import exports as files
 
-KINDS = ",".join(f'"{kind}"' for kind in schedule.EXPORTS)
+KINDS = ",".join(f'"{kind}"' for kind in files.EXPORTS)
 
 
 @bp.get(f"/festivals/<id:festival_id>/<any({KINDS}):kind>")
 def festival_export(festival_id: int, kind: str):
-    program = schedule.load(festival_id, g.actor)
+    program = files.load(festival_id, g.actor)
     # request.url_root ends with "/": absolute links in the schedule point back to this server
-    body, mimetype, disposition = schedule.export(kind, program, request.url_root, current_app.config["VERSION"])
+    body, mimetype, disposition = files.export(kind, program, request.url_root, current_app.config["VERSION"])
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
 
 

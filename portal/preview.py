@@ -8,7 +8,7 @@ from itertools import groupby
 from flask import Response, current_app, request
 from flask_login import current_user, login_required
 
-from app.services import schedule
+from app.services import exports
 from portal import bp
 from portal.htmx import render
 
@@ -16,18 +16,18 @@ from portal.htmx import render
 @bp.get("/festivals/<id:festival_id>/preview")
 @login_required
 def preview(festival_id: int):
-    program = schedule.preview(festival_id, current_user.actor)
+    program = exports.preview(festival_id, current_user.actor)
     days = [(day, list(events)) for day, events in
             groupby(program.timed, key=lambda event: program.local(event["event_start"]).date())]
     return render("portal/preview.html", festival=program.festival, days=days, program=program,
                   untimed=[event for event in program.events if not event["event_start"]],
-                  stage_name=schedule.stage_name)
+                  stage_name=exports.stage_name)
 
 
-@bp.get(f"/festivals/<id:festival_id>/export/<any({','.join(schedule.EXPORTS)}):kind>")
+@bp.get(f"/festivals/<id:festival_id>/export/<any({','.join(exports.EXPORTS)}):kind>")
 @login_required
 def festival_export(festival_id: int, kind: str):
     """The API's export files for the logged-in organizer (whose browser has no API token)."""
-    program = schedule.preview(festival_id, current_user.actor)
-    body, mimetype, disposition = schedule.export(kind, program, request.url_root, current_app.config["VERSION"])
+    program = exports.preview(festival_id, current_user.actor)
+    body, mimetype, disposition = exports.export(kind, program, request.url_root, current_app.config["VERSION"])
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})

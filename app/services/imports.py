@@ -4,7 +4,7 @@ every row as new / changed / unchanged / error, then save them all in one transa
 Rows are matched with the festival's events by name, day and stage (ignoring case), so importing the same
 file again changes nothing. Events that are not in the file stay as they are. Artists and stages are
 looked up in the caller's own library by name and created there when missing. The columns are those of
-the CSV export (`schedule.CSV_COLUMNS`): what comes out can go back in."""
+the CSV export (`exports.CSV_COLUMNS`): what comes out can go back in."""
 from __future__ import annotations
 
 import csv
@@ -23,9 +23,9 @@ from app.models.base import utcnow
 from app.models.relations import EventArtist, EventLocation, FestivalEvent
 from app.permissions import Actor
 from app.schemas import validate_body
-from app.services import audit, entities, schedule
+from app.services import audit, entities, exports
 
-FIELDS = schedule.CSV_COLUMNS
+FIELDS = exports.CSV_COLUMNS
 REQUIRED = ("name", "day", "start", "end", "stage")
 MAX_ROWS = 5000
 CHUNK = 500  # ids per IN (...): well under every database's parameter limit
@@ -193,7 +193,7 @@ def _clock(text: str) -> time | None:
     return time(int(match[1]), int(match[2]), int(match[3] or 0))
 
 
-def _moment(text: str, day: date, program: schedule.Program) -> int | None:
+def _moment(text: str, day: date, program: exports.Program) -> int | None:
     """"18:30" on the row's day, or a full "2027-07-17 01:30" (an end after midnight), in the festival's zone."""
     clock = _clock(text)
     if clock is None:
@@ -215,7 +215,7 @@ def _split_artists(text: str) -> list[str]:
     return names
 
 
-def _check(row: Row, cells: dict[str, str], program: schedule.Program) -> str:
+def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
     """Fill the row from its cells; the reason it cannot be imported, or ""."""
     row.name, row.stage = cells["name"].strip(), cells["stage"].strip()
     row.description = cells["description"].strip()
@@ -260,11 +260,11 @@ def _check(row: Row, cells: dict[str, str], program: schedule.Program) -> str:
     return ""
 
 
-def _when(program: schedule.Program, seconds: int) -> str:
+def _when(program: exports.Program, seconds: int) -> str:
     return program.local(seconds).strftime("%Y-%m-%d %H:%M") if seconds else "no time"
 
 
-def _compare(row: Row, event: dict, program: schedule.Program) -> list[str]:
+def _compare(row: Row, event: dict, program: exports.Program) -> list[str]:
     changes = []
     for label, old, new in (("start", event["event_start"], row.start), ("end", event["event_end"], row.end)):
         if old != new:
@@ -273,20 +273,20 @@ def _compare(row: Row, event: dict, program: schedule.Program) -> list[str]:
         changes.append(f"type {event['event_type']} → {row.type}")
     if event["event_description"] != row.description:
         changes.append("new description")
-    old_artists = schedule.artist_names(event)
+    old_artists = exports.artist_names(event)
     if {name.casefold() for name in old_artists} != {name.casefold() for name in row.artists}:
         changes.append(f"artists {', '.join(old_artists) or 'none'} → {', '.join(row.artists) or 'none'}")
     return changes
 
 
-def _event_key(event: dict, program: schedule.Program) -> tuple[str, str, str]:
+def _event_key(event: dict, program: exports.Program) -> tuple[str, str, str]:
     day = program.local(event["event_start"]).date().isoformat() if event["event_start"] else ""
-    return (event["event_name"].casefold(), day, schedule.stage_name(event).casefold())
+    return (event["event_name"].casefold(), day, exports.stage_name(event).casefold())
 
 
 def _plan(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int | None]) -> Plan:
     entities.require_editable("festival", festival_id, actor)
-    program = schedule.load(festival_id, actor)
+    program = exports.load(festival_id, actor)
     existing: dict[tuple, dict] = {}
     for event in program.events:
         existing.setdefault(_event_key(event, program), event)  # the first of same-named ones is matched

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 import icalendar
 import pytest
 
-from app.services import schedule
-from app.services.schedule import Program
+from app.services import exports
+from app.services.exports import Program
 from zoneinfo import ZoneInfo
 
 from tests.test_query_count import count_queries  # noqa: F401  (fixture)
@@ -146,7 +146,7 @@ def test_ics_parses_and_round_trips_every_timed_event(client, writer, festival):
         for artist in _artists(event):
             assert artist in description
         assert event["event_description"] in description
-        assert str(item["UID"]).startswith(schedule.guid("event", event["event_id"]))
+        assert str(item["UID"]).startswith(exports.guid("event", event["event_id"]))
 
 
 def test_ics_uids_stay_when_events_change(client, factory, creator, writer, festival):
@@ -167,25 +167,25 @@ def _program_in(zone: str) -> Program:
     event = {"event_id": 3, "event_version": "2027-01-01T00:00:00Z", "event_name": "Night", "event_type": 0,
              "event_description": "", "event_start": T0 + 4 * 3600, "event_end": T0 + 5 * 3600,
              "include": {"artist": [], "location": [], "image": []}}
-    return Program(festival, [event], schedule.zone_of(festival))
+    return Program(festival, [event], exports.zone_of(festival))
 
 
 def test_ics_and_frab_use_the_festival_time_zone():
     program = _program_in("Europe/Berlin")  # 22:00 UTC is midnight in Berlin in July
-    calendar = icalendar.Calendar.from_ical(schedule.ical(program))
+    calendar = icalendar.Calendar.from_ical(exports.ical(program))
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Berlin"]
     item = calendar.walk("VEVENT")[0]
     assert item["DTSTART"].params["TZID"] == "Europe/Berlin"
     assert item.decoded("DTSTART") == datetime(2027, 7, 17, 0, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-    day = schedule.frab(program, "https://api.example.org/", "1")["schedule"]["conference"]["days"][-1]
+    day = exports.frab(program, "https://api.example.org/", "1")["schedule"]["conference"]["days"][-1]
     assert day["date"] == "2027-07-17"
     assert day["rooms"]["No stage"][0]["date"] == "2027-07-17T00:00:00+02:00"
-    assert schedule.csv_row(program, program.events[0])[1:4] == ["2027-07-17", "00:00", "01:00"]
+    assert exports.csv_row(program, program.events[0])[1:4] == ["2027-07-17", "00:00", "01:00"]
 
 
 def test_unknown_time_zone_falls_back_to_utc():
-    assert schedule.zone_of({"festival_timezone": "Mars/Olympus"}).key == "UTC"
-    assert schedule.zone_of({}).key == "UTC"
+    assert exports.zone_of({"festival_timezone": "Mars/Olympus"}).key == "UTC"
+    assert exports.zone_of({}).key == "UTC"
 
 
 # --- Frab JSON ---------------------------------------------------------------------------------------------
