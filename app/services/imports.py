@@ -72,9 +72,9 @@ def read_csv(text: str) -> Table:
         raise Invalid("the file is empty", {"csv": "is empty"})
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        lines = [(reader.line_num, row) for reader in [csv.reader(io.StringIO(text), delimiter=delimiter)]
-                 for row in reader]
+        lines = [(reader.line_num, row) for row in reader]  # line_num: where the row ends in the file
     except csv.Error as exc:
         raise Invalid(f"the file is not valid CSV ({exc})", {"csv": "is not valid CSV"}) from None
     lines = [(number, row) for number, row in lines if any(cell.strip() for cell in row)]
@@ -104,8 +104,8 @@ def guess_mapping(headers: list[str]) -> dict[str, int | None]:
 
 def needs_mapping(headers: list[str]) -> bool:
     """The headers differ from ours (other names, or a column we need is missing): ask before reading."""
-    keys = [_header_key(header) for header in headers]
-    return set(keys) - set(FIELDS) != set() or not set(REQUIRED) <= set(keys)
+    keys = {_header_key(header) for header in headers} - {""}  # an empty trailing column is no difference
+    return bool(keys - set(FIELDS)) or not set(REQUIRED) <= keys
 
 
 def parse_mapping(form: dict[str, str], headers: list[str]) -> dict[str, int | None]:
@@ -245,9 +245,12 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
     if not row.stage:
         return "no stage"
     type_text = cells["type"].strip() or "0"
-    if not re.fullmatch(r"-?\d{1,3}", type_text):
+    if not re.fullmatch(r"-?\d{1,3}", type_text) or not -1 <= int(type_text) <= 255:
         return f"type “{type_text}” is not a whole number from -1 to 255"
     row.type = int(type_text)
+    for label, value in (("name", row.name), ("stage", row.stage), *(("artist name", a) for a in row.artists)):
+        if len(value) > 255:
+            return f"{label} is longer than 255 characters"
     try:
         validate_body("event", {"event_name": row.name, "event_description": row.description,
                                 "event_type": row.type, "event_start": row.start, "event_end": row.end})
@@ -256,7 +259,7 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
             validate_body("artist", {"artist_name": name})
     except Invalid as exc:
         key, message = next(iter(exc.fields.items()))
-        return f"{FIELD_LABELS.get(key, key)} {message}"
+        return f"{FIELD_LABELS.get(key, key)}: {message[:1].lower()}{message[1:]}"
     return ""
 
 

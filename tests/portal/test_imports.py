@@ -188,6 +188,31 @@ def test_confirm_after_the_events_changed_shows_the_new_preview_and_saves_nothin
     assert set(events_of(festival)) == {"Opening"}
 
 
+def test_import_says_why_each_bad_row_cannot_be_imported(portal, festival):
+    rows = (
+        ",2027-07-16,18:00,19:00,Main,,0,\n"
+        "A,16/07/2027,18:00,19:00,Main,,0,\n"
+        "B,2027-07-16,6pm,19:00,Main,,0,\n"
+        "C,2027-07-16,18:00,,Main,,0,\n"
+        "D,2027-07-16,18:00,19:00,Main,,music,\n"
+        "E,2027-07-16,18:00,19:00,Main,,300,\n"
+        f"{'F' * 300},2027-07-16,18:00,19:00,Main,,0,\n"
+        "G,2027-07-16,18:00,19:00,Main,,0,\n"
+        "g,2027-07-16,20:00,21:00,main,,0,\n"
+        "Later,,,,Main,,0,time to be announced\n"
+    )
+    reasons = [reason for _, reason in statuses(upload(portal, festival, HEADER + rows))]
+    assert reasons == [
+        "No name", "Day “16/07/2027” is not a date like 2027-07-16", "Start “6pm” is not a time like 18:30",
+        "No end", "Type “music” is not a whole number from -1 to 255", "Type “300” is not a whole number from -1 to 255",
+        "Name is longer than 255 characters", "Added", "Same name, day and stage as line 9", "Added"]
+
+
+def test_import_of_more_rows_than_allowed_is_refused(portal, festival):
+    response = upload(portal, festival, HEADER + "X,2027-07-16,18:00,19:00,Main,,0,\n" * 5001)
+    assert response.status_code == 422 and "at most 5000 can be imported at once" in text(response)
+
+
 def test_import_of_someone_elses_festival_is_refused(portal, factory):
     theirs = factory.create("festival", factory.user("creator"))["festival_id"]
     assert portal.get(f"/festivals/{theirs}/import").status_code == 403
