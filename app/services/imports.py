@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 
 import orjson
 
-from app.db import db, write_transaction
+from app.db import write_transaction
 from app.errors import Conflict, Invalid
 from app.models import Artist, Event, Festival, Location
 from app.models.base import utcnow
@@ -331,17 +331,10 @@ def _chunks(items: list, size: int = CHUNK):
 
 
 def _insert(model, rows: list[dict]) -> None:
-    """One prepared INSERT run for all rows (executemany): peewee builds a statement per row (or a large
-    multi-row one) in Python, which costs far more than the database's own work for thousands of rows."""
-    if not rows:
-        return
-    fields = [field for field in model._meta.sorted_fields if field is not model._meta.primary_key]
-    defaults = {field.name: field.default() if callable(field.default) else field.default for field in fields}
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) '
-           f'VALUES ({", ".join([db.param] * len(fields))})')
-    db.cursor().executemany(sql, [tuple(field.db_value(row.get(field.name, defaults[field.name])) for field in fields)
-                                     for row in rows])
+    """Multi-row INSERTs through peewee (so whatever watches its writes sees these too), 100 rows each:
+    a statement per row would cost more in Python than the database's own work."""
+    for chunk in _chunks(rows, 100):
+        model.insert_many(chunk).execute()
 
 
 def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, int]:
