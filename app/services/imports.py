@@ -343,8 +343,11 @@ def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, 
     ids: dict[str, int] = {}
     for row in model.select(model.id, model.name).where(model.owner == actor.user_id).order_by(model.id):
         ids.setdefault(row.name.casefold(), row.id)
-    missing = list({name.casefold(): name for name in reversed(names) if name.casefold() not in ids}.values())[::-1]
-    _insert(model, [{"owner": actor.user_id, "version": now, "created": now, "name": name} for name in missing])
+    missing: dict[str, str] = {}  # casefolded → the name as first written, in the order of first appearance
+    for name in names:
+        if name.casefold() not in ids:
+            missing.setdefault(name.casefold(), name)
+    _insert(model, [{"owner": actor.user_id, "version": now, "created": now, "name": name} for name in missing.values()])
     created = model.select(model.id, model.name).where((model.owner == actor.user_id) & (model.version == now))
     ids.update({row.name.casefold(): row.id for row in created})
     return ids
