@@ -347,7 +347,8 @@ def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, 
     for name in names:
         if name.casefold() not in ids:
             missing.setdefault(name.casefold(), name)
-    _insert(model, [{"owner": actor.user_id, "version": now, "created": now, "name": name} for name in missing.values()])
+    _insert(model, [{"owner": actor.user_id, "version": now, "created": now, "name": name}
+                    for name in missing.values()])
     created = model.select(model.id, model.name).where((model.owner == actor.user_id) & (model.version == now))
     ids.update({row.name.casefold(): row.id for row in created})
     return ids

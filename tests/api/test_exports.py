@@ -12,14 +12,13 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 
 from app.services import exports
 from app.services.exports import Program
-from zoneinfo import ZoneInfo
-
 from tests.test_query_count import count_queries  # noqa: F401  (fixture)
 
 T0 = int(datetime(2027, 7, 16, 18, 0, tzinfo=UTC).timestamp())

@@ -204,7 +204,8 @@ def test_import_says_why_each_bad_row_cannot_be_imported(portal, festival):
     reasons = [reason for _, reason in statuses(upload(portal, festival, HEADER + rows))]
     assert reasons == [
         "No name", "Day “16/07/2027” is not a date like 2027-07-16", "Start “6pm” is not a time like 18:30",
-        "No end", "Type “music” is not a whole number from -1 to 255", "Type “300” is not a whole number from -1 to 255",
+        "No end", "Type “music” is not a whole number from -1 to 255",
+        "Type “300” is not a whole number from -1 to 255",
         "Name is longer than 255 characters", "Added", "Same name, day and stage as line 9", "Added"]
 
 
