@@ -12,7 +12,7 @@ from wtforms import HiddenField, TextAreaField
 from app.errors import Conflict, Invalid
 from app.services import imports, program
 from portal import bp
-from portal.htmx import go, render
+from web.htmx import go, render
 
 
 class ImportForm(FlaskForm):

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app.services import exports
 from portal import bp
-from portal.htmx import render
+from web.htmx import render
 
 
 @bp.get("/festivals/<id:festival_id>/preview")
