@@ -120,6 +120,9 @@ def build_document(version: str) -> dict:
                     "responses": _responses("200", {"$ref": REF.format(model="Empty")})}, "delete": {
                     "tags": tags, "summary": f"Remove a {relation.related} from a {spec.name} (owner or admin)",
                     "responses": _responses("200", {"$ref": REF.format(model="Empty")})}}
+    from api.exports import openapi_paths
+
+    paths.update(openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "FestivalsAPI", "version": version,

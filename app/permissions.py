@@ -1,9 +1,20 @@
-"""Who may do what: one place for roles and ownership. Ownership is always read from the database."""
+"""Who may do what: the one place for roles, ownership and draft visibility. Services ask these named
+questions and never compare roles or owners themselves. Ownership is always read from the database.
+
+- read:  `require_reader` (any key or login), drafts through `visible` (a query condition);
+- create: `require_creator`;
+- edit:  `can_edit` / `require_edit` — the row's owner or an admin; an event also by its festival's owner;
+- link:  `require_link` — edit the owning side; putting an event into a festival needs the event too;
+- administer: `require_admin`; heartbeats: `require_service`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peewee import SQL, fn
+
 from app.errors import Forbidden, Unauthorized
+from app.models import Event, Festival
+from app.models.relations import FestivalEvent
 
 
 @dataclass(frozen=True)
@@ -29,10 +40,49 @@ ANONYMOUS = Actor("anonymous")
 SYSTEM = Actor("system")  # the CLI (demo data, migrations): acts as an admin
 
 
+# --- reading ------------------------------------------------------------------------------------------
+
+def can_read(actor: Actor) -> bool:
+    return actor.kind in ("user", "api_key", "system")
+
+
 def require_reader(actor: Actor) -> None:
-    if actor.kind not in ("user", "api_key", "system"):
+    if not can_read(actor):
         raise Unauthorized("an Api-Key or a Bearer token is required")
 
+
+def festival_visible(actor: Actor):
+    """Drafts are seen by their owner and admins only: a condition on Festival, None for no restriction."""
+    if actor.is_admin:
+        return None
+    if actor.is_user:
+        return (Festival.is_valid == True) | (Festival.owner == actor.user_id)  # noqa: E712
+    return Festival.is_valid == True  # noqa: E712
+
+
+def visible(spec, actor: Actor):
+    """The rows of `spec` the actor may see, as a query condition (None: all). An event of a draft
+    festival is as hidden as the festival."""
+    rule = festival_visible(actor)
+    if rule is None:
+        return None
+    if spec.name == "festival":
+        return rule
+    if spec.name == "event":
+        # Correlated NOT EXISTS: one index probe per candidate row (a NOT IN list of every draft's events
+        # made PostgreSQL scan all events for a festival's 100).
+        hidden = (FestivalEvent.select(SQL("1")).join(Festival, on=(FestivalEvent.owner == Festival.id))
+                  .where((FestivalEvent.related == Event.id) & ~rule))
+        return ~fn.EXISTS(hidden)
+    return None
+
+
+def own_rows(actor: Actor, model):
+    """The rows the actor owns (a dashboard), as a query condition; None for an admin (all of them)."""
+    return None if actor.is_admin else (model.owner == actor.user_id)
+
+
+# --- creating, editing, linking ---------------------------------------------------------------------------
 
 def require_creator(actor: Actor) -> None:
     require_reader(actor)
@@ -40,13 +90,55 @@ def require_creator(actor: Actor) -> None:
         raise Forbidden("only creators and admins can create entries")
 
 
-def owns(actor: Actor, owner_id: int | None) -> bool:
+def editor_ids(spec, row) -> list[int | None]:
+    """Who may edit the row besides admins: its owner, and for an event also the owner of its festival."""
+    owners = [row.owner_id]
+    if spec.name == "event":
+        festival = (Festival.select(Festival.owner).join(FestivalEvent, on=(FestivalEvent.owner == Festival.id))
+                    .where(FestivalEvent.related == row.id).first())
+        if festival is not None:
+            owners.append(festival.owner_id)
+    return owners
+
+
+def _owns(actor: Actor, owner_id: int | None) -> bool:
     return actor.is_admin or (actor.is_user and owner_id is not None and owner_id == actor.user_id)
 
 
-def require_owner(actor: Actor, owner_ids: list[int | None], what: str) -> None:
-    """Allowed when the actor is an admin or owns one of `owner_ids` (an event may be edited by its
-    own owner or by the owner of its festival)."""
+def can_edit(actor: Actor, spec, row) -> bool:
+    """May the actor change (or delete) this row? Its owner or an admin; an event also its festival's owner."""
+    if not can_read(actor):
+        return False
+    if _owns(actor, row.owner_id):  # the common case needs no query
+        return True
+    return spec.name == "event" and any(_owns(actor, owner) for owner in editor_ids(spec, row)[1:])
+
+
+def require_edit(actor: Actor, spec, row) -> None:
     require_reader(actor)
-    if not any(owns(actor, owner_id) for owner_id in owner_ids):
-        raise Forbidden(f"only the owner of this {what} or an admin can change it")
+    if not can_edit(actor, spec, row):
+        raise Forbidden(f"only the owner of this {spec.name} or an admin can change it")
+
+
+def require_link(actor: Actor, spec, row, target, load_related):
+    """Linking changes the owning side, so the actor must be able to edit `row`; then the related row
+    (`load_related()`, which may answer NotFound) is returned. Putting an event into a festival also hands
+    the event's editing to the festival's owner, so the actor must be allowed to edit the event too."""
+    require_edit(actor, spec, row)
+    related = load_related()
+    if target.name == "event":
+        require_edit(actor, target, related)
+    return related
+
+
+# --- administering ------------------------------------------------------------------------------------
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Admins only; `what` completes "only admins can …" (e.g. "manage keys")."""
+    if not actor.is_admin:
+        raise Forbidden(f"only admins can {what}")
+
+
+def require_service(actor: Actor) -> None:
+    if actor.kind != "service":
+        raise Forbidden("heartbeats need a Service-Key")

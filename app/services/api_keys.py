@@ -12,11 +12,11 @@ from functools import cache
 
 from app import sql_shapes
 from app.db import is_sqlite, write_transaction
-from app.errors import Forbidden, Invalid, NotFound
+from app.errors import Invalid, NotFound
 from app.models import ApiKey
 from app.models.base import utcnow
 from app.models.keys import KEY_KINDS
-from app.permissions import SYSTEM, Actor
+from app.permissions import SYSTEM, Actor, require_admin
 from app.services import audit
 
 PREFIX_LEN = 8
@@ -30,8 +30,7 @@ def _digest(key: str) -> str:
 
 def create_key(comment: str, kind: str = "api", actor: Actor = SYSTEM) -> tuple[str, ApiKey]:
     """Returns (the plain key, its row). The plain key is not stored anywhere."""
-    if not actor.is_admin:
-        raise Forbidden("only admins can manage keys")
+    require_admin(actor, "manage keys")
     if kind not in KEY_KINDS:
         raise Invalid("unknown key kind", {"kind": f"must be one of {', '.join(KEY_KINDS)}"})
     if len(comment) > 255:
@@ -78,15 +77,13 @@ def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
 
 
 def list_keys(actor: Actor, kind: str = "api") -> list[ApiKey]:
-    if not actor.is_admin:
-        raise Forbidden("only admins can manage keys")
+    require_admin(actor, "manage keys")
     return list(ApiKey.select().where(ApiKey.kind == kind).order_by(ApiKey.id.desc()))
 
 
 def revoke_key(key_id: int, actor: Actor = SYSTEM, kind: str | None = None) -> None:
     """Revoke at once (every request checks the key). Revoking twice is a no-op."""
-    if not actor.is_admin:
-        raise Forbidden("only admins can manage keys")
+    require_admin(actor, "manage keys")
     with write_transaction():
         row = ApiKey.get_or_none(ApiKey.id == key_id)
         if row is None or (kind is not None and row.kind != kind):
@@ -99,8 +96,7 @@ def revoke_key(key_id: int, actor: Actor = SYSTEM, kind: str | None = None) -> N
 
 def get_key(actor: Actor, key_id: int) -> ApiKey:
     """One API or service key row (admins only), e.g. to confirm its revocation."""
-    if not actor.is_admin:
-        raise Forbidden("only admins can manage keys")
+    require_admin(actor, "manage keys")
     row = ApiKey.get_or_none(ApiKey.id == key_id)
     if row is None:
         raise NotFound(f"no key with id {key_id}")

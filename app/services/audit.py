@@ -6,9 +6,8 @@ from datetime import datetime
 import orjson
 from peewee import JOIN, fn
 
-from app.errors import Forbidden
 from app.models import AuditEntry, User
-from app.permissions import Actor
+from app.permissions import Actor, require_admin
 
 
 def record(actor: Actor, entity: str, entity_id: int | None, action: str, details: dict | None = None) -> None:
@@ -36,8 +35,7 @@ class AuditFilter:
 
 
 def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("only admins can read the audit log")
+    require_admin(actor, "read the audit log")
 
 
 def list_entries(actor: Actor, filters: AuditFilter = AuditFilter(), limit: int = 50,

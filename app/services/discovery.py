@@ -8,10 +8,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.db import write_transaction
-from app.errors import Forbidden, Invalid
+from app.errors import Invalid
 from app.models.base import utcnow
 from app.models.services import ServiceInstance
-from app.permissions import Actor
+from app.permissions import Actor, require_admin, require_service
 
 EXPIRY = timedelta(seconds=30)  # three missed beats of the default 10 s interval
 
@@ -30,8 +30,7 @@ def instance_dict(row: ServiceInstance) -> dict:
 
 
 def heartbeat(actor: Actor, data) -> dict:
-    if actor.kind != "service":
-        raise Forbidden("heartbeats need a Service-Key")
+    require_service(actor)
     try:
         beat = Heartbeat.model_validate(data if isinstance(data, dict) else {})
     except ValidationError as exc:
@@ -48,8 +47,7 @@ def heartbeat(actor: Actor, data) -> dict:
 
 
 def live(actor: Actor) -> list[dict]:
-    if not actor.is_admin:
-        raise Forbidden("only admins can list services")
+    require_admin(actor, "list services")
     rows = (ServiceInstance.select().where(ServiceInstance.last_seen > utcnow() - EXPIRY)
             .order_by(ServiceInstance.service, ServiceInstance.host, ServiceInstance.port))
     return [instance_dict(row) for row in rows]

@@ -1,5 +1,9 @@
-"""Create, update and delete of the contract's entities: validation, ownership, one transaction,
-an audit row, and the version bumps that let apps sync with `updated_since`."""
+"""Create, update and delete of the contract's entities: validation, one transaction, an audit row, and
+the version bumps that let apps sync with `updated_since`. Who may do it is app/permissions.py's answer.
+
+Each write is a checked public function (authorize, validate, transaction, audit) around unchecked inner
+steps (`insert`, `apply_changes`) that composed writes (app/services/program.py, parts.py) reuse, so
+that they authorize once, bump each version once and write one audit row for the whole change."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,12 +11,11 @@ from typing import Any
 from peewee import IntegrityError
 
 from app.db import write_transaction
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Conflict, NotFound
 from app.models import Festival
 from app.models.base import utcnow
-from app.models.relations import FestivalEvent
 from app.models.tag import Tag, tag_key
-from app.permissions import Actor, require_creator, require_owner, require_reader
+from app.permissions import Actor, require_admin, require_creator, require_edit, require_reader
 from app.registry import ENTITIES, EntitySpec, canonical_relations
 from app.schemas import check_time_span, validate_body
 from app.serialize import from_row
@@ -27,17 +30,6 @@ def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
     if spec.model is Tag and "name" in attrs:
         attrs["name_key"] = tag_key(attrs["name"])
     return attrs
-
-
-def owner_ids(spec: EntitySpec, row) -> list[int | None]:
-    """Who may edit the row: its owner, and for an event also the owner of its festival."""
-    owners = [row.owner_id]
-    if spec.name == "event":
-        festival = (Festival.select(Festival.owner).join(FestivalEvent, on=(FestivalEvent.owner == Festival.id))
-                    .where(FestivalEvent.related == row.id).first())
-        if festival is not None:
-            owners.append(festival.owner_id)
-    return owners
 
 
 def _unique_conflict(spec: EntitySpec, attrs: dict[str, Any], exclude_id: int | None) -> None:
@@ -55,50 +47,78 @@ def _unique_conflict(spec: EntitySpec, attrs: dict[str, Any], exclude_id: int | 
         raise Conflict(f"a {spec.name} named {attrs['name']!r} already exists", {key: "is already taken"})
 
 
-def _stored_values(spec: EntitySpec, row) -> dict[str, Any]:
+def stored_values(spec: EntitySpec, row) -> dict[str, Any]:
     return {spec.key(attr): getattr(row, attr) for attr in spec.fields}
+
+
+def validated(spec: EntitySpec, data: Any, stored: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body's clean values for a new row (`stored` None: required fields, defaults for the rest) or
+    a change of `stored`; Invalid otherwise. Checks the fields and the start/end order together."""
+    values = validate_body(spec.name, data, required=spec.required if stored is None else ())
+    check_time_span(spec.name, {**(stored if stored is not None else stored_values(spec, spec.model())), **values})
+    return values
+
+
+def insert(spec: EntitySpec, actor: Actor, values: dict[str, Any], now=None):
+    """Inner step, unchecked: the new row owned by the actor (a taken unique name is a Conflict)."""
+    attrs = attrs_of(spec, values)
+    _unique_conflict(spec, attrs, None)
+    now = now or utcnow()
+    return spec.model.create(owner=actor.user_id, version=now, created=now, **attrs)
+
+
+def apply_changes(spec: EntitySpec, row, values: dict[str, Any], now=None) -> dict[str, Any]:
+    """Inner step, unchecked: store the values that differ and bump the version once; returns them
+    (an unchanged body — clients send whole objects — writes nothing and keeps the version)."""
+    stored = stored_values(spec, row)
+    check_time_span(spec.name, {**stored, **values})
+    changed = {key: value for key, value in values.items() if stored.get(key) != value}
+    if changed:
+        attrs = attrs_of(spec, changed)
+        _unique_conflict(spec, attrs, row.id)
+        for attr, value in attrs.items():
+            setattr(row, attr, value)
+        row.version = now or utcnow()
+        row.save()
+    return changed
 
 
 def create(entity: str, actor: Actor, data: Any) -> dict:
     require_creator(actor)
     spec = ENTITIES[entity]
-    values = validate_body(entity, data, required=spec.required)
-    row = spec.model()  # defaults, for the cross-field check of a partial body
-    check_time_span(entity, {**_stored_values(spec, row), **values})
-    attrs = attrs_of(spec, values)
+    values = validated(spec, data)
     try:
         with write_transaction():
-            _unique_conflict(spec, attrs, None)
-            now = utcnow()
-            row = spec.model.create(owner=actor.user_id, version=now, created=now, **attrs)
+            row = insert(spec, actor, values)
             audit.record(actor, entity, row.id, "create", {"fields": sorted(values)})
     except IntegrityError:  # a concurrent create took the name between check and insert
         raise Conflict(f"a {entity} with this name already exists") from None
     return from_row(spec, row)
 
 
-def update(entity: str, entity_id: int, actor: Actor, data: Any, *, expected_version: str | None = None) -> dict:
+def editable(spec: EntitySpec, entity_id: int, actor: Actor):
+    """The row, when the actor may see and change it; NotFound or Forbidden otherwise."""
+    row = require_visible(spec, entity_id, actor)
+    require_edit(actor, spec, row)
+    return row
+
+
+def check_version(entity: str, row, expected_version: str | None) -> None:
     """With `expected_version` (the `*_version` the editor started from), a row changed since then
     is not overwritten: Conflict instead."""
+    if expected_version is not None and version_token(row.version) != expected_version:
+        raise Conflict(f"this {entity} was changed by someone else after you opened it")
+
+
+def update(entity: str, entity_id: int, actor: Actor, data: Any, *, expected_version: str | None = None) -> dict:
     require_reader(actor)
     spec = ENTITIES[entity]
     try:
         with write_transaction():
-            row = require_visible(spec, entity_id, actor)
-            require_owner(actor, owner_ids(spec, row), entity)
-            if expected_version is not None and version_token(row.version) != expected_version:
-                raise Conflict(f"this {entity} was changed by someone else after you opened it")
-            values = validate_body(entity, data)
-            stored = _stored_values(spec, row)
-            check_time_span(entity, {**stored, **values})
-            changed = {key: value for key, value in values.items() if stored.get(key) != value}
-            if changed:  # an unchanged body (clients send whole objects) keeps the version
-                attrs = attrs_of(spec, changed)
-                _unique_conflict(spec, attrs, row.id)
-                for attr, value in attrs.items():
-                    setattr(row, attr, value)
-                row.version = utcnow()
-                row.save()
+            row = editable(spec, entity_id, actor)
+            check_version(entity, row, expected_version)
+            changed = apply_changes(spec, row, validate_body(entity, data))
+            if changed:
                 audit.record(actor, entity, row.id, "update", {"fields": sorted(changed)})
     except IntegrityError:
         raise Conflict(f"a {entity} with this name already exists") from None
@@ -113,30 +133,28 @@ def version_token(version) -> str:
 
 def check(entity: str, data: Any) -> dict[str, Any]:
     """Validate a whole form's values without saving (inline validation): the clean values, or Invalid."""
-    spec = ENTITIES[entity]
-    values = validate_body(entity, data, required=spec.required)
-    check_time_span(entity, {**_stored_values(spec, spec.model()), **values})
-    return values
+    return validated(ENTITIES[entity], data)
 
 
 def require_editable(entity: str, entity_id: int, actor: Actor):
     """The row, when the actor may change it (owner or admin); NotFound or Forbidden otherwise."""
     require_reader(actor)
-    spec = ENTITIES[entity]
-    row = require_visible(spec, entity_id, actor)
-    require_owner(actor, owner_ids(spec, row), entity)
-    return row
+    return editable(ENTITIES[entity], entity_id, actor)
 
 
 def delete(entity: str, entity_id: int, actor: Actor) -> None:
     require_reader(actor)
     spec = ENTITIES[entity]
     with write_transaction():
-        row = require_visible(spec, entity_id, actor)
-        require_owner(actor, owner_ids(spec, row), entity)
-        touch_linking_owners(spec, row.id)
-        row.delete_instance()  # relation rows go with it (ON DELETE CASCADE)
+        row = editable(spec, entity_id, actor)
+        remove(spec, row)
         audit.record(actor, entity, entity_id, "delete", {})
+
+
+def remove(spec: EntitySpec, row) -> None:
+    """Inner step, unchecked: delete the row; what linked it changes too (versions bumped)."""
+    touch_linking_owners(spec, row.id)
+    row.delete_instance()  # relation rows go with it (ON DELETE CASCADE)
 
 
 def touch_linking_owners(spec: EntitySpec, entity_id: int) -> None:
@@ -155,8 +173,7 @@ def transfer_owner(entity: str, entity_id: int, new_owner_id: int, actor: Actor)
     from app.models import User
 
     require_reader(actor)
-    if not actor.is_admin:
-        raise Forbidden("only admins can transfer ownership")
+    require_admin(actor, "transfer ownership")
     spec = ENTITIES[entity]
     with write_transaction():
         row = require_visible(spec, entity_id, actor)
@@ -180,8 +197,7 @@ def festivals_with_owners(actor: Actor, search: str | None = None, limit: int = 
     from app.models import User
 
     require_reader(actor)
-    if not actor.is_admin:
-        raise Forbidden("only admins can list every festival")
+    require_admin(actor, "list every festival")
     query = Festival.select(Festival, User.email.alias("owner_email")).join(
         User, JOIN.LEFT_OUTER, on=(Festival.owner == User.id))
     if search:

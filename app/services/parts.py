@@ -1,31 +1,48 @@
 """The parts an entity owns, written together with their link in one transaction: a festival's place,
-links and tags (also an artist's or location's). What the portal's inline editors call."""
+links and tags (also an artist's or location's). What the portal's inline editors call.
+
+Each is one composed write: the owner is authorized once, its version bumped once, and one audit row
+(on the owner) tells the whole change, including the part created or deleted with the link."""
 from __future__ import annotations
 
 from typing import Any
 
+from peewee import IntegrityError
+
 from app.db import write_transaction
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
+from app.models.base import utcnow
 from app.models.tag import Tag, tag_key
-from app.permissions import Actor
-from app.services import entities, relations
+from app.permissions import Actor, require_creator, require_edit
+from app.registry import ENTITIES
+from app.serialize import from_row
+from app.services import audit, entities, relations
+from app.services.queries import require_visible
 
 
 def create_linked(entity: str, entity_id: int, segment: str, actor: Actor, data: Any) -> dict:
     """Create a related entity (a link, a place, ...) and link it to `entity_id`; nothing is left behind
     when either step fails."""
-    relation = relations.relation_of(entity, segment)
-    with write_transaction():
-        entities.require_editable(entity, entity_id, actor)
-        created = entities.create(relation.related, actor, data)
-        relations.link(entity, entity_id, segment, created[f"{relation.related}_id"], actor)
-    return created
+    relation = relations.writable(entity, segment)
+    target = ENTITIES[relation.related]
+    try:
+        with write_transaction():
+            entities.require_editable(entity, entity_id, actor)
+            require_creator(actor)
+            values = entities.validated(target, data)
+            now = utcnow()
+            created = entities.insert(target, actor, values, now)
+            relations.add_link(relation, entity_id, created.id)
+            relations.bump_version(entity, entity_id, now)
+            audit.record(actor, entity, entity_id, "link", {"relation": relation.segment, target.name: created.id,
+                                                            "created": {target.name: sorted(values)}})
+    except IntegrityError:
+        raise Conflict(f"a {target.name} with this name already exists") from None
+    return from_row(target, created)
 
 
 def linked_ids(entity: str, entity_id: int, segment: str) -> list[int]:
-    relation = relations.relation_of(entity, segment)
-    query = relation.table.select(relation.related_column).where(relation.owner_column == entity_id)
-    return [row.related_id for row in query]
+    return relations.linked_ids(relations.relation_of(entity, segment), entity_id)
 
 
 def save_to_one(entity: str, entity_id: int, segment: str, actor: Actor, data: Any) -> dict:
@@ -33,35 +50,64 @@ def save_to_one(entity: str, entity_id: int, segment: str, actor: Actor, data: A
     with write_transaction():
         entities.require_editable(entity, entity_id, actor)
         current = linked_ids(entity, entity_id, segment)
-        if current:
-            return entities.update(relations.relation_of(entity, segment).related, current[0], actor, data)
-        return create_linked(entity, entity_id, segment, actor, data)
+        if not current:
+            return create_linked(entity, entity_id, segment, actor, data)
+        target = ENTITIES[relations.relation_of(entity, segment).related]
+        part = require_visible(target, current[0], actor)
+        require_edit(actor, target, part)
+        values = entities.validated(target, data, entities.stored_values(target, part))
+        changed = entities.apply_changes(target, part, values)
+        if changed:
+            audit.record(actor, target.name, part.id, "update", {"fields": sorted(changed)})
+    return from_row(target, part)
 
 
 def remove_linked(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor, *, delete: bool) -> None:
     """Unlink a part; with `delete`, the part itself goes too (a link belongs to what it was made for)."""
+    relation = relations.writable(entity, segment)
+    target = ENTITIES[relation.related]
     with write_transaction():
-        relations.unlink(entity, entity_id, segment, related_id, actor)
+        related = relations.authorized(entity, entity_id, relation, related_id, actor)
         if delete:
-            entities.delete(relations.relation_of(entity, segment).related, related_id, actor)
+            require_edit(actor, target, related)
+        removed = relations.remove_link(relation, entity_id, related_id)
+        if removed:
+            relations.bump_version(entity, entity_id)
+        if delete:
+            entities.remove(target, related)
+        if removed or delete:
+            audit.record(actor, entity, entity_id, "unlink",
+                         {"relation": relation.segment, target.name: related_id, "deleted": delete})
 
 
-def find_or_create_tag(name: str, actor: Actor) -> int:
+def find_or_create_tag(name: str, actor: Actor, now=None) -> tuple[int, bool]:
+    """(the tag's id, whether it was created now): names are case-insensitive."""
     key = tag_key(name.strip()) if isinstance(name, str) else ""
     if not key:
         raise Invalid("a tag needs a name", {"tag_name": "is required"})
     existing = Tag.select(Tag.id).where(Tag.name_key == key).first()
     if existing is not None:
-        return existing.id
-    return entities.create("tag", actor, {"tag_name": name.strip()})["tag_id"]
+        return existing.id, False
+    require_creator(actor)
+    spec = ENTITIES["tag"]
+    return entities.insert(spec, actor, entities.validated(spec, {"tag_name": name.strip()}), now).id, True
 
 
 def add_tag(entity: str, entity_id: int, name: str, actor: Actor) -> int:
     """Tag by name: an existing tag (names are case-insensitive) or a new one."""
-    with write_transaction():
-        entities.require_editable(entity, entity_id, actor)
-        tag_id = find_or_create_tag(name, actor)
-        relations.link(entity, entity_id, "tags", tag_id, actor)
+    relation = relations.writable(entity, "tags")
+    try:
+        with write_transaction():
+            entities.require_editable(entity, entity_id, actor)
+            now = utcnow()
+            tag_id, created = find_or_create_tag(name, actor, now)
+            if relations.add_link(relation, entity_id, tag_id):
+                relations.bump_version(entity, entity_id, now)
+                audit.record(actor, entity, entity_id, "link",
+                             {"relation": relation.segment, "tag": tag_id, **({"created": {"tag": ["tag_name"]}}
+                                                                              if created else {})})
+    except IntegrityError:
+        raise Conflict("a tag with this name already exists") from None
     return tag_id
 
 

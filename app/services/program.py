@@ -6,18 +6,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from peewee import JOIN, fn
+from peewee import JOIN, IntegrityError, fn
 
 from app.db import contains_text, write_transaction
-from app.errors import Invalid
-from app.models import Artist, Festival, Location
+from app.errors import Conflict, Invalid
+from app.models import Artist, Event, Festival, Location
+from app.models.base import utcnow
 from app.models.relations import FestivalEvent
-from app.permissions import Actor, require_creator, require_reader
+from app.permissions import Actor, own_rows, require_creator, require_edit, require_reader
 from app.registry import ENTITIES
 from app.serialize import from_row
-from app.services import entities, relations
-from app.services.parts import linked_ids
-from app.services.queries import ListQuery, list_entities, list_related
+from app.services import audit, entities, relations
+from app.services.queries import ListQuery, fetch, list_entities, list_related
 
 
 def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
@@ -25,8 +25,9 @@ def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict
     one query for the page, one for the total."""
     require_creator(actor)
     query = Festival.select()
-    if not actor.is_admin:
-        query = query.where(Festival.owner == actor.user_id)
+    mine = own_rows(actor, Festival)
+    if mine is not None:
+        query = query.where(mine)
     total = query.count()
     events = fn.COUNT(FestivalEvent.id).alias("event_count")
     rows = (query.select(Festival, events).join(FestivalEvent, JOIN.LEFT_OUTER, on=(FestivalEvent.owner == Festival.id))
@@ -61,16 +62,24 @@ def _event_include() -> list:
     return [(name, spec.relations[name]) for name in ("artist", "location", "image")]
 
 
-def _require_member(festival_id: int, event_id: int) -> None:
-    if event_id not in linked_ids("festival", festival_id, "events"):
+def _member_event(festival_id: int, event_id: int):
+    """The event row, which must be one of the festival's events (Invalid otherwise)."""
+    event = (Event.select(Event).join(FestivalEvent, on=(FestivalEvent.related == Event.id))
+             .where((FestivalEvent.owner == festival_id) & (Event.id == event_id)).first())
+    if event is None:
         raise Invalid(f"event {event_id} is not part of festival {festival_id}")
+    return event
+
+
+def _event_dict(event_id: int, actor: Actor) -> dict:
+    return fetch(ENTITIES["event"], actor, ListQuery(ids=[event_id], include=_event_include()))[0]
 
 
 def event_of(festival_id: int, event_id: int, actor: Actor) -> dict:
     """One event of the festival, with the includes of `events_of`."""
     entities.require_editable("festival", festival_id, actor)
-    _require_member(festival_id, event_id)
-    return list_entities("event", actor, ListQuery(ids=[event_id], include=_event_include()))[0]
+    _member_event(festival_id, event_id)
+    return _event_dict(event_id, actor)
 
 
 def split_names(text: str | None) -> list[str]:
@@ -84,48 +93,82 @@ def split_names(text: str | None) -> list[str]:
     return names
 
 
-def _find_or_create(entity: str, name: str, actor: Actor) -> int:
-    """An existing artist/location of that name (ignoring case: the actor's own first), else a new one."""
-    model = ENTITIES[entity].model
-    match = (model.select(model.id).where(fn.LOWER(model.name) == name.lower())
-             .order_by((model.owner == actor.user_id).desc(), model.id).first())
-    if match is not None:
-        return match.id
-    return entities.create(entity, actor, {f"{entity}_name": name})[f"{entity}_id"]
+def _find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[list[int], list[int]]:
+    """Ids of the artists/locations with these names, in order: an existing one of that name (ignoring
+    case: the actor's own first), else a new one. One query for all names; returns (ids, created ids)."""
+    if not names:
+        return [], []
+    spec = ENTITIES[entity]
+    model = spec.model
+    key = fn.LOWER(model.name)
+    found: dict[str, int] = {}
+    rows = (model.select(model.id, key.alias("key")).where(key.in_([name.lower() for name in names]))
+            .order_by((model.owner == actor.user_id).desc(), model.id))
+    for row in rows:
+        found.setdefault(row.key, row.id)
+    ids, created = [], []
+    for name in names:
+        if name.lower() not in found:
+            row = entities.insert(spec, actor, entities.validated(spec, {f"{entity}_name": name}), now)
+            found[name.lower()] = row.id
+            created.append(row.id)
+        ids.append(found[name.lower()])
+    return ids, created
 
 
 def save_event(festival_id: int, event_id: int | None, actor: Actor, data: dict[str, Any],
                artist_names: list[str], location_name: str, expected_version: str | None = None) -> dict:
     """Create (event_id None) or change an event of the festival with its artists and location, all or
-    nothing. Artists and the location are found by name or created."""
-    with write_transaction():
-        entities.require_editable("festival", festival_id, actor)
-        if event_id is None:
-            event = entities.create("event", actor, data)
-            event_id = event["event_id"]
-            relations.link("festival", festival_id, "events", event_id, actor)
-        else:
-            _require_member(festival_id, event_id)
-            entities.update("event", event_id, actor, data, expected_version=expected_version)
-        wanted = [_find_or_create("artist", name, actor) for name in artist_names]
-        for artist_id in set(linked_ids("event", event_id, "artist")) - set(wanted):
-            relations.unlink("event", event_id, "artist", artist_id, actor)
-        for artist_id in wanted:
-            relations.link("event", event_id, "artist", artist_id, actor)
-        current = linked_ids("event", event_id, "location")
-        if location_name.strip():
-            relations.link("event", event_id, "location", _find_or_create("location", location_name.strip(), actor),
-                           actor)
-        elif current:
-            relations.unlink("event", event_id, "location", current[0], actor)
-    return event_of(festival_id, event_id, actor)
+    nothing. Artists and the location are found by name or created.
+
+    One composed write: authorized once (the festival's editor edits its events), each version bumped
+    once, one audit row for the whole change (fields, artists, location, and what was created)."""
+    spec = ENTITIES["event"]
+    festival_events = ENTITIES["festival"].relations["events"]
+    try:
+        with write_transaction():
+            entities.require_editable("festival", festival_id, actor)
+            if event_id is None:
+                require_creator(actor)
+                values = entities.validated(spec, data)
+                event = None
+            else:
+                event = _member_event(festival_id, event_id)
+                require_edit(actor, spec, event)
+                entities.check_version("event", event, expected_version)
+                values = entities.validated(spec, data, stored=entities.stored_values(spec, event))
+            now = utcnow()
+            artists, new_artists = _find_or_create("artist", artist_names, actor, now)
+            location = [location_name.strip()] if location_name.strip() else []
+            locations, new_locations = _find_or_create("location", location, actor, now)
+            if event is None:
+                event = entities.insert(spec, actor, values, now)
+                relations.add_link(festival_events, festival_id, event.id)
+                relations.bump_version("festival", festival_id, now)
+                action, fields, known = "create", sorted(values), []
+            else:
+                action, fields, known = "update", sorted(entities.apply_changes(spec, event, values, now)), None
+            relinked = [relations.set_links(spec.relations[segment], event.id, wanted, known)
+                        for segment, wanted in (("artist", artists), ("location", locations))]
+            if action == "update" and any(relinked) and not fields:
+                relations.bump_version("event", event.id, now)
+            if action == "create" or fields or any(relinked):
+                created = {name: ids for name, ids in (("artist", new_artists), ("location", new_locations)) if ids}
+                audit.record(actor, "event", event.id, action,
+                             {"fields": fields, "festival": festival_id, "artist": artists, "location": locations,
+                              "created": created})
+    except IntegrityError:  # a concurrent save took a name or the link between check and write
+        raise Conflict("this event was changed at the same time; try again") from None
+    return _event_dict(event.id, actor)
 
 
 def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:
     with write_transaction():
         entities.require_editable("festival", festival_id, actor)
-        _require_member(festival_id, event_id)
-        entities.delete("event", event_id, actor)
+        event = _member_event(festival_id, event_id)
+        require_edit(actor, ENTITIES["event"], event)
+        entities.remove(ENTITIES["event"], event)
+        audit.record(actor, "event", event_id, "delete", {})
 
 
 def name_suggestions(entity: str, text: str, actor: Actor, limit: int = 10) -> list[str]:

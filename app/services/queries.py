@@ -1,4 +1,5 @@
-"""Reads of the contract's entities: filters, paging, draft visibility and batched includes.
+"""Reads of the contract's entities: filters, paging and batched includes; which drafts a caller sees is
+app/permissions.py's `visible` condition.
 
 A list costs one query for its rows plus one per requested include, whatever the number of rows:
 includes select the related rows of the whole page at once (the page's ids as a subquery)."""
@@ -8,14 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from peewee import SQL, fn
-
 from app import sql_shapes
 from app.db import contains_text, db, in_ids, is_sqlite
 from app.errors import NotFound
-from app.models import Event, Festival
+from app.models import Festival
 from app.models.relations import FestivalEvent
-from app.permissions import Actor, require_reader
+from app.permissions import Actor, require_reader, visible
 from app.registry import ENTITIES, EntitySpec, RelationSpec
 from app.serialize import columns, raw_converter
 
@@ -31,34 +30,10 @@ class ListQuery:
     valid: bool | None = None
 
 
-def festival_visible(actor: Actor):
-    """Drafts are seen by their owner and admins only; None means no restriction."""
-    if actor.is_admin:
-        return None
-    if actor.is_user:
-        return (Festival.is_valid == True) | (Festival.owner == actor.user_id)  # noqa: E712
-    return Festival.is_valid == True  # noqa: E712
-
-
-def visibility(spec: EntitySpec, actor: Actor):
-    rule = festival_visible(actor)
-    if rule is None:
-        return None
-    if spec.name == "festival":
-        return rule
-    if spec.name == "event":
-        # Correlated NOT EXISTS: one index probe per candidate row (a NOT IN list of every draft's events
-        # made PostgreSQL scan all events for a festival's 100).
-        hidden = (FestivalEvent.select(SQL("1")).join(Festival, on=(FestivalEvent.owner == Festival.id))
-                  .where((FestivalEvent.related == Event.id) & ~rule))
-        return ~fn.EXISTS(hidden)
-    return None
-
-
 def conditions(spec: EntitySpec, actor: Actor, q: ListQuery) -> list:
     model = spec.model
     where = []
-    rule = visibility(spec, actor)
+    rule = visible(spec, actor)
     if rule is not None:
         where.append(rule)
     if q.name is not None:
@@ -151,7 +126,7 @@ def _related_shape(dialect: str, relation: RelationSpec, viewer: str):
     query = (target.model.select(relation.owner_column.alias("_owner"), *columns(target))
              .join(relation.table, on=(relation.related_column == target.model.id))
              .where(in_ids(relation.owner_column, sql_shapes.IDS)))
-    rule = visibility(target, _SENTINEL_ACTORS[viewer])
+    rule = visible(target, _SENTINEL_ACTORS[viewer])
     if rule is not None:
         query = query.where(rule)
     return sql_shapes.compile_shape(query.order_by(target.model.id))
@@ -169,7 +144,7 @@ def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int
 def require_visible(spec: EntitySpec, entity_id: int, actor: Actor):
     """The row, or NotFound when it does not exist or is a draft the actor may not see."""
     query = spec.model.select().where(spec.model.id == entity_id)
-    rule = visibility(spec, actor)
+    rule = visible(spec, actor)
     if rule is not None:
         query = query.where(rule)
     row = query.first()
@@ -195,10 +170,10 @@ def read_scope(entity: str, actor: Actor, q: ListQuery, relation: RelationSpec |
     if entities & {"festival", "event"}:  # draft visibility reads festivals and their events
         entities.add("festival")
         kinds.add(FestivalEvent._meta.table_name)
-        visible = "admin" if actor.is_admin else f"user:{actor.user_id}" if actor.is_user else "public"
+        viewer = "admin" if actor.is_admin else f"user:{actor.user_id}" if actor.is_user else "public"
     else:
-        visible = "public"
-    return kinds | {_table(name) for name in entities}, visible
+        viewer = "public"
+    return kinds | {_table(name) for name in entities}, viewer
 
 
 def list_entities(entity: str, actor: Actor, q: ListQuery) -> list[dict]:

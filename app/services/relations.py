@@ -1,5 +1,8 @@
 """Linking and unlinking: to-one relations replace, to-many ignore duplicates, an event belongs to at
-most one festival. Each change bumps the owner's version and writes an audit row."""
+most one festival. Each change bumps the owner's version and writes an audit row; who may link is
+app/permissions.py's `require_link`.
+
+The public `link`/`unlink` check; the inner steps (`add_link`, `set_links`) do not, for composed writes."""
 from __future__ import annotations
 
 from peewee import IntegrityError
@@ -7,10 +10,9 @@ from peewee import IntegrityError
 from app.db import write_transaction
 from app.errors import Conflict, NotFound, ReadOnly
 from app.models.base import utcnow
-from app.permissions import Actor, require_owner, require_reader
+from app.permissions import Actor, require_link, require_reader
 from app.registry import ENTITIES, RelationSpec
 from app.services import audit
-from app.services.entities import owner_ids
 from app.services.queries import require_visible
 
 
@@ -22,7 +24,7 @@ def relation_of(entity: str, segment: str) -> RelationSpec:
     return relation
 
 
-def _writable(entity: str, segment: str) -> RelationSpec:
+def writable(entity: str, segment: str) -> RelationSpec:
     relation = relation_of(entity, segment)
     if relation.read_only:
         raise ReadOnly(f"the {segment} of a {entity} is read only here; change it from the "
@@ -30,49 +32,80 @@ def _writable(entity: str, segment: str) -> RelationSpec:
     return relation
 
 
-def _prepare(entity: str, entity_id: int, relation: RelationSpec, related_id: int, actor: Actor):
+def authorized(entity: str, entity_id: int, relation: RelationSpec, related_id: int, actor: Actor):
+    """Both rows visible and the link allowed (app/permissions.py); returns the related row."""
     spec, target = ENTITIES[entity], ENTITIES[relation.related]
     row = require_visible(spec, entity_id, actor)
-    require_owner(actor, owner_ids(spec, row), entity)
-    related = require_visible(target, related_id, actor)
-    return spec, row, target, related
+    return require_link(actor, spec, row, target, lambda: require_visible(target, related_id, actor))
+
+
+def linked_ids(relation: RelationSpec, owner_id: int) -> list[int]:
+    query = relation.table.select(relation.related_column).where(relation.owner_column == owner_id)
+    return [row.related_id for row in query]
+
+
+def add_link(relation: RelationSpec, owner_id: int, related_id: int) -> bool:
+    """Inner step, unchecked: link the pair (a to-one relation replaces); False when already linked."""
+    table, own, rel = relation.table, relation.owner_column, relation.related_column
+    if table.select().where((own == owner_id) & (rel == related_id)).exists():
+        return False  # the same pair twice is a no-op
+    if relation.related == "event":
+        current = table.select(own).where(rel == related_id).first()
+        if current is not None:
+            raise Conflict(f"event {related_id} already belongs to festival {current.owner_id}; "
+                           "remove it there first")
+    if relation.to_one:
+        table.delete().where(own == owner_id).execute()
+    table.insert({own: owner_id, rel: related_id}).execute()
+    return True
+
+
+def remove_link(relation: RelationSpec, owner_id: int, related_id: int) -> bool:
+    """Inner step, unchecked: unlink the pair; False when it was not linked."""
+    own, rel = relation.owner_column, relation.related_column
+    return bool(relation.table.delete().where((own == owner_id) & (rel == related_id)).execute())
+
+
+def set_links(relation: RelationSpec, owner_id: int, wanted: list[int], current: list[int] | None = None) -> bool:
+    """Inner step, unchecked: link exactly `wanted` (`current`: what is linked now, when known), in one
+    delete and one insert at most; True when anything changed."""
+    table, own, rel = relation.table, relation.owner_column, relation.related_column
+    current = linked_ids(relation, owner_id) if current is None else current
+    wanted = list(dict.fromkeys(wanted))
+    removed = [related_id for related_id in current if related_id not in wanted]
+    added = [related_id for related_id in wanted if related_id not in current]
+    if removed:
+        table.delete().where((own == owner_id) & rel.in_(removed)).execute()
+    if added:
+        table.insert_many([{own: owner_id, rel: related_id} for related_id in added]).execute()
+    return bool(removed or added)
+
+
+def bump_version(entity: str, entity_id: int, now=None) -> None:
+    model = ENTITIES[entity].model
+    model.update(version=now or utcnow()).where(model.id == entity_id).execute()
 
 
 def link(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor) -> None:
     require_reader(actor)
-    relation = _writable(entity, segment)
-    table, own, rel = relation.table, relation.owner_column, relation.related_column
+    relation = writable(entity, segment)
     try:
         with write_transaction():
-            spec, row, target, related = _prepare(entity, entity_id, relation, related_id, actor)
-            if table.select().where((own == entity_id) & (rel == related_id)).exists():
-                return  # the same pair twice is a no-op
-            if target.name == "event":
-                # Putting an event into a festival hands its editing to the festival's owner:
-                # the caller must be allowed to edit the event too.
-                require_owner(actor, owner_ids(target, related), "event")
-                current = table.select(own).where(rel == related_id).first()
-                if current is not None:
-                    raise Conflict(f"event {related_id} already belongs to festival {current.owner_id}; "
-                                   "remove it there first")
-            if relation.to_one:
-                table.delete().where(own == entity_id).execute()
-            table.insert({own: entity_id, rel: related_id}).execute()
-            spec.model.update(version=utcnow()).where(spec.model.id == entity_id).execute()
-            audit.record(actor, entity, entity_id, "link",
-                         {"relation": relation.segment, relation.related: related_id})
+            authorized(entity, entity_id, relation, related_id, actor)
+            if add_link(relation, entity_id, related_id):
+                bump_version(entity, entity_id)
+                audit.record(actor, entity, entity_id, "link",
+                             {"relation": relation.segment, relation.related: related_id})
     except IntegrityError:
         raise Conflict("this link was changed at the same time; try again") from None
 
 
 def unlink(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor) -> None:
     require_reader(actor)
-    relation = _writable(entity, segment)
-    table, own, rel = relation.table, relation.owner_column, relation.related_column
+    relation = writable(entity, segment)
     with write_transaction():
-        spec, row, target, related = _prepare(entity, entity_id, relation, related_id, actor)
-        removed = table.delete().where((own == entity_id) & (rel == related_id)).execute()
-        if removed:
-            spec.model.update(version=utcnow()).where(spec.model.id == entity_id).execute()
+        authorized(entity, entity_id, relation, related_id, actor)
+        if remove_link(relation, entity_id, related_id):
+            bump_version(entity, entity_id)
             audit.record(actor, entity, entity_id, "unlink",
                          {"relation": relation.segment, relation.related: related_id})

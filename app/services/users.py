@@ -11,8 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
+from app import permissions
 from app.db import contains_text, write_transaction
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.models import PasswordReset, User
 from app.models.base import utcnow
 from app.models.user import ROLES
@@ -125,8 +126,7 @@ def change_password(user: User, old_password: str, new_password: str) -> None:
 
 
 def require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("only admins can manage users and keys")
+    permissions.require_admin(actor, "manage users and keys")
 
 
 def get_user(user_id: int) -> User:

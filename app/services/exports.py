@@ -1,0 +1,369 @@
+"""A festival's schedule as other tools read it: iCalendar, the Frab/pretalx "schedule" format (JSON and
+XML: schedule → conference → days → rooms → events) and a CSV of its events; and the festival as the app
+shows it (the visitor preview).
+
+Everything is built from the API's own dicts (the same reads as `GET /festivals/{id}` and
+`GET /festivals/{id}/events?include=artist,location`), one query per relation kind. Published festivals
+are readable by anyone (calendar apps poll a subscription URL without headers); drafts only by their
+owner and admins, like every other read."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+import orjson
+
+from app.errors import NotFound
+from app.permissions import Actor
+from app.registry import ENTITIES
+from app.services import entities
+from app.services.queries import ListQuery, fetch
+
+# Fixed, so that a guid (and the calendar UID made from it) never changes: calendar apps and schedule
+# readers update an event they know instead of showing it twice.
+GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://festivalsapp.org/schedule")
+CSV_COLUMNS = ("name", "day", "start", "end", "stage", "artists", "type", "description")
+NO_STAGE = "No stage"
+GENERATOR = "FestivalsApp"
+
+
+@dataclass
+class Program:
+    festival: dict  # the API's festival dict (with `include` when parts were asked for)
+    events: list[dict]  # the API's event dicts with include artist and location, in time order
+    zone: ZoneInfo
+
+    @property
+    def timed(self) -> list[dict]:
+        """Events with a start time: what calendars and schedule readers can place."""
+        return [event for event in self.events if event["event_start"] > 0]
+
+    def local(self, seconds: int) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC).astimezone(self.zone)
+
+
+def zone_of(festival: dict) -> ZoneInfo:
+    """The festival's time zone (`festival_timezone`, where the database has it), else UTC."""
+    try:
+        return ZoneInfo(festival.get("festival_timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _include(entity: str, *names: str) -> list:
+    spec = ENTITIES[entity]
+    return [(name, spec.relations[name]) for name in names]
+
+
+def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
+    """The festival (a draft only for its owner or an admin, else NotFound) and its events with artists
+    and locations; with `parts` also the festival's image, place, links and tags."""
+    festival_parts = _include("festival", "image", "place", "links", "tags") if parts else []
+    found = fetch(ENTITIES["festival"], actor, ListQuery(ids=[festival_id], include=festival_parts))
+    if not found:
+        raise NotFound(f"no festival with id {festival_id}")
+    events = fetch(ENTITIES["event"], actor, ListQuery(include=_include("event", "artist", "location", "image")),
+                   via=(ENTITIES["festival"].relations["events"], festival_id))
+    events.sort(key=lambda event: (event["event_start"], event["event_id"]))
+    return Program(found[0], events, zone_of(found[0]))
+
+
+def preview(festival_id: int, actor: Actor) -> Program:
+    """The visitor preview of a festival its owner (or an admin) is editing, drafts included."""
+    entities.require_editable("festival", festival_id, actor)
+    return load(festival_id, actor, parts=True)
+
+
+# --- shared pieces ----------------------------------------------------------------------------------
+
+def artist_names(event: dict) -> list[str]:
+    return [artist["artist_name"] for artist in event["include"]["artist"]]
+
+
+def stage_name(event: dict) -> str:
+    located = event["include"]["location"]
+    return located[0]["location_name"] if located else ""
+
+
+def guid(kind: str, entity_id: int) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{entity_id}"))
+
+
+def _slug(text: str, joiner: str = "_") -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", joiner, ascii_text).strip(joiner)
+
+
+def acronym(festival: dict) -> str:
+    """Lower-case letters, digits and underscores, at least four characters (what readers key on)."""
+    slug = _slug(festival["festival_name"])
+    return slug if len(slug) >= 4 else f"festival_{festival['festival_id']}"
+
+
+def _end(event: dict) -> int:
+    return max(event["event_end"], event["event_start"])
+
+
+def _hours_minutes(seconds: int) -> str:
+    minutes = max(0, seconds) // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _version_time(version: str) -> datetime:
+    return datetime.strptime(version, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def days(program: Program) -> list[date]:
+    """The festival's days in its time zone: its own span (when set) and every day an event starts on.
+    An event past midnight belongs to the day it starts, as in the timetable."""
+    festival = program.festival
+    found = {program.local(event["event_start"]).date() for event in program.timed}
+    if 0 < festival["festival_start"] <= festival["festival_end"]:
+        first = program.local(festival["festival_start"]).date()
+        # An end at midnight closes the day before (a festival "until the 19th, 00:00" ends on the 18th).
+        last = program.local(max(festival["festival_start"], festival["festival_end"] - 1)).date()
+        if (last - first).days <= 366:
+            found.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    if not found:  # the format needs at least one day
+        found.add(program.local(festival["festival_start"]).date())
+    return sorted(found)
+
+
+@dataclass
+class Day:
+    index: int
+    date: date
+    start: datetime
+    end: datetime
+    rooms: dict[str, list[dict]]  # room name → events, rooms by name
+
+
+def schedule_days(program: Program) -> list[Day]:
+    by_day: dict[date, list[dict]] = {}
+    for event in program.timed:
+        by_day.setdefault(program.local(event["event_start"]).date(), []).append(event)
+    out = []
+    for index, day in enumerate(days(program), start=1):
+        start = datetime.combine(day, time(), program.zone)
+        end = datetime.combine(day + timedelta(days=1), time(), program.zone)
+        rooms: dict[str, list[dict]] = {}
+        for event in by_day.get(day, []):
+            rooms.setdefault(stage_name(event) or NO_STAGE, []).append(event)
+            end = max(end, program.local(_end(event)))
+        out.append(Day(index, day, start, end, dict(sorted(rooms.items()))))
+    return out
+
+
+def rooms(program: Program) -> list[dict]:
+    """Each stage once (by location id), with a guid; events without a location share one room."""
+    seen: dict[str, dict] = {}
+    for event in program.timed:
+        located = event["include"]["location"]
+        if located:
+            location = located[0]
+            seen.setdefault(location["location_name"], {
+                "name": location["location_name"], "guid": guid("location", location["location_id"]),
+                "description": location["location_description"]})
+        else:
+            seen.setdefault(NO_STAGE, {"name": NO_STAGE, "guid": guid("festival-room", program.festival["festival_id"]),
+                                       "description": ""})
+    return [seen[name] for name in sorted(seen)]
+
+
+# --- Frab / pretalx schedule ---------------------------------------------------------------------------
+
+def _frab_event(program: Program, event: dict, room: str, base_url: str) -> dict:
+    start = program.local(event["event_start"])
+    name = event["event_name"] or "(no name)"
+    slug_tail = _slug(name)
+    return {
+        "id": event["event_id"],
+        "guid": guid("event", event["event_id"]),
+        "date": start.isoformat(),
+        "start": start.strftime("%H:%M"),
+        "duration": _hours_minutes(_end(event) - event["event_start"]),
+        "room": room,
+        "slug": f"{acronym(program.festival)}-{event['event_id']}" + (f"-{slug_tail}" if slug_tail else ""),
+        "url": f"{base_url}api/v1/events/{event['event_id']}",
+        "title": name,
+        "subtitle": "",
+        "track": "",
+        "type": str(event["event_type"]),
+        "language": "",
+        "abstract": event["event_description"],
+        "description": event["event_description"],
+        "persons": [{"id": artist["artist_id"], "guid": guid("artist", artist["artist_id"]),
+                     "public_name": artist["artist_name"]} for artist in event["include"]["artist"]],
+        "links": [],
+        "attachments": [],
+        **({"logo": event["include"]["image"][0]["image_ref"]} if event["include"]["image"] else {}),
+    }
+
+
+def frab(program: Program, base_url: str, version: str) -> dict:
+    """The schedule as a dict in the Frab/pretalx JSON layout. `base_url` ends with a slash."""
+    festival = program.festival
+    day_list = schedule_days(program)
+    conference = {
+        "acronym": acronym(festival),
+        "title": festival["festival_name"],
+        "description": festival["festival_description"],
+        "start": day_list[0].date.isoformat(),
+        "end": day_list[-1].date.isoformat(),
+        "daysCount": len(day_list),
+        "timeslot_duration": "00:15",
+        "time_zone_name": program.zone.key,
+        "url": f"{base_url}api/v1/festivals/{festival['festival_id']}/schedule.json",
+        "rooms": rooms(program),
+        "days": [{
+            "index": day.index,
+            "date": day.date.isoformat(),
+            "day_start": day.start.isoformat(),
+            "day_end": day.end.isoformat(),
+            "rooms": {room: [_frab_event(program, event, room, base_url) for event in events]
+                      for room, events in day.rooms.items()},
+        } for day in day_list],
+    }
+    return {
+        "$schema": "https://c3voc.de/schedule/schema.json",
+        "generator": {"name": GENERATOR, "version": version},
+        "schedule": {"version": festival["festival_version"], "base_url": base_url, "conference": conference},
+    }
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
+    child = ET.SubElement(parent, tag, {key: str(value) for key, value in attrs.items()})
+    if text is not None:
+        child.text = text
+    return child
+
+
+def frab_xml(program: Program, base_url: str, version: str) -> bytes:
+    """The same schedule in the Frab XML layout (what ConfClerk and the older readers load)."""
+    data = frab(program, base_url, version)["schedule"]
+    conference = data["conference"]
+    root = ET.Element("schedule")
+    _element(root, "generator", name=GENERATOR, version=version)
+    _element(root, "version", data["version"])
+    head = _element(root, "conference")
+    for key in ("title", "acronym", "start", "end"):
+        _element(head, key, conference[key])
+    _element(head, "days", str(conference["daysCount"]))
+    _element(head, "timeslot_duration", conference["timeslot_duration"])
+    _element(head, "base_url", base_url)
+    _element(head, "time_zone_name", conference["time_zone_name"])
+    for day in conference["days"]:
+        day_element = _element(root, "day", index=day["index"], date=day["date"], start=day["day_start"],
+                               end=day["day_end"])
+        for room, events in day["rooms"].items():
+            room_element = _element(day_element, "room", name=room)
+            for event in events:
+                item = _element(room_element, "event", id=event["id"], guid=event["guid"])
+                for key in ("date", "start", "duration", "room", "slug", "url", "title", "subtitle", "track",
+                            "type", "language", "abstract", "description"):
+                    _element(item, key, event[key])
+                if "logo" in event:
+                    _element(item, "logo", event["logo"])
+                persons = _element(item, "persons")
+                for person in event["persons"]:
+                    _element(persons, "person", person["public_name"], id=person["id"])
+                _element(item, "links")
+                _element(item, "attachments")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+# --- iCalendar -----------------------------------------------------------------------------------------
+
+def ical(program: Program) -> bytes:
+    """One VEVENT per timed event, in the festival's time zone (with its VTIMEZONE), stable UIDs."""
+    festival = program.festival
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", f"-//{GENERATOR}//Schedule//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", festival["festival_name"])
+    calendar.add("x-wr-calname", festival["festival_name"])
+    calendar.add("x-wr-timezone", program.zone.key)
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    for event in program.timed:
+        item = icalendar.Event()
+        item.add("uid", f"{guid('event', event['event_id'])}@festivalsapp")
+        item.add("dtstamp", _version_time(event["event_version"]))
+        item.add("last-modified", _version_time(event["event_version"]))
+        item.add("dtstart", program.local(event["event_start"]))
+        item.add("dtend", program.local(_end(event)))
+        item.add("summary", event["event_name"] or "(no name)")
+        if stage_name(event):
+            item.add("location", stage_name(event))
+        artists = artist_names(event)
+        text = "\n\n".join(part for part in (("Artists: " + ", ".join(artists)) if artists else "",
+                                             event["event_description"]) if part)
+        if text:
+            item.add("description", text)
+        if artists:
+            item.add("categories", artists)
+        calendar.add_component(item)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+# --- CSV -----------------------------------------------------------------------------------------------
+
+def csv_row(program: Program, event: dict) -> list[str]:
+    """name, day, start, end (with its date when it is on another day), stage, artists, type, description."""
+    day = start = end = ""
+    if event["event_start"] > 0:
+        first, last = program.local(event["event_start"]), program.local(_end(event))
+        day, start = first.date().isoformat(), first.strftime("%H:%M")
+        end = last.strftime("%H:%M") if last.date() == first.date() else last.strftime("%Y-%m-%d %H:%M")
+    return [event["event_name"], day, start, end, stage_name(event), join_artists(artist_names(event)),
+            str(event["event_type"]), event["event_description"]]
+
+
+def join_artists(names: list[str]) -> str:
+    """Comma-separated, as typed in the portal; semicolons when a name has a comma of its own."""
+    return ("; " if any("," in name for name in names) else ", ").join(names)
+
+
+def events_csv(program: Program) -> bytes:
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read accents right."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for event in program.events:
+        writer.writerow(csv_row(program, event))
+    return out.getvalue().encode("utf-8-sig")
+
+
+# file name → (media type, Content-Disposition): what `export` makes
+EXPORTS = {
+    "schedule.ics": ("text/calendar", "inline"),
+    "schedule.json": ("application/json", "inline"),
+    "schedule.xml": ("application/xml", "inline"),
+    "events.csv": ("text/csv", "attachment"),
+}
+
+
+def export(kind: str, program: Program, base_url: str, version: str) -> tuple[bytes, str, str]:
+    """One of EXPORTS: the file's bytes, its media type and its Content-Disposition (with a file name)."""
+    if kind == "schedule.ics":
+        body = ical(program)
+    elif kind == "schedule.json":
+        body = orjson.dumps(frab(program, base_url, version))
+    elif kind == "schedule.xml":
+        body = frab_xml(program, base_url, version)
+    else:
+        body = events_csv(program)
+    mimetype, disposition = EXPORTS[kind]
+    name = _slug(program.festival["festival_name"], "-") or "festival"
+    return body, mimetype, f'{disposition}; filename="{name}.{kind.rsplit(".", 1)[1]}"'
