@@ -42,4 +42,8 @@ def create_files_app(config: dict | None = None) -> Flask:
     files.extensions["certificates"].warn(logging.getLogger("festivals.files.tls"))
     init_http(files)
     init_views(files)
+    if settings["BEHIND_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        files.wsgi_app = ProxyFix(files.wsgi_app, x_for=1, x_proto=1, x_host=1)
     return files

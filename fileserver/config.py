@@ -61,6 +61,8 @@ def load_files_config(overrides: dict | None = None) -> dict:
         "TLS_WARN_DAYS": _int("FESTIVALS_TLS_WARN_DAYS", 30),
         "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
+        # Behind the gateway: trust exactly one proxy hop's X-Forwarded-* headers (werkzeug ProxyFix).
+        "BEHIND_PROXY": os.environ.get("FESTIVALS_BEHIND_PROXY", "").strip().lower() in ("1", "true", "yes", "on"),
     }
     config.update(overrides)
     config["THUMB_SIZES"] = parse_sizes(config["THUMB_SIZES"])

@@ -99,16 +99,23 @@ class Variant:
         return OUTPUTS[self.format][1]
 
 
+ASKABLE = (30, 3000)  # any w/h in this range is answered with the nearest allowed size (the old apps ask freely)
+
+
 def _size(args, short: str, long: str, allowed: tuple[int, ...]) -> int | None:
     values = {value for value in (args.get(short), args.get(long)) if value is not None}
     if not values:
         return None
+    refusal = f"{short} must be between {ASKABLE[0]} and {ASKABLE[1]} (answered with the nearest of " \
+              f"{', '.join(map(str, allowed))})"
     if len(values) > 1 or not NUMBER.match(next(iter(values))):
-        raise FilesError(400, f"{short} must be one of {', '.join(map(str, allowed))}")
+        raise FilesError(400, refusal)
     size = int(next(iter(values)))
-    if size not in allowed:
-        raise FilesError(400, f"{short} must be one of {', '.join(map(str, allowed))}")
-    return size
+    if size in allowed:
+        return size
+    if not ASKABLE[0] <= size <= ASKABLE[1]:
+        raise FilesError(400, refusal)
+    return min(allowed, key=lambda candidate: (abs(candidate - size), -candidate))  # a tie: the larger
 
 
 def negotiate(accept, original_mimetype: str, alpha: bool) -> str:

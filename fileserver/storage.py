@@ -1,5 +1,6 @@
 """Files on disk, named by content hash: `<media>/<kind>/<h[:2]>/<hash>` with a sidecar `<hash>.json`
-(content type, size, uploader), and cached variants in `<media>/variants/<h[:2]>/<hash>/`.
+(content type, size, uploader), and cached variants in `<media>/variants/<h[:2]>/<hash>/`. An image is also
+linked as `<hash>.<ext>` (a hard link, no copy), so the gateway can serve it from disk with its type known.
 
 A path is only ever built from a hash that matched HASH: user input never reaches the file system."""
 from __future__ import annotations
@@ -18,6 +19,8 @@ from common.files import create_exclusive, write_atomic
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 KINDS = ("images", "pdf")
+# The extension of an image's public name, by its type (what Caddy's file server reads the type from).
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 
 
 def content_hash(data: bytes) -> str:
@@ -43,6 +46,15 @@ class Storage:
         self._check("images", digest)
         return os.path.join(self.root, "variants", digest[:2], digest)
 
+    def link_public(self, digest: str, mimetype: str) -> None:
+        """`<hash>.<ext>` beside a stored image (made once; an image stored before links existed gets it
+        at its next download)."""
+        path = self.path("images", digest)
+        try:
+            os.link(path, path + EXTENSIONS[mimetype])
+        except (FileExistsError, FileNotFoundError, KeyError):
+            pass
+
     def exists(self, kind: str, digest: str) -> bool:
         return os.path.isfile(self.path(kind, digest))
 
@@ -61,10 +73,14 @@ class Storage:
         created = create_exclusive(self.meta_path(kind, digest), orjson.dumps({**meta, "size": len(data)}))
         if created or not os.path.isfile(path):
             write_atomic(path, data)
+        if kind == "images":
+            self.link_public(digest, meta.get("mimetype", ""))
         return digest, created
 
     def delete(self, kind: str, digest: str) -> None:
-        for path in (self.path(kind, digest), self.meta_path(kind, digest)):
+        path = self.path(kind, digest)
+        links = [path + extension for extension in EXTENSIONS.values()] if kind == "images" else []
+        for path in (path, self.meta_path(kind, digest), *links):
             try:
                 os.unlink(path)
             except FileNotFoundError:

@@ -15,10 +15,9 @@ from common.ops import ops_blueprint
 from fileserver import documents, images
 from fileserver.auth import may_delete, require_writer
 from fileserver.http import FilesError, data_response
-from fileserver.storage import Storage
+from fileserver.storage import EXTENSIONS, Storage
 
 YEAR = 365 * 24 * 3600
-EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 log = logging.getLogger("festivals.files.views")
 bp = Blueprint("files", __name__)
 
@@ -96,6 +95,7 @@ def get_image(digest: str):
     variant = images.parse_variant(request.args, request.accept_mimetypes, meta,
                                    current_app.config["THUMB_SIZES"])
     if variant is None:
+        storage().link_public(digest, meta["mimetype"])
         return send_stored(storage().path("images", digest), meta["mimetype"], digest,
                            digest + EXTENSIONS[meta["mimetype"]])
     response = send_stored(ensure_variant(digest, variant), variant.mimetype, f"{digest}-{variant.name}",

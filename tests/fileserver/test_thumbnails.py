@@ -83,7 +83,15 @@ def test_thumbnail_width_height_aliases(files, photo):
     assert picture(alias).size == (160, 160)
 
 
-@pytest.mark.parametrize("query", ["?w=321", "?w=0", "?w=abc", "?h=10000000", "?w=320&fit=stretch",
+def test_thumbnail_of_any_size_in_range_is_the_nearest_allowed(files, photo):
+    """The existing apps ask for any width or height from 30 to 3000: they get the nearest allowed size."""
+    assert get(files, photo, "?w=300&format=png").content == get(files, photo, "?w=320&format=png").content
+    assert picture(get(files, photo, "?width=30&format=png")).size[0] == 64
+    assert picture(get(files, photo, "?w=3000&format=png")).size == (1200, 800)  # 1920, not enlarged
+    assert picture(get(files, photo, "?h=200&format=png")).size[1] == 160
+
+
+@pytest.mark.parametrize("query", ["?w=29", "?w=3001", "?w=0", "?w=abc", "?h=10000000", "?w=320&fit=stretch",
                                    "?w=320&format=gif", "?w=320&width=640", "?w=-320"])
 def test_thumbnail_with_disallowed_parameters_is_400(files, photo, query):
     response = get(files, photo, query)
@@ -94,8 +102,8 @@ def test_thumbnail_with_disallowed_parameters_is_400(files, photo, query):
 
 def test_thumbnail_sizes_come_from_config(small_files):
     digest = small_files.upload(image_bytes("JPEG", (300, 200))).json()["data"][0]["image_hash"]
-    assert get(small_files, digest, "?w=32").status_code == 200
-    assert get(small_files, digest, "?w=320").status_code == 400
+    assert picture(get(small_files, digest, "?w=32")).size[0] == 32
+    assert picture(get(small_files, digest, "?w=320")).size[0] == 64
 
 
 def test_thumbnail_is_made_once_then_served_from_disk(files, photo):
