@@ -28,6 +28,11 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     app.config.update(config)
     app.config["VERSION"] = VERSION
 
+    if app.config["BEHIND_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # exactly one hop: the gateway's X-Forwarded-For (the masked address) becomes remote_addr
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     configure_logging("festivals", app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     init_requests(app)  # request ids first: every later hook, log line and error response uses them
@@ -74,17 +79,15 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     from app.converters import IdConverter
     from identity import pages as identity_pages
     from identity import views as identity_views
-    from ops import discovery, vendor
+    from ops import vendor
 
     app.url_map.converters["id"] = IdConverter
     # The API and the identity JSON routes authenticate with tokens and keys, never cookies:
     # CSRF protection does not apply to them.
     csrf.exempt(identity_views.bp)
-    csrf.exempt(discovery.bp)
     blueprints = [
         ops.bp,  # /health /ready /version /info
         vendor.bp,  # /static/vendor/<npm package>/...
-        discovery.bp,  # /loversear: heartbeats (Service-Key)
         identity_views.bp,  # /identity (JSON)
         identity_pages.bp,  # /login /logout /signup /account/password /reset/<token>
     ]

@@ -14,7 +14,7 @@ from app.responses import error_response
 from common.http import http_error, init_request_ids
 
 log = logging.getLogger("festivals.request")
-JSON_PREFIXES = ("/api", "/identity", "/loversear")
+JSON_PREFIXES = ("/api", "/identity")
 
 
 def wants_json() -> bool:

@@ -159,6 +159,12 @@ def user_dict(user: User) -> dict:
             "user_suspended": user.suspended, "user_created": user.created.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
+@bp.get("/users/me")
+def me():
+    """Who the Bearer token belongs to (the gateway's registry asks this to admit admins)."""
+    return data_response([user_dict(users.get_user(current_actor().user_id))])
+
+
 @bp.get("/users")
 def list_users():
     limit, offset = limit_offset(request.args, default_limit=50)
@@ -221,6 +227,17 @@ def _key_routes(kind: str, path: str) -> None:
         users.require_admin(actor)
         api_keys.revoke_key(key_id, actor, kind)
         return data_response([])
+
+
+@bp.get("/service-keys/verify")
+def verify_service_key():
+    """200 for a valid `Service-Key` header, else 401: how the gateway's registry, which shares no code or
+    database with the app, checks heartbeats (it caches the answer)."""
+    key = request.headers.get("Service-Key", "")
+    row = api_keys.verify_key(key, "service", record_use=not _config("READ_ONLY")) if key else None
+    if row is None:
+        raise Unauthorized("a valid Service-Key is required")
+    return data_response([{"key_id": row.id, "key_comment": row.comment}])
 
 
 _key_routes("api", "api-keys")

@@ -5,7 +5,8 @@ from app.models.base import utcnow
 
 
 class ServiceInstance(BaseModel):
-    """A running service as its heartbeats report it; the gateway balances over the live ones."""
+    """Unused since the discovery registry moved into the gateway (gateway/registry.py): kept only because
+    migration 0003 made the table; a later migration drops both."""
 
     id = AutoField(column_name="instance_id")
     service = CharField(max_length=64, column_name="instance_service")

@@ -1,4 +1,4 @@
-"""Service-Key: accepted on service routes (heartbeats) only, never on user routes."""
+"""Service-Key: accepted on service routes only (the gateway's check of heartbeats), never on user routes."""
 import pytest
 
 from app.permissions import SYSTEM
@@ -11,16 +11,10 @@ def service_key(factory):
     return key
 
 
-BEAT = {"service": "festivals-app", "host": "10.1.0.7", "port": 8080, "available": True}
-
-
-def test_heartbeat_with_service_key_is_recorded(client, factory, service_key):
-    response = client.post("/loversear", json=BEAT, headers={"Service-Key": service_key})
+def test_service_key_verify_accepts_a_valid_key(client, service_key):
+    response = client.get("/identity/service-keys/verify", headers={"Service-Key": service_key})
     assert response.status_code == 200
-    assert response.get_json()["data"][0]["service"] == "festivals-app"
-    client.post("/loversear", json={**BEAT, "available": False}, headers={"Service-Key": service_key})
-    live = client.get("/loversear", headers=factory.bearer(factory.user("admin"))).get_json()["data"]
-    assert [(s["host"], s["port"], s["available"]) for s in live] == [("10.1.0.7", 8080, False)]
+    assert response.get_json()["data"][0]["key_comment"] == "gateway"
 
 
 @pytest.mark.parametrize("headers_of", [
@@ -30,10 +24,17 @@ def test_heartbeat_with_service_key_is_recorded(client, factory, service_key):
     lambda factory, key: {"Service-Key": "fs_00000000_forged"},
     lambda factory, key: {"Service-Key": factory.api_key_headers()["Api-Key"]},
 ])
-def test_heartbeat_needs_a_service_key(client, factory, service_key, headers_of):
-    response = client.post("/loversear", json=BEAT, headers=headers_of(factory, service_key))
+def test_service_key_verify_needs_a_service_key(client, factory, service_key, headers_of):
+    response = client.get("/identity/service-keys/verify", headers=headers_of(factory, service_key))
     assert response.status_code == 401
     assert "error" in response.get_json()
+
+
+def test_revoked_service_key_is_refused(client, factory, service_key):
+    admin = factory.user("admin")
+    [row] = [row for row in api_keys.list_keys(factory.actor(admin), "service")]
+    api_keys.revoke_key(row.id, kind="service")
+    assert client.get("/identity/service-keys/verify", headers={"Service-Key": service_key}).status_code == 401
 
 
 def test_service_key_refused_on_user_routes(client, service_key):
@@ -41,14 +42,10 @@ def test_service_key_refused_on_user_routes(client, service_key):
                     {"Authorization": f"Bearer {service_key}"}):
         assert client.get("/api/v1/festivals", headers=headers).status_code == 401
         assert client.get("/identity/users", headers=headers).status_code == 401
+        assert client.get("/identity/users/me", headers=headers).status_code == 401
 
 
-@pytest.mark.parametrize("body", [{**BEAT, "port": 0}, {**BEAT, "host": "bad host/x"}, {**BEAT, "extra": 1},
-                                  {"service": "x"}, [1]])
-def test_bad_heartbeat_is_400(client, service_key, body):
-    response = client.post("/loversear", json=body, headers={"Service-Key": service_key})
-    assert response.status_code == 400
-
-
-def test_live_services_admin_only(client, factory):
-    assert client.get("/loversear", headers=factory.bearer(factory.user("creator"))).status_code == 403
+def test_users_me_names_the_caller(client, factory):
+    creator = factory.user("creator")
+    [me] = client.get("/identity/users/me", headers=factory.bearer(creator)).get_json()["data"]
+    assert (me["user_id"], me["user_role"]) == (creator.id, "creator")
