@@ -1,5 +1,6 @@
 """gunicorn entry points: `wsgi:app` (API, portal, identity), `wsgi:files` (file server) and
-`wsgi:identity_app` (the identity service as its own process).
+`wsgi:identity_app` (the identity service as its own process), `wsgi:registry` (the gateway's discovery
+registry: run it with one worker and threads).
 
 Each is built on first access, so a process builds only the app it serves (the database handle is
 process-wide: two apps in one process would share it)."""
@@ -20,10 +21,14 @@ def _build(name: str):
         from app import create_identity_app
 
         return create_identity_app()
+    if name == "registry":
+        from gateway.web import create_registry_app
+
+        return create_registry_app()
     raise AttributeError(name)
 
 
 def __getattr__(name: str):
-    if name in ("app", "files", "identity_app"):
+    if name in ("app", "files", "identity_app", "registry"):
         return _build(name)
     raise AttributeError(f"module 'wsgi' has no attribute {name!r}")

@@ -32,6 +32,8 @@ def load_config(instance: str) -> dict:
         "SECRET_KEY": os.environ.get("FESTIVALS_SECRET_KEY")
         or read_or_create_secret(os.path.join(instance, "secret_key")),
         "READ_ONLY": env_flag("FESTIVALS_READ_ONLY"),
+        # Behind the gateway: trust exactly one proxy hop's X-Forwarded-For/-Proto/-Host (werkzeug ProxyFix).
+        "BEHIND_PROXY": env_flag("FESTIVALS_BEHIND_PROXY"),
         "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
         "DB_POOL_SIZE": int(os.environ.get("FESTIVALS_DB_POOL_SIZE", "16")),
@@ -39,6 +41,8 @@ def load_config(instance: str) -> dict:
         "TOKEN_ISSUER": os.environ.get("FESTIVALS_TOKEN_ISSUER", "festivals-identity"),
         "TOKEN_AUDIENCE": os.environ.get("FESTIVALS_TOKEN_AUDIENCE", "festivals"),
         "FILES_URL": os.environ.get("FESTIVALS_FILES_URL", ""),
+        # The gateway's discovery registry (heartbeats go there; /admin/services lists what it knows).
+        "DISCOVERY_URL": os.environ.get("FESTIVALS_DISCOVERY_URL", "").rstrip("/"),
         "REFRESH_TOKEN_TTL": int(os.environ.get("FESTIVALS_REFRESH_TOKEN_TTL", str(30 * 24 * 3600))),
         # When set, tokens are verified with the keys published there (identity as its own process).
         "IDENTITY_URL": os.environ.get("FESTIVALS_IDENTITY_URL", ""),

@@ -218,3 +218,6 @@ def audit_log():
         entries, paging.total = audit.list_entries(_actor(), filters, paging.per_page, paging.offset)
     return render("portal/admin/audit.html", "portal/admin/_audit_results.html", 200 if filters else 422,
                   entries=entries, paging=paging, form=form, query=form.query())
+
+
+from portal import admin_services  # noqa: E402,F401 - /admin/services, on this blueprint

@@ -1,0 +1,259 @@
+"""Caddy's JSON config, built from Settings: one function per host, the upstream transport in one place
+(TLS options belong there), and a small client of Caddy's admin API (load the config, read upstreams).
+
+The registry loads the whole config again (`POST /load`) with the live upstreams whenever they change: one
+graceful config change in Caddy for any number of changed groups (a `PATCH /id/...` of one group costs Caddy the
+same full config change), no process reload, and in-flight requests finish on the old config. Each balanced
+proxy carries an `@id` ("upstreams-<group>"): `GET /id/upstreams-api/upstreams` shows what Caddy balances over."""
+from __future__ import annotations
+
+import orjson
+import requests
+
+from gateway.settings import Settings
+
+# Which services' live instances each proxy balances over: the first service with a live instance wins
+# (identity.<domain> goes to identity processes when some run apart, else to the app's identity blueprint).
+GROUPS = {"api": ("app",), "portal": ("app",), "identity": ("identity", "app"), "files": ("files",)}
+# Retried on another instance when an upstream fails mid-request: the methods that change nothing.
+RETRY_METHODS = ["GET", "HEAD", "OPTIONS"]
+YEAR = 365 * 24 * 3600
+HEX = "[0-9a-f]"
+# Backends get the visitor's address truncated to /24 (IPv4) or /48 (IPv6), never the whole of it.
+# Caddy sets X-Forwarded-For to the client address (a client's own header is dropped: no trusted proxies);
+# these run after that, in order: IPv4, IPv6 with three leading groups, IPv6 compressed earlier ("a:b::1").
+MASK_FORWARDED_FOR = [
+    {"search_regexp": r"^(\d+\.\d+\.\d+)\.\d+$", "replace": "${1}.0"},
+    {"search_regexp": r"^([0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}):.*$", "replace": "${1}::"},
+    {"search_regexp": r"^((?:[0-9A-Fa-f]{1,4}:){0,2}):.*$", "replace": "${1}:"},
+]
+
+
+# Request headers the access log leaves out: a client-sent address, and credentials
+UNLOGGED = ("X-Forwarded-For", "X-Real-Ip", "Authorization", "Api-Key", "Service-Key", "Cookie")
+
+
+def upstream_id(group: str) -> str:
+    return f"upstreams-{group}"
+
+
+def envelope(status: int, message: str, headers: dict | None = None) -> dict:
+    """A response made by Caddy itself, with the API's error envelope."""
+    return {"handler": "static_response", "status_code": status,
+            "headers": {"Content-Type": ["application/json"], "Cache-Control": ["no-store"], **(headers or {})},
+            "body": orjson.dumps({"error": message}).decode()}
+
+
+def route(handle: list, match: list | None = None, terminal: bool = False) -> dict:
+    built = {"handle": handle}
+    if match:
+        built["match"] = match
+    if terminal:
+        built["terminal"] = True
+    return built
+
+
+def transport(settings: Settings) -> dict:
+    """How Caddy talks to every backend (the one place for upstream TLS / mTLS settings)."""
+    return {"protocol": "http", "dial_timeout": "1s", "response_header_timeout": "60s"}
+
+
+def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
+    """A balanced reverse proxy over a group's live instances (`upstreams`: group -> ["host:port", ...])."""
+    interval = f"{settings.health_interval_s}s"
+    return {
+        "handler": "reverse_proxy",
+        "@id": upstream_id(group),
+        "upstreams": [{"dial": address} for address in upstreams.get(group, [])],
+        "transport": transport(settings),
+        "load_balancing": {
+            "selection_policy": {"policy": "least_conn"},
+            "try_duration": f"{settings.try_duration_s}s",
+            "try_interval": "100ms",
+            "retry_match": [{"method": RETRY_METHODS}],
+        },
+        "health_checks": {
+            "active": {"uri": "/ready", "interval": interval, "timeout": "2s"},
+            "passive": {"fail_duration": "5s", "max_fails": 1},
+        },
+        "headers": {"request": {"replace": {"X-Forwarded-For": MASK_FORWARDED_FOR}}},
+    }
+
+
+def prefixed(settings: Settings, upstreams: dict, group: str, prefix: str) -> list:
+    """`/X` becomes `<prefix>/X` (the existing apps' unprefixed paths); `<prefix>/X` passes as it is."""
+    return [
+        route([envelope(404, "not found")], [{"path": ["/metrics"]}], terminal=True),
+        route([{"handler": "rewrite", "uri": prefix + "{http.request.uri}"}], [{"not": [{"path": [f"{prefix}/*"]}]}]),
+        route([proxy(settings, group, upstreams)]),
+    ]
+
+
+def api_routes(settings: Settings, upstreams: dict) -> list:
+    return prefixed(settings, upstreams, "api", "/api/v1")
+
+
+def identity_routes(settings: Settings, upstreams: dict) -> list:
+    return prefixed(settings, upstreams, "identity", "/identity")
+
+
+def portal_routes(settings: Settings, upstreams: dict) -> list:
+    return [route([envelope(404, "not found")], [{"path": ["/metrics"]}], terminal=True),
+            route([proxy(settings, "portal", upstreams)])]
+
+
+def _map(source: str, destination: str, mappings: list, default: str) -> dict:
+    return {"handler": "map", "source": source, "destinations": [destination],
+            "mappings": [{"input_regexp": pattern, "outputs": [output]} for pattern, output in mappings],
+            "defaults": [default]}
+
+
+def files_routes(settings: Settings, upstreams: dict) -> list:
+    """Stored originals and thumbnails already made are files in the media folder: Caddy serves them itself
+    (with the file server's cache headers); anything else (a thumbnail not made yet, an upload, a delete, a
+    size that is not allowed as such) goes to the file server. The file server keeps each image's original
+    also under `<hash>.<ext>` so the type is known from the name."""
+    query = "{http.request.uri.query.%s}"
+    width, height = query % "w" + query % "width", query % "h" + query % "height"
+    size, fmt, original = "{festivals.variant}", "{festivals.format}", "{festivals.original}"
+    number = "([1-9][0-9]{0,3})"
+    maps = [
+        # w320-h0-contain: the file server's name of a variant (one side given: always contain)
+        _map(f"{width}|{height}|{query % 'fit'}", size, [
+            (f"^{number}\\|{number}\\|(contain|cover)$", "w${1}-h${2}-${3}"),
+            (f"^{number}\\|{number}\\|$", "w${1}-h${2}-contain"),
+            (f"^{number}\\|\\|(contain|cover)?$", "w${1}-h0-contain"),
+            (f"^\\|{number}\\|(contain|cover)?$", "w0-h${1}-contain"),
+        ], "none"),
+        # the format asked for, or webp when Accept names it; other negotiations are the file server's
+        _map(f"{query % 'format'}|{{http.request.header.Accept}}", fmt, [
+            ("^(webp|jpeg|png)\\|", "${1}"), ("^jpg\\|", "jpeg"),
+            ("^\\|(?:.*,)?\\s*image/webp\\s*(?:,.*)?$", "webp"),
+        ], "none"),
+        _map(f"{width}{height}{query % 'format'}{query % 'fit'}", original, [("^$", "yes")], "no"),
+    ]
+    image = {"path_regexp": {"name": "image", "pattern": f"^/images/({HEX}{{2}})({HEX}{{62}})$"},
+             "method": ["GET", "HEAD"]}
+    stem = "{http.regexp.image.1}/{http.regexp.image.1}{http.regexp.image.2}"
+    common = {"Cache-Control": [f"public, max-age={YEAR}, immutable"], "X-Content-Type-Options": ["nosniff"],
+              "Content-Security-Policy": ["default-src 'none'; sandbox"], "Access-Control-Allow-Origin": ["*"],
+              "Access-Control-Expose-Headers": ["ETag, X-Request-ID"]}
+
+    def from_disk(try_files: list, vary: bool, when: dict) -> dict:
+        headers = {**common, **({"Vary": ["Accept"]} if vary else {})}
+        return route([
+            {"handler": "rewrite", "uri": "{http.matchers.file.relative}"},
+            {"handler": "headers", "response": {"set": headers}},
+            {"handler": "file_server", "root": settings.media_dir},
+        ], [{**when, "file": {"root": settings.media_dir, "try_files": try_files}}], terminal=True)
+
+    # nested: a matcher set's matchers run in no set order, and the file matcher needs the path's captures
+    on_disk = [
+        from_disk([f"/images/{stem}.{ext}" for ext in ("jpg", "png", "webp", "gif")], False,
+                  {"vars": {original: ["yes"]}}),
+        from_disk([f"/variants/{stem}/{size}.{fmt}"], True,
+                  {"not": [{"vars": {size: ["none"]}}, {"vars": {fmt: ["none"]}}]}),
+    ]
+    return [
+        route(maps),
+        route([{"handler": "subroute", "routes": on_disk}], [image]),
+        route([proxy(settings, "files", upstreams)]),
+    ]
+
+
+def discovery_routes(settings: Settings, upstreams: dict) -> list:
+    return [route([{"handler": "reverse_proxy", "upstreams": [{"dial": settings.registry}],
+                    "transport": transport(settings),
+                    "headers": {"request": {"replace": {"X-Forwarded-For": MASK_FORWARDED_FOR}}}}])]
+
+
+def gateway_routes(settings: Settings, upstreams: dict) -> list:
+    info = orjson.dumps({"service": "festivals-gateway", "engine": "caddy", "domain": settings.domain}).decode()
+    return [
+        route([{"handler": "static_response", "status_code": 200}], [{"path": ["/health"]}], terminal=True),
+        route([{"handler": "static_response", "status_code": 200, "body": info,
+                "headers": {"Content-Type": ["application/json"]}}], [{"path": ["/info"]}], terminal=True),
+        route([envelope(404, "not found")]),
+    ]
+
+
+def hosts(settings: Settings, upstreams: dict) -> dict:
+    """host name -> its routes."""
+    domain = settings.domain
+    return {
+        f"api.{domain}": api_routes(settings, upstreams),
+        f"identity.{domain}": identity_routes(settings, upstreams),
+        f"files.{domain}": files_routes(settings, upstreams),
+        f"discovery.{domain}": discovery_routes(settings, upstreams),
+        f"gateway.{domain}": gateway_routes(settings, upstreams),
+        domain: portal_routes(settings, upstreams),
+    }
+
+
+def error_routes() -> list:
+    """Errors Caddy raises itself (no live instance, every try failed) answer with the envelope."""
+    return [
+        route([envelope(503, "no live instance of this service is available; try again shortly")],
+              [{"vars": {"{http.error.status_code}": ["503"]}}], terminal=True),
+        route([{**envelope(502, "the gateway could not get an answer from the service"),
+                "status_code": "{http.error.status_code}"}]),
+    ]
+
+
+def server(settings: Settings, upstreams: dict) -> dict:
+    routes = [route([{"handler": "subroute", "routes": host_routes}], [{"host": [host]}], terminal=True)
+              for host, host_routes in hosts(settings, upstreams).items()]
+    routes.append(route([envelope(403, "unknown host")]))  # nothing upstream is contacted
+    return {"listen": [f":{settings.port}"], "routes": routes, "errors": {"routes": error_routes()},
+            "automatic_https": {"disable": True}, "logs": {"default_logger_name": "festivals"}}
+
+
+def logging_config(settings: Settings) -> dict:
+    """The access log names only the masked address (ip_mask), never a client-sent address or a credential."""
+    writer = {"output": "file", "filename": settings.access_log} if settings.access_log else {"output": "stderr"}
+    access = "http.log.access.festivals"
+    return {"logs": {
+        "default": {"exclude": [access]},
+        "access": {"include": [access], "writer": writer, "encoder": {
+            "format": "filter", "wrap": {"format": "json"},
+            "fields": {"request>remote_ip": {"filter": "ip_mask", "ipv4_cidr": 24, "ipv6_cidr": 48},
+                       **{f"request>headers>{name}": {"filter": "delete"} for name in UNLOGGED}}}},
+    }}
+
+
+def build_config(settings: Settings, upstreams: dict | None = None) -> dict:
+    return {
+        "admin": {"listen": settings.admin, "config": {"persist": False}},
+        "logging": logging_config(settings),
+        "apps": {"http": {"servers": {"festivals": server(settings, upstreams or {})}}},
+    }
+
+
+class CaddyAdmin:
+    """Caddy's admin API (loopback only)."""
+
+    def __init__(self, address: str, timeout: float = 5.0):
+        self.base = f"http://{address}"
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def _send(self, method: str, path: str, body) -> None:
+        response = self.session.request(method, self.base + path, data=orjson.dumps(body), timeout=self.timeout,
+                                        headers={"Content-Type": "application/json"})
+        if response.status_code >= 400:
+            raise RuntimeError(f"Caddy admin {method} {path}: {response.status_code} {response.text.strip()}")
+
+    def load(self, config: dict) -> None:
+        self._send("POST", "/load", config)
+
+    def has_config(self) -> bool:
+        try:
+            response = self.session.get(f"{self.base}/id/{upstream_id('api')}", timeout=self.timeout)
+        except requests.RequestException:
+            return False
+        return response.status_code == 200
+
+    def upstreams(self, group: str) -> list[str]:
+        response = self.session.get(f"{self.base}/id/{upstream_id(group)}/upstreams", timeout=self.timeout)
+        response.raise_for_status()
+        return [upstream["dial"] for upstream in response.json() or []]

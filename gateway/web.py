@@ -1,0 +1,93 @@
+"""The registry's HTTP face (behind Caddy at discovery.<domain>): heartbeats in, the instance list out.
+
+    POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202
+    GET  /services    Bearer token of an admin -> every instance with its state and last beat
+    GET  /health, /ready"""
+from __future__ import annotations
+
+import logging
+import sys
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from gateway.identity import IdentityClient, IdentityUnavailable
+from gateway.registry import BadHeartbeat, Registry, parse_heartbeat
+from gateway.settings import Settings, load_settings
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.fields = status, message, fields
+
+
+def answer(payload, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status=status, mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+def create_registry_app(settings: Settings | None = None, start: bool = True) -> Flask:
+    settings = settings or load_settings()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    registry = Registry(settings)
+    identity = IdentityClient(settings.identity_url)
+    web = Flask(__name__)
+    web.extensions["registry"] = registry
+
+    def verified(check, credential: str) -> object:
+        try:
+            return check(credential)
+        except IdentityUnavailable as exc:
+            raise Refused(503, f"the identity service cannot be asked right now: {exc}") from None
+
+    @web.post("/loversear")
+    def heartbeat():
+        if not verified(identity.service_key_valid, request.headers.get("Service-Key", "")):
+            raise Refused(401, "a valid Service-Key is required")
+        try:
+            body = orjson.loads(request.get_data(cache=False) or b"null")
+        except orjson.JSONDecodeError:
+            raise Refused(400, "the request body is not valid JSON") from None
+        try:
+            instance = parse_heartbeat(body)
+        except BadHeartbeat as exc:
+            raise Refused(400, "invalid heartbeat", exc.fields) from None
+        return answer({"data": [registry.beat(instance).public()]}, 202)
+
+    @web.get("/services")
+    def services():
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        role = verified(identity.role_of, token.strip() if scheme.lower() == "bearer" else "")
+        if role is None:
+            raise Refused(401, "a Bearer token of an admin is required")
+        if role != "admin":
+            raise Refused(403, "only admins can list services")
+        return answer({"data": [instance.public() for instance in registry.instances()]})
+
+    @web.get("/health")
+    def health():
+        return answer({"status": "ok"})
+
+    @web.get("/ready")
+    def ready():
+        if registry.pushed is None:
+            return answer({"status": "unavailable", "caddy": "config not loaded"}, 503)
+        return answer({"status": "ready", "caddy": "ok"})
+
+    @web.errorhandler(Refused)
+    def _refused(exc: Refused):
+        body = {"error": exc.message, **({"fields": exc.fields} if exc.fields else {})}
+        response = answer(body, exc.status)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="festivals"'
+        return response
+
+    @web.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return answer({"error": (exc.description or exc.name).rstrip(".")}, exc.code or 500)
+
+    if start:
+        registry.start()  # loads Caddy's config at once (and again whenever Caddy lost it)
+    return web

@@ -1,0 +1,36 @@
+"""/admin/services: every instance the gateway's discovery registry knows, with its state and last beat.
+
+The registry lives in the gateway process (it shares no database with the app), so the page asks it over HTTP
+(`GET <FESTIVALS_DISCOVERY_URL>/services`) with a one-minute access token of the admin looking at the page."""
+from __future__ import annotations
+
+import requests
+from flask import current_app
+from flask_login import current_user
+
+from common.heartbeat import loopback_target
+from identity.tokens import issue_access_token
+from portal.admin import bp
+from portal.htmx import render
+
+
+def _registry_instances() -> tuple[list[dict], str | None]:
+    """(instances, None), or ([], what went wrong) in words for the page."""
+    config = current_app.config
+    if not config["DISCOVERY_URL"]:
+        return [], "The discovery registry is not configured here (FESTIVALS_DISCOVERY_URL is not set)."
+    token = issue_access_token(current_user, current_app.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
+                               audience=config["TOKEN_AUDIENCE"], ttl=60)
+    url, headers = loopback_target(config["DISCOVERY_URL"] + "/services")
+    try:
+        response = requests.get(url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=5)
+        response.raise_for_status()
+        return response.json()["data"], None
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        return [], f"The discovery registry did not answer ({exc.__class__.__name__}); try again shortly."
+
+
+@bp.get("/services", endpoint="services")
+def service_list():
+    instances, problem = _registry_instances()
+    return render("portal/admin/services.html", instances=instances, problem=problem)

@@ -1,0 +1,244 @@
+"""The whole system behind a real Caddy, as real processes: Caddy, the discovery registry (gunicorn), the
+identity service, the file server and two app instances (gunicorn, heartbeats from their masters), on a
+database of their own (SQLite, or PostgreSQL when FESTIVALS_DATABASE_URL says so). Started once per module;
+heartbeats every second so that staleness shows in seconds."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import orjson
+import pytest
+import requests
+
+from app import ROOT, create_app
+from app.db import close_database, db, open_database
+from app.migrations import migrate
+from app.permissions import SYSTEM
+from app.services import api_keys
+from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
+from tests.factories import PASSWORD, Factory
+from tests.processes import free_port
+
+DOMAIN = "festivals.localhost"
+BEAT_S = 1.0
+GRACE_S = 1.0
+STALE_AFTER_S = 2 * BEAT_S + GRACE_S
+BIN = os.path.dirname(sys.executable)
+CADDY = shutil.which("caddy") or "/usr/bin/caddy"
+
+
+class Webhook:
+    """A test server receiving the registry's alert POSTs."""
+
+    def __init__(self):
+        self.alerts: list[dict] = []
+        received = self.alerts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                received.append(orjson.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def of(self, port: int) -> list[str]:
+        return [alert["alert"] for alert in self.alerts if alert["port"] == port]
+
+
+class Stack:
+    def __init__(self, folder: Path, database_url: str, webhook: Webhook):
+        self.folder = folder
+        self.instance = folder / "instance"
+        self.port, self.admin_port, self.registry_port = free_port(), free_port(), free_port()
+        self.ports = {"app1": free_port(), "app2": free_port(), "identity": free_port(), "files": free_port()}
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.stopped: set[str] = set()  # stopped on purpose: not a failure when they are gone
+        self.logs: dict[str, Path] = {}
+        self.env = {
+            **os.environ, **{f"FESTIVALS_{k}": str(v) for k, v in CHEAP_ARGON2.items()},
+            "FESTIVALS_DATABASE_URL": database_url, "FESTIVALS_INSTANCE_PATH": str(self.instance),
+            "FESTIVALS_DOMAIN": DOMAIN, "FESTIVALS_GATEWAY_PORT": str(self.port),
+            "FESTIVALS_GATEWAY_ADMIN": f"127.0.0.1:{self.admin_port}",
+            "FESTIVALS_REGISTRY_ADDRESS": f"127.0.0.1:{self.registry_port}",
+            "FESTIVALS_HEARTBEAT_S": str(BEAT_S), "FESTIVALS_HEARTBEAT_GRACE_S": str(GRACE_S),
+            "FESTIVALS_ALERT_WEBHOOK": webhook.url, "FESTIVALS_GATEWAY_ACCESS_LOG": str(folder / "access.log"),
+            "FESTIVALS_DISCOVERY_URL": f"http://discovery.{DOMAIN}:{self.port}",
+            "FESTIVALS_FILES_URL": f"http://files.{DOMAIN}:{self.port}", "FESTIVALS_BEHIND_PROXY": "1",
+            "XDG_DATA_HOME": str(folder / "caddy"), "XDG_CONFIG_HOME": str(folder / "caddy"),
+        }
+        self.env.pop("FESTIVALS_REDIS_URL", None)  # the registry's state in memory here
+        self.env.pop("FESTIVALS_IDENTITY_URL", None)
+
+    # --- processes ---------------------------------------------------------------------------------------
+    def start(self, name: str, argv: list[str], **env) -> None:
+        self.stopped.discard(name)
+        self.logs[name] = self.folder / f"{name}.log"
+        log = open(self.logs[name], "a")  # noqa: SIM115 - the process owns it
+        self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def start_instance(self, name: str) -> None:
+        entry = {"identity": "wsgi:identity_app", "files": "wsgi:files"}.get(name, "wsgi:app")
+        self.start(name, [f"{BIN}/gunicorn", "-c", "python:common.gunicorn_hooks", "--bind",
+                          f"127.0.0.1:{self.ports[name]}", "--workers", "2", "--threads", "4",
+                          "--graceful-timeout", "3", "--no-control-socket", entry],
+                   FESTIVALS_SERVICE_KEY=self.service_key)
+
+    def kill9(self, name: str) -> None:
+        """kill -9 of the instance: its master and its workers, at once."""
+        self.stopped.add(name)
+        os.killpg(self.processes[name].pid, signal.SIGKILL)
+        self.processes[name].wait(timeout=10)
+
+    def terminate(self, name: str) -> None:
+        process = self.processes[name]
+        self.stopped.add(name)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.terminate(name)
+
+    def log(self, name: str) -> str:
+        return self.logs[name].read_text(errors="replace")
+
+    # --- HTTP -----------------------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, host: str, path: str, session=None, **kwargs) -> requests.Response:
+        headers = {"Host": f"{host}.{DOMAIN}" if host else DOMAIN, **kwargs.pop("headers", {})}
+        return (session or requests).get(self.url(path), headers=headers, timeout=kwargs.pop("timeout", 10), **kwargs)
+
+    def post(self, host: str, path: str, **kwargs) -> requests.Response:
+        headers = {"Host": f"{host}.{DOMAIN}", **kwargs.pop("headers", {})}
+        return requests.post(self.url(path), headers=headers, timeout=10, **kwargs)
+
+    def upstreams(self, group: str) -> list[str]:
+        """What Caddy balances the group over now (nothing while Caddy or its config is not there)."""
+        try:
+            response = requests.get(f"http://127.0.0.1:{self.admin_port}/id/upstreams-{group}/upstreams", timeout=5)
+        except requests.ConnectionError:
+            return []
+        return sorted(upstream["dial"] for upstream in response.json() or []) if response.ok else []
+
+    def address(self, name: str) -> str:
+        return f"127.0.0.1:{self.ports[name]}"
+
+    def services(self) -> list[dict]:
+        response = self.get("discovery", "/services", headers=self.admin_headers)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    def wait_until(self, condition, seconds: float, what: str) -> float:
+        """Seconds it took until condition() held; fails with `what` when it did not within `seconds`."""
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            for name, process in self.processes.items():
+                if process.poll() is not None and name not in self.stopped:
+                    raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log(name)[-3000:]}")
+            if condition():
+                return time.monotonic() - started
+            time.sleep(0.1)
+        raise AssertionError(f"not within {seconds}s: {what}")
+
+
+def seed(database_url: str, instance: Path) -> dict:
+    """An admin, a creator, an API key, the instances' service key, a festival with two events."""
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "DATABASE_URL": database_url,
+                      **CHEAP_ARGON2})
+    try:
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            factory = Factory(app)
+            admin, creator = factory.user("admin", email="admin@gw.test"), factory.user("creator", email="c@gw.test")
+            festival = factory.create("festival", creator, name="Gateway Fest")
+            for n in (1, 2):
+                event = factory.create("event", creator, name=f"Show {n}")
+                factory.link("festival", festival["festival_id"], "events", event["event_id"], creator)
+            service_key, _ = api_keys.create_key("gateway tests", "service", SYSTEM)
+            seeded = {"admin_token": factory.token(admin), "api_key": factory.api_key_headers()["Api-Key"],
+                      "service_key": service_key, "festival_id": festival["festival_id"],
+                      "creator_email": creator.email, "admin_email": admin.email}
+            db.close()
+    finally:
+        close_database(app.extensions["database"])
+    return seeded
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def gateway_database(tmp_path_factory) -> str:
+    """A database for this module's processes alone (not emptied between tests)."""
+    if USE_POSTGRES:
+        from tests.conftest import BASE_URL
+        from urllib.parse import urlparse
+
+        base = urlparse(BASE_URL).path.lstrip("/") or "festivals_test"
+        url = create_postgres_database(f"{base}_gw_{_worker()}")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('gateway-db') / 'festivals.sqlite3'}"
+    database = open_database(url)
+    migrate(database)
+    close_database(database)
+    return url
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, gateway_database, webhook):
+    folder = tmp_path_factory.mktemp("stack")
+    stack = Stack(folder, gateway_database, webhook)
+    seeded = seed(gateway_database, stack.instance)
+    stack.service_key = seeded["service_key"]
+    stack.seeded = seeded
+    stack.admin_headers = {"Authorization": f"Bearer {seeded['admin_token']}"}
+    stack.api_headers = {"Api-Key": seeded["api_key"]}
+    try:
+        (folder / "caddy").mkdir()
+        boot = folder / "caddy" / "boot.json"
+        boot.write_bytes(orjson.dumps({"admin": {"listen": f"127.0.0.1:{stack.admin_port}",
+                                                 "config": {"persist": False}}}))
+        stack.start("caddy", [CADDY, "run", "--config", str(boot)])
+        stack.start("registry", [f"{BIN}/gunicorn", "--bind", f"127.0.0.1:{stack.registry_port}", "--workers", "1",
+                                 "--threads", "8", "--no-control-socket", "wsgi:registry"],
+                    FESTIVALS_IDENTITY_URL=f"http://127.0.0.1:{stack.ports['identity']}/identity")
+        for name in stack.ports:
+            stack.start_instance(name)
+        stack.wait_until(lambda: stack.upstreams("api") == sorted([stack.address("app1"), stack.address("app2")])
+                         and stack.upstreams("identity") == [stack.address("identity")]
+                         and stack.upstreams("files") == [stack.address("files")], 60,
+                         "every instance in Caddy's upstreams")
+        yield stack
+    except Exception:
+        for name in stack.logs:
+            print(f"--- {name} ---\n{stack.log(name)[-4000:]}")
+        raise
+    finally:
+        stack.stop()

@@ -1,0 +1,267 @@
+"""The gateway as users and operators meet it: a real Caddy in front of real gunicorn processes."""
+from __future__ import annotations
+
+import io
+import threading
+import time
+import uuid
+
+import orjson
+import pytest
+import requests
+from PIL import Image
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from tests.gateway.conftest import BEAT_S, DOMAIN, STALE_AFTER_S
+
+def marker() -> str:
+    return f"gw-{uuid.uuid4().hex}"
+
+
+def lines_with(log: str, request_id: str) -> list[str]:
+    return [line for line in log.splitlines() if request_id in line]
+
+
+# --- routing by host ------------------------------------------------------------------------------------
+
+def test_every_host_reaches_its_service(stack):
+    api = stack.get("api", "/festivals", headers=stack.api_headers)
+    assert api.status_code == 200 and api.json()["data"][0]["festival_name"] == "Gateway Fest"
+    jwks = stack.get("identity", "/.well-known/jwks.json")
+    assert jwks.status_code == 200 and jwks.json()["keys"]
+    assert stack.get("identity", "/identity/.well-known/jwks.json").json() == jwks.json()
+    assert stack.get("files", "/health").json() == {"status": "ok"}
+    portal = stack.get("", "/login")
+    assert portal.status_code == 200 and "<form" in portal.text
+    health = stack.get("gateway", "/health")
+    assert (health.status_code, health.content) == (200, b"")
+    assert stack.get("gateway", "/info").json()["domain"] == DOMAIN
+    assert stack.get("discovery", "/services").status_code == 401
+    listed = {(row["service"], row["port"], row["state"]) for row in stack.services()}
+    assert {("app", stack.ports["app1"], "live"), ("app", stack.ports["app2"], "live"),
+            ("identity", stack.ports["identity"], "live"), ("files", stack.ports["files"], "live")} <= listed
+
+
+@pytest.mark.parametrize("path", ["/festivals", "/festivals/{id}", "/festivals/{id}/events?include=artist,location",
+                                  "/festivals?name=gateway&include=image,link,place,tag", "/events", "/festivals/9999"])
+def test_unprefixed_paths_answer_like_api_v1(stack, path):
+    path = path.format(id=stack.seeded["festival_id"])
+    old = stack.get("api", path, headers=stack.api_headers)
+    new = stack.get("api", "/api/v1" + path, headers=stack.api_headers)
+    assert old.status_code == new.status_code
+    assert old.json() == new.json()
+    assert old.headers["API-Version"] == "1"
+
+
+def test_metrics_are_not_routed_publicly(stack):
+    for host in ("api", "identity", ""):
+        response = stack.get(host, "/metrics")
+        assert response.status_code == 404 and response.json() == {"error": "not found"}
+
+
+def test_unknown_host_is_403_and_no_upstream_is_contacted(stack):
+    request_id = marker()
+    for host in (f"evil.{DOMAIN}", "example.org", "127.0.0.1"):
+        response = requests.get(stack.url(f"/festivals/{request_id}"), timeout=5,
+                                headers={"Host": host, "X-Request-ID": request_id})
+        assert response.status_code == 403
+        assert response.json() == {"error": "unknown host"}
+    time.sleep(0.3)
+    for name in ("app1", "app2", "identity", "files", "registry"):
+        assert request_id not in stack.log(name)
+
+
+# --- balancing and masking --------------------------------------------------------------------------------
+
+def test_both_app_instances_get_traffic(stack):
+    ids = [marker() for _ in range(30)]
+    for request_id in ids:
+        assert stack.get("api", "/festivals", headers={**stack.api_headers, "X-Request-ID": request_id}).ok
+    time.sleep(0.3)
+    served = {name: sum(1 for request_id in ids if request_id in stack.log(name)) for name in ("app1", "app2")}
+    assert served["app1"] > 0 and served["app2"] > 0, served
+    assert served["app1"] + served["app2"] == len(ids)
+
+
+def test_backends_see_only_the_masked_address(stack):
+    request_id = marker()
+    spoofed = {"X-Forwarded-For": "203.0.113.77", "X-Request-ID": request_id}
+    assert stack.get("api", "/festivals", headers={**stack.api_headers, **spoofed}).ok
+    assert stack.get("files", "/health", headers=spoofed).ok
+    time.sleep(0.3)
+    seen = [line for name in ("app1", "app2", "files") for line in lines_with(stack.log(name), request_id)]
+    assert len(seen) == 2, seen
+    for line in seen:
+        assert line.endswith("from 127.0.0.0"), line  # the client's /24, not 127.0.0.1, not the spoofed header
+        assert "203.0.113" not in line
+    access = [orjson.loads(line) for line in (stack.folder / "access.log").read_text().splitlines()]
+    mine = [entry for entry in access if entry["request"]["headers"].get("X-Request-Id") == [request_id]]
+    assert mine and all(entry["request"]["remote_ip"] == "127.0.0.0" for entry in mine)
+    assert all("X-Forwarded-For" not in entry["request"]["headers"] for entry in mine)
+    assert all("Api-Key" not in entry["request"]["headers"] for entry in access)
+    assert all("Service-Key" not in entry["request"]["headers"] for entry in access)
+
+
+# --- discovery --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", [None, "", "fs_00000000_forged", "api"])
+def test_heartbeat_without_a_valid_service_key_is_refused(stack, key):
+    headers = {} if key is None else {"Service-Key": stack.api_headers["Api-Key"] if key == "api" else key}
+    beat = {"service": "app", "host": "127.0.0.1", "port": 1, "available": True}
+    response = stack.post("discovery", "/loversear", json=beat, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]
+    assert all(row["port"] != 1 for row in stack.services())
+
+
+@pytest.mark.parametrize("body", [{"service": "app", "host": "127.0.0.1", "port": 0},
+                                  {"service": "app", "host": "bad host/x", "port": 80},
+                                  {"service": "app", "host": "ftp://x.example", "port": 21},
+                                  {"service": "App!", "host": "127.0.0.1", "port": 80},
+                                  {"service": "app", "host": "127.0.0.1", "port": 80, "available": "yes"}, [1]])
+def test_bad_heartbeat_is_400(stack, body):
+    response = stack.post("discovery", "/loversear", json=body, headers={"Service-Key": stack.service_key})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid heartbeat" or response.json()["fields"]
+
+
+def test_go_format_heartbeat_is_accepted(stack):
+    """The Go services sent `host` as a URL and their own service names: the file server's own address in
+    that format is the same instance, not a second one."""
+    go_beat = {"service": "festivals-fileserver", "host": "http://127.0.0.1", "port": stack.ports["files"],
+               "available": True}
+    response = stack.post("discovery", "/loversear", json=go_beat, headers={"Service-Key": stack.service_key})
+    assert response.status_code == 202
+    [instance] = response.json()["data"]
+    assert (instance["service"], instance["host"], instance["port"], instance["state"]) == (
+        "files", "127.0.0.1", stack.ports["files"], "live")
+    other = {"service": "festivals-database", "host": "https://db-0.example.org:5432", "available": True}
+    response = stack.post("discovery", "/loversear", json=other, headers={"Service-Key": stack.service_key})
+    assert response.status_code == 202
+    assert response.json()["data"][0]["port"] == 5432
+    files = [row for row in stack.services() if row["service"] == "files"]
+    assert len(files) == 1
+    assert stack.upstreams("files") == [stack.address("files")]
+
+
+def test_admin_services_page_lists_the_instances(stack):
+    from app import create_app
+    from tests.conftest import CHEAP_ARGON2
+    from tests.identity.test_pages import client_for, log_in
+
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(stack.instance), **CHEAP_ARGON2,
+                      "DATABASE_URL": stack.env["FESTIVALS_DATABASE_URL"],
+                      "DISCOVERY_URL": stack.env["FESTIVALS_DISCOVERY_URL"]})
+    try:
+        client = client_for(app)
+        assert log_in(client, stack.seeded["admin_email"]).status_code == 303
+        page = client.get("/admin/services").get_data(as_text=True)
+        for name in ("app1", "app2", "identity", "files"):
+            assert f"127.0.0.1:{stack.ports[name]}" in page
+        assert "live" in page
+        creator = client_for(app)
+        assert log_in(creator, stack.seeded["creator_email"]).status_code == 303
+        assert creator.get("/admin/services").status_code == 403
+    finally:
+        from app.db import close_database
+
+        close_database(app.extensions["database"])
+
+
+# --- files ----------------------------------------------------------------------------------------------------
+
+def test_files_come_from_disk_with_the_file_servers_headers(stack):
+    token = stack.post("identity", "/token", json={"email": stack.seeded["creator_email"],
+                                                   "password": "correct horse battery"}).json()["access_token"]
+    picture = io.BytesIO()
+    Image.new("RGB", (900, 600), (200, 40, 90)).save(picture, "JPEG")
+    uploaded = requests.post(stack.url("/images/upload"), files={"image": ("a.jpg", picture.getvalue())},
+                             headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"}, timeout=30)
+    assert uploaded.status_code == 201, uploaded.text
+    [stored] = uploaded.json()["data"]
+    assert stored["image_ref"].startswith(f"http://files.{DOMAIN}:{stack.port}/images/")
+    path = f"/images/{stored['image_hash']}"
+
+    def fetch(query="", **headers):
+        request_id = marker()
+        response = stack.get("files", path + query, headers={"X-Request-ID": request_id, **headers})
+        time.sleep(0.2)
+        return response, bool(lines_with(stack.log("files"), request_id))
+
+    original, reached = fetch()
+    assert (original.status_code, original.headers["Content-Type"], reached) == (200, "image/jpeg", False)
+    assert "immutable" in original.headers["Cache-Control"] and original.headers["ETag"]
+    assert fetch(**{"If-None-Match": original.headers["ETag"]})[0].status_code == 304
+    part = fetch(Range="bytes=0-9")[0]
+    assert (part.status_code, part.content) == (206, original.content[:10])
+
+    made, reached = fetch("?w=320&format=webp")
+    assert (made.status_code, made.headers["Content-Type"], reached) == (200, "image/webp", True)
+    again, reached = fetch("?w=320&format=webp")
+    assert (again.content, reached) == (made.content, False)  # the second time from disk, by Caddy
+    assert again.headers["Vary"] == "Accept" and "immutable" in again.headers["Cache-Control"]
+    assert fetch("?w=320&format=webp", **{"If-None-Match": again.headers["ETag"]})[0].status_code == 304
+    nearest, _ = fetch("?width=300&format=webp")  # any size from 30 to 3000: the nearest allowed one
+    assert nearest.status_code == 200 and nearest.content == made.content
+    assert fetch("?w=20")[0].status_code == 400
+
+
+# --- failures ---------------------------------------------------------------------------------------------
+
+def test_kill_9_of_an_instance_during_reads_fails_no_request(stack, webhook):
+    failures, count, stop = [], [0], threading.Event()
+
+    def read_loop():
+        # A keep-alive client as browsers and the mobile apps are: a GET whose reused idle connection the
+        # server closed meanwhile (Caddy closes idle connections when its upstreams change) is sent again once
+        # (RFC 9112 9.3.1). Any answer that is not 200, and any second failure, counts as a failure.
+        session = requests.Session()
+        session.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=0, read=1, status=0, other=0,
+                                                               allowed_methods=["GET"], raise_on_status=False)))
+        while not stop.is_set():
+            try:
+                response = stack.get("api", "/festivals", session=session, headers=stack.api_headers)
+                if response.status_code != 200:
+                    failures.append(response.status_code)
+            except requests.RequestException as exc:
+                failures.append(repr(exc))
+            count[0] += 1
+
+    reader = threading.Thread(target=read_loop)
+    started = time.monotonic()
+    reader.start()
+    try:
+        time.sleep(3)
+        stack.kill9("app1")
+        app1 = stack.address("app1")
+        took = stack.wait_until(lambda: app1 not in stack.upstreams("api"), 10, "app1 out of the upstreams")
+        assert took <= STALE_AFTER_S + 1.5  # two missed beats, the grace, and the push
+        assert [row["state"] for row in stack.services() if row["port"] == stack.ports["app1"]] == ["stale"]
+        time.sleep(2)
+        stack.start_instance("app1")
+        stack.wait_until(lambda: app1 in stack.upstreams("api"), 30, "app1 back in the upstreams")
+        time.sleep(max(0.0, 20 - (time.monotonic() - started)))
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+    assert failures == [], failures
+    assert count[0] > 50
+    stack.wait_until(lambda: len(webhook.of(stack.ports["app1"])) >= 2, 5, "two alerts")
+    time.sleep(BEAT_S * 2)
+    assert webhook.of(stack.ports["app1"]) == ["instance_stale", "instance_back"]
+    [stale, back] = [alert for alert in webhook.alerts if alert["port"] == stack.ports["app1"]]
+    assert (stale["service"], stale["state"], back["previous_state"]) == ("app", "stale", "stale")
+    assert "ALERT instance app 127.0.0.1:%d is stale" % stack.ports["app1"] in stack.log("registry")
+
+
+def test_no_live_instance_is_503_with_the_envelope(stack):
+    """A clean stop says so in a last heartbeat: the file server leaves the upstreams at once."""
+    stack.terminate("files")
+    stack.wait_until(lambda: stack.upstreams("files") == [], 3, "files out of the upstreams")
+    response = stack.get("files", "/health")
+    assert response.status_code == 503
+    assert response.json()["error"].startswith("no live instance")
+    stack.start_instance("files")
+    stack.wait_until(lambda: stack.upstreams("files") == [stack.address("files")], 30, "files back")
+    assert stack.get("files", "/health").status_code == 200
