@@ -21,11 +21,12 @@ YEAR = 365 * 24 * 3600
 HEX = "[0-9a-f]"
 # Backends get the visitor's address truncated to /24 (IPv4) or /48 (IPv6), never the whole of it.
 # Caddy sets X-Forwarded-For to the client address (a client's own header is dropped: no trusted proxies);
-# these run after that, in order: IPv4, IPv6 with three leading groups, IPv6 compressed earlier ("a:b::1").
+# these run after that, in order: IPv4, IPv6 with three leading groups, IPv6 compressed earlier ("a:b::1", "::1").
 MASK_FORWARDED_FOR = [
     {"search_regexp": r"^(\d+\.\d+\.\d+)\.\d+$", "replace": "${1}.0"},
     {"search_regexp": r"^([0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}):.*$", "replace": "${1}::"},
     {"search_regexp": r"^((?:[0-9A-Fa-f]{1,4}:){0,2}):.*$", "replace": "${1}:"},
+    {"search_regexp": r"^:$", "replace": "::"},  # "::1" became ":" above: its /48 is "::"
 ]
 
 

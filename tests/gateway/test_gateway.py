@@ -95,7 +95,15 @@ def test_backends_see_only_the_masked_address(stack):
     for line in seen:
         assert line.endswith("from 127.0.0.0"), line  # the client's /24, not 127.0.0.1, not the spoofed header
         assert "203.0.113" not in line
+    ipv6_id = marker()  # ::1 truncated to its /48
+    assert requests.get(f"http://[::1]:{stack.port}/festivals", timeout=10,
+                        headers={**stack.api_headers, "Host": f"api.{DOMAIN}", "X-Request-ID": ipv6_id}).ok
+    time.sleep(0.3)
+    [line] = [line for name in ("app1", "app2") for line in lines_with(stack.log(name), ipv6_id)]
+    assert line.endswith("from ::"), line
     access = [orjson.loads(line) for line in (stack.folder / "access.log").read_text().splitlines()]
+    assert {entry["request"]["remote_ip"] for entry in access
+            if entry["request"]["headers"].get("X-Request-Id") == [ipv6_id]} == {"::"}
     mine = [entry for entry in access if entry["request"]["headers"].get("X-Request-Id") == [request_id]]
     assert mine and all(entry["request"]["remote_ip"] == "127.0.0.0" for entry in mine)
     assert all("X-Forwarded-For" not in entry["request"]["headers"] for entry in mine)
