@@ -26,6 +26,7 @@ class Settings:
     redis_url: str = ""
     redis_prefix: str = "festivals:registry:"
     access_log: str = ""  # a file for Caddy's (masked) access log; stderr when empty
+    log_files: bool = False  # files.<domain> in the access log too
     # Caddy checks each upstream's /ready this often, and retries a failed idempotent request this long
     health_interval_s: float = 1.0
     try_duration_s: float = 5.0
@@ -51,6 +52,7 @@ def load_settings(**overrides) -> Settings:
         "redis_url": os.environ.get("FESTIVALS_REDIS_URL", ""),
         "redis_prefix": os.environ.get("FESTIVALS_REGISTRY_PREFIX", "festivals:registry:"),
         "access_log": os.environ.get("FESTIVALS_GATEWAY_ACCESS_LOG", ""),
+        "log_files": os.environ.get("FESTIVALS_GATEWAY_LOG_FILES", "").strip().lower() in ("1", "true", "yes", "on"),
     }
     values.update(overrides)
     return Settings(**values)
