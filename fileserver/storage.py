@@ -78,9 +78,9 @@ class Storage:
         return digest, created
 
     def delete(self, kind: str, digest: str) -> None:
-        path = self.path(kind, digest)
-        links = [path + extension for extension in EXTENSIONS.values()] if kind == "images" else []
-        for path in (path, self.meta_path(kind, digest), *links):
+        stored = self.path(kind, digest)
+        links = [stored + extension for extension in EXTENSIONS.values()] if kind == "images" else []
+        for path in (stored, self.meta_path(kind, digest), *links):
             try:
                 os.unlink(path)
             except FileNotFoundError:

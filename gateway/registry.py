@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import orjson
@@ -24,7 +24,8 @@ from gateway.settings import Settings
 
 log = logging.getLogger("festivals.gateway")
 SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
-HOSTNAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)$")
+HOSTNAME = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63})*"  # a name or IPv4
+                      r"|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)$")  # IPv6, bracketed or not
 # The earlier Go services' names, and ours
 ALIASES = {"festivals-server": "app", "festivals-app": "app", "festivals-api": "app",
            "festivals-identity-server": "identity", "festivals-identity": "identity",
@@ -56,7 +57,7 @@ class Instance:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     def public(self) -> dict:
-        stamp = datetime.fromtimestamp(self.last_beat, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.fromtimestamp(self.last_beat, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"service": self.service, "host": self.host, "port": self.port, "scheme": self.scheme,
                 "available": self.available, "state": self.state, "last_beat": stamp}
 
@@ -200,7 +201,7 @@ class Registry:
         payload = {"alert": f"instance_{kind}", "service": instance.service, "host": instance.host,
                    "port": instance.port, "state": instance.state, "previous_state": before,
                    "last_beat": instance.public()["last_beat"], "domain": self.settings.domain,
-                   "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                   "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         log.warning("ALERT instance %s %s is %s (was %s, last beat %s)", instance.service, instance.dial,
                     instance.state, before, payload["last_beat"])
         if self.settings.alert_webhook:

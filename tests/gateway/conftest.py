@@ -24,7 +24,7 @@ from app.migrations import migrate
 from app.permissions import SYSTEM
 from app.services import api_keys
 from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
-from tests.factories import PASSWORD, Factory
+from tests.factories import Factory
 from tests.processes import free_port
 
 DOMAIN = "festivals.localhost"
@@ -198,8 +198,9 @@ def webhook():
 def gateway_database(tmp_path_factory) -> str:
     """A database for this module's processes alone (not emptied between tests)."""
     if USE_POSTGRES:
-        from tests.conftest import BASE_URL
         from urllib.parse import urlparse
+
+        from tests.conftest import BASE_URL
 
         base = urlparse(BASE_URL).path.lstrip("/") or "festivals_test"
         url = create_postgres_database(f"{base}_gw_{_worker()}")

@@ -15,6 +15,7 @@ from urllib3.util.retry import Retry
 
 from tests.gateway.conftest import BEAT_S, DOMAIN, STALE_AFTER_S
 
+
 def marker() -> str:
     return f"gw-{uuid.uuid4().hex}"
 
@@ -259,7 +260,7 @@ def test_kill_9_of_an_instance_during_reads_fails_no_request(stack, webhook):
     assert webhook.of(stack.ports["app1"]) == ["instance_stale", "instance_back"]
     [stale, back] = [alert for alert in webhook.alerts if alert["port"] == stack.ports["app1"]]
     assert (stale["service"], stale["state"], back["previous_state"]) == ("app", "stale", "stale")
-    assert "ALERT instance app 127.0.0.1:%d is stale" % stack.ports["app1"] in stack.log("registry")
+    assert f"ALERT instance app 127.0.0.1:{stack.ports['app1']} is stale" in stack.log("registry")
 
 
 def test_no_live_instance_is_503_with_the_envelope(stack):
