@@ -33,9 +33,11 @@ def init_request_ids(app: Flask, log: logging.Logger) -> None:
     def _access_log(response: Response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration,
+        # remote_addr: behind the gateway (FESTIVALS_BEHIND_PROXY) the masked address it forwarded
+        log.info("%s %s %s %.1fms from %s", request.method, request.path, response.status_code, duration,
+                 request.remote_addr,
                  extra={"method": request.method, "path": request.path, "status": response.status_code,
-                        "duration_ms": round(duration, 1)})
+                        "duration_ms": round(duration, 1), "client": request.remote_addr})
         return response
 
 

@@ -9,7 +9,7 @@ import orjson
 from flask import g, has_request_context
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-EXTRA_KEYS = ("method", "path", "status", "duration_ms")  # the access log line's fields
+EXTRA_KEYS = ("method", "path", "status", "duration_ms", "client")  # the access log line's fields
 
 
 class RequestIdFilter(logging.Filter):
