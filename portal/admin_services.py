@@ -11,7 +11,7 @@ from flask_login import current_user
 from common.heartbeat import loopback_target
 from identity.tokens import issue_access_token
 from portal.admin import bp
-from portal.htmx import render
+from web.htmx import render
 
 
 def _registry_instances() -> tuple[list[dict], str | None]:
