@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from common.tls import TlsFiles
+
 log = logging.getLogger("festivals.heartbeat")
 
 
@@ -30,12 +32,15 @@ def loopback_target(url: str) -> tuple[str, dict]:
 
 class HeartbeatSender:
     def __init__(self, discovery_url: str, key: str, service: str, host: str, port: int, interval: float,
-                 ready_url: str | None = None):
+                 ready_url: str | None = None, tls: TlsFiles | None = None):
         self.url, self.headers = loopback_target(discovery_url.rstrip("/") + "/loversear")
         self.headers = {**self.headers, "Service-Key": key}
         self.body = {"service": service, "host": host, "port": port}
         self.interval, self.ready_url = interval, ready_url
         self.session = requests.Session()
+        if tls is not None and tls.enabled:  # the registry and our own port speak mTLS: our certificate, our CA
+            self.session.verify, self.session.cert = tls.ca, (tls.cert, tls.key)
+            self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace our CA
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
@@ -86,5 +91,7 @@ def from_env(service: str, port: int) -> HeartbeatSender | None:
     host = os.environ.get("FESTIVALS_ADVERTISE_HOST", "127.0.0.1")
     interval = float(os.environ.get("FESTIVALS_HEARTBEAT_S", "") or 5)
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    tls = TlsFiles.from_env()
+    scheme = "https" if tls.enabled else "http"  # the instance serves TLS itself when it has a certificate
     return HeartbeatSender(url, key, os.environ.get("FESTIVALS_SERVICE_NAME", "") or service, host, port,
-                           interval, ready_url=f"http://{local}:{port}/ready")
+                           interval, ready_url=f"{scheme}://{local}:{port}/ready", tls=tls)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import orjson
 import requests
 
-from gateway.settings import Settings
+from gateway.settings import Settings, is_local_name
 
 # Which services' live instances each proxy balances over: the first service with a live instance wins
 # (identity.<domain> goes to identity processes when some run apart, else to the app's identity blueprint).
@@ -18,6 +18,8 @@ GROUPS = {"api": ("app",), "portal": ("app",), "identity": ("identity", "app"), 
 # Retried on another instance when an upstream fails mid-request: the methods that change nothing.
 RETRY_METHODS = ["GET", "HEAD", "OPTIONS"]
 YEAR = 365 * 24 * 3600
+HSTS = "max-age=31536000; includeSubDomains"
+CA_ID = "festivals"  # our CA's name in Caddy's pki app
 HEX = "[0-9a-f]"
 # Backends get the visitor's address truncated to /24 (IPv4) or /48 (IPv6), never the whole of it.
 # Caddy sets X-Forwarded-For to the client address (a client's own header is dropped: no trusted proxies);
@@ -56,8 +58,14 @@ def route(handle: list, match: list | None = None, terminal: bool = False) -> di
 
 
 def transport(settings: Settings) -> dict:
-    """How Caddy talks to every backend (the one place for upstream TLS / mTLS settings)."""
-    return {"protocol": "http", "dial_timeout": "1s", "response_header_timeout": "60s"}
+    """How Caddy talks to every backend (the one place for upstream TLS / mTLS settings): with FESTIVALS_TLS_*
+    over TLS, presenting the gateway's certificate and accepting only upstream certificates of our CA (for the
+    address it dials: the certificates name 127.0.0.1 / the advertised host)."""
+    built = {"protocol": "http", "dial_timeout": "1s", "response_header_timeout": "60s"}
+    if settings.tls.enabled:
+        built["tls"] = {"root_ca_pem_files": [settings.tls.ca], "client_certificate_file": settings.tls.cert,
+                        "client_certificate_key_file": settings.tls.key}
+    return built
 
 
 def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
@@ -212,8 +220,44 @@ def server(settings: Settings, upstreams: dict) -> dict:
     routes = [route([{"handler": "subroute", "routes": host_routes}], [{"host": [host]}], terminal=True)
               for host, host_routes in hosts(settings, upstreams).items()]
     routes.append(route([envelope(403, "unknown host")]))  # nothing upstream is contacted
-    return {"listen": [f":{settings.port}"], "routes": routes, "errors": {"routes": error_routes()},
-            "automatic_https": {"disable": True}, "logs": logs}
+    if not settings.https:
+        return {"listen": [f":{settings.port}"], "routes": routes, "errors": {"routes": error_routes()},
+                "automatic_https": {"disable": True}, "logs": logs}
+    if settings.hsts:
+        routes.insert(0, route([{"handler": "headers", "response": {"set": {"Strict-Transport-Security": [HSTS]}}}]))
+    return {"listen": [f":{settings.https_port}"], "routes": routes, "errors": {"routes": error_routes()},
+            "automatic_https": {"disable_redirects": True}, "logs": logs}
+
+
+def redirect_server(settings: Settings) -> dict:
+    """Plain HTTP on the gateway's port: every known host is redirected to HTTPS (308 keeps the method)."""
+    port = "" if settings.https_port == 443 else f":{settings.https_port}"
+    location = f"https://{{http.request.host}}{port}{{http.request.uri}}"
+    redirect = {"handler": "static_response", "status_code": 308, "headers": {"Location": [location]}}
+    return {"listen": [f":{settings.port}"], "logs": {"default_logger_name": "festivals"},
+            "routes": [route([redirect], [{"host": list(hosts(settings, {}))}], terminal=True),
+                       route([envelope(403, "unknown host")])]}
+
+
+def tls_apps(settings: Settings) -> dict:
+    """Certificates for the public names: Caddy's internal issuer for local names (under our CA when its key
+    is given, so clients trust one `ca.pem`; never installed into the system's trust store), ACME otherwise."""
+    names = list(hosts(settings, {}))
+    if settings.public_tls == "acme":
+        issuer = {"module": "acme", **({"email": settings.acme_email} if settings.acme_email else {})}
+        return {"tls": {"automation": {"policies": [{"subjects": names, "issuers": [issuer]}]}}}
+    # Clients that connect to a loopback address without a server name are served a certificate for it.
+    names += ["127.0.0.1", "::1"] if is_local_name(settings.domain) else []
+    authorities = {"local": {"install_trust": False}}
+    issuer = {"module": "internal"}
+    if settings.ca_key:
+        authorities[CA_ID] = {"name": "FestivalsApp", "install_trust": False,
+                              "root": {"certificate": settings.tls.ca, "private_key": settings.ca_key,
+                                       "format": "pem_file"}}
+        issuer["ca"] = CA_ID
+    return {"pki": {"certificate_authorities": authorities},
+            "tls": {"certificates": {"automate": names},
+                    "automation": {"policies": [{"subjects": names, "issuers": [issuer]}]}}}
 
 
 def logging_config(settings: Settings) -> dict:
@@ -230,11 +274,18 @@ def logging_config(settings: Settings) -> dict:
 
 
 def build_config(settings: Settings, upstreams: dict | None = None) -> dict:
-    return {
+    config = {
         "admin": {"listen": settings.admin, "config": {"persist": False}},
         "logging": logging_config(settings),
         "apps": {"http": {"servers": {"festivals": server(settings, upstreams or {})}}},
     }
+    if settings.https:
+        config["apps"]["http"].update({"http_port": settings.port, "https_port": settings.https_port})
+        config["apps"]["http"]["servers"]["redirect"] = redirect_server(settings)
+        config["apps"].update(tls_apps(settings))
+        if settings.storage:
+            config["storage"] = {"module": "file_system", "root": settings.storage}
+    return config
 
 
 class CaddyAdmin:

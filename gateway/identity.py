@@ -10,16 +10,22 @@ import time
 
 import requests
 
+from common.tls import TlsFiles
+
 
 class IdentityUnavailable(Exception):
     pass
 
 
 class IdentityClient:
-    def __init__(self, base_url: str, ttl: float = 60.0, negative_ttl: float = 5.0, timeout: float = 3.0):
+    def __init__(self, base_url: str, ttl: float = 60.0, negative_ttl: float = 5.0, timeout: float = 3.0,
+                 tls: TlsFiles | None = None):
         self.base = base_url.rstrip("/")
         self.ttl, self.negative_ttl, self.timeout = ttl, negative_ttl, timeout
         self.session = requests.Session()
+        if tls is not None and tls.enabled:  # identity's internal port is mTLS: our certificate, our CA
+            self.session.verify, self.session.cert = tls.ca, (tls.cert, tls.key)
+            self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace our CA
         self._cache: dict[str, tuple[object, float]] = {}  # sha256 of the credential -> (answer, expiry)
         self._lock = threading.Lock()
 

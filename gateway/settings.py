@@ -1,8 +1,23 @@
 """Gateway settings from FESTIVALS_* environment variables (documented in the README)."""
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from common.tls import TlsFiles
+
+PUBLIC_TLS = ("auto", "internal", "acme", "off")
+# Names no public CA certifies (RFC 6761, 8375, 6762): Caddy's internal issuer signs certificates for them
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".test", ".example", ".invalid", ".home.arpa", ".lan")
+
+
+def is_local_name(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return name == "localhost" or name.endswith(LOCAL_SUFFIXES)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -30,11 +45,39 @@ class Settings:
     # Caddy checks each upstream's /ready this often, and retries a failed idempotent request this long
     health_interval_s: float = 1.0
     try_duration_s: float = 5.0
+    # TLS (see gateway/caddy.py): FESTIVALS_TLS_* are Caddy's client certificate towards every upstream and the
+    # CA their certificates must chain to; public_tls is how visitors get HTTPS: "internal" (Caddy's internal
+    # issuer: under our CA when its key is given, else Caddy's own local CA), "acme" or "off" (plain HTTP).
+    tls: TlsFiles = field(default_factory=TlsFiles)
+    public_tls: str = "off"
+    https_port: int = 8443
+    ca_key: str = ""  # our CA's key, for the internal issuer (local names only; ACME needs none)
+    acme_email: str = ""
+    storage: str = ""  # Caddy's data: certificates it obtained, its intermediate CA
+
+    @property
+    def https(self) -> bool:
+        return self.public_tls != "off"
+
+    @property
+    def hsts(self) -> bool:
+        """Strict-Transport-Security on a real domain only: browsers would pin it for a local name too."""
+        return self.https and not is_local_name(self.domain)
 
     @property
     def stale_after_s(self) -> float:
         """An instance is stale after two missed beats plus the grace."""
         return 2 * self.heartbeat_s + self.grace_s
+
+
+def public_tls(choice: str, domain: str) -> str:
+    """FESTIVALS_PUBLIC_TLS: `auto` is Caddy's internal issuer for local names and ACME for a real domain."""
+    choice = (choice or "auto").strip().lower()
+    if choice not in PUBLIC_TLS:
+        raise ValueError(f"FESTIVALS_PUBLIC_TLS must be one of {', '.join(PUBLIC_TLS)}")
+    if choice == "auto":
+        return "internal" if is_local_name(domain) else "acme"
+    return choice
 
 
 def load_settings(**overrides) -> Settings:
@@ -53,6 +96,16 @@ def load_settings(**overrides) -> Settings:
         "redis_prefix": os.environ.get("FESTIVALS_REGISTRY_PREFIX", "festivals:registry:"),
         "access_log": os.environ.get("FESTIVALS_GATEWAY_ACCESS_LOG", ""),
         "log_files": os.environ.get("FESTIVALS_GATEWAY_LOG_FILES", "").strip().lower() in ("1", "true", "yes", "on"),
+        "tls": TlsFiles.from_env(),
+        "https_port": int(os.environ.get("FESTIVALS_GATEWAY_HTTPS_PORT", "8443")),
+        "acme_email": os.environ.get("FESTIVALS_ACME_EMAIL", "").strip(),
+        "storage": os.path.abspath(os.environ.get("FESTIVALS_GATEWAY_STORAGE", "")
+                                   or os.path.join(instance, "caddy", "data")),
     }
+    values["tls"].check()
+    ca_key = os.path.splitext(values["tls"].ca)[0] + ".key" if values["tls"].ca else ""
+    values["ca_key"] = os.environ.get("FESTIVALS_GATEWAY_CA_KEY", "").strip() or (
+        ca_key if ca_key and os.path.isfile(ca_key) else "")
+    values["public_tls"] = public_tls(os.environ.get("FESTIVALS_PUBLIC_TLS", "auto"), values["domain"])
     values.update(overrides)
     return Settings(**values)

@@ -32,7 +32,7 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
     settings = settings or load_settings()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     registry = Registry(settings)
-    identity = IdentityClient(settings.identity_url)
+    identity = IdentityClient(settings.identity_url, tls=settings.tls)
     web = Flask(__name__)
     web.extensions["registry"] = registry
 

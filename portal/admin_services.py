@@ -22,8 +22,10 @@ def _registry_instances() -> tuple[list[dict], str | None]:
     token = issue_access_token(current_user, current_app.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
                                audience=config["TOKEN_AUDIENCE"], ttl=60)
     url, headers = loopback_target(config["DISCOVERY_URL"] + "/services")
+    tls = current_app.extensions["tls"]  # the registry's port is mTLS when the app has a certificate
+    secure = {"verify": tls.ca, "cert": (tls.cert, tls.key)} if tls.enabled else {}
     try:
-        response = requests.get(url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=5)
+        response = requests.get(url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=5, **secure)
         response.raise_for_status()
         return response.json()["data"], None
     except (requests.RequestException, ValueError, KeyError) as exc:

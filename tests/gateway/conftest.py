@@ -23,6 +23,8 @@ from app.db import close_database, db, open_database
 from app.migrations import migrate
 from app.permissions import SYSTEM
 from app.services import api_keys
+from common import pki
+from common.tls import TlsFiles
 from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
 from tests.factories import Factory
 from tests.processes import free_port
@@ -60,10 +62,16 @@ class Webhook:
 
 
 class Stack:
+    """Everything over TLS as scripts/stack runs it: HTTPS for visitors (Caddy's internal issuer under the
+    stack's own CA; plain HTTP on `port` redirects), mTLS between Caddy, the registry and every instance."""
+
     def __init__(self, folder: Path, database_url: str, webhook: Webhook):
         self.folder = folder
         self.instance = folder / "instance"
         self.port, self.admin_port, self.registry_port = free_port(), free_port(), free_port()
+        self.https_port = free_port()
+        self.pki = make_pki(self.instance / "pki")
+        self.ca = str(self.pki / "ca.pem")
         self.ports = {"app1": free_port(), "app2": free_port(), "identity": free_port(), "files": free_port()}
         self.processes: dict[str, subprocess.Popen] = {}
         self.stopped: set[str] = set()  # stopped on purpose: not a failure when they are gone
@@ -76,12 +84,20 @@ class Stack:
             "FESTIVALS_REGISTRY_ADDRESS": f"127.0.0.1:{self.registry_port}",
             "FESTIVALS_HEARTBEAT_S": str(BEAT_S), "FESTIVALS_HEARTBEAT_GRACE_S": str(GRACE_S),
             "FESTIVALS_ALERT_WEBHOOK": webhook.url, "FESTIVALS_GATEWAY_ACCESS_LOG": str(folder / "access.log"),
-            "FESTIVALS_DISCOVERY_URL": f"http://discovery.{DOMAIN}:{self.port}",
-            "FESTIVALS_FILES_URL": f"http://files.{DOMAIN}:{self.port}", "FESTIVALS_BEHIND_PROXY": "1",
+            "FESTIVALS_GATEWAY_HTTPS_PORT": str(self.https_port), "FESTIVALS_TLS_CA": self.ca,
+            # heartbeats straight to the registry's mTLS port
+            "FESTIVALS_DISCOVERY_URL": f"https://127.0.0.1:{self.registry_port}",
+            "FESTIVALS_FILES_URL": f"https://files.{DOMAIN}:{self.https_port}", "FESTIVALS_BEHIND_PROXY": "1",
             "XDG_DATA_HOME": str(folder / "caddy"), "XDG_CONFIG_HOME": str(folder / "caddy"),
         }
         self.env.pop("FESTIVALS_REDIS_URL", None)  # the registry's state in memory here
         self.env.pop("FESTIVALS_IDENTITY_URL", None)
+        self.env.pop("FESTIVALS_PUBLIC_TLS", None)
+
+    def tls(self, name: str) -> tuple[list[str], dict]:
+        """gunicorn arguments and settings of a process serving mTLS with the certificate `name`."""
+        files = TlsFiles(str(self.pki / f"{name}.pem"), str(self.pki / f"{name}.key"), self.ca)
+        return files.gunicorn_args(), {"FESTIVALS_TLS_CERT": files.cert, "FESTIVALS_TLS_KEY": files.key}
 
     # --- processes ---------------------------------------------------------------------------------------
     def start(self, name: str, argv: list[str], **env) -> None:
@@ -94,10 +110,11 @@ class Stack:
 
     def start_instance(self, name: str) -> None:
         entry = {"identity": "wsgi:identity_app", "files": "wsgi:files"}.get(name, "wsgi:app")
+        args, env = self.tls(name.rstrip("12"))
         self.start(name, [f"{BIN}/gunicorn", "-c", "python:common.gunicorn_hooks", "--bind",
                           f"127.0.0.1:{self.ports[name]}", "--workers", "2", "--threads", "4",
-                          "--graceful-timeout", "3", "--no-control-socket", entry],
-                   FESTIVALS_SERVICE_KEY=self.service_key)
+                          "--graceful-timeout", "3", "--no-control-socket", *args, entry],
+                   FESTIVALS_SERVICE_KEY=self.service_key, **env)
 
     def kill9(self, name: str) -> None:
         """kill -9 of the instance: its master and its workers, at once."""
@@ -125,7 +142,7 @@ class Stack:
 
     # --- HTTP -----------------------------------------------------------------------------------------------
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"https://127.0.0.1:{self.https_port}{path}"
 
     def get(self, host: str, path: str, session=None, **kwargs) -> requests.Response:
         headers = {"Host": f"{host}.{DOMAIN}" if host else DOMAIN, **kwargs.pop("headers", {})}
@@ -212,6 +229,14 @@ def gateway_database(tmp_path_factory) -> str:
     return url
 
 
+def make_pki(folder: Path) -> Path:
+    """The CA and a certificate per process, as scripts/stack makes them on first start."""
+    pki.init_ca(folder)
+    for name in ("gateway", "app", "identity", "files"):
+        pki.issue(folder, name, dns=["localhost"], ips=["127.0.0.1"])
+    return folder
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, gateway_database, webhook):
     folder = tmp_path_factory.mktemp("stack")
@@ -221,15 +246,19 @@ def stack(tmp_path_factory, gateway_database, webhook):
     stack.seeded = seeded
     stack.admin_headers = {"Authorization": f"Bearer {seeded['admin_token']}"}
     stack.api_headers = {"Api-Key": seeded["api_key"]}
+    # requests (in this process) trusts the stack's CA: the gateway's certificates chain to it
+    trusted = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = stack.ca
     try:
         (folder / "caddy").mkdir()
         boot = folder / "caddy" / "boot.json"
         boot.write_bytes(orjson.dumps({"admin": {"listen": f"127.0.0.1:{stack.admin_port}",
                                                  "config": {"persist": False}}}))
         stack.start("caddy", [CADDY, "run", "--config", str(boot)])
+        args, env = stack.tls("gateway")  # the registry and Caddy (its client certificate) are the gateway
         stack.start("registry", [f"{BIN}/gunicorn", "--bind", f"127.0.0.1:{stack.registry_port}", "--workers", "1",
-                                 "--threads", "8", "--no-control-socket", "wsgi:registry"],
-                    FESTIVALS_IDENTITY_URL=f"http://127.0.0.1:{stack.ports['identity']}/identity")
+                                 "--threads", "8", "--no-control-socket", *args, "wsgi:registry"],
+                    FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{stack.ports['identity']}/identity", **env)
         for name in stack.ports:
             stack.start_instance(name)
         stack.wait_until(lambda: stack.upstreams("api") == sorted([stack.address("app1"), stack.address("app2")])
@@ -243,3 +272,7 @@ def stack(tmp_path_factory, gateway_database, webhook):
         raise
     finally:
         stack.stop()
+        if trusted is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = trusted

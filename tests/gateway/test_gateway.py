@@ -91,7 +91,7 @@ def test_backends_see_only_the_masked_address(stack):
     assert stack.get("api", f"/festivals?probe={request_id}", headers={**stack.api_headers, **spoofed}).ok
     assert stack.get("files", "/health", headers=spoofed).ok
     ipv6_id = marker()  # ::1 truncated to its /48
-    assert requests.get(f"http://[::1]:{stack.port}/festivals?probe={ipv6_id}", timeout=10,
+    assert requests.get(f"https://[::1]:{stack.https_port}/festivals?probe={ipv6_id}", timeout=10,
                         headers={**stack.api_headers, "Host": f"api.{DOMAIN}", "X-Request-ID": ipv6_id}).ok
     time.sleep(0.3)
     seen = [line for name in ("app1", "app2", "files") for line in lines_with(stack.log(name), request_id)]
@@ -160,7 +160,8 @@ def test_admin_services_page_lists_the_instances(stack):
 
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(stack.instance), **CHEAP_ARGON2,
                       "DATABASE_URL": stack.env["FESTIVALS_DATABASE_URL"],
-                      "DISCOVERY_URL": stack.env["FESTIVALS_DISCOVERY_URL"]})
+                      "DISCOVERY_URL": stack.env["FESTIVALS_DISCOVERY_URL"], "TLS_CA": stack.ca,
+                      "TLS_CERT": str(stack.pki / "app.pem"), "TLS_KEY": str(stack.pki / "app.key")})
     try:
         client = client_for(app)
         assert log_in(client, stack.seeded["admin_email"]).status_code == 303
@@ -188,7 +189,7 @@ def test_files_come_from_disk_with_the_file_servers_headers(stack):
                              headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"}, timeout=30)
     assert uploaded.status_code == 201, uploaded.text
     [stored] = uploaded.json()["data"]
-    assert stored["image_ref"].startswith(f"http://files.{DOMAIN}:{stack.port}/images/")
+    assert stored["image_ref"].startswith(f"https://files.{DOMAIN}:{stack.https_port}/images/")
     path = f"/images/{stored['image_hash']}"
 
     def fetch(query="", **headers):
@@ -225,7 +226,7 @@ def test_kill_9_of_an_instance_during_reads_fails_no_request(stack, webhook):
         # server closed meanwhile (Caddy closes idle connections when its upstreams change) is sent again once
         # (RFC 9112 9.3.1). Any answer that is not 200, and any second failure, counts as a failure.
         session = requests.Session()
-        session.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=0, read=1, status=0, other=0,
+        session.mount("https://", HTTPAdapter(max_retries=Retry(total=1, connect=0, read=1, status=0, other=0,
                                                                allowed_methods=["GET"], raise_on_status=False)))
         while not stop.is_set():
             try:
@@ -273,3 +274,37 @@ def test_no_live_instance_is_503_with_the_envelope(stack):
     stack.start_instance("files")
     stack.wait_until(lambda: stack.upstreams("files") == [stack.address("files")], 30, "files back")
     assert stack.get("files", "/health").status_code == 200
+
+
+# --- transport security (every test above already runs over HTTPS and mTLS) ----------------------------------
+
+def test_plain_http_is_redirected_to_https(stack):
+    response = requests.get(f"http://127.0.0.1:{stack.port}/festivals?x=1", allow_redirects=False, timeout=5,
+                            headers={"Host": f"api.{DOMAIN}:{stack.port}"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"https://api.{DOMAIN}:{stack.https_port}/festivals?x=1"
+    unknown = requests.get(f"http://127.0.0.1:{stack.port}/", headers={"Host": "example.org"}, timeout=5)
+    assert unknown.status_code == 403 and unknown.json() == {"error": "unknown host"}
+
+
+def test_app_behind_https_builds_https_urls_and_secure_cookies(stack):
+    """Caddy passes X-Forwarded-Proto; the app trusts that one hop (ProxyFix)."""
+    login_page = stack.get("", "/login")
+    assert login_page.status_code == 200
+    assert "Strict-Transport-Security" not in login_page.headers  # not on a local name (see tests/tls)
+    cookies = login_page.headers.get("Set-Cookie", "")
+    assert "session=" in cookies and "Secure" in cookies
+    me = stack.get("identity", "/users/me", headers=stack.admin_headers).json()["data"][0]
+    link = stack.post("identity", f"/users/{me['user_id']}/reset-link",  # the Host a browser sends
+                      headers={**stack.admin_headers, "Host": f"identity.{DOMAIN}:{stack.https_port}"})
+    assert link.status_code == 201, link.text
+    assert link.json()["data"][0]["reset_url"].startswith(f"https://identity.{DOMAIN}:{stack.https_port}/reset/")
+
+
+def test_upstream_ports_refuse_clients_without_a_certificate(stack):
+    """What Caddy reaches with its client certificate (every test above) refuses anyone without one."""
+    for name in ("app1", "identity", "files"):
+        with pytest.raises(requests.exceptions.ConnectionError, match="certificate required"):
+            requests.get(f"https://{stack.address(name)}/health", verify=stack.ca, timeout=5)
+    with pytest.raises(requests.exceptions.ConnectionError, match="certificate required"):
+        requests.get(f"https://127.0.0.1:{stack.registry_port}/health", verify=stack.ca, timeout=5)
