@@ -305,6 +305,6 @@ def test_upstream_ports_refuse_clients_without_a_certificate(stack):
     """What Caddy reaches with its client certificate (every test above) refuses anyone without one."""
     for name in ("app1", "identity", "files"):
         with pytest.raises(requests.exceptions.ConnectionError, match="certificate required"):
-            requests.get(f"https://{stack.address(name)}/health", verify=stack.ca, timeout=5)
+            requests.get(f"https://{stack.address(name)}/health", verify=stack.ca, timeout=30)
     with pytest.raises(requests.exceptions.ConnectionError, match="certificate required"):
-        requests.get(f"https://127.0.0.1:{stack.registry_port}/health", verify=stack.ca, timeout=5)
+        requests.get(f"https://127.0.0.1:{stack.registry_port}/health", verify=stack.ca, timeout=30)
