@@ -98,7 +98,8 @@ def main() -> None:
         "uploader": "bench", "uploaded_at": int(time.time())})
     gateway_port, direct_port, admin_port, files_port = free_port(), free_port(), free_port(), free_port()
     settings = load_settings(domain=DOMAIN, port=gateway_port, admin=f"127.0.0.1:{admin_port}",
-                             media_dir=str(media), access_log=str(folder / "access.log"), log_files=args.log_files)
+                             media_dir=str(media), access_log=str(folder / "access.log"), log_files=args.log_files,
+                             public_tls="off")  # plain HTTP on both sides: the routing cost, not TLS's
     config = build_config(settings, {"files": [f"127.0.0.1:{files_port}"]})
     config["apps"]["http"]["servers"]["direct"] = {
         "listen": [f":{direct_port}"], "automatic_https": {"disable": True},
