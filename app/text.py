@@ -1,5 +1,7 @@
-"""Text rules shared by handlers and services: whole numbers as clients type them."""
+"""Text rules shared by handlers and services: whole numbers as clients type them, keys of unique names."""
 from __future__ import annotations
+
+import unicodedata
 
 
 def whole_number(raw: str | None, max_digits: int = 19) -> int | None:
@@ -9,3 +11,11 @@ def whole_number(raw: str | None, max_digits: int = 19) -> int | None:
     if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
+
+
+def name_key(name: str) -> str:
+    """The identity of a unique name (festival, tag): compatibility-normalised (fullwidth 'Ｊａｚｚ' is
+    'jazz'), case-folded ('STRASSE' is 'straße'), NFC/NFD spellings equal, invisible format characters
+    (zero-width space/joiner, soft hyphen, BOM) dropped and runs of white space made one space."""
+    visible = "".join(ch for ch in unicodedata.normalize("NFKC", name) if unicodedata.category(ch) != "Cf")
+    return " ".join(unicodedata.normalize("NFKC", visible.casefold()).split())

@@ -127,7 +127,7 @@ def main() -> None:
     instance = work / "instance"
     keys = KeyStore(str(instance / "identity-keys"))
     token = issue_access_token(SimpleNamespace(id="1", role="creator"), keys, issuer="festivals-identity",
-                               audience="festivals", ttl=3600)
+                               audience="festivals", ttl=3600, sid="0" * 32)
     source = work / "photo.jpg"
     data = photo(source)
 

@@ -13,7 +13,7 @@ from PIL import Image
 from common.logs import configure_logging
 from common.pki import ExpiryWatch
 from common.tls import TlsFiles
-from fileserver.auth import make_key_source
+from fileserver.auth import AccountCheck, make_key_source
 from fileserver.config import load_files_config
 from fileserver.http import init_http
 from fileserver.storage import Storage
@@ -34,9 +34,13 @@ def create_files_app(config: dict | None = None) -> Flask:
     files.extensions["files_storage"] = Storage(settings["MEDIA_DIR"])
     tls = TlsFiles(settings["TLS_CERT"], settings["TLS_KEY"], settings["TLS_CA"])
     tls.check()
-    files.extensions["files_keys"] = make_key_source(settings, context=tls.client_context())
+    client = tls.client_context()
+    files.extensions["files_keys"] = make_key_source(settings, context=client)
     files.extensions["certificates"] = ExpiryWatch(
         [os.path.join(settings["INSTANCE_PATH"], "pki"), tls.cert, tls.ca], settings["TLS_WARN_DAYS"])
+    if settings["IDENTITY_URL"]:  # logins revoked and roles changed reach uploads and deletes within seconds
+        files.extensions["files_account_check"] = AccountCheck(settings["IDENTITY_URL"], context=client,
+                                                               ttl=settings["ACCOUNT_CHECK_SECONDS"])
     if not files.testing:
         configure_logging("festivals.files", settings["LOG_FORMAT"], settings["LOG_LEVEL"])
     files.extensions["certificates"].warn(logging.getLogger("festivals.files.tls"))

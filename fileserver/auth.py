@@ -6,12 +6,16 @@ public half is derived from them; nothing here can sign). The algorithm is pinne
 audience and expiry are checked."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import jwt
+import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app, request
@@ -86,6 +90,51 @@ class FolderKeys:
         return len(self.keys)
 
 
+class AccountCheck:
+    """Whether a token's login is still live, and the user's role now: the identity service's
+    `GET /users/me`, asked with the caller's own token (no secret to share), the answer cached for `ttl`
+    seconds per token. So a logout, password change, suspension or demotion reaches the file server
+    within `ttl` seconds instead of at token expiry; reads never ask."""
+
+    def __init__(self, identity_url: str, ttl: float = 5.0, timeout: float = 3.0, context=None):
+        self.url = identity_url.rstrip("/") + "/users/me"
+        self.context = context  # ssl.SSLContext with our client certificate, for an mTLS identity port
+        self.ttl = ttl
+        self.timeout = timeout
+        self._answers: dict[str, tuple[float, dict | None]] = {}
+        self._lock = threading.Lock()
+
+    def account(self, token: str) -> dict:
+        """The account (`user_role`, ...) of a live login; FilesError 401 when it has ended, 503 when
+        identity cannot be asked (fail closed: a write is refused rather than trusted)."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._answers.get(digest)
+        if cached is None or cached[0] <= now:
+            cached = (now + self.ttl, self._ask(token))
+            with self._lock:
+                if len(self._answers) > 10_000:  # tokens are short-lived: forget them all now and then
+                    self._answers.clear()
+                self._answers[digest] = cached
+        if cached[1] is None:
+            raise FilesError(401, "this login has ended (logout, password change or suspension); log in again")
+        return cached[1]
+
+    def _ask(self, token: str) -> dict | None:
+        request_ = urllib.request.Request(self.url, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request_, timeout=self.timeout, context=self.context) as response:  # noqa: S310 (configured)
+                return orjson.loads(response.read())["data"][0]
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                return None
+            log.warning("identity answered %s to %s", exc.code, self.url)
+        except Exception:  # unreachable or malformed
+            log.warning("could not ask %s whether a login is live", self.url, exc_info=True)
+        raise FilesError(503, "the identity service cannot be reached to check the token; try again shortly")
+
+
 def make_key_source(config: dict, context=None):
     if config["IDENTITY_URL"]:
         return JwksKeys(config["IDENTITY_URL"], context=context, logger="festivals.files.auth")
@@ -121,6 +170,9 @@ def require_writer() -> dict:
     config = current_app.config
     claims = verify_token(token.strip(), current_app.extensions["files_keys"],
                           issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"])
+    check = current_app.extensions.get("files_account_check")
+    if check is not None:  # the role now, not the one in the token
+        claims = {**claims, "role": check.account(token.strip()).get("user_role")}
     if claims["role"] not in WRITER_ROLES:
         raise FilesError(403, "only creators and admins may upload or delete files")
     return claims

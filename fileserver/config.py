@@ -45,6 +45,8 @@ def load_files_config(overrides: dict | None = None) -> dict:
         # When set, tokens are verified with the JWKS published there; else with the keys in the instance folder.
         "IDENTITY_URL": os.environ.get("FESTIVALS_IDENTITY_URL", "").rstrip("/"),
         "IDENTITY_KEYS_DIR": os.path.join(instance, "identity-keys"),
+        # With IDENTITY_URL: how long the answer of its /users/me (login live? role?) is reused per token.
+        "ACCOUNT_CHECK_SECONDS": float(os.environ.get("FESTIVALS_ACCOUNT_CHECK_SECONDS", "") or 5),
         "TOKEN_ISSUER": os.environ.get("FESTIVALS_TOKEN_ISSUER", "festivals-identity"),
         "TOKEN_AUDIENCE": os.environ.get("FESTIVALS_TOKEN_AUDIENCE", "festivals"),
         # A replaced signing key still verifies for this long (the identity service's access-token lifetime).

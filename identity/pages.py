@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.errors import Invalid, NotFound
 from app.extensions import limiter
-from app.services import users
+from app.services import sessions, users
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
 from identity.tokens import issue_access_token
 from web.forms import safe_next, show_errors
@@ -97,7 +97,8 @@ def login():
         users.record_login(form.email.data, user, "portal")
         if user is not None:
             _fresh_session()
-            login_user(PortalUser(user), remember=form.remember.data)
+            sid = sessions.start_login(user, "portal", _config("REFRESH_TOKEN_TTL"))
+            login_user(PortalUser(user, sid), remember=form.remember.data)
             return go(safe_next(form.next.data))
         form.form_errors.append(WRONG_LOGIN)
     return _render("login", _form_status(form), form=form)
@@ -107,6 +108,8 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            sessions.end_login(current_user.sid, current_user.actor)
         _fresh_session()
         logout_user()  # after the clear: it marks a remember-me cookie for deletion in the session
         flash("You are logged out.", "success")
@@ -140,7 +143,8 @@ def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            users.change_password(users.get_user(current_user.id), form.old_password.data, form.new_password.data)
+            users.change_password(users.get_user(current_user.id), form.old_password.data, form.new_password.data,
+                                  keep_login=current_user.sid)
         except Invalid as exc:
             show_errors(form, exc, {"password": "new_password"})
         else:
@@ -174,5 +178,5 @@ def upload_token():
     server (which verifies it with the identity public key). CSRF-checked like every portal POST."""
     ttl = min(300, _config("ACCESS_TOKEN_TTL"))
     token = issue_access_token(current_user, current_app.extensions["identity_keys"], issuer=_config("TOKEN_ISSUER"),
-                               audience=_config("TOKEN_AUDIENCE"), ttl=ttl)
+                               audience=_config("TOKEN_AUDIENCE"), ttl=ttl, sid=current_user.sid)
     return jsonify(access_token=token, token_type="Bearer", expires_in=ttl)

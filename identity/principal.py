@@ -1,12 +1,14 @@
-"""Who is calling: a user (Bearer token), an app (Api-Key) or nobody. Roles and suspension are read
-from the database at each request, so a changed role or a suspension takes effect at once."""
+"""Who is calling: a user (Bearer token), an app (Api-Key) or nobody. The user is read from the database
+at each request together with the token's login (`sid`), so a changed role, a suspension, a logout or a
+password change takes effect at once."""
 from __future__ import annotations
 
 from flask import current_app, request
 
 from app.errors import Unauthorized
 from app.permissions import ANONYMOUS, Actor
-from app.services import api_keys, users
+from app.models import User
+from app.services import api_keys, sessions
 from identity.tokens import verify_access_token
 
 
@@ -18,13 +20,19 @@ def bearer_token() -> str | None:
     return None
 
 
-def actor_from_token(token: str) -> Actor:
+def token_login(token: str) -> tuple[User, str]:
+    """(the user, the login id) of a valid access token whose login is still live; else Unauthorized."""
     config = current_app.config
     claims = verify_access_token(token, current_app.extensions["token_verifier"],
                                  issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"])
-    user = users.active_user(claims["sub"])
+    user = sessions.session_user(claims["sub"], claims["sid"])
     if user is None:
-        raise Unauthorized("this account is suspended or no longer exists")
+        raise Unauthorized("this login has ended (logout, password change or suspension); log in again")
+    return user, claims["sid"]
+
+
+def actor_from_token(token: str) -> Actor:
+    user, _ = token_login(token)
     return Actor("user", user_id=user.id, role=user.role)
 
 

@@ -12,10 +12,11 @@ from identity.keys import KeyStore
 ALGORITHM = "EdDSA"
 
 
-def issue_access_token(user, keys: KeyStore, *, issuer: str, audience: str, ttl: int) -> str:
+def issue_access_token(user, keys: KeyStore, *, issuer: str, audience: str, ttl: int, sid: str) -> str:
+    """`sid` is the login the token belongs to (app.services.sessions): it dies with that login."""
     now = int(time.time())
     key = keys.current
-    claims = {"sub": str(user.id), "role": user.role, "iss": issuer, "aud": audience,
+    claims = {"sub": str(user.id), "role": user.role, "sid": sid, "iss": issuer, "aud": audience,
               "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
     return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
@@ -31,7 +32,7 @@ def verify_access_token(token: str, keys, *, issuer: str, audience: str) -> dict
         if public is None:
             raise Unauthorized("the access token was not issued by this identity service")
         return jwt.decode(token, public, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
-                          options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+                          options={"require": ["exp", "iat", "sub", "iss", "aud", "sid"]})
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the access token has expired") from None
     except jwt.PyJWTError:

@@ -12,11 +12,11 @@ from app.errors import Forbidden, Invalid, Unauthorized
 from app.extensions import limiter
 from app.models import ApiKey, User
 from app.params import limit_offset
-from app.permissions import ANONYMOUS
+from app.permissions import ANONYMOUS, Actor
 from app.requests import json_body
 from app.responses import data_response, json_response
 from app.services import api_keys, entities, sessions, users
-from identity.principal import actor_from_token, bearer_token
+from identity.principal import bearer_token, token_login
 from identity.tokens import issue_access_token
 
 bp = Blueprint("identity", __name__, url_prefix="/identity")
@@ -63,9 +63,9 @@ _per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"))
 _per_account = limiter.limit(lambda: _config("LOGIN_RATE_LIMIT"), key_func=account_key)
 
 
-def access_token_for(user) -> str:
+def access_token_for(user, sid: str) -> str:
     return issue_access_token(user, current_app.extensions["identity_keys"], issuer=_config("TOKEN_ISSUER"),
-                              audience=_config("TOKEN_AUDIENCE"), ttl=_config("ACCESS_TOKEN_TTL"))
+                              audience=_config("TOKEN_AUDIENCE"), ttl=_config("ACCESS_TOKEN_TTL"), sid=sid)
 
 
 def login(email, password, via: str):
@@ -78,8 +78,8 @@ def login(email, password, via: str):
     return user
 
 
-def _token_response(user, refresh_token: str):
-    return json_response({"access_token": access_token_for(user), "refresh_token": refresh_token,
+def _token_response(user, sid: str, refresh_token: str):
+    return json_response({"access_token": access_token_for(user, sid), "refresh_token": refresh_token,
                           "token_type": "Bearer", "expires_in": _config("ACCESS_TOKEN_TTL")})
 
 
@@ -89,10 +89,9 @@ def _token_response(user, refresh_token: str):
 def token():
     body = _body()
     if "refresh_token" in body:
-        user, refresh = sessions.rotate(body["refresh_token"], _config("REFRESH_TOKEN_TTL"))
-        return _token_response(user, refresh)
+        return _token_response(*sessions.rotate(body["refresh_token"], _config("REFRESH_TOKEN_TTL")))
     user = login(body.get("email"), body.get("password"), "token")
-    return _token_response(user, sessions.start(user, _config("REFRESH_TOKEN_TTL")))
+    return _token_response(user, *sessions.start(user, _config("REFRESH_TOKEN_TTL")))
 
 
 @bp.get("/users/login")
@@ -101,30 +100,52 @@ def token():
 def basic_login():
     """The old clients' login: Basic credentials in, the raw JWT out as text."""
     email, password = _basic_credentials()
-    return Response(access_token_for(login(email, password, "basic")), mimetype="text/plain")
+    user = login(email, password, "basic")
+    sid = sessions.start_login(user, "basic", _config("REFRESH_TOKEN_TTL"))
+    return Response(access_token_for(user, sid), mimetype="text/plain")
 
 
-def current_actor():
+def current_login() -> tuple[User, str]:
     token = bearer_token()
     if token is None:
         raise Unauthorized("a Bearer token is required")
-    return actor_from_token(token)
+    return token_login(token)
+
+
+def current_actor():
+    user, _ = current_login()
+    return Actor("user", user_id=user.id, role=user.role)
 
 
 @bp.get("/users/refresh")
 def refresh_access_token():
-    """Compatible refresh: a valid access token in, a fresh one (new expiry) out as text."""
-    actor = current_actor()
-    return Response(access_token_for(users.get_user(actor.user_id)), mimetype="text/plain")
+    """Compatible refresh: a valid access token of a live login in, a fresh one (new expiry) out as text.
+    The login lives on while used; once it is revoked (logout, password change, suspension) this is a 401."""
+    user, sid = current_login()
+    sessions.extend(sid, _config("REFRESH_TOKEN_TTL"))
+    return Response(access_token_for(user, sid), mimetype="text/plain")
+
+
+@bp.get("/users/me")
+def me():
+    """The caller's account as it is now (role, suspension): what the file server asks, with the user's
+    own token, before an upload or delete. 401 once the token's login has ended."""
+    user, _ = current_login()
+    return data_response([user_dict(user)])
 
 
 @bp.post("/logout")
 def logout():
-    body = _body()
-    if not isinstance(body.get("refresh_token"), str):
+    """Ends a login: the one of `refresh_token`, or without a body, the one of the Bearer token."""
+    body = _body() if request.get_data(cache=True).strip() else {}
+    if isinstance(body.get("refresh_token"), str):
+        actor = current_actor() if bearer_token() else ANONYMOUS
+        sessions.revoke(body["refresh_token"], actor)
+    elif bearer_token():
+        user, sid = current_login()
+        sessions.end_login(sid, Actor("user", user_id=user.id, role=user.role))
+    else:
         raise Invalid("refresh_token is required", {"refresh_token": "required"})
-    actor = current_actor() if bearer_token() else ANONYMOUS
-    sessions.revoke(body["refresh_token"], actor)
     return data_response([])
 
 
@@ -144,13 +165,13 @@ def signup():
 
 @bp.post("/users/password")
 def change_password():
-    actor = current_actor()
+    user, sid = current_login()
     body = _body()
     old, new = body.get("old_password"), body.get("new_password")
     if not isinstance(old, str) or not isinstance(new, str):
         raise Invalid("old_password and new_password are required",
                       {"old_password": "required", "new_password": "required"})
-    users.change_password(users.get_user(actor.user_id), old, new)
+    users.change_password(user, old, new, keep_login=sid)
     return data_response([])
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.extensions import login_manager
 from app.models.keys import KEY_KINDS
 from app.services import api_keys, audit, entities
@@ -79,7 +79,7 @@ def _user_changed(user_id: int, form, change, done: str):
     a plain form a flash and a 303 back to the list."""
     try:
         user, message, status = change(), None, 200
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:  # e.g. the last admin
         user, message, status = accounts.get_user(user_id), sentence(exc.message), 422
     if is_htmx():
         return render("portal/admin/_user_row.html", status=status, user=user, back=_back(url_for(".users")),

@@ -5,7 +5,7 @@ import itertools
 
 from app.models import User
 from app.permissions import Actor
-from app.services import api_keys, entities, relations, users
+from app.services import api_keys, entities, relations, sessions, users
 from identity.tokens import issue_access_token
 
 PASSWORD = "correct horse battery"
@@ -21,8 +21,9 @@ class Factory:
 
     def token(self, user: User) -> str:
         config = self.app.config
+        sid = sessions.start_login(user, "test", config["REFRESH_TOKEN_TTL"])
         return issue_access_token(user, self.app.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
-                                  audience=config["TOKEN_AUDIENCE"], ttl=config["ACCESS_TOKEN_TTL"])
+                                  audience=config["TOKEN_AUDIENCE"], ttl=config["ACCESS_TOKEN_TTL"], sid=sid)
 
     def bearer(self, user: User) -> dict:
         return {"Authorization": f"Bearer {self.token(user)}"}

@@ -95,3 +95,29 @@ def test_migrate_waits_for_a_run_in_progress(empty_database):
         assert "schema_migration" not in empty_database.get_tables()
     waiting.join(timeout=30)
     assert results == [_all_names(empty_database)]
+
+
+def test_0005_fills_name_keys_of_existing_names_without_losing_any(empty_database):
+    """Names stored before 0005 get their NFC + case-folded key; two that now share a key both stay."""
+    import unicodedata
+
+    from app.migrations.data import security_0005
+
+    migrate(empty_database)
+    nfd = unicodedata.normalize("NFD", "CAFÉ")
+    with empty_database.connection_context():
+        mark = "%s" if USE_POSTGRES else "?"
+        for name in ("Café", nfd, "Ｊａｚｚ"):
+            empty_database.execute_sql(
+                "INSERT INTO festival (festival_version, festival_created, festival_is_valid, festival_name, "
+                "festival_start, festival_end, festival_description, festival_price) "
+                f"VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', {'false' if USE_POSTGRES else 0}, "
+                f"{mark}, 0, 0, '', '')", (name,))
+            empty_database.execute_sql(
+                "INSERT INTO tag (tag_version, tag_created, tag_name, tag_name_key) "
+                f"VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', {mark}, {mark})", (name, name))
+        security_0005(empty_database)
+        for table in ("festival", "tag"):
+            keys = [row[0] for row in empty_database.execute_sql(
+                f"SELECT {table}_name_key FROM {table} ORDER BY {table}_id")]
+            assert keys[0] == "café" and keys[1].startswith("café#") and keys[2] == "jazz", keys

@@ -10,21 +10,25 @@ from flask_login import UserMixin, login_url
 
 from app.extensions import login_manager
 from app.permissions import Actor
-from app.services import users
+from app.services import sessions
 from web.htmx import go, here
 
 
 class PortalUser(UserMixin):
-    """The logged-in user of a portal session, loaded from the database on every request, so a
-    suspension or role change takes effect at once."""
+    """The logged-in user of a portal session, loaded from the database on every request together with
+    its login (app/services/sessions.py), so a suspension, role change, logout or password change takes
+    effect at once."""
 
-    def __init__(self, user):
+    def __init__(self, user, sid: str):
         self.id = user.id
         self.email = user.email
         self.role = user.role
+        self.sid = sid
 
     def get_id(self) -> str:
-        return str(self.id)
+        # In the session and (signed) in the remember-me cookie: the login id makes each login's cookie
+        # different and lets it be revoked (flask-login's "alternative token").
+        return f"{self.id}:{self.sid}"
 
     @property
     def actor(self) -> Actor:
@@ -33,9 +37,10 @@ class PortalUser(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    user = users.active_user(user_id)
-    return PortalUser(user) if user is not None else None
+def load_user(value: str):
+    user_id, _, sid = value.partition(":")
+    user = sessions.session_user(user_id, sid)
+    return PortalUser(user, sid) if user is not None else None
 
 
 @login_manager.unauthorized_handler

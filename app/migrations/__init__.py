@@ -16,6 +16,8 @@ from pathlib import Path
 
 from peewee import PostgresqlDatabase, SqliteDatabase
 
+from app.migrations.data import STEPS
+
 MIGRATIONS_DIR = Path(__file__).parent
 FILE_PATTERN = re.compile(r"^(\d{4}_[a-z0-9_]+)\.(sqlite|postgresql)\.sql$")
 
@@ -83,6 +85,8 @@ def migrate(database) -> list[str]:
             with _transaction(database, dialect):
                 for statement in statements(path.read_text()):
                     database.execute_sql(statement)
+                if name in STEPS:
+                    STEPS[name](database)
                 database.execute_sql(
                     "INSERT INTO schema_migration (name, applied_at) VALUES (%s, %s)"
                     if dialect == "postgresql"

@@ -8,16 +8,17 @@ from app.models.location import Location
 from app.models.media import Image, Link, Place
 from app.models.relations import RELATION_TABLES
 from app.models.services import ServiceInstance
-from app.models.sessions import PasswordReset, RefreshToken
+from app.models.sessions import LoginSession, LoginThrottle, PasswordReset, RefreshToken
 from app.models.tag import Tag
 from app.models.user import User
 from app.models.versions import DataVersion
 
 ENTITY_MODELS = [Festival, Event, Artist, Location, Image, Link, Place, Tag]
 MODELS = [User, ApiKey, AuditEntry, *ENTITY_MODELS, *RELATION_TABLES, RefreshToken, PasswordReset,
-          ServiceInstance, DataVersion]
+          ServiceInstance, DataVersion, LoginSession, LoginThrottle]
 
 __all__ = [
     "ApiKey", "Artist", "AuditEntry", "DataVersion", "ENTITY_MODELS", "Event", "Festival", "Image", "Link",
-    "Location", "MODELS", "PasswordReset", "Place", "RefreshToken", "ServiceInstance", "Tag", "User",
+    "Location", "LoginSession", "LoginThrottle", "MODELS", "PasswordReset", "Place", "RefreshToken",
+    "ServiceInstance", "Tag", "User",
 ]

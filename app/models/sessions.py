@@ -1,9 +1,38 @@
-"""Refresh tokens and one-time password reset links. Only SHA-256 hashes of the tokens are stored."""
-from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField
+"""Logins, refresh tokens and one-time password reset links. Only SHA-256 hashes of the tokens are stored."""
+from peewee import AutoField, BigIntegerField, CharField, CompositeKey, DateTimeField, ForeignKeyField, IntegerField
 
 from app.db import BaseModel
 from app.models.base import utcnow
 from app.models.user import User
+
+
+class LoginSession(BaseModel):
+    """One login (portal, token or Basic): its id is the `sid` of every access token, portal session and
+    remember-me cookie it produced, and the family of its refresh tokens. Revoked by logout, a password
+    change or reset, and suspension; every request checks it."""
+
+    id = CharField(max_length=32, primary_key=True, column_name="session_id")
+    user = ForeignKeyField(User, on_delete="CASCADE", index=True, column_name="session_user",
+                           object_id_name="user_id")
+    via = CharField(max_length=16, column_name="session_via")
+    created = DateTimeField(default=utcnow, column_name="session_created")
+    expires = DateTimeField(column_name="session_expires")
+    revoked = DateTimeField(null=True, column_name="session_revoked")
+
+    class Meta:
+        table_name = "login_session"
+
+
+class LoginThrottle(BaseModel):
+    """Login attempts per account and time window, shared by every login route and process."""
+
+    key = CharField(max_length=300, column_name="throttle_key")
+    window = BigIntegerField(column_name="throttle_window")
+    count = IntegerField(default=0, column_name="throttle_count")
+
+    class Meta:
+        table_name = "login_throttle"
+        primary_key = CompositeKey("key", "window")
 
 
 class RefreshToken(BaseModel):

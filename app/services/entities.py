@@ -11,36 +11,36 @@ from typing import Any
 from peewee import IntegrityError
 
 from app.db import write_transaction
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.models import Festival
 from app.models.base import utcnow
-from app.models.tag import Tag, tag_key
+from app.models.tag import Tag
 from app.permissions import Actor, require_admin, require_creator, require_edit, require_reader
 from app.registry import ENTITIES, EntitySpec, canonical_relations
 from app.schemas import check_time_span, validate_body
 from app.serialize import from_row
 from app.services import audit
 from app.services.queries import require_visible
+from app.text import name_key
 
 
 def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
     """JSON keys -> model attributes (`festival_name` -> `name`)."""
     prefix = spec.name + "_"
     attrs = {key[len(prefix):]: value for key, value in values.items()}
-    if spec.model is Tag and "name" in attrs:
-        attrs["name_key"] = tag_key(attrs["name"])
+    if spec.model in (Festival, Tag) and "name" in attrs:
+        attrs["name_key"] = name_key(attrs["name"])
+        if not attrs["name_key"]:
+            raise Invalid(f"invalid {spec.name}: {spec.key('name')} must have a visible character",
+                          {spec.key("name"): "must have a visible character"})
     return attrs
 
 
 def _unique_conflict(spec: EntitySpec, attrs: dict[str, Any], exclude_id: int | None) -> None:
-    if spec.name == "festival" and "name" in attrs:
-        query = Festival.select().where(Festival.name == attrs["name"])
-        key = "festival_name"
-    elif spec.name == "tag" and "name_key" in attrs:
-        query = Tag.select().where(Tag.name_key == attrs["name_key"])
-        key = "tag_name"
-    else:
+    if "name_key" not in attrs:
         return
+    key = spec.key("name")
+    query = spec.model.select().where(spec.model.name_key == attrs["name_key"])
     if exclude_id is not None:
         query = query.where(spec.model.id != exclude_id)
     if query.exists():

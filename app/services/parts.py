@@ -12,12 +12,13 @@ from peewee import IntegrityError
 from app.db import write_transaction
 from app.errors import Conflict, Invalid
 from app.models.base import utcnow
-from app.models.tag import Tag, tag_key
+from app.models.tag import Tag
 from app.permissions import Actor, require_creator, require_edit
 from app.registry import ENTITIES
 from app.serialize import from_row
 from app.services import audit, entities, relations
 from app.services.queries import require_visible
+from app.text import name_key
 
 
 def create_linked(entity: str, entity_id: int, segment: str, actor: Actor, data: Any) -> dict:
@@ -81,8 +82,8 @@ def remove_linked(entity: str, entity_id: int, segment: str, related_id: int, ac
 
 
 def find_or_create_tag(name: str, actor: Actor, now=None) -> tuple[int, bool]:
-    """(the tag's id, whether it was created now): names are case-insensitive."""
-    key = tag_key(name.strip()) if isinstance(name, str) else ""
+    """(the tag's id, whether it was created now): names compare by app.text.name_key."""
+    key = name_key(name.strip()) if isinstance(name, str) else ""
     if not key:
         raise Invalid("a tag needs a name", {"tag_name": "is required"})
     existing = Tag.select(Tag.id).where(Tag.name_key == key).first()

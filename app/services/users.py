@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
 from app import permissions
-from app.db import contains_text, write_transaction
+from app.db import contains_text, is_sqlite, write_transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.models import PasswordReset, User
 from app.models.base import utcnow
@@ -63,10 +63,14 @@ def create_user(email: str, password: str, role: str = "creator", actor: Actor =
     return user
 
 
-def set_password(user: User, password: str, actor: Actor = SYSTEM) -> None:
+def set_password(user: User, password: str, actor: Actor = SYSTEM, keep_login: str | None = None) -> None:
+    """A new password ends every login of the user but `keep_login` (the one that changed it)."""
+    from app.services.sessions import revoke_all
+
     check_password(password, user.email)
     with write_transaction():
         User.update(password_hash=_hasher.hash(password), updated=utcnow()).where(User.id == user.id).execute()
+        revoke_all(user.id, keep=keep_login)
         audit.record(actor, "user", user.id, "password", {})
 
 
@@ -81,14 +85,6 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or user.suspended:
         return None
     return user
-
-
-def active_user(user_id) -> User | None:
-    try:
-        user = User.get_or_none(User.id == int(user_id))
-    except (TypeError, ValueError):
-        return None
-    return user if user is not None and not user.suspended else None
 
 
 def signup(email: str, password: str, role: str) -> User | None:
@@ -117,12 +113,12 @@ def record_login(email: str, user: User | None, via: str) -> None:
             audit.record(ANONYMOUS, "user", None, "login_failed", {"email": normalize_email(email)[:254], "via": via})
 
 
-def change_password(user: User, old_password: str, new_password: str) -> None:
+def change_password(user: User, old_password: str, new_password: str, keep_login: str | None = None) -> None:
     try:
         _hasher.verify(user.password_hash, old_password)
     except (VerificationError, InvalidHashError):
         raise Invalid("the current password is wrong", {"old_password": "is wrong"}) from None
-    set_password(user, new_password, Actor("user", user_id=user.id, role=user.role))
+    set_password(user, new_password, Actor("user", user_id=user.id, role=user.role), keep_login=keep_login)
 
 
 def require_admin(actor: Actor) -> None:
@@ -144,12 +140,27 @@ def list_users(actor: Actor, search: str | None = None, limit: int = 50, offset:
     return list(query.order_by(User.id).limit(limit).offset(offset)), query.count()
 
 
+def _keep_an_admin(user: User) -> None:
+    """Refuse to demote or suspend the last active admin (nobody could manage users but the command line).
+    Inside the write transaction; on PostgreSQL the admin rows are locked, so two admins demoting each
+    other at once cannot both succeed (SQLite's write lock already serialises writers)."""
+    if user.role != "admin" or user.suspended:
+        return
+    others = User.select(User.id).where((User.role == "admin") & ~User.suspended & (User.id != user.id))
+    if not is_sqlite():
+        others = others.for_update()
+    if not list(others):
+        raise Conflict("this is the last admin: make another user admin first", {"role": "last admin"})
+
+
 def set_role(actor: Actor, user_id: int, role: str) -> User:
     require_admin(actor)
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", {"role": "unknown role"})
     with write_transaction():
         user = get_user(user_id)
+        if role != "admin":
+            _keep_an_admin(user)
         if user.role != role:
             old = user.role
             User.update(role=role, updated=utcnow()).where(User.id == user_id).execute()
@@ -159,8 +170,8 @@ def set_role(actor: Actor, user_id: int, role: str) -> User:
 
 
 def set_suspended(actor: Actor, user_id: int, suspended: bool) -> User:
-    """Suspended users cannot log in; their sessions and refresh tokens stop working at once, and
-    their access tokens are refused because every request looks the user up."""
+    """Suspended users cannot log in; every login of theirs (portal sessions, remember-me cookies, access
+    and refresh tokens) stops working at once."""
     from app.services.sessions import revoke_all
 
     require_admin(actor)
@@ -168,6 +179,8 @@ def set_suspended(actor: Actor, user_id: int, suspended: bool) -> User:
         raise Invalid("admins cannot suspend themselves", {"user": "is you"})
     with write_transaction():
         user = get_user(user_id)
+        if suspended:
+            _keep_an_admin(user)
         if user.suspended != suspended:
             User.update(suspended=suspended, updated=utcnow()).where(User.id == user_id).execute()
             if suspended:

@@ -20,7 +20,7 @@ from jwt.algorithms import HMACAlgorithm
 
 from app.db import db
 from app.models import User
-from app.services import api_keys
+from app.services import api_keys, sessions
 from tests.factories import PASSWORD
 
 API = "/api/v1"
@@ -675,8 +675,11 @@ def signing_input(header: dict, claims: dict) -> str:
 
 
 def token_claims(app, user: User, **overrides) -> dict:
+    """Claims of a live login of `user` (a real session id, as identity issues it)."""
     now = int(time.time())
-    claims = {"sub": str(user.id), "role": user.role, "iss": app.config["TOKEN_ISSUER"],
+    with app.app_context():
+        sid = sessions.start_login(user, "test", 600)
+    claims = {"sub": str(user.id), "role": user.role, "sid": sid, "iss": app.config["TOKEN_ISSUER"],
               "aud": app.config["TOKEN_AUDIENCE"], "iat": now, "exp": now + 600, "jti": f"t{next(_unique)}"}
     return {**claims, **overrides}
 
@@ -821,6 +824,8 @@ def test_expired_token_from_identity_service_is_unauthorized(client, make_app, c
     pytest.param({"aud": "somebody-else"}, id="wrong-audience"),
     pytest.param({"iss": "somebody-else"}, id="wrong-issuer"),
     pytest.param({"sub": "987654"}, id="unknown-user"),
+    pytest.param({"sid": "f" * 32}, id="unknown-login"),
+    pytest.param({"sid": None}, id="no-login"),
 ])
 def test_signed_token_with_bad_claims_is_unauthorized(client, app, cast, overrides):
     token = signed_token(app, token_claims(app, cast.users["owner"], **overrides))

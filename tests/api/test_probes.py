@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import orjson
 import pytest
@@ -104,3 +105,41 @@ def test_thousands_of_unknown_keys_get_a_short_error(client, writer, factory, cr
     error = response.get_json()
     assert len(error["fields"]) == 20
     assert error["error"].endswith("and 49980 more fields")
+
+
+# --- unique names after NFC + case folding (finding 9) -----------------------------------------------
+
+CAFE_NFD = unicodedata.normalize("NFD", "Café")
+
+
+@pytest.mark.parametrize("entity", ["festival", "tag"])
+@pytest.mark.parametrize(("first", "second"), [
+    ("Café", CAFE_NFD), ("Café", "CAFÉ"), ("Jazz Days", "Ｊａｚｚ Ｄａｙｓ"), ("Jazz Days", "Jazz\u200b Days"),
+    ("Jazz Days", "Jazz \u00adDays"), ("Straße", "STRASSE"), ("Jazz Days", "Jazz \ufeffDays"),
+], ids=["nfd", "case", "fullwidth", "zero-width", "soft-hyphen", "sharp-s", "bom"])
+def test_unique_names_compare_after_nfc_and_case_folding(client, writer, entity, first, second):
+    path = f"{API}/{entity}s"
+    assert client.post(path, json={f"{entity}_name": first}, headers=writer).status_code == 201
+
+    response = client.post(path, json={f"{entity}_name": second}, headers=writer)
+
+    assert response.status_code == 409, response.get_json()
+    assert f"{entity}_name" in response.get_json()["fields"]
+
+
+def test_renaming_onto_a_normalized_duplicate_is_a_conflict(client, writer):
+    client.post(f"{API}/festivals", json={"festival_name": "Café"}, headers=writer)
+    other = client.post(f"{API}/festivals", json={"festival_name": "Tea"}, headers=writer).get_json()["data"][0]
+
+    response = client.patch(f"{API}/festivals/{other['festival_id']}", json={"festival_name": CAFE_NFD},
+                            headers=writer)
+
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize("entity", ["festival", "tag"])
+def test_a_name_of_invisible_characters_only_is_rejected(client, writer, entity):
+    response = client.post(f"{API}/{entity}s", json={f"{entity}_name": "\u200b\u200d"}, headers=writer)
+
+    assert response.status_code == 400
+    assert f"{entity}_name" in response.get_json()["fields"]

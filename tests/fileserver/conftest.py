@@ -50,7 +50,7 @@ class FileServer:
     def token(self, role: str = "creator", sub: str = "1", ttl: int = 900, keys: KeyStore | None = None,
               issuer: str = ISSUER, audience: str = AUDIENCE) -> str:
         user = SimpleNamespace(id=sub, role=role)
-        return issue_access_token(user, keys or self.keys, issuer=issuer, audience=audience, ttl=ttl)
+        return issue_access_token(user, keys or self.keys, issuer=issuer, audience=audience, ttl=ttl, sid="0" * 32)
 
     def bearer(self, role: str = "creator", sub: str = "1", **kwargs) -> dict:
         return {"Authorization": f"Bearer {self.token(role, sub, **kwargs)}"}

@@ -2,6 +2,7 @@
 a separate identity service's JWKS, and the app recording an image the file server stored."""
 import hashlib
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -9,9 +10,12 @@ import orjson
 import pytest
 import requests
 
+from app.services import users
 from common.jwks import JwksKeys
 from identity.keys import KeyStore
+from tests.factories import PASSWORD
 from tests.fileserver.conftest import FileServer, image_bytes, server_env
+from tests.identity.test_separate_identity import identity_process  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -22,11 +26,14 @@ def jwks_server(tmp_path):
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
-            if self.path != "/identity/.well-known/jwks.json":
+            if self.path == "/identity/users/me":  # every token of these tests belongs to a live creator
+                body = orjson.dumps({"data": [{"user_id": 1, "user_role": "creator", "user_suspended": False}]})
+            elif self.path == "/identity/.well-known/jwks.json":
+                fetches.append(self.path)
+                body = orjson.dumps(keys.jwks())
+            else:
                 self.send_error(404)
                 return
-            fetches.append(self.path)
-            body = orjson.dumps(keys.jwks())
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -96,5 +103,55 @@ def test_image_from_file_server_is_recorded_by_the_app(app, client, factory):
         assert hashlib.sha256(fetched.content).hexdigest() == read["image_hash"]
         user_token = factory.bearer(factory.user("user"))
         assert files.upload(image_bytes(size=(64, 64)), headers=user_token).status_code == 403
+    finally:
+        files.stop()
+
+
+def test_an_ended_login_or_a_lost_role_stops_uploads_and_deletes(identity_process, factory, tmp_path):
+    """Issue 13, findings 4 and 12: the file server asks the identity process (real HTTP) whether the
+    token's login is live and what the role is now; suspension, logout and demotion apply within
+    FESTIVALS_ACCOUNT_CHECK_SECONDS (0.5 here), not at token expiry."""
+    base, _, _ = identity_process
+    instance = tmp_path / "files-instance"
+    instance.mkdir()
+    files = FileServer(instance, None, server_env(instance, FESTIVALS_IDENTITY_URL=f"{base}/identity",
+                                                  FESTIVALS_ACCOUNT_CHECK_SECONDS="0.5"))
+    creator = factory.user("creator")
+    admin = factory.actor(factory.user("admin"))
+
+    def login() -> dict:
+        body = requests.post(f"{base}/identity/token", json={"email": creator.email, "password": PASSWORD},
+                             timeout=10).json()
+        return {"Authorization": f"Bearer {body['access_token']}", "refresh": body["refresh_token"]}
+
+    def upload(headers: dict) -> requests.Response:
+        return files.upload(image_bytes(size=(64, 64)), headers={"Authorization": headers["Authorization"]})
+
+    try:
+        headers = login()
+        first = upload(headers)
+        assert first.status_code == 201, first.text
+        digest = first.json()["data"][0]["image_hash"]
+
+        users.set_role(admin, creator.id, "user")  # demoted: the token still says "creator"
+        time.sleep(0.6)
+        assert upload(headers).status_code == 403
+        users.set_role(admin, creator.id, "creator")
+        time.sleep(0.6)
+        assert upload(headers).status_code == 201
+
+        requests.post(f"{base}/identity/logout", json={"refresh_token": headers["refresh"]}, timeout=10)
+        time.sleep(0.6)
+        assert upload(headers).status_code == 401
+
+        headers = login()
+        assert upload(headers).status_code == 201
+        users.set_suspended(admin, creator.id, True)
+        time.sleep(0.6)
+        assert upload(headers).status_code == 401
+        deleted = requests.delete(f"{files.url}/images/{digest}",
+                                  headers={"Authorization": headers["Authorization"]}, timeout=10)
+        assert deleted.status_code == 401
+        assert requests.get(f"{files.url}/images/{digest}", timeout=10).status_code == 200
     finally:
         files.stop()

@@ -96,7 +96,10 @@ def test_rotation_seen_by_a_running_process(make_app, factory):
     config = first.config
     from identity.tokens import issue_access_token
 
-    token = issue_access_token(factory.user("creator"), first.extensions["identity_keys"],
-                               issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"], ttl=60)
+    from app.services import sessions
+
+    user = factory.user("creator")
+    token = issue_access_token(user, first.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
+                               audience=config["TOKEN_AUDIENCE"], ttl=60, sid=sessions.start_login(user, "test", 60))
     response = second.test_client().get("/api/v1/festivals", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
