@@ -15,6 +15,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     from app.config import instance_path, load_config
     from app.db import init_db
     from app.extensions import csrf, init_extensions
+    from app.headers import init_security_headers
     from app.read_cache import init_read_cache
     from app.requests import init_requests
     from app.services.users import configure_hasher
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     configure_logging("festivals", app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     init_requests(app)  # request ids first: every later hook, log line and error response uses them
+    init_security_headers(app)  # CSP, frame-ancestors, nosniff, Referrer-Policy, Permissions-Policy, HSTS
     init_extensions(app)
     init_db(app)
     init_read_cache(app)

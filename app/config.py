@@ -25,7 +25,7 @@ def instance_path() -> str:
 
 def load_config(instance: str) -> dict:
     """Everything the app reads from the environment, in one place (documented in the README)."""
-    Path(instance).mkdir(parents=True, exist_ok=True)
+    Path(instance).mkdir(mode=0o700, parents=True, exist_ok=True)  # secrets, keys, the database: owner only
     default_db = "sqlite:///" + os.path.join(instance, "festivals.sqlite3")
     return {
         "DATABASE_URL": os.environ.get("FESTIVALS_DATABASE_URL", default_db),

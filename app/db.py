@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from urllib.parse import urlparse
 
 import orjson
@@ -42,6 +43,12 @@ def open_database(url: str, pool_size: int = 16):
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
+        if path != ":memory:" and not path.startswith("file:"):
+            # Owner-only before SQLite creates it (its -wal and -shm files take the same mode).
+            try:
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            except OSError:  # e.g. a missing folder: connecting fails the same way, /ready says so
+                pass
         # Pooled so that the per-request close keeps the connection (and its pragmas) for the next one.
         database = TrackedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
                                         max_connections=pool_size, stale_timeout=300)

@@ -33,3 +33,11 @@ class ReadOnly(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -47,9 +47,12 @@ def init_requests(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
+        headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else {}
         if wants_json():
-            return error_response(exc.status, exc.message, exc.fields)
-        return exc.message, exc.status
+            response = error_response(exc.status, exc.message, exc.fields)
+            response.headers.update(headers)
+            return response
+        return exc.message, exc.status, headers
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

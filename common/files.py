@@ -1,15 +1,17 @@
 """Writing files so that readers never see half of one: a complete temporary file in the same folder,
-then renamed over the target (replace) or hard-linked into place (create once; one winner among racers)."""
+then renamed over the target (replace) or hard-linked into place (create once; one winner among racers).
+Files are owner-only (0600) and new folders 0700 unless asked otherwise: keys, secrets and media alike are
+read only by the service's own user (the file server's visitors get media over HTTP)."""
 from __future__ import annotations
 
 import os
 import tempfile
 
 
-def write_temp(path: str, data: bytes, mode: int = 0o644) -> str:
+def write_temp(path: str, data: bytes, mode: int = 0o600) -> str:
     """`data` in a new, flushed temporary file beside `path` (same folder: a rename or link is atomic)."""
     directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(directory, mode=0o700, exist_ok=True)  # folders it creates: owner only
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -23,7 +25,7 @@ def write_temp(path: str, data: bytes, mode: int = 0o644) -> str:
     return tmp
 
 
-def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
     """Replace `path`: readers see the old file or the whole new one, never a part."""
     tmp = write_temp(path, data, mode)
     try:
@@ -33,7 +35,7 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
-def create_exclusive(path: str, data: bytes, mode: int = 0o644) -> bool:
+def create_exclusive(path: str, data: bytes, mode: int = 0o600) -> bool:
     """Write `path` completely unless it exists; True when this call created it."""
     tmp = write_temp(path, data, mode)
     try:

@@ -30,6 +30,10 @@ def content_hash(data: bytes) -> str:
 class Storage:
     def __init__(self, root: str):
         self.root = root
+        try:  # owner-only from the top, so every folder below is private too
+            os.makedirs(root, mode=0o700, exist_ok=True)
+        except OSError:  # not writable: /ready says so
+            pass
 
     def _check(self, kind: str, digest: str) -> None:
         if kind not in KINDS or not HASH.fullmatch(digest):
@@ -92,8 +96,8 @@ class Storage:
     def variant_lock(self, digest: str, name: str):
         """An exclusive lock per variant, shared by every worker process (flock on a lock file)."""
         directory = self.variants_dir(digest)
-        os.makedirs(directory, exist_ok=True)
-        fd = os.open(os.path.join(directory, f".{name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(directory, f".{name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -103,7 +107,7 @@ class Storage:
 
     def writable(self) -> bool:
         try:
-            os.makedirs(self.root, exist_ok=True)
+            os.makedirs(self.root, mode=0o700, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.root, prefix=".ready-"):
                 pass
             return True

@@ -57,7 +57,7 @@ class KeyStore:
         return key_files(self.directory)
 
     def load(self) -> None:
-        os.makedirs(self.directory, exist_ok=True)
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
         with self._lock:
             self._seen = os.stat(self.directory).st_mtime_ns
             self._checked = time.monotonic()

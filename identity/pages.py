@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, flash, g, jsonify, request, 
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from app.errors import Invalid, NotFound
+from app.errors import Invalid, NotFound, RateLimited
 from app.extensions import limiter
 from app.services import sessions, users
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
@@ -46,13 +46,8 @@ def _config(name: str):
     return current_app.config[name]
 
 
-def _form_account() -> str:
-    return "account:" + users.normalize_email(request.form.get("email", ""))[:254]
-
-
 # Only the POSTs that check secrets or create accounts count (the same settings as the JSON routes).
 _per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"), methods=["POST"])
-_per_account = limiter.limit(lambda: _config("LOGIN_RATE_LIMIT"), key_func=_form_account, methods=["POST"])
 _signups = limiter.limit(lambda: _config("SIGNUP_RATE_LIMIT"), methods=["POST"])
 
 
@@ -89,11 +84,13 @@ def _too_many(exc):
 
 @bp.route("/login", methods=["GET", "POST"])
 @_per_address
-@_per_account
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
+        try:
+            user = users.authenticate(form.email.data, form.password.data, _config("LOGIN_RATE_LIMIT"))
+        except RateLimited as exc:  # one counter per account for every login route (app/services/throttle.py)
+            return (*_too_many(exc), {"Retry-After": str(exc.retry_after)})
         users.record_login(form.email.data, user, "portal")
         if user is not None:
             _fresh_session()

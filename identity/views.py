@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 
 from flask import Blueprint, Response, current_app, request, url_for
 
@@ -44,23 +43,7 @@ def _basic_credentials() -> tuple[str, str]:
     return email, password
 
 
-def account_key() -> str:
-    """Rate-limit key per account: the email being logged in to (or the refresh token's digest)."""
-    if request.authorization is not None and request.authorization.type == "basic":
-        return "account:" + (request.authorization.username or "").strip().lower()
-    try:
-        body = _body()
-    except Invalid:
-        return "account:-"
-    if isinstance(body.get("email"), str):
-        return "account:" + body["email"].strip().lower()
-    if isinstance(body.get("refresh_token"), str):  # one bucket per refresh token, not one for everybody
-        return "refresh:" + hashlib.sha256(body["refresh_token"].encode()).hexdigest()[:24]
-    return "account:-"
-
-
 _per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"))
-_per_account = limiter.limit(lambda: _config("LOGIN_RATE_LIMIT"), key_func=account_key)
 
 
 def access_token_for(user, sid: str) -> str:
@@ -71,7 +54,7 @@ def access_token_for(user, sid: str) -> str:
 def login(email, password, via: str):
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         raise Invalid("email and password are required", {"email": "required", "password": "required"})
-    user = users.authenticate(email, password)
+    user = users.authenticate(email, password, _config("LOGIN_RATE_LIMIT"))
     users.record_login(email, user, via)
     if user is None:  # one message for unknown account, wrong password and suspended account
         raise Unauthorized("the email or password is wrong")
@@ -85,7 +68,6 @@ def _token_response(user, sid: str, refresh_token: str):
 
 @bp.post("/token")
 @_per_address
-@_per_account
 def token():
     body = _body()
     if "refresh_token" in body:
@@ -96,7 +78,6 @@ def token():
 
 @bp.get("/users/login")
 @_per_address
-@_per_account
 def basic_login():
     """The old clients' login: Basic credentials in, the raw JWT out as text."""
     email, password = _basic_credentials()

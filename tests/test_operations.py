@@ -144,3 +144,27 @@ def test_vendor_route_serves_npm_asset(client):
     response = client.get("/static/vendor/htmx.org/htmx.min.js")
     assert response.status_code == 200
     assert b"htmx" in response.get_data()[:2000]
+
+
+def test_the_instance_folder_and_sqlite_database_are_owner_only(tmp_path):
+    """Issue 13, finding 12: the database, its WAL and the instance folder are not world-readable."""
+    import stat
+
+    from app import create_app
+    from app.db import close_database, db
+    from app.migrations import migrate
+
+    instance = tmp_path / "fresh-instance"
+    app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True,  # SQLite also on the PostgreSQL run
+                      "DATABASE_URL": f"sqlite:///{instance}/festivals.sqlite3"})
+    with app.app_context():
+        migrate(app.extensions["database"])
+        db.connect(reuse_if_open=True)
+        db.execute_sql("CREATE TABLE probe (x INTEGER)")
+        files = [instance / "festivals.sqlite3", instance / "festivals.sqlite3-wal", instance / "secret_key"]
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files if path.exists()}
+        db.close()
+    close_database(app.extensions["database"])
+
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    assert modes.get("festivals.sqlite3") == 0o600 and modes.get("festivals.sqlite3-wal") == 0o600, modes

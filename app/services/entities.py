@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app, has_app_context
 from peewee import IntegrityError
 
 from app.db import write_transaction
@@ -27,6 +28,7 @@ from app.text import name_key
 def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
     """JSON keys -> model attributes (`festival_name` -> `name`)."""
     prefix = spec.name + "_"
+    check_image_ref(values)
     attrs = {key[len(prefix):]: value for key, value in values.items()}
     if spec.model in (Festival, Tag) and "name" in attrs:
         attrs["name_key"] = name_key(attrs["name"])
@@ -34,6 +36,16 @@ def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
             raise Invalid(f"invalid {spec.name}: {spec.key('name')} must have a visible character",
                           {spec.key("name"): "must have a visible character"})
     return attrs
+
+
+def check_image_ref(values: dict[str, Any]) -> None:
+    """With a file server configured (FESTIVALS_FILES_URL), an image must be one of its files: no other
+    host's URL is stored, so no page or app is made to load images from elsewhere."""
+    base = (current_app.config.get("FILES_URL") or "").rstrip("/") if has_app_context() else ""
+    ref = values.get("image_ref")
+    if base and isinstance(ref, str) and not ref.startswith(base + "/"):
+        raise Invalid(f"invalid image: image_ref must be a file on the file server ({base}/...)",
+                      {"image_ref": f"must be a file on the file server ({base}/...)"})
 
 
 def _unique_conflict(spec: EntitySpec, attrs: dict[str, Any], exclude_id: int | None) -> None:

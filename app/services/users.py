@@ -18,7 +18,7 @@ from app.models import PasswordReset, User
 from app.models.base import utcnow
 from app.models.user import ROLES
 from app.permissions import ANONYMOUS, SYSTEM, Actor
-from app.services import audit
+from app.services import audit, throttle
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -74,9 +74,12 @@ def set_password(user: User, password: str, actor: Actor = SYSTEM, keep_login: s
         audit.record(actor, "user", user.id, "password", {})
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Unknown accounts still cost one hash check."""
+def authenticate(email: str, password: str, limit: str | None = None) -> User | None:
+    """The active user with these credentials, or None. Unknown accounts still cost one hash check.
+    With `limit` ("10/minute"), attempts per account beyond it raise RateLimited before any check."""
     email = normalize_email(email)
+    if limit:
+        throttle.count_attempt("login:" + email, limit)
     user = User.get_or_none(User.email == email) if "\x00" not in email else None
     try:
         _hasher.verify(user.password_hash if user else _dummy_hash, password)

@@ -87,3 +87,28 @@ def test_refreshes_of_different_logins_do_not_share_a_bucket(make_app, factory):
         tokens.append(_token(client, user.email, address=f"10.0.1.{n}").get_json()["refresh_token"])
     statuses = [client.post("/identity/token", json={"refresh_token": t}).status_code for t in tokens]
     assert statuses == [200, 200, 200]
+
+
+def test_one_account_limit_across_every_login_route_and_process(make_app, factory):
+    """Issue 13, finding 8: the per-account counter lives in the database, so the portal form, POST /token
+    and Basic login of two app processes (no Redis) share it: attempt 5 of a 4/minute limit is refused."""
+    import base64
+
+    from tests.identity.test_pages import client_for, log_in
+
+    settings = {"LOGIN_RATE_LIMIT": "4/minute", "LOGIN_IP_RATE_LIMIT": "100/minute"}
+    first, second = make_app(**settings), make_app(**settings)
+    user = factory.user("creator")
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{user.email}:bad password".encode()).decode()}
+
+    statuses = [
+        _token(first.test_client(), user.email, "bad password!").status_code,
+        log_in(client_for(second), user.email, "bad password!").status_code,
+        first.test_client().get("/identity/users/login", headers=basic).status_code,
+        _token(second.test_client(), user.email, "bad password!").status_code,
+        log_in(client_for(first), user.email).status_code,  # the right password, but over the limit
+        second.test_client().get("/identity/users/login", headers=basic).status_code,
+    ]
+
+    assert statuses == [401, 422, 401, 401, 429, 429]
+    assert _token(first.test_client(), "someone.else@example.org", "whatever pw").status_code == 401

@@ -1,0 +1,54 @@
+"""Security headers on every answer of the app (portal, identity pages, API, docs).
+
+The Content-Security-Policy allows scripts and style sheets from our own origin only (htmx and the portal
+script are files under /static; no inline script, no eval), images and uploads also from the file server
+(FESTIVALS_FILES_URL), and no framing by other sites (clickjacking). Inline `style` attributes stay allowed
+(the timetable places its cells with them); they cannot run code."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+HSTS = "max-age=31536000"  # only sent over HTTPS: a browser must not pin HTTPS for a plain-HTTP dev server
+PERMISSIONS = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+               "payment=(), usb=(), interest-cohort=()")
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def content_security_policy(files_url: str) -> str:
+    files = origin_of(files_url)
+    extra = f" {files}" if files else ""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        f"img-src 'self' data:{extra}",
+        f"connect-src 'self'{extra}",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def init_security_headers(app: Flask) -> None:
+    policy = content_security_policy(app.config.get("FILES_URL", ""))
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", PERMISSIONS)
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
