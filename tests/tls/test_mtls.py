@@ -3,11 +3,11 @@ connection without a client certificate of our CA during the handshake, before a
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 
 import pytest
 import requests
 
+from app.services import sessions
 from identity.keys import KeyStore
 from identity.tokens import issue_access_token
 from tests.fileserver.conftest import image_bytes
@@ -31,10 +31,10 @@ def app_server(serve):
     return serve("wsgi:app", "app")
 
 
-def identity_token(identity, user) -> str:
-    """A token signed with the identity process's own key (from its instance folder)."""
+def identity_token(identity, user, sid: str) -> str:
+    """A token signed with the identity process's own key (from its instance folder), of the login `sid`."""
     keys = KeyStore(str(identity.instance / "identity-keys"))
-    return issue_access_token(user, keys, issuer="festivals-identity", audience="festivals", ttl=300)
+    return issue_access_token(user, keys, issuer="festivals-identity", audience="festivals", ttl=300, sid=sid)
 
 
 @pytest.mark.parametrize("service", ["app_server", "identity", "files"])
@@ -66,7 +66,10 @@ def test_plain_http_to_internal_port_is_refused(identity):
 def test_token_verified_through_jwks_over_mtls(identity, files, certs):
     """The file server fetches the identity process's JWKS with its own client certificate and accepts the
     token signed with the identity process's key."""
-    token = identity_token(identity, SimpleNamespace(id="7", role="creator"))
+    account = {"email": f"mtls{next(_attempts)}@example.org", "password": "a long enough password"}
+    tls = {"verify": certs.ca, "cert": certs.client("gateway"), "timeout": 30}
+    assert requests.post(f"{identity.url}/identity/users/signup", json=account, **tls).status_code == 201
+    token = requests.post(f"{identity.url}/identity/token", json=account, **tls).json()["access_token"]
     response = requests.post(f"{files.url}/images/upload", files={"image": ("a.jpg", image_bytes(), "image/jpeg")},
                              headers={"Authorization": f"Bearer {token}"}, verify=certs.ca,
                              cert=certs.client("gateway"), timeout=30)
@@ -77,7 +80,8 @@ def test_token_verified_through_jwks_over_mtls(identity, files, certs):
 def test_jwks_fetch_needs_the_client_certificate(identity, certs, factory, make_app, tmp_path):
     """The API verifying through the identity process: with its certificate the token is accepted; without
     one the JWKS fetch is refused, so the same token is not."""
-    bearer = {"Authorization": f"Bearer {identity_token(identity, factory.user('creator'))}"}
+    user = factory.user("creator")
+    bearer = {"Authorization": f"Bearer {identity_token(identity, user, sessions.start_login(user, 'test', 300))}"}
     app_tls = certs.files("app")
     with_cert = make_app(INSTANCE_PATH=str(tmp_path / "with"), IDENTITY_URL=f"{identity.url}/identity",
                          TLS_CERT=app_tls.cert, TLS_KEY=app_tls.key, TLS_CA=app_tls.ca)
