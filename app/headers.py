@@ -6,6 +6,7 @@ script are files under /static; no inline script, no eval), images and uploads a
 (the timetable places its cells with them); they cannot run code."""
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -20,6 +21,7 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
+@lru_cache(maxsize=8)
 def content_security_policy(files_url: str) -> str:
     files = origin_of(files_url)
     extra = f" {files}" if files else ""
@@ -39,12 +41,10 @@ def content_security_policy(files_url: str) -> str:
 
 
 def init_security_headers(app: Flask) -> None:
-    policy = content_security_policy(app.config.get("FILES_URL", ""))
-
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("Content-Security-Policy", content_security_policy(app.config.get("FILES_URL") or ""))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
         headers.setdefault("Referrer-Policy", "same-origin")
