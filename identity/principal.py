@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import current_app, request
 
 from app.errors import Unauthorized
-from app.permissions import ANONYMOUS, Actor
 from app.models import User
+from app.permissions import ANONYMOUS, Actor
 from app.services import api_keys, sessions
 from identity.tokens import verify_access_token
 

@@ -63,7 +63,11 @@ def session_user(user_id, sid) -> User | None:
 def extend(sid: str, ttl: int) -> None:
     """A login in use lives `ttl` seconds from now (the old clients renew their access token)."""
     with write_transaction():
-        LoginSession.update(expires=utcnow() + timedelta(seconds=ttl)).where(LoginSession.id == sid).execute()
+        _extend(sid, ttl)
+
+
+def _extend(sid: str, ttl: int) -> None:
+    LoginSession.update(expires=utcnow() + timedelta(seconds=ttl)).where(LoginSession.id == sid).execute()
 
 
 def end_login(sid: str, actor: Actor) -> None:
@@ -90,7 +94,7 @@ def rotate(token: str, ttl: int) -> tuple[User, str, str]:
                    .where((RefreshToken.id == row.id) & RefreshToken.used.is_null()).execute())
         user = session_user(row.user_id, row.family)
         if claimed and user is not None:
-            LoginSession.update(expires=utcnow() + timedelta(seconds=ttl)).where(LoginSession.id == row.family).execute()
+            _extend(row.family, ttl)
             return user, row.family, _issue(user.id, row.family, ttl)
         if not claimed:
             reuse = row
@@ -124,8 +128,8 @@ def revoke(token: str, actor: Actor) -> None:
 def revoke_all(user_id: int, keep: str | None = None) -> None:
     """Every login of a user but `keep` (suspension, password change or reset): their sessions, cookies,
     access and refresh tokens stop working. Call inside the caller's transaction."""
-    now = utcnow()
+    now, keep = utcnow(), keep or ""
     RefreshToken.update(revoked=now).where(
-        (RefreshToken.user == user_id) & RefreshToken.revoked.is_null() & (RefreshToken.family != (keep or ""))).execute()
+        (RefreshToken.user == user_id) & RefreshToken.revoked.is_null() & (RefreshToken.family != keep)).execute()
     LoginSession.update(revoked=now).where(
-        (LoginSession.user == user_id) & LoginSession.revoked.is_null() & (LoginSession.id != (keep or ""))).execute()
+        (LoginSession.user == user_id) & LoginSession.revoked.is_null() & (LoginSession.id != keep)).execute()

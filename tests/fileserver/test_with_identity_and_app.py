@@ -15,7 +15,7 @@ from common.jwks import JwksKeys
 from identity.keys import KeyStore
 from tests.factories import PASSWORD
 from tests.fileserver.conftest import FileServer, image_bytes, server_env
-from tests.identity.test_separate_identity import identity_process  # noqa: F401  (fixture)
+from tests.identity.test_separate_identity import identity_process as identity_process  # noqa: PLC0414 (fixture)
 
 
 @pytest.fixture

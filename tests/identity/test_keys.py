@@ -94,9 +94,8 @@ def test_rotation_seen_by_a_running_process(make_app, factory):
     first, second = make_app(), make_app()  # two processes sharing the instance folder
     first.extensions["identity_keys"].rotate()
     config = first.config
-    from identity.tokens import issue_access_token
-
     from app.services import sessions
+    from identity.tokens import issue_access_token
 
     user = factory.user("creator")
     token = issue_access_token(user, first.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
