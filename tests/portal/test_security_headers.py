@@ -105,7 +105,7 @@ def test_the_portal_never_shows_a_foreign_image(make_app, factory):
         browser = client_for(app)
         log_in(browser, owner.email)
 
-        page = browser.get(f"/festivals/{festival}").get_data(as_text=True)
+        pages = [browser.get(f"/festivals/{festival}{view}").get_data(as_text=True) for view in ("", "/preview")]
 
-        shown = re.findall(r'<img src="([^"]+)"', page)
-        assert shown == ([f"{ref}?w=320"] if ref.startswith(FILES) else [])
+        shown = [src for page in pages for src in re.findall(r'<img [^>]*src="([^"]+)"', page)]
+        assert shown == ([f"{ref}?w=320", f"{ref}?w=640"] if ref.startswith(FILES) else []), shown
