@@ -110,7 +110,8 @@ def refresh_access_token():
 @bp.get("/users/me")
 def me():
     """The caller's account as it is now (role, suspension): what the file server asks, with the user's
-    own token, before an upload or delete. 401 once the token's login has ended."""
+    own token, before an upload or delete, and the gateway's registry to admit admins. 401 once the
+    token's login has ended."""
     user, _ = current_login()
     return data_response([user_dict(user)])
 
@@ -159,12 +160,6 @@ def change_password():
 def user_dict(user: User) -> dict:
     return {"user_id": user.id, "user_email": user.email, "user_role": user.role,
             "user_suspended": user.suspended, "user_created": user.created.strftime("%Y-%m-%dT%H:%M:%SZ")}
-
-
-@bp.get("/users/me")
-def me():
-    """Who the Bearer token belongs to (the gateway's registry asks this to admit admins)."""
-    return data_response([user_dict(users.get_user(current_actor().user_id))])
 
 
 @bp.get("/users")
