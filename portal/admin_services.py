@@ -20,7 +20,7 @@ def _registry_instances() -> tuple[list[dict], str | None]:
     if not config["DISCOVERY_URL"]:
         return [], "The discovery registry is not configured here (FESTIVALS_DISCOVERY_URL is not set)."
     token = issue_access_token(current_user, current_app.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
-                               audience=config["TOKEN_AUDIENCE"], ttl=60)
+                               audience=config["TOKEN_AUDIENCE"], ttl=60, sid=current_user.sid)
     url, headers = loopback_target(config["DISCOVERY_URL"] + "/services")
     tls = current_app.extensions["tls"]  # the registry's port is mTLS when the app has a certificate
     secure = {"verify": tls.ca, "cert": (tls.cert, tls.key)} if tls.enabled else {}
