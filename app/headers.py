@@ -49,6 +49,7 @@ def init_security_headers(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", PERMISSIONS)
-        if request.is_secure:
+        # Behind the gateway, Caddy sets HSTS (on real domains only); served over HTTPS directly, the app does.
+        if request.is_secure and not app.config.get("BEHIND_PROXY"):
             headers.setdefault("Strict-Transport-Security", HSTS)
         return response
