@@ -2,6 +2,7 @@
 route (portal form, POST /token, Basic) and every process, with or without Redis."""
 from __future__ import annotations
 
+import hashlib
 import time
 
 from limits import parse
@@ -18,7 +19,9 @@ def count_attempt(key: str, limit: str) -> None:
     seconds = item.get_expiry()
     now = time.time()
     window = int(now // seconds)
-    key = key[:300]
+    # Stored as a digest: any account name fits the column (PostgreSQL refuses NUL in text) and the table
+    # holds no email addresses.
+    key = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     with write_transaction():
         (LoginThrottle.insert(key=key, window=window, count=1)
          .on_conflict(conflict_target=[LoginThrottle.key, LoginThrottle.window],
