@@ -3,26 +3,13 @@ once, bumps each version once and writes one audit row for the user's action, in
 import re
 
 import orjson
-import pytest
 
 from app.db import db
 from app.models import Artist, AuditEntry, Event, Location
 from app.services import program
-from tests.identity.test_pages import client_for, csrf_token, log_in
+from tests.identity.test_pages import csrf_token
 from tests.portal.test_creator_pages import JULY_3, new_festival
 from tests.test_query_count import count_queries  # noqa: F401  (fixture)
-
-
-@pytest.fixture
-def creator(factory):
-    return factory.user("creator")
-
-
-@pytest.fixture
-def browser_client(app, creator):
-    client = client_for(app)
-    assert log_in(client, creator.email).status_code == 303
-    return client
 
 
 def _event_form(client, festival_id, name, artists, location, prefix=""):

@@ -2,8 +2,6 @@
 user sees them (status, redirects, htmx headers, page text) and the rows the services wrote."""
 import re
 
-import pytest
-
 from app.models import Event, Festival
 from app.permissions import SYSTEM
 from app.services import entities
@@ -11,18 +9,6 @@ from tests.identity.test_pages import client_for, csrf_token, log_in, text
 
 HTMX = {"HX-Request": "true"}
 JULY_3 = "2026-07-03T"
-
-
-@pytest.fixture
-def creator(factory):
-    return factory.user("creator")
-
-
-@pytest.fixture
-def browser_client(app, creator):
-    client = client_for(app)
-    assert log_in(client, creator.email).status_code == 303
-    return client
 
 
 def token(client, page="/festivals/new") -> str:
