@@ -4,6 +4,7 @@ registry: run it with one worker and threads).
 
 Each is built on first access, so a process builds only the app it serves (the database handle is
 process-wide: two apps in one process would share it)."""
+
 from functools import cache
 
 

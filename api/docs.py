@@ -1,4 +1,5 @@
 """The OpenAPI document and its docs page (Swagger UI from npm, served by our own static route)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template

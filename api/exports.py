@@ -3,6 +3,7 @@
 On the API blueprint, so they authenticate, answer errors in the envelope and are revalidated with
 ETag/304 like every other read. A published festival's schedule needs no credentials: calendar apps poll
 a subscription URL and cannot send an Api-Key; a draft's needs its owner's or an admin's Bearer token."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, g, request
@@ -24,28 +25,44 @@ def festival_export(festival_id: int, kind: str):
 def openapi_paths() -> dict:
     """The exports in the OpenAPI document."""
     formats = {
-        "schedule.ics": ("text/calendar", "iCalendar (RFC 5545): one VEVENT per event with a stable UID, "
-                         "in the festival's time zone; a subscription URL for calendar apps"),
-        "schedule.json": ("application/json", "Frab/pretalx schedule JSON: schedule → conference → days → "
-                          "rooms → events (what Giggity, EventFahrplan and other schedule readers load)"),
+        "schedule.ics": (
+            "text/calendar",
+            "iCalendar (RFC 5545): one VEVENT per event with a stable UID, "
+            "in the festival's time zone; a subscription URL for calendar apps",
+        ),
+        "schedule.json": (
+            "application/json",
+            "Frab/pretalx schedule JSON: schedule → conference → days → "
+            "rooms → events (what Giggity, EventFahrplan and other schedule readers load)",
+        ),
         "schedule.xml": ("application/xml", "Frab schedule XML: schedule → conference, day → room → event"),
-        "events.csv": ("text/csv", "one row per event: name, day, start, end, stage, artists, type, description "
-                       "(times in the festival's time zone; an end after midnight carries its date)"),
+        "events.csv": (
+            "text/csv",
+            "one row per event: name, day, start, end, stage, artists, type, description "
+            "(times in the festival's time zone; an end after midnight carries its date)",
+        ),
     }
     paths = {}
     for name, (mimetype, text) in formats.items():
         paths[f"/festivals/{{id}}/{name}"] = {
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}],
             "get": {
-                "tags": ["exports"], "summary": f"The festival's {name}", "description": text
+                "tags": ["exports"],
+                "summary": f"The festival's {name}",
+                "description": text
                 + ". A published festival needs no credentials; a draft only its owner's or an admin's token.",
                 "security": [{}, {"ApiKey": []}, {"Bearer": []}],
                 "responses": {
-                    "200": {"description": "the file", "headers": {"ETag": {"schema": {"type": "string"}}},
-                            "content": {mimetype: {"schema": {"type": "string"}}}},
+                    "200": {
+                        "description": "the file",
+                        "headers": {"ETag": {"schema": {"type": "string"}}},
+                        "content": {mimetype: {"schema": {"type": "string"}}},
+                    },
                     "304": {"description": "unchanged since the ETag sent in If-None-Match"},
-                    "404": {"description": "no such festival, or a draft the caller may not see",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "404": {
+                        "description": "no such festival, or a draft the caller may not see",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
                 },
             },
         }

@@ -1,4 +1,5 @@
 """Query parameters of list and relation reads: name, ids, include, limit, offset, updated_since, valid."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -15,8 +16,10 @@ from app.text import whole_number
 def parse_ids(raw: str) -> list[int]:
     numbers = [whole_number(part, max_digits=1000) for part in raw.split(",") if part.strip()]
     if None in numbers:
-        raise Invalid("ids must be whole numbers separated by commas, e.g. ids=1,2,37",
-                      {"ids": "must be whole numbers separated by commas"})
+        raise Invalid(
+            "ids must be whole numbers separated by commas, e.g. ids=1,2,37",
+            {"ids": "must be whole numbers separated by commas"},
+        )
     return [number for number in numbers if number <= MAX_ID]  # larger ids cannot exist
 
 
@@ -25,8 +28,10 @@ def parse_include(spec: EntitySpec, raw: str) -> list:
     unknown = [name for name in names if name not in spec.relations]
     if unknown:
         allowed = ", ".join(sorted(spec.relations))
-        raise Invalid(f"{spec.name} has no relation {', '.join(unknown)}; include one of: {allowed}",
-                      {"include": f"allowed: {allowed}"})
+        raise Invalid(
+            f"{spec.name} has no relation {', '.join(unknown)}; include one of: {allowed}",
+            {"include": f"allowed: {allowed}"},
+        )
     return [(name, spec.relations[name]) for name in dict.fromkeys(names)]
 
 
@@ -42,8 +47,10 @@ def parse_time(raw: str) -> datetime:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
-        raise Invalid("updated_since must be an RFC 3339 time (2026-07-02T22:41:02Z) or unix seconds",
-                      {"updated_since": "must be RFC 3339 or unix seconds"}) from None
+        raise Invalid(
+            "updated_since must be an RFC 3339 time (2026-07-02T22:41:02Z) or unix seconds",
+            {"updated_since": "must be RFC 3339 or unix seconds"},
+        ) from None
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 

@@ -1,4 +1,5 @@
 """The eight entity families of the contract: parse -> service -> serialize."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request, url_for
@@ -56,8 +57,9 @@ def json_body():
 @bp.get("/<entity:spec>")
 def list_entities(spec: EntitySpec):
     q = parse_list_query(spec, request.args)
-    return cached_read(*queries.read_scope(spec.name, g.actor, q),
-                       lambda: data_response(queries.list_entities(spec.name, g.actor, q)))
+    return cached_read(
+        *queries.read_scope(spec.name, g.actor, q), lambda: data_response(queries.list_entities(spec.name, g.actor, q))
+    )
 
 
 @bp.post("/<entity:spec>")
@@ -70,8 +72,10 @@ def create_entity(spec: EntitySpec):
 @bp.get("/<entity:spec>/<id:entity_id>")
 def get_entity(spec: EntitySpec, entity_id: int):
     q = parse_list_query(spec, request.args)
-    return cached_read(*queries.read_scope(spec.name, g.actor, q),
-                       lambda: data_response(queries.get_entity(spec.name, entity_id, g.actor, q)))
+    return cached_read(
+        *queries.read_scope(spec.name, g.actor, q),
+        lambda: data_response(queries.get_entity(spec.name, entity_id, g.actor, q)),
+    )
 
 
 @bp.patch("/<entity:spec>/<id:entity_id>")
@@ -89,8 +93,10 @@ def delete_entity(spec: EntitySpec, entity_id: int):
 def list_related(spec: EntitySpec, entity_id: int, segment: str):
     relation = relations.relation_of(spec.name, segment)
     q = parse_list_query(ENTITIES[relation.related], request.args)
-    return cached_read(*queries.read_scope(relation.related, g.actor, q, relation),
-                       lambda: data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q)))
+    return cached_read(
+        *queries.read_scope(relation.related, g.actor, q, relation),
+        lambda: data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q)),
+    )
 
 
 @bp.post("/<entity:spec>/<id:entity_id>/<segment>/<id:related_id>")

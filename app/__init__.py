@@ -1,4 +1,5 @@
 """The FestivalsApp application factory."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,12 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
 
     config = dict(config or {})
     instance = os.path.abspath(config.pop("INSTANCE_PATH", None) or instance_path())
-    app = Flask(__name__, instance_path=instance, template_folder=os.path.join(ROOT, "templates"),
-                static_folder=os.path.join(ROOT, "static"))
+    app = Flask(
+        __name__,
+        instance_path=instance,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
     app.config.update(load_config(instance))
     app.config.update(config)
     app.config["VERSION"] = VERSION

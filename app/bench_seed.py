@@ -7,6 +7,7 @@ event versions spread over the last days, newest last (`updated_since` finds the
 
 Rows are written with explicit ids: PostgreSQL COPY, SQLite multi-row INSERTs; then the id sequences are moved
 past them and every data version is raised once (raw SQL is not seen by the per-write tracking)."""
+
 from __future__ import annotations
 
 import io
@@ -21,10 +22,48 @@ from app.models import Artist, Event, Festival, Image, Link, Location, Place, Ta
 from app.models import relations as rel
 from app.models.base import utcnow
 
-WORDS = ["Aurora", "Bass", "Cosmic", "Dawn", "Echo", "Fire", "Groove", "Harbor", "Indigo", "Jungle", "Kinetic",
-         "Lunar", "Magnetic", "Neon", "Ocean", "Prism", "Quartz", "River", "Solar", "Thunder", "Velvet", "Wild",
-         "Zenith", "Amber", "Breeze", "Crystal", "Delta", "Ember", "Forest", "Glow", "Horizon", "Iris", "Jade",
-         "Kite", "Lotus", "Mirage", "Nova", "Orbit", "Pulse", "Ripple"]
+WORDS = [
+    "Aurora",
+    "Bass",
+    "Cosmic",
+    "Dawn",
+    "Echo",
+    "Fire",
+    "Groove",
+    "Harbor",
+    "Indigo",
+    "Jungle",
+    "Kinetic",
+    "Lunar",
+    "Magnetic",
+    "Neon",
+    "Ocean",
+    "Prism",
+    "Quartz",
+    "River",
+    "Solar",
+    "Thunder",
+    "Velvet",
+    "Wild",
+    "Zenith",
+    "Amber",
+    "Breeze",
+    "Crystal",
+    "Delta",
+    "Ember",
+    "Forest",
+    "Glow",
+    "Horizon",
+    "Iris",
+    "Jade",
+    "Kite",
+    "Lotus",
+    "Mirage",
+    "Nova",
+    "Orbit",
+    "Pulse",
+    "Ripple",
+]
 STAGES = 10
 CHUNK = 100  # festivals per batch
 
@@ -58,9 +97,11 @@ class BulkWriter:
             marks = "(" + ", ".join("?" * len(columns)) + ")"
             per = max(1, 900 // len(columns))  # SQLite's limit of bound parameters per statement
             for start in range(0, len(rows), per):
-                part = rows[start:start + per]
-                self.database.execute_sql(f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([marks] * len(part)),
-                                          [_sqlite_value(value) for row in part for value in row])
+                part = rows[start : start + per]
+                self.database.execute_sql(
+                    f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([marks] * len(part)),
+                    [_sqlite_value(value) for row in part for value in row],
+                )
         self.written += len(rows)
 
     def finish(self, models: Iterable) -> None:
@@ -70,7 +111,8 @@ class BulkWriter:
                 table = model._meta.table_name
                 self.database.execute_sql(
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-                    f'(SELECT COALESCE(MAX("{column}"), 1) FROM "{table}"))')
+                    f'(SELECT COALESCE(MAX("{column}"), 1) FROM "{table}"))'
+                )
             self.database.execute_sql("ANALYZE")
         bump(self.database, tracked_tables())
 
@@ -110,9 +152,14 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
         ids = {model: writer.next_id(model) for model in (Festival, Event, Artist, Location, Place, Link, Image, Tag)}
         tag_ids = list(range(ids[Tag], ids[Tag] + 20))
         first_tag = ids[Tag]
-        writer.write(Tag, _cols(Tag, "name", "name_key"),
-                     [(tid, now, now, None, f"bench {first_tag}-{n}", f"bench {first_tag}-{n}")
-                      for n, tid in enumerate(tag_ids)])
+        writer.write(
+            Tag,
+            _cols(Tag, "name", "name_key"),
+            [
+                (tid, now, now, None, f"bench {first_tag}-{n}", f"bench {first_tag}-{n}")
+                for n, tid in enumerate(tag_ids)
+            ],
+        )
         event_number = 0
         for start in range(0, festivals, CHUNK):
             batch = range(start, min(start + CHUNK, festivals))
@@ -122,14 +169,41 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                 fid = ids[Festival]
                 ids[Festival] += 1
                 day = 1_800_000_000 + f * 86400
-                rows[Festival].append((fid, now, now, None, f % 100 != 99, f"Bench festival {fid}", day,
-                                       day + 3 * 86400, "A festival for load tests.", "49 Euro"))
+                rows[Festival].append(
+                    (
+                        fid,
+                        now,
+                        now,
+                        None,
+                        f % 100 != 99,
+                        f"Bench festival {fid}",
+                        day,
+                        day + 3 * 86400,
+                        "A festival for load tests.",
+                        "49 Euro",
+                    )
+                )
                 place, link, image = _take(ids, Place), _take(ids, Link), _take(ids, Image)
-                rows[Place].append((place, now, now, None, f"Bench street {f}", "12345", "Benchtown", "",
-                                    "Germany", 50.0 + f % 100 / 100, 10.0 + f % 50 / 100, ""))
+                rows[Place].append(
+                    (
+                        place,
+                        now,
+                        now,
+                        None,
+                        f"Bench street {f}",
+                        "12345",
+                        "Benchtown",
+                        "",
+                        "Germany",
+                        50.0 + f % 100 / 100,
+                        10.0 + f % 50 / 100,
+                        "",
+                    )
+                )
                 rows[Link].append((link, now, now, None, f"https://bench.example.org/festival/{fid}", 0))
-                rows[Image].append((image, now, now, None, f"hash{fid}", "poster",
-                                    f"https://files.example.org/images/hash{fid}"))
+                rows[Image].append(
+                    (image, now, now, None, f"hash{fid}", "poster", f"https://files.example.org/images/hash{fid}")
+                )
                 pairs[rel.FestivalPlace].append((fid, place))
                 pairs[rel.FestivalLink].append((fid, link))
                 pairs[rel.FestivalImage].append((fid, image))
@@ -138,18 +212,41 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                 for s in range(STAGES):
                     location, stage_place = _take(ids, Location), _take(ids, Place)
                     stages.append(location)
-                    rows[Location].append((location, now, now, None, f"Stage {s + 1} of {fid}",
-                                           "A stage.", s % 2 == 0, s % 3 != 0))
-                    rows[Place].append((stage_place, now, now, None, f"Bench street {f}", "12345", "Benchtown",
-                                        f"Area {s + 1}", "Germany", 50.0, 10.0, ""))
+                    rows[Location].append(
+                        (location, now, now, None, f"Stage {s + 1} of {fid}", "A stage.", s % 2 == 0, s % 3 != 0)
+                    )
+                    rows[Place].append(
+                        (
+                            stage_place,
+                            now,
+                            now,
+                            None,
+                            f"Bench street {f}",
+                            "12345",
+                            "Benchtown",
+                            f"Area {s + 1}",
+                            "Germany",
+                            50.0,
+                            10.0,
+                            "",
+                        )
+                    )
                     pairs[rel.LocationPlace].append((location, stage_place))
                 count = per_festival + (1 if f < extra else 0)
                 artists = []
                 for _ in range(max(1, (count + 1) // 2)):
                     artist, artist_link = _take(ids, Artist), _take(ids, Link)
                     artists.append(artist)
-                    rows[Artist].append((artist, now, now, None, f"{WORDS[artist % 40]} {WORDS[artist // 40 % 40]} "
-                                         f"Band {artist}", "An artist for load tests."))
+                    rows[Artist].append(
+                        (
+                            artist,
+                            now,
+                            now,
+                            None,
+                            f"{WORDS[artist % 40]} {WORDS[artist // 40 % 40]} Band {artist}",
+                            "An artist for load tests.",
+                        )
+                    )
                     rows[Link].append((artist_link, now, now, None, f"https://bench.example.org/artist/{artist}", 1))
                     pairs[rel.ArtistLink].append((artist, artist_link))
                 for e in range(count):
@@ -157,22 +254,41 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                     event_number += 1
                     version = now - timedelta(seconds=events - event_number)
                     begin = day + e * 900
-                    rows[Event].append((event, version, version, None,
-                                        f"{WORDS[event % 40]} {WORDS[event // 40 % 40]} set {event}",
-                                        "An event for load tests.", e % 4, begin, begin + 3600, True, True))
+                    rows[Event].append(
+                        (
+                            event,
+                            version,
+                            version,
+                            None,
+                            f"{WORDS[event % 40]} {WORDS[event // 40 % 40]} set {event}",
+                            "An event for load tests.",
+                            e % 4,
+                            begin,
+                            begin + 3600,
+                            True,
+                            True,
+                        )
+                    )
                     pairs[rel.FestivalEvent].append((fid, event))
                     pairs[rel.EventArtist].append((event, artists[e // 2 % len(artists)]))
                     pairs[rel.EventLocation].append((event, stages[e % STAGES]))
-            writer.write(Festival, _cols(Festival, "is_valid", "name", "start", "end", "description", "price"),
-                         rows[Festival])
-            writer.write(Place, _cols(Place, "street", "zip", "town", "street_addition", "country", "lat", "lon",
-                                      "description"), rows[Place])
+            writer.write(
+                Festival, _cols(Festival, "is_valid", "name", "start", "end", "description", "price"), rows[Festival]
+            )
+            writer.write(
+                Place,
+                _cols(Place, "street", "zip", "town", "street_addition", "country", "lat", "lon", "description"),
+                rows[Place],
+            )
             writer.write(Link, _cols(Link, "url", "service"), rows[Link])
             writer.write(Image, _cols(Image, "hash", "comment", "ref"), rows[Image])
             writer.write(Location, _cols(Location, "name", "description", "accessible", "openair"), rows[Location])
             writer.write(Artist, _cols(Artist, "name", "description"), rows[Artist])
-            writer.write(Event, _cols(Event, "name", "description", "type", "start", "end", "is_scheduled",
-                                      "has_timeslot"), rows[Event])
+            writer.write(
+                Event,
+                _cols(Event, "name", "description", "type", "start", "end", "is_scheduled", "has_timeslot"),
+                rows[Event],
+            )
             for table, linked in pairs.items():
                 writer.write(table, _pair_cols(table), linked)
             if progress is not None:

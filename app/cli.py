@@ -1,5 +1,6 @@
 """Command line (these names are an interface): migrate, create-user, create-api-key, demo-data,
 bootstrap-dev, bench-seed, rotate-keys, pki."""
+
 from __future__ import annotations
 
 import os
@@ -86,6 +87,7 @@ def bootstrap_dev_command():
             create_user(email, password, "admin")
         else:
             from app.services.users import set_password
+
             set_password(User.get(User.email == email), password)
         key, _ = create_key("development (bootstrap-dev)")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -112,8 +114,9 @@ def bench_seed_command(festivals, events):
     started = time.monotonic()
     with click.progressbar(length=festivals, label="festivals", file=sys.stderr) as bar:
         done = bench_seed(festivals, events, progress=bar.update)
-    click.echo(f"seeded {festivals} festivals and {events} events ({done['rows']} rows) "
-               f"in {time.monotonic() - started:.1f} s")
+    click.echo(
+        f"seeded {festivals} festivals and {events} events ({done['rows']} rows) in {time.monotonic() - started:.1f} s"
+    )
 
 
 @click.command("rotate-keys")
@@ -128,8 +131,12 @@ def _pki_dir(directory: str | None) -> str:
     return directory or os.path.join(current_app.instance_path, "pki")
 
 
-_dir_option = click.option("--dir", "directory", type=click.Path(file_okay=False),
-                           help="where the CA and certificates live  [default: <instance>/pki]")
+_dir_option = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    help="where the CA and certificates live  [default: <instance>/pki]",
+)
 
 
 @click.group("pki")
@@ -148,8 +155,10 @@ def pki_init_command(directory, days, replace):
     path, created = pki.init_ca(directory, days=days, replace=replace)
     info = pki.describe(path)
     if not created:
-        click.echo(f"CA exists, kept: {path} ({info.subject}, valid until {info.not_after:%Y-%m-%d}); "
-                   "--replace makes a new one")
+        click.echo(
+            f"CA exists, kept: {path} ({info.subject}, valid until {info.not_after:%Y-%m-%d}); "
+            "--replace makes a new one"
+        )
         return
     click.echo(f"created CA {path} ({info.subject}, valid until {info.not_after:%Y-%m-%d})")
     if replace:
@@ -187,9 +196,19 @@ def pki_list_command(directory):
     for info in certificates:
         flag = "EXPIRED" if info.days_left <= 0 else "EXPIRES SOON" if info.expiring(warn_days) else "ok"
         names = ",".join(info.dns + info.ips) or "-"
-        click.echo(f"{info.name:<12} {flag:<12} until {info.not_after:%Y-%m-%d %H:%M}Z "
-                   f"({int(info.days_left // 1)} days)  {info.subject}  {'CA' if info.is_ca else names}")
+        click.echo(
+            f"{info.name:<12} {flag:<12} until {info.not_after:%Y-%m-%d %H:%M}Z "
+            f"({int(info.days_left // 1)} days)  {info.subject}  {'CA' if info.is_ca else names}"
+        )
 
 
-commands = [pki_command, rotate_keys_command, migrate_command, create_user_command, create_api_key_command,
-            demo_data_command, bootstrap_dev_command, bench_seed_command]
+commands = [
+    pki_command,
+    rotate_keys_command,
+    migrate_command,
+    create_user_command,
+    create_api_key_command,
+    demo_data_command,
+    bootstrap_dev_command,
+    bench_seed_command,
+]

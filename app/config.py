@@ -2,6 +2,7 @@
 
 Defaults are for development only; the instance folder holds what is generated on first start
 (secret key, signing keys, the SQLite database)."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """URL converters every face's routes use (registered by create_app)."""
+
 from __future__ import annotations
 
 from werkzeug.exceptions import NotFound

@@ -10,6 +10,7 @@ A counter becomes max(counter + 1, now in microseconds): it only grows, also acr
 backup, so a key built from old counters is never reused for other data. A DELETE also marks the tables whose
 rows reference the deleted ones (ON DELETE CASCADE / SET NULL change them without a statement of their own).
 Raw SQL (`execute_sql`) is not seen: bulk loaders call `bump` themselves."""
+
 from __future__ import annotations
 
 import threading
@@ -41,8 +42,9 @@ def kinds_written(query) -> set[str]:
         return set()
     kinds = {name}
     if isinstance(query, Delete):
-        kinds.update(field.model._meta.table_name for field in model._meta.backrefs
-                     if field.model._meta.table_name in tables)
+        kinds.update(
+            field.model._meta.table_name for field in model._meta.backrefs if field.model._meta.table_name in tables
+        )
     return kinds
 
 

@@ -1,4 +1,5 @@
 """The database: one DatabaseProxy bound from FESTIVALS_DATABASE_URL, connected per request."""
+
 from __future__ import annotations
 
 import logging
@@ -50,8 +51,9 @@ def open_database(url: str, pool_size: int = 16):
             except OSError:  # e.g. a missing folder: connecting fails the same way, /ready says so
                 pass
         # Pooled so that the per-request close keeps the connection (and its pragmas) for the next one.
-        database = TrackedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
-                                        max_connections=pool_size, stale_timeout=300)
+        database = TrackedSqliteDatabase(
+            path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, max_connections=pool_size, stale_timeout=300
+        )
         database.register_function(_fold, "festivals_fold", 1, deterministic=True)
         return database
     if scheme in ("postgres", "postgresql", "postgres+pool", "postgresql+pool"):
@@ -77,8 +79,9 @@ def contains_text(column, text: str):
     SQLite's own LIKE folds ASCII only, so both sides are case-folded in Python there. Always written with
     ESCAPE, so the SQL does not depend on the text (see app/sql_shapes.py)."""
     lhs, operator = (fn.festivals_fold(column), "LIKE") if is_sqlite() else (column, "ILIKE")
-    return NodeList((lhs, SQL(operator), Value(like_pattern(text), converter=False), SQL("ESCAPE"),
-                     Value("\\", converter=False)))
+    return NodeList(
+        (lhs, SQL(operator), Value(like_pattern(text), converter=False), SQL("ESCAPE"), Value("\\", converter=False))
+    )
 
 
 def ids_param(ids) -> object:

@@ -1,4 +1,5 @@
 """Domain exceptions raised by the services layer; api/ and portal/ turn them into responses."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ The Content-Security-Policy allows scripts and style sheets from our own origin 
 script are files under /static; no inline script, no eval), images and uploads also from the file server
 (FESTIVALS_FILES_URL), and no framing by other sites (clickjacking). Inline `style` attributes stay allowed
 (the timetable places its cells with them); they cannot run code."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -12,8 +13,10 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 
 HSTS = "max-age=31536000"  # only sent over HTTPS: a browser must not pin HTTPS for a plain-HTTP dev server
-PERMISSIONS = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
-               "payment=(), usb=(), interest-cohort=()")
+PERMISSIONS = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
 
 
 def origin_of(url: str) -> str:
@@ -25,19 +28,21 @@ def origin_of(url: str) -> str:
 def content_security_policy(files_url: str) -> str:
     files = origin_of(files_url)
     extra = f" {files}" if files else ""
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "style-src-attr 'unsafe-inline'",
-        f"img-src 'self' data:{extra}",
-        f"connect-src 'self'{extra}",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "style-src-attr 'unsafe-inline'",
+            f"img-src 'self' data:{extra}",
+            f"connect-src 'self'{extra}",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def init_security_headers(app: Flask) -> None:

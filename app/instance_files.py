@@ -1,4 +1,5 @@
 """Files generated once into the instance folder, safe when several workers start at the same moment."""
+
 from __future__ import annotations
 
 import secrets

@@ -1,5 +1,6 @@
 """Query parameters every JSON list reads the same way (the API's lists, /identity/users): whole numbers
 in a range, limit and offset. Out of range or not a number is a 400 naming the parameter, never a clamp."""
+
 from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict

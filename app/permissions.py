@@ -6,6 +6,7 @@ questions and never compare roles or owners themselves. Ownership is always read
 - edit:  `can_edit` / `require_edit` — the row's owner or an admin; an event also by its festival's owner;
 - link:  `require_link` — edit the owning side; putting an event into a festival needs the event too;
 - administer: `require_admin`; heartbeats: `require_service`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ SYSTEM = Actor("system")  # the CLI (demo data, migrations): acts as an admin
 
 # --- reading ------------------------------------------------------------------------------------------
 
+
 def can_read(actor: Actor) -> bool:
     return actor.kind in ("user", "api_key", "system")
 
@@ -71,8 +73,11 @@ def visible(spec, actor: Actor):
     if spec.name == "event":
         # Correlated NOT EXISTS: one index probe per candidate row (a NOT IN list of every draft's events
         # made PostgreSQL scan all events for a festival's 100).
-        hidden = (FestivalEvent.select(SQL("1")).join(Festival, on=(FestivalEvent.owner == Festival.id))
-                  .where((FestivalEvent.related == Event.id) & ~rule))
+        hidden = (
+            FestivalEvent.select(SQL("1"))
+            .join(Festival, on=(FestivalEvent.owner == Festival.id))
+            .where((FestivalEvent.related == Event.id) & ~rule)
+        )
         return ~fn.EXISTS(hidden)
     return None
 
@@ -84,6 +89,7 @@ def own_rows(actor: Actor, model):
 
 # --- creating, editing, linking ---------------------------------------------------------------------------
 
+
 def require_creator(actor: Actor) -> None:
     require_reader(actor)
     if not (actor.is_admin or (actor.is_user and actor.role == "creator")):
@@ -94,8 +100,12 @@ def editor_ids(spec, row) -> list[int | None]:
     """Who may edit the row besides admins: its owner, and for an event also the owner of its festival."""
     owners = [row.owner_id]
     if spec.name == "event":
-        festival = (Festival.select(Festival.owner).join(FestivalEvent, on=(FestivalEvent.owner == Festival.id))
-                    .where(FestivalEvent.related == row.id).first())
+        festival = (
+            Festival.select(Festival.owner)
+            .join(FestivalEvent, on=(FestivalEvent.owner == Festival.id))
+            .where(FestivalEvent.related == row.id)
+            .first()
+        )
         if festival is not None:
             owners.append(festival.owner_id)
     return owners
@@ -132,6 +142,7 @@ def require_link(actor: Actor, spec, row, target, load_related):
 
 
 # --- administering ------------------------------------------------------------------------------------
+
 
 def require_admin(actor: Actor, what: str) -> None:
     """Admins only; `what` completes "only admins can …" (e.g. "manage keys")."""

@@ -14,6 +14,7 @@ when FESTIVALS_REDIS_URL is set (shared by every instance). Any read can use it,
 
     return cached_read(kinds, visibility, lambda: make_the_response())
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """The contract's entities and relations as data: api/, portal/ and the services iterate over these
 instead of repeating eight near-identical handlers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,33 +45,69 @@ def _entity(spec: EntitySpec) -> None:
     BY_PLURAL[spec.plural] = spec
 
 
-_entity(EntitySpec("festival", "festivals", Festival,
-                   ("id", "version", "is_valid", "name", "start", "end", "description", "price"),
-                   required=("festival_name",)))
-_entity(EntitySpec("event", "events", Event,
-                   ("id", "version", "name", "description", "type", "start", "end", "is_scheduled",
-                    "has_timeslot")))
-_entity(EntitySpec("artist", "artists", Artist, ("id", "version", "name", "description"),
-                   required=("artist_name",)))
-_entity(EntitySpec("location", "locations", Location,
-                   ("id", "version", "name", "description", "accessible", "openair"),
-                   required=("location_name",)))
-_entity(EntitySpec("image", "images", Image, ("id", "hash", "comment", "ref"), versioned=False,
-                   searchable=False, required=("image_ref",)))
-_entity(EntitySpec("link", "links", Link, ("id", "version", "url", "service"), searchable=False,
-                   required=("link_url",)))
-_entity(EntitySpec("place", "places", Place,
-                   ("id", "version", "street", "zip", "town", "street_addition", "country", "lat", "lon",
-                    "description"), searchable=False))
+_entity(
+    EntitySpec(
+        "festival",
+        "festivals",
+        Festival,
+        ("id", "version", "is_valid", "name", "start", "end", "description", "price"),
+        required=("festival_name",),
+    )
+)
+_entity(
+    EntitySpec(
+        "event",
+        "events",
+        Event,
+        ("id", "version", "name", "description", "type", "start", "end", "is_scheduled", "has_timeslot"),
+    )
+)
+_entity(EntitySpec("artist", "artists", Artist, ("id", "version", "name", "description"), required=("artist_name",)))
+_entity(
+    EntitySpec(
+        "location",
+        "locations",
+        Location,
+        ("id", "version", "name", "description", "accessible", "openair"),
+        required=("location_name",),
+    )
+)
+_entity(
+    EntitySpec(
+        "image",
+        "images",
+        Image,
+        ("id", "hash", "comment", "ref"),
+        versioned=False,
+        searchable=False,
+        required=("image_ref",),
+    )
+)
+_entity(
+    EntitySpec("link", "links", Link, ("id", "version", "url", "service"), searchable=False, required=("link_url",))
+)
+_entity(
+    EntitySpec(
+        "place",
+        "places",
+        Place,
+        ("id", "version", "street", "zip", "town", "street_addition", "country", "lat", "lon", "description"),
+        searchable=False,
+    )
+)
 _entity(EntitySpec("tag", "tags", Tag, ("id", "name"), versioned=False, required=("tag_name",)))
 
 
 def _relation(owner, segment, related, table, *, to_one=False, reverse=False):
     spec = RelationSpec(
-        owner=owner, segment=segment, related=related, table=table,
+        owner=owner,
+        segment=segment,
+        related=related,
+        table=table,
         owner_column=table.related if reverse else table.owner,
         related_column=table.owner if reverse else table.related,
-        to_one=to_one, read_only=reverse,
+        to_one=to_one,
+        read_only=reverse,
     )
     relations = ENTITIES[owner].relations
     singular, plural = related, ENTITIES[related].plural

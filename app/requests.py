@@ -1,5 +1,6 @@
 """Per-request plumbing: request ids and access log lines (common/http.py), the JSON body, and the error
 envelope for API/identity paths."""
+
 from __future__ import annotations
 
 import logging
@@ -58,8 +59,11 @@ def init_requests(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if not wants_json():
             return exc
-        messages = {404: "not found", 405: "method not allowed",
-                    413: "the request body is larger than the limit of 1 MiB"}
+        messages = {
+            404: "not found",
+            405: "method not allowed",
+            413: "the request body is larger than the limit of 1 MiB",
+        }
         return http_error(exc, messages, error_response)
 
     @app.errorhandler(OperationalError)

@@ -1,4 +1,5 @@
 """JSON responses of the API and identity routes: the `{"data": [...]}` and `{"error": ...}` envelopes."""
+
 from __future__ import annotations
 
 import orjson

@@ -2,6 +2,7 @@
 
 The same models validate every write (API and portal) and describe the bodies in the OpenAPI
 document, so the documentation cannot drift from what the server accepts."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -13,7 +14,6 @@ from app.errors import Invalid
 from app.text import whole_number
 
 MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z: keeps every time representable everywhere
-
 
 
 def _no_nul(value: str) -> str:
@@ -48,7 +48,8 @@ def _check_url(value: str, schemes: tuple[str, ...]) -> str:
 
 
 LinkUrl = Annotated[
-    str, StringConstraints(max_length=2083),
+    str,
+    StringConstraints(max_length=2083),
     AfterValidator(lambda v: _check_url(v, ("http", "https", "mailto", "tel"))),
 ]
 WebUrl = Annotated[str, StringConstraints(max_length=2083), AfterValidator(lambda v: _check_url(v, ("http", "https")))]
@@ -137,8 +138,14 @@ class TagBody(Body):
 
 
 BODIES: dict[str, type[Body]] = {
-    "festival": FestivalBody, "event": EventBody, "artist": ArtistBody, "location": LocationBody,
-    "image": ImageBody, "link": LinkBody, "place": PlaceBody, "tag": TagBody,
+    "festival": FestivalBody,
+    "event": EventBody,
+    "artist": ArtistBody,
+    "location": LocationBody,
+    "image": ImageBody,
+    "link": LinkBody,
+    "place": PlaceBody,
+    "tag": TagBody,
 }
 
 # JSON key -> its `start` partner: an end must not be before its start.
@@ -149,7 +156,7 @@ def _message(error: dict) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     message = error["msg"]
-    return message[len("Value error, "):] if message.startswith("Value error, ") else message
+    return message[len("Value error, ") :] if message.startswith("Value error, ") else message
 
 
 MAX_FIELD_ERRORS = 20  # a body of 50,000 unknown keys gets a short answer, not one line per key
@@ -192,5 +199,6 @@ def check_time_span(entity: str, values: dict[str, Any]) -> None:
     """Cross-field rule on the merged (stored + sent) values."""
     span = TIME_SPANS.get(entity)
     if span and values[span[1]] < values[span[0]]:
-        raise Invalid(f"invalid {entity}: {span[1]} must not be before {span[0]}",
-                      {span[1]: f"must not be before {span[0]}"})
+        raise Invalid(
+            f"invalid {entity}: {span[1]} must not be before {span[0]}", {span[1]: f"must not be before {span[0]}"}
+        )

@@ -1,4 +1,5 @@
 """Rows to contract dicts: `<entity>_<field>` keys, RFC 3339 UTC versions, real booleans."""
+
 from __future__ import annotations
 
 from datetime import datetime

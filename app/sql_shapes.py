@@ -8,6 +8,7 @@ inputs, and the positions of the sentinels among the bound parameters say where 
     sql, slots = compile_shape(query_built_with_sentinels)
     db.execute_sql(sql, bind(slots, {"user": 7, "ids": ids_param([1, 2])}))
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,9 +36,15 @@ class Const:
 def _forms() -> list[tuple[object, str, object]]:
     """(bound form of a sentinel, slot name, how a real value gets that form)."""
     return [
-        (USER, "user", None), (OWNER, "owner", None), (LIMIT, "limit", None), (OFFSET, "offset", None),
-        (ids_param(IDS), "ids", ids_param), (like_pattern(NAME), "name", like_pattern), (TEXT, "text", None),
-        (SINCE, "since", None), (str(SINCE), "since", str),
+        (USER, "user", None),
+        (OWNER, "owner", None),
+        (LIMIT, "limit", None),
+        (OFFSET, "offset", None),
+        (ids_param(IDS), "ids", ids_param),
+        (like_pattern(NAME), "name", like_pattern),
+        (TEXT, "text", None),
+        (SINCE, "since", None),
+        (str(SINCE), "since", str),
     ]
 
 

@@ -1,4 +1,5 @@
 """Text rules shared by handlers and services: whole numbers as clients type them, keys of unique names."""
+
 from __future__ import annotations
 
 import unicodedata

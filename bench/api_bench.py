@@ -38,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # only ever local targets
+
+
 class BenchError(Exception):
     pass
 
@@ -182,7 +184,6 @@ def git_describe() -> str:
     return proc.stdout.strip() or "no commit"
 
 
-
 def wait_answering(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
     """Until `url` answers at all (any status)."""
     deadline = time.monotonic() + timeout
@@ -225,23 +226,58 @@ class Bench:
     def start(self, name: str, cmd: list[str], env: dict[str, str], ready: str) -> None:
         log = self.folder / f"{name}.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes.append(proc)
         wait_answering(ready, proc, log)
 
     def gunicorn(self, name: str, target: str, env: dict[str, str]) -> str:
         port = self.port()
-        cmd = [venv_python(), "-m", "gunicorn", target, "--bind", f"{HOST}:{port}", "--workers",
-               str(self.args.workers), "--no-control-socket", "--log-level", "warning"]
+        cmd = [
+            venv_python(),
+            "-m",
+            "gunicorn",
+            target,
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(self.args.workers),
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ]
         self.start(name, cmd, env, f"http://{HOST}:{port}/")
         return f"http://{HOST}:{port}"
 
-    def wrk(self, label: str, url: str, headers: dict[str, str], connections: int | None = None,
-            duration: str | None = None, paths: list[str] | None = None) -> Result:
+    def wrk(
+        self,
+        label: str,
+        url: str,
+        headers: dict[str, str],
+        connections: int | None = None,
+        duration: str | None = None,
+        paths: list[str] | None = None,
+    ) -> Result:
         result = Result(label)
-        cmd = [shutil.which("wrk") or "wrk", "--latency", "--timeout", "5s", "-t", str(self.args.threads),
-               "-c", str(connections or self.args.connections), "-d", duration or self.args.duration]
+        cmd = [
+            shutil.which("wrk") or "wrk",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-t",
+            str(self.args.threads),
+            "-c",
+            str(connections or self.args.connections),
+            "-d",
+            duration or self.args.duration,
+        ]
         for name, value in headers.items():
             cmd += ["-H", f"{name}: {value}"]
         if paths:
@@ -298,14 +334,21 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
             body, etags[label] = response.read(), response.headers["ETag"]
         sizes[label] = len(body)
         (bodies / f"body{n}.json").write_bytes(body)
-    constant = bench.gunicorn("flask-constant", "bench.constant_app:app",
-                              {**env, "FESTIVALS_BENCH_BODIES": str(bodies)})
+    constant = bench.gunicorn(
+        "flask-constant", "bench.constant_app:app", {**env, "FESTIVALS_BENCH_BODIES": str(bodies)}
+    )
     caddy_port = bench.port()
-    bench.start("caddy", ["caddy", "file-server", "--root", str(bodies), "--listen", f"{HOST}:{caddy_port}"],
-                env, f"http://{HOST}:{caddy_port}/body0.json")
+    bench.start(
+        "caddy",
+        ["caddy", "file-server", "--root", str(bodies), "--listen", f"{HOST}:{caddy_port}"],
+        env,
+        f"http://{HOST}:{caddy_port}/body0.json",
+    )
 
-    rows = ["| read | bytes | Flask constant (ceiling) | Caddy static | ours uncached | ours cached | ours 304 |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| read | bytes | Flask constant (ceiling) | Caddy static | ours uncached | ours cached | ours 304 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for n, (label, path) in enumerate(SQLITE_READS.items()):
         flask_ceiling = bench.wrk(f"Flask constant {label}", f"{constant}/body{n}.json", {})
         caddy = bench.wrk(f"Caddy static {label}", f"http://{HOST}:{caddy_port}/body{n}.json", {})
@@ -313,10 +356,12 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
         ours_cached = bench.wrk(f"cached {label}", cached + path, headers)
         not_modified = bench.wrk(f"304 {label}", cached + path, {**headers, "If-None-Match": etags[label]})
         ceiling = flask_ceiling.rps
-        rows.append(f"| {label} | {sizes[label]:,} | {rps(flask_ceiling)} | {rps(caddy)} ({ratio(caddy.rps, ceiling)}) "
-                    f"| {rps(ours_uncached)} ({ratio(ours_uncached.rps, ceiling)}) "
-                    f"| {rps(ours_cached)} ({ratio(ours_cached.rps, ceiling)}) "
-                    f"| {rps(not_modified)} ({ratio(not_modified.rps, ceiling)}) |")
+        rows.append(
+            f"| {label} | {sizes[label]:,} | {rps(flask_ceiling)} | {rps(caddy)} ({ratio(caddy.rps, ceiling)}) "
+            f"| {rps(ours_uncached)} ({ratio(ours_uncached.rps, ceiling)}) "
+            f"| {rps(ours_cached)} ({ratio(ours_cached.rps, ceiling)}) "
+            f"| {rps(not_modified)} ({ratio(not_modified.rps, ceiling)}) |"
+        )
     return "\n".join(rows)
 
 
@@ -330,16 +375,18 @@ def pg_part(bench: Bench, env: dict[str, str]) -> tuple[str, str]:
         cursor.execute("SELECT COUNT(*) FROM event")
         events = cursor.fetchone()[0]
     if events < args.pg_events:
-        print(f"bench: postgresql: seeding {args.pg_festivals} festivals / {args.pg_events} events (minutes)",
-              flush=True)
+        print(
+            f"bench: postgresql: seeding {args.pg_festivals} festivals / {args.pg_events} events (minutes)", flush=True
+        )
         t0 = time.monotonic()
         print(flask(env, "bench-seed", "--festivals", str(args.pg_festivals), "--events", str(args.pg_events)).strip())
         print(f"bench: seeded in {time.monotonic() - t0:.0f} s", flush=True)
     with psycopg2.connect(args.pg_url) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*), MAX(event_version) FROM event")
         events, newest = cursor.fetchone()
-        cursor.execute("SELECT festival_id FROM festival WHERE festival_is_valid ORDER BY festival_id LIMIT 20 "
-                       "OFFSET 100")
+        cursor.execute(
+            "SELECT festival_id FROM festival WHERE festival_is_valid ORDER BY festival_id LIMIT 20 OFFSET 100"
+        )
         festivals = [row[0] for row in cursor.fetchall()]
     key = flask(env, "create-api-key", "--comment", "bench").strip().splitlines()[-1].strip()
     base = bench.gunicorn("app-postgresql", "wsgi:app", env)
@@ -347,24 +394,33 @@ def pg_part(bench: Bench, env: dict[str, str]) -> tuple[str, str]:
     since = [(newest - dt.timedelta(seconds=3600 * (n + 1))).strftime("%Y-%m-%dT%H:%M:%SZ") for n in range(10)]
     reads = {
         "`/events?name=…&limit=50`": [f"/api/v1/events?name={name}&limit=50" for name in names],
-        "`/festivals/{id}/events?include=artist,location`":
-            [f"/api/v1/festivals/{fid}/events?include=artist,location" for fid in festivals],
+        "`/festivals/{id}/events?include=artist,location`": [
+            f"/api/v1/festivals/{fid}/events?include=artist,location" for fid in festivals
+        ],
         "`/events?updated_since=…&limit=100`": [f"/api/v1/events?updated_since={t}&limit=100" for t in since],
     }
-    rows = [f"PostgreSQL, {events:,} events; response cache off; wrk -t{args.threads} -c16 -d{args.pg_duration}, "
-            "cycling through the paths shown\n",
-            "| read | paths | req/s | p50 | p95 | p99 | errors | p95 < 20 ms |",
-            "|---|---:|---:|---:|---:|---:|---|---|"]
+    rows = [
+        f"PostgreSQL, {events:,} events; response cache off; wrk -t{args.threads} -c16 -d{args.pg_duration}, "
+        "cycling through the paths shown\n",
+        "| read | paths | req/s | p50 | p95 | p99 | errors | p95 < 20 ms |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
     for label, paths in reads.items():
         status, _ = http_get(base + paths[0], {"Api-Key": key}, timeout=30)
         result = bench.wrk(f"postgresql {label}", base, {"Api-Key": key}, 16, args.pg_duration, paths)
         met = "yes" if result.p95_ms is not None and result.p95_ms < 20 else "no"
-        rows.append(f"| {label} | {len(paths)} | {rps(result)} | {fmt_ms(result.p50_ms)} | {fmt_ms(result.p95_ms)} "
-                    f"| {fmt_ms(result.p99_ms)} | {result.errors}{'' if status == 200 else f' (check: {status})'} "
-                    f"| {met} |")
-    explain = subprocess.run([venv_python(), str(ROOT / "bench" / "explain_reads.py")]
-                             + [paths[0] for paths in reads.values()],
-                             cwd=ROOT, env={**env, "FESTIVALS_LOG_LEVEL": "WARNING"}, capture_output=True, text=True)
+        rows.append(
+            f"| {label} | {len(paths)} | {rps(result)} | {fmt_ms(result.p50_ms)} | {fmt_ms(result.p95_ms)} "
+            f"| {fmt_ms(result.p99_ms)} | {result.errors}{'' if status == 200 else f' (check: {status})'} "
+            f"| {met} |"
+        )
+    explain = subprocess.run(
+        [venv_python(), str(ROOT / "bench" / "explain_reads.py")] + [paths[0] for paths in reads.values()],
+        cwd=ROOT,
+        env={**env, "FESTIVALS_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+    )
     return "\n".join(rows), explain.stdout + (explain.stderr[-2000:] if explain.returncode else "")
 
 
@@ -418,13 +474,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(bench.folder, ignore_errors=True)
 
     now = dt.datetime.now().astimezone()
-    report = (f"## API read bench {now:%Y-%m-%d %H:%M %Z} ({git_describe()})\n\n"
-              f"SQLite, {args.festivals} festivals / {args.events} events (every event with an artist and a stage); "
-              f"gunicorn {args.workers} workers on {os.cpu_count()} cores; wrk -t{args.threads} "
-              f"-c{args.connections} -d{args.duration}; load average at the end {os.getloadavg()[0]:.1f} "
-              f"(other work on the machine depresses every figure); req/s (ratio to the Flask constant-bytes "
-              f"ceiling)\n\n"
-              f"{sqlite_table}\n\n{pg_table}\n")
+    report = (
+        f"## API read bench {now:%Y-%m-%d %H:%M %Z} ({git_describe()})\n\n"
+        f"SQLite, {args.festivals} festivals / {args.events} events (every event with an artist and a stage); "
+        f"gunicorn {args.workers} workers on {os.cpu_count()} cores; wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}; load average at the end {os.getloadavg()[0]:.1f} "
+        f"(other work on the machine depresses every figure); req/s (ratio to the Flask constant-bytes "
+        f"ceiling)\n\n"
+        f"{sqlite_table}\n\n{pg_table}\n"
+    )
     print()
     print(report)
     if plans:

@@ -1,5 +1,6 @@
 """The Python ceiling: Flask under gunicorn answering files' bytes as constants (read once at start), with the
 same content type our reads send. `FESTIVALS_BENCH_BODIES` names the folder; `/<name>` answers that file."""
+
 import os
 
 from flask import Flask, Response

@@ -4,6 +4,7 @@
 
 Each path is read once through the app (as an API-key caller, response cache off); the SQL it runs is captured
 from peewee's log and explained with the same parameters. Prints one plan per statement."""
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,11 @@ def main(paths: list[str]) -> int:
         capture.statements.clear()
         response = client.get(path, headers={"Api-Key": key})
         print(f"### {path} -> {response.status_code}, {len(response.data)} bytes")
-        rows = [(sql, params) for sql, params in capture.statements
-                if not any(table in sql for table in ('"api_key"', '"data_version"'))]
+        rows = [
+            (sql, params)
+            for sql, params in capture.statements
+            if not any(table in sql for table in ('"api_key"', '"data_version"'))
+        ]
         with app.app_context():
             db.connect(reuse_if_open=True)
             for sql, params in rows:

@@ -10,6 +10,7 @@ thumbnail and the original through the gateway and straight from the plain file 
 of a few measurements each), and prints requests per second and the gateway's share of the ceiling (the target
 is at least 50%). Needs `scripts/setup wrk caddy`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,10 +80,17 @@ def wrk(url: str, host: str | None, args) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", default="3s", help="wrk duration of each measurement (default 3s)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="measurements per case, gateway and direct alternating; the median is shown")
-    parser.add_argument("--log-files", action="store_true",
-                        help="with files.<domain> in Caddy's access log (FESTIVALS_GATEWAY_LOG_FILES=1)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measurements per case, gateway and direct alternating; the median is shown",
+    )
+    parser.add_argument(
+        "--log-files",
+        action="store_true",
+        help="with files.<domain> in Caddy's access log (FESTIVALS_GATEWAY_LOG_FILES=1)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -93,26 +101,61 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     media = folder / "media"
     data = normalize_upload(photo(), 50_000_000)
-    digest, _ = Storage(str(media)).store("images", data.data, {
-        "mimetype": data.mimetype, "width": data.width, "height": data.height, "alpha": data.alpha,
-        "uploader": "bench", "uploaded_at": int(time.time())})
+    digest, _ = Storage(str(media)).store(
+        "images",
+        data.data,
+        {
+            "mimetype": data.mimetype,
+            "width": data.width,
+            "height": data.height,
+            "alpha": data.alpha,
+            "uploader": "bench",
+            "uploaded_at": int(time.time()),
+        },
+    )
     gateway_port, direct_port, admin_port, files_port = free_port(), free_port(), free_port(), free_port()
-    settings = load_settings(domain=DOMAIN, port=gateway_port, admin=f"127.0.0.1:{admin_port}",
-                             media_dir=str(media), access_log=str(folder / "access.log"), log_files=args.log_files,
-                             public_tls="off")  # plain HTTP on both sides: the routing cost, not TLS's
+    settings = load_settings(
+        domain=DOMAIN,
+        port=gateway_port,
+        admin=f"127.0.0.1:{admin_port}",
+        media_dir=str(media),
+        access_log=str(folder / "access.log"),
+        log_files=args.log_files,
+        public_tls="off",
+    )  # plain HTTP on both sides: the routing cost, not TLS's
     config = build_config(settings, {"files": [f"127.0.0.1:{files_port}"]})
     config["apps"]["http"]["servers"]["direct"] = {
-        "listen": [f":{direct_port}"], "automatic_https": {"disable": True},
-        "routes": [{"handle": [{"handler": "file_server", "root": str(media)}]}]}
+        "listen": [f":{direct_port}"],
+        "automatic_https": {"disable": True},
+        "routes": [{"handle": [{"handler": "file_server", "root": str(media)}]}],
+    }
     boot = folder / "boot.json"
     boot.write_bytes(orjson.dumps({"admin": {"listen": settings.admin, "config": {"persist": False}}}))
-    env = {**os.environ, "FESTIVALS_INSTANCE_PATH": str(folder), "FESTIVALS_MEDIA_DIR": str(media),
-           "XDG_DATA_HOME": str(folder), "XDG_CONFIG_HOME": str(folder)}
+    env = {
+        **os.environ,
+        "FESTIVALS_INSTANCE_PATH": str(folder),
+        "FESTIVALS_MEDIA_DIR": str(media),
+        "XDG_DATA_HOME": str(folder),
+        "XDG_CONFIG_HOME": str(folder),
+    }
     log = open(folder / "processes.log", "w")  # noqa: SIM115 - closed at the end
     processes = [
         subprocess.Popen(["caddy", "run", "--config", str(boot)], env=env, stdout=log, stderr=log),
-        subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{files_port}", "--workers", "2",
-                          "--no-control-socket", "wsgi:files"], cwd=ROOT, env=env, stdout=log, stderr=log),
+        subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "--bind",
+                f"127.0.0.1:{files_port}",
+                "--workers",
+                "2",
+                "--no-control-socket",
+                "wsgi:files",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        ),
     ]
     try:
         time.sleep(1)
@@ -126,16 +169,20 @@ def main() -> None:
         direct_thumb = f"http://127.0.0.1:{direct_port}/variants/{digest[:2]}/{digest}/w320-h0-contain.webp"
         wait_for(direct_thumb)
         rows = []
-        for name, through, straight in (("warm thumbnail w=320 webp", gateway + thumb, direct_thumb),
-                                        ("original (12 MP JPEG)", gateway, direct)):
+        for name, through, straight in (
+            ("warm thumbnail w=320 webp", gateway + thumb, direct_thumb),
+            ("original (12 MP JPEG)", gateway, direct),
+        ):
             via, ceiling = [], []
             for _ in range(args.rounds):  # alternating, so that a busy moment of the machine hits both
                 via.append(wrk(through, host["Host"], args))
                 ceiling.append(wrk(straight, None, args))
             rows.append((name, statistics.median(via), statistics.median(ceiling)))
-        print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}, median of {args.rounds} alternating "
-              f"measurements, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), files.<domain> "
-              f"{'in' if args.log_files else 'not in'} the access log\n")
+        print(
+            f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}, median of {args.rounds} alternating "
+            f"measurements, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), files.<domain> "
+            f"{'in' if args.log_files else 'not in'} the access log\n"
+        )
         print("| file | through the gateway (req/s) | Caddy file_server directly (req/s) | ratio |")
         print("|---|---|---|---|")
         for name, via, ceiling in rows:

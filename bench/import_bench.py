@@ -9,6 +9,7 @@ A temporary SQLite database (or FESTIVALS_DATABASE_URL's, used as is) gets a cre
 service the events page uses, and that time is scaled to the same number of rows. The goal: an import of
 2,000 rows in a few seconds. The table is also written to bench/out/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,7 @@ def lineup(rows: int) -> str:
         slot = (n % 96) // 8  # 12 slots a day on each of 8 stages
         start = dt.time(10 + slot, 0)
         artists = ", ".join(f"Artist {(n * 7 + k) % 900}" for k in range(1 + n % 3))
-        lines.append(f'Set {n},{day},{start:%H:%M},{start.hour}:50,Stage {n % 8},"{artists}",{n % 4},'
-                     f"Set number {n}.")
+        lines.append(f'Set {n},{day},{start:%H:%M},{start.hour}:50,Stage {n % 8},"{artists}",{n % 4},Set number {n}.')
     return "\n".join(lines) + "\n"
 
 
@@ -79,8 +79,16 @@ def main() -> None:
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="import-bench-")
     url = os.environ.get("FESTIVALS_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
-    app = create_app({"INSTANCE_PATH": folder, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True,
-                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "LOG_LEVEL": "WARNING"})
+    app = create_app(
+        {
+            "INSTANCE_PATH": folder,
+            "DATABASE_URL": url,
+            "WTF_CSRF_ENABLED": True,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     with app.app_context():
         migrate(app.extensions["database"])
         db.connect(reuse_if_open=True)
@@ -105,8 +113,11 @@ def main() -> None:
     preview = timed(f"preview of {args.rows} new rows", results, upload)
     assert preview.status_code == 200 and f"{args.rows} new" in preview.get_data(as_text=True)
     fields = form(preview.get_data(as_text=True), f"/festivals/{festival}/import/confirm")
-    saved = timed(f"confirm: {args.rows} events saved", results,
-                  lambda: client.post(f"/festivals/{festival}/import/confirm", data=fields))
+    saved = timed(
+        f"confirm: {args.rows} events saved",
+        results,
+        lambda: client.post(f"/festivals/{festival}/import/confirm", data=fields),
+    )
     assert saved.status_code == 303, saved.status_code
     again = timed(f"the same file again ({args.rows} unchanged)", results, upload)
     assert f"{args.rows} unchanged" in again.get_data(as_text=True)
@@ -117,20 +128,36 @@ def main() -> None:
         db.connect(reuse_if_open=True)
         started = time.perf_counter()
         for n in range(args.per_event):
-            program.save_event(other, None, actor, {"event_name": f"Set {n}", "event_start": 1_800_000_000 + n * 600,
-                                                    "event_end": 1_800_000_000 + n * 600 + 300},
-                               [f"Artist {n % 50}"], f"Stage {n % 8}")
+            program.save_event(
+                other,
+                None,
+                actor,
+                {
+                    "event_name": f"Set {n}",
+                    "event_start": 1_800_000_000 + n * 600,
+                    "event_end": 1_800_000_000 + n * 600 + 300,
+                },
+                [f"Artist {n % 50}"],
+                f"Stage {n % 8}",
+            )
         one_by_one = (time.perf_counter() - started) / args.per_event * args.rows
         db.close()
 
     total = results[0][1] + results[1][1]
-    lines = [f"CSV import bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, database: {url.split(':')[0]}", "",
-             "| step | seconds | rows/s |", "|---|---:|---:|"]
+    lines = [
+        f"CSV import bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, database: {url.split(':')[0]}",
+        "",
+        "| step | seconds | rows/s |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {label} | {seconds:.2f} | {args.rows / seconds:,.0f} |" for label, seconds in results]
-    lines += ["", f"preview + confirm of {args.rows} rows: {total:.2f} s "
-                  f"(goal: a few seconds; {total / GOAL_SECONDS:.2f} × a {GOAL_SECONDS:.0f} s budget)",
-              f"the same events saved one by one through the events page's service: {one_by_one:.1f} s "
-              f"(measured on {args.per_event}, scaled) → the import is {one_by_one / total:.1f} × faster"]
+    lines += [
+        "",
+        f"preview + confirm of {args.rows} rows: {total:.2f} s "
+        f"(goal: a few seconds; {total / GOAL_SECONDS:.2f} × a {GOAL_SECONDS:.0f} s budget)",
+        f"the same events saved one by one through the events page's service: {one_by_one:.1f} s "
+        f"(measured on {args.per_event}, scaled) → the import is {one_by_one / total:.1f} × faster",
+    ]
     table = "\n".join(lines)
     print(table)
     out = ROOT / "bench" / "out"

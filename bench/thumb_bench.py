@@ -15,6 +15,7 @@ temporary identity key (the file server finds it in <instance>/identity-keys/, a
 wrk and vipsthumbnail come from `scripts/setup wrk libvips-tools`; rows whose tool is missing say so.
 The table is also written to bench/out/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,8 +86,12 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
 def wrk(url: str, args) -> dict:
     if not shutil.which("wrk"):
         return {"note": "wrk not installed (scripts/setup wrk)"}
-    out = subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", args.duration,
-                          "--latency", url], capture_output=True, text=True, timeout=600).stdout
+    out = subprocess.run(
+        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", args.duration, "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    ).stdout
     result = {"raw": out}
     if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
         result["rps"] = float(m.group(1))
@@ -107,8 +112,11 @@ def vips(source: Path, out_dir: Path, runs: int) -> str:
     for index in range(runs):
         target = out_dir / f"vips-{index}.jpg"
         started = time.perf_counter()
-        subprocess.run(["vipsthumbnail", str(source), "--size", "320", "-o", f"{target}[Q=82,strip]"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["vipsthumbnail", str(source), "--size", "320", "-o", f"{target}[Q=82,strip]"],
+            check=True,
+            capture_output=True,
+        )
         times.append((time.perf_counter() - started) * 1000)
     size = Image.open(out_dir / "vips-0.jpg").size
     return f"{statistics.median(times):.1f} ms median of {runs} runs (whole process), {size[0]}x{size[1]}"
@@ -126,8 +134,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="thumb-bench-"))
     instance = work / "instance"
     keys = KeyStore(str(instance / "identity-keys"))
-    token = issue_access_token(SimpleNamespace(id="1", role="creator"), keys, issuer="festivals-identity",
-                               audience="festivals", ttl=3600, sid="0" * 32)
+    token = issue_access_token(
+        SimpleNamespace(id="1", role="creator"),
+        keys,
+        issuer="festivals-identity",
+        audience="festivals",
+        ttl=3600,
+        sid="0" * 32,
+    )
     source = work / "photo.jpg"
     data = photo(source)
 
@@ -136,15 +150,31 @@ def main() -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
     env.update(FESTIVALS_INSTANCE_PATH=str(instance), FESTIVALS_LOG_LEVEL="WARNING")
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    server = subprocess.Popen([gunicorn, "--bind", f"{HOST}:{port}", "--workers", str(args.workers),
-                               "--no-control-socket", "--log-level", "warning", "wsgi:files"],
-                              cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            gunicorn,
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(args.workers),
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "wsgi:files",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     rows: list[tuple[str, str]] = []
     try:
         wait_for(f"{base}/health", server)
         started = time.perf_counter()
-        upload = requests.post(f"{base}/images/upload", files={"image": ("photo.jpg", data, "image/jpeg")},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=120)
+        upload = requests.post(
+            f"{base}/images/upload",
+            files={"image": ("photo.jpg", data, "image/jpeg")},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
         upload_ms = (time.perf_counter() - started) * 1000
         upload.raise_for_status()
         digest = upload.json()["data"][0]["image_hash"]
@@ -154,23 +184,40 @@ def main() -> None:
         stored_mb = stored.stat().st_size / 1e6
         rows.append(("photo", f"4000x3000 JPEG, {len(data) / 1e6:.1f} MB; stored copy {stored_mb:.1f} MB"))
         rows.append(("upload (decode, strip, re-encode, hash, store)", f"{upload_ms:.0f} ms"))
-        for query, label in (("?w=320", "w=320 jpeg"), ("?w=320&format=webp", "w=320 webp"),
-                             ("?w=1280", "w=1280 jpeg")):
+        for query, label in (
+            ("?w=320", "w=320 jpeg"),
+            ("?w=320&format=webp", "w=320 webp"),
+            ("?w=1280", "w=1280 jpeg"),
+        ):
             ms, status, size = timed_get(original + query)
             rows.append((f"cold thumbnail {label} (first request)", f"{ms:.1f} ms ({status}, {size / 1e3:.1f} kB)"))
         warm = [timed_get(original + "?w=320")[0] for _ in range(args.samples)]
-        rows.append(("warm thumbnail w=320, one client in a row",
-                     f"{statistics.median(warm):.2f} ms median, {max(warm):.2f} ms max of {args.samples}"))
+        rows.append(
+            (
+                "warm thumbnail w=320, one client in a row",
+                f"{statistics.median(warm):.2f} ms median, {max(warm):.2f} ms max of {args.samples}",
+            )
+        )
         result = wrk(original + "?w=320", args)
-        rows.append((f"warm thumbnail w=320, wrk -c{args.connections}",
-                     result.get("note") or f"{result['rps']:.0f} req/s, p50 {result.get('p50')}, p99 "
-                                           f"{result.get('p99')}, non-2xx {result.get('non2xx', 0)}"))
+        rows.append(
+            (
+                f"warm thumbnail w=320, wrk -c{args.connections}",
+                result.get("note")
+                or f"{result['rps']:.0f} req/s, p50 {result.get('p50')}, p99 "
+                f"{result.get('p99')}, non-2xx {result.get('non2xx', 0)}",
+            )
+        )
         static = [timed_get(original)[0] for _ in range(10)]
         rows.append(("original (static file), one client in a row", f"{statistics.median(static):.2f} ms median"))
         result = wrk(original, args)
-        rows.append((f"original (static file), wrk -c{args.connections}",
-                     result.get("note") or f"{result['rps']:.0f} req/s, {result.get('transfer')}, p50 "
-                                           f"{result.get('p50')}, non-2xx {result.get('non2xx', 0)}"))
+        rows.append(
+            (
+                f"original (static file), wrk -c{args.connections}",
+                result.get("note")
+                or f"{result['rps']:.0f} req/s, {result.get('transfer')}, p50 "
+                f"{result.get('p50')}, non-2xx {result.get('non2xx', 0)}",
+            )
+        )
         rows.append(("vipsthumbnail --size 320 (same photo)", vips(source, work, 5)))
         variant = images.Variant(320, None, "contain", "jpeg")
         Image.MAX_IMAGE_PIXELS = 50_000_000
@@ -180,15 +227,23 @@ def main() -> None:
             thumb = images.make_variant(str(stored), variant)
             inproc.append((time.perf_counter() - begun) * 1000)
         size = Image.open(io.BytesIO(thumb)).size
-        rows.append(("Pillow make_variant w=320 in-process (no HTTP)",
-                     f"{statistics.median(inproc):.1f} ms median of 5, {size[0]}x{size[1]}"))
+        rows.append(
+            (
+                "Pillow make_variant w=320 in-process (no HTTP)",
+                f"{statistics.median(inproc):.1f} ms median of 5, {size[0]}x{size[1]}",
+            )
+        )
     finally:
         server.terminate()
         server.wait(timeout=15)
 
-    lines = [f"File server thumbnail bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-             f"{os.cpu_count()} cores, gunicorn {args.workers} sync workers, Pillow {Image.__version__}", "",
-             "| measurement | result |", "|---|---|"]
+    lines = [
+        f"File server thumbnail bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, gunicorn {args.workers} sync workers, Pillow {Image.__version__}",
+        "",
+        "| measurement | result |",
+        "|---|---|",
+    ]
     lines += [f"| {name} | {value} |" for name, value in rows]
     table = "\n".join(lines)
     print(table)

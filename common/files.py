@@ -2,6 +2,7 @@
 then renamed over the target (replace) or hard-linked into place (create once; one winner among racers).
 Files are owner-only (0600) and new folders 0700 unless asked otherwise: keys, secrets and media alike are
 read only by the service's own user (the file server's visitors get media over HTTP)."""
+
 from __future__ import annotations
 
 import os

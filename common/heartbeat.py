@@ -4,6 +4,7 @@
 `"available": false`, so the gateway stops sending traffic at once instead of after the stale timeout.
 
 Started once per gunicorn master (see common/gunicorn_hooks.py), not per worker: one instance, one beat."""
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,17 @@ def loopback_target(url: str) -> tuple[str, dict]:
 
 
 class HeartbeatSender:
-    def __init__(self, discovery_url: str, key: str, service: str, host: str, port: int, interval: float,
-                 ready_url: str | None = None, tls: TlsFiles | None = None):
+    def __init__(
+        self,
+        discovery_url: str,
+        key: str,
+        service: str,
+        host: str,
+        port: int,
+        interval: float,
+        ready_url: str | None = None,
+        tls: TlsFiles | None = None,
+    ):
         self.url, self.headers = loopback_target(discovery_url.rstrip("/") + "/loversear")
         self.headers = {**self.headers, "Service-Key": key}
         self.body = {"service": service, "host": host, "port": port}
@@ -54,8 +64,12 @@ class HeartbeatSender:
 
     def send(self, available: bool) -> bool:
         try:
-            response = self.session.post(self.url, json={**self.body, "available": available},
-                                         headers=self.headers, timeout=max(2.0, self.interval))
+            response = self.session.post(
+                self.url,
+                json={**self.body, "available": available},
+                headers=self.headers,
+                timeout=max(2.0, self.interval),
+            )
         except requests.RequestException as exc:
             log.warning("heartbeat to %s failed: %s", self.url, exc)
             return False
@@ -93,5 +107,13 @@ def from_env(service: str, port: int) -> HeartbeatSender | None:
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     tls = TlsFiles.from_env()
     scheme = "https" if tls.enabled else "http"  # the instance serves TLS itself when it has a certificate
-    return HeartbeatSender(url, key, os.environ.get("FESTIVALS_SERVICE_NAME", "") or service, host, port,
-                           interval, ready_url=f"{scheme}://{local}:{port}/ready", tls=tls)
+    return HeartbeatSender(
+        url,
+        key,
+        os.environ.get("FESTIVALS_SERVICE_NAME", "") or service,
+        host,
+        port,
+        interval,
+        ready_url=f"{scheme}://{local}:{port}/ready",
+        tls=tls,
+    )

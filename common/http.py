@@ -1,5 +1,6 @@
 """Per-request plumbing every service shares: a request id (the caller's X-Request-ID when it looks sane,
 else a new one) on `g`, in the response and in every log line, and one access log line per request."""
+
 from __future__ import annotations
 
 import logging
@@ -34,10 +35,21 @@ def init_request_ids(app: Flask, log: logging.Logger) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         # remote_addr: behind the gateway (FESTIVALS_BEHIND_PROXY) the masked address it forwarded
-        log.info("%s %s %s %.1fms from %s", request.method, request.path, response.status_code, duration,
-                 request.remote_addr,
-                 extra={"method": request.method, "path": request.path, "status": response.status_code,
-                        "duration_ms": round(duration, 1), "client": request.remote_addr})
+        log.info(
+            "%s %s %s %.1fms from %s",
+            request.method,
+            request.path,
+            response.status_code,
+            duration,
+            request.remote_addr,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(duration, 1),
+                "client": request.remote_addr,
+            },
+        )
         return response
 
 

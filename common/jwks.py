@@ -1,6 +1,7 @@
 """Verification keys published by a separate identity service (its JWKS), for every process that checks
 its tokens: cached for `ttl` seconds, fetched again (at most every `min_interval` seconds) when a token
 names a key id not seen yet, e.g. after a key rotation. Only Ed25519 keys for EdDSA are taken."""
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,15 @@ ALGORITHM = "EdDSA"
 
 
 class JwksKeys:
-    def __init__(self, identity_url: str, ttl: int = 300, min_interval: float = 10.0, timeout: float = 3.0,
-                 context=None, logger: str = "festivals.jwks"):
+    def __init__(
+        self,
+        identity_url: str,
+        ttl: int = 300,
+        min_interval: float = 10.0,
+        timeout: float = 3.0,
+        context=None,
+        logger: str = "festivals.jwks",
+    ):
         self.url = identity_url.rstrip("/") + "/.well-known/jwks.json"
         self.ttl = ttl
         self.min_interval = min_interval

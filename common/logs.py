@@ -1,4 +1,5 @@
 """Logging: one line per event, plain text or JSON (FESTIVALS_LOG_FORMAT), each with the request id."""
+
 from __future__ import annotations
 
 import logging

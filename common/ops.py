@@ -1,5 +1,6 @@
 """The operational routes every service answers: /health (alive), /ready (its dependencies answer),
 /version and /info. Each app makes its blueprint with its own readiness check and info."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

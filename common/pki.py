@@ -4,6 +4,7 @@ Layout of the folder (`<instance>/pki/` by default): `ca.pem` + `ca.key` (the CA
 per service. Keys are written with mode 0600. Service certificates carry both serverAuth and clientAuth, so one
 certificate serves a service's TLS port and identifies it when it calls another service.
 Keys are ECDSA P-256: every TLS stack in the system (OpenSSL for Python/gunicorn, Go for Caddy) speaks it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,8 +46,13 @@ class CertInfo:
         return self.days_left < warn_days
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "subject": self.subject, "not_after": self.not_after.isoformat(),
-                "days_left": int(self.days_left // 1), "expired": self.days_left <= 0}
+        return {
+            "name": self.name,
+            "subject": self.subject,
+            "not_after": self.not_after.isoformat(),
+            "days_left": int(self.days_left // 1),
+            "expired": self.days_left <= 0,
+        }
 
 
 def _now() -> dt.datetime:
@@ -69,8 +75,9 @@ def _write_public(path: Path, data: bytes) -> None:
 
 
 def _key_pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def ca_paths(directory: str | Path) -> tuple[Path, Path]:
@@ -83,8 +90,9 @@ def cert_paths(directory: str | Path, name: str) -> tuple[Path, Path]:
     return directory / f"{name}.pem", directory / f"{name}.key"
 
 
-def init_ca(directory: str | Path, common_name: str = "FestivalsApp private CA", days: int = CA_DAYS,
-            replace: bool = False) -> tuple[Path, bool]:
+def init_ca(
+    directory: str | Path, common_name: str = "FestivalsApp private CA", days: int = CA_DAYS, replace: bool = False
+) -> tuple[Path, bool]:
     """Create the CA; (path of ca.pem, created). An existing CA is kept unless `replace`, and a replaced
     one is moved to `old/<timestamp>/` (never deleted: certificates it signed stay verifiable by hand)."""
     directory = Path(directory)
@@ -100,19 +108,38 @@ def init_ca(directory: str | Path, common_name: str = "FestivalsApp private CA",
             if path.exists():
                 shutil.move(str(path), archive / path.name)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FestivalsApp")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FestivalsApp"),
+        ]
+    )
     now = _now()
     public = key.public_key()
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
         # No path length limit: Caddy's internal issuer puts an intermediate of its own under this root.
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -155,8 +182,9 @@ def check_ips(addresses) -> list:
         raise PkiError(str(exc)) from None
 
 
-def issue(directory: str | Path, name: str, dns=(), ips=(), days: int = CERT_DAYS,
-          not_before: dt.datetime | None = None) -> tuple[Path, Path]:
+def issue(
+    directory: str | Path, name: str, dns=(), ips=(), days: int = CERT_DAYS, not_before: dt.datetime | None = None
+) -> tuple[Path, Path]:
     """A key and a certificate signed by the CA for `name` (its common name), valid for server and client
     authentication, with the DNS names and IP addresses as subject alternative names. Issuing again
     replaces the service's key and certificate (that is how they are renewed)."""
@@ -170,16 +198,37 @@ def issue(directory: str | Path, name: str, dns=(), ips=(), days: int = CERT_DAY
     public = key.public_key()
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
-                                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FestivalsApp")]))
-        .issuer_name(ca_cert.subject).public_key(public).serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(min(start + dt.timedelta(days=days), ca_cert.not_valid_after_utc))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, name),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FestivalsApp"),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(min(start + dt.timedelta(days=days), ca_cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                       critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
@@ -263,5 +312,11 @@ class ExpiryWatch:
     def warn(self, log) -> None:
         for entry in self.report():
             state = "has EXPIRED" if entry["expired"] else f"expires in {entry['days_left']} days"
-            log.warning("certificate %s (%s) %s (%s): renew it with `flask --app wsgi pki issue %s ...`",
-                        entry["name"], entry["subject"], state, entry["not_after"], entry["name"])
+            log.warning(
+                "certificate %s (%s) %s (%s): renew it with `flask --app wsgi pki issue %s ...`",
+                entry["name"],
+                entry["subject"],
+                state,
+                entry["not_after"],
+                entry["name"],
+            )

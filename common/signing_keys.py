@@ -3,6 +3,7 @@ the identity service signs with them, the file server (on one machine) verifies 
 
 A key replaced by a newer one still verifies for `retire_after` seconds (the access-token lifetime), so
 every token it signed can expire first; after that it is retired (skipped, and removed by a rotation)."""
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,9 @@ def key_files(directory: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def split_retired(files: list[tuple[int, str]], retire_after: float,
-                  now_ms: float | None = None) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def split_retired(
+    files: list[tuple[int, str]], retire_after: float, now_ms: float | None = None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(live, retired): a key is retired once its successor has signed for longer than `retire_after`."""
     now_ms = time.time() * 1000 if now_ms is None else now_ms
     live, retired = [], []

@@ -3,6 +3,7 @@ with them and presents them as a client) and the CA that every peer's certificat
 
 FESTIVALS_TLS_CERT / FESTIVALS_TLS_KEY / FESTIVALS_TLS_CA (files, usually made by `flask --app wsgi pki`).
 `python -m common.tls gunicorn-args` prints the gunicorn options for them, one per line (empty without TLS)."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,11 @@ class TlsFiles:
     @classmethod
     def from_env(cls, environ=None) -> TlsFiles:
         environ = os.environ if environ is None else environ
-        return cls(environ.get("FESTIVALS_TLS_CERT", "").strip(), environ.get("FESTIVALS_TLS_KEY", "").strip(),
-                   environ.get("FESTIVALS_TLS_CA", "").strip())
+        return cls(
+            environ.get("FESTIVALS_TLS_CERT", "").strip(),
+            environ.get("FESTIVALS_TLS_KEY", "").strip(),
+            environ.get("FESTIVALS_TLS_CA", "").strip(),
+        )
 
     @property
     def enabled(self) -> bool:
@@ -31,8 +35,10 @@ class TlsFiles:
         """All three or none: a half-configured service would silently talk plain HTTP."""
         given = [name for name, value in (("CERT", self.cert), ("KEY", self.key), ("CA", self.ca)) if value]
         if given and len(given) < 3:
-            raise ValueError("FESTIVALS_TLS_CERT, FESTIVALS_TLS_KEY and FESTIVALS_TLS_CA go together "
-                             f"(only {', '.join('FESTIVALS_TLS_' + g for g in given)} set)")
+            raise ValueError(
+                "FESTIVALS_TLS_CERT, FESTIVALS_TLS_KEY and FESTIVALS_TLS_CA go together "
+                f"(only {', '.join('FESTIVALS_TLS_' + g for g in given)} set)"
+            )
         for path in (self.cert, self.key, self.ca):
             if path and not os.path.isfile(path):
                 raise ValueError(f"TLS file not found: {path}")
@@ -42,8 +48,16 @@ class TlsFiles:
         during the handshake, before any request is read."""
         if not self.enabled:
             return []
-        return ["--certfile", self.cert, "--keyfile", self.key, "--ca-certs", self.ca,
-                "--cert-reqs", str(int(ssl.CERT_REQUIRED))]
+        return [
+            "--certfile",
+            self.cert,
+            "--keyfile",
+            self.key,
+            "--ca-certs",
+            self.ca,
+            "--cert-reqs",
+            str(int(ssl.CERT_REQUIRED)),
+        ]
 
     def client_context(self) -> ssl.SSLContext | None:
         """For calls to other services (JWKS, heartbeats): verify the peer against the CA and present our

@@ -2,6 +2,7 @@
 
 It imports nothing from app/, api/ or portal/: its contract with the rest is a URL and the identity
 service's public key."""
+
 from __future__ import annotations
 
 import logging
@@ -37,10 +38,12 @@ def create_files_app(config: dict | None = None) -> Flask:
     client = tls.client_context()
     files.extensions["files_keys"] = make_key_source(settings, context=client)
     files.extensions["certificates"] = ExpiryWatch(
-        [os.path.join(settings["INSTANCE_PATH"], "pki"), tls.cert, tls.ca], settings["TLS_WARN_DAYS"])
+        [os.path.join(settings["INSTANCE_PATH"], "pki"), tls.cert, tls.ca], settings["TLS_WARN_DAYS"]
+    )
     if settings["IDENTITY_URL"]:  # logins revoked and roles changed reach uploads and deletes within seconds
-        files.extensions["files_account_check"] = AccountCheck(settings["IDENTITY_URL"], context=client,
-                                                               ttl=settings["ACCOUNT_CHECK_SECONDS"])
+        files.extensions["files_account_check"] = AccountCheck(
+            settings["IDENTITY_URL"], context=client, ttl=settings["ACCOUNT_CHECK_SECONDS"]
+        )
     if not files.testing:
         configure_logging("festivals.files", settings["LOG_FORMAT"], settings["LOG_LEVEL"])
     files.extensions["certificates"].warn(logging.getLogger("festivals.files.tls"))

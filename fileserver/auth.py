@@ -4,6 +4,7 @@ Keys come from the identity service's JWKS (FESTIVALS_IDENTITY_URL; cached, fetc
 names a key id not seen yet) or, on one machine, from the key files in `<instance>/identity-keys/` (the
 public half is derived from them; nothing here can sign). The algorithm is pinned to EdDSA; issuer,
 audience and expiry are checked."""
+
 from __future__ import annotations
 
 import hashlib
@@ -151,8 +152,14 @@ def verify_token(token: str, keys, *, issuer: str, audience: str) -> dict:
         public = keys.public_key(header["kid"])
         if public is None:
             raise FilesError(401, "the access token was not issued by the identity service")
-        claims = jwt.decode(token, public, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
-                            options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+        claims = jwt.decode(
+            token,
+            public,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
     except jwt.ExpiredSignatureError:
         raise FilesError(401, "the access token has expired") from None
     except jwt.PyJWTError:
@@ -168,8 +175,12 @@ def require_writer() -> dict:
     if scheme.lower() != "bearer" or not token.strip():
         raise FilesError(401, "a Bearer access token is required")
     config = current_app.config
-    claims = verify_token(token.strip(), current_app.extensions["files_keys"],
-                          issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"])
+    claims = verify_token(
+        token.strip(),
+        current_app.extensions["files_keys"],
+        issuer=config["TOKEN_ISSUER"],
+        audience=config["TOKEN_AUDIENCE"],
+    )
     check = current_app.extensions.get("files_account_check")
     if check is not None:  # the role now, not the one in the token
         claims = {**claims, "role": check.account(token.strip()).get("user_role")}

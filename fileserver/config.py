@@ -2,6 +2,7 @@
 
 Everything has a default for the embedded run: media in `<instance>/media`, tokens verified with the
 identity keys the app keeps in `<instance>/identity-keys/`."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,7 @@ def parse_sizes(sizes) -> tuple[int, ...]:
 
 def load_files_config(overrides: dict | None = None) -> dict:
     overrides = overrides or {}
-    instance = os.path.abspath(overrides.get("INSTANCE_PATH")
-                               or os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
+    instance = os.path.abspath(overrides.get("INSTANCE_PATH") or os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
     config = {
         "INSTANCE_PATH": instance,
         "MEDIA_DIR": os.path.abspath(os.environ.get("FESTIVALS_MEDIA_DIR") or os.path.join(instance, "media")),

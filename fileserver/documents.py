@@ -1,5 +1,6 @@
 """Documents: a PDF is accepted when pypdf can parse it (header, cross-reference table, page tree); it is
 stored byte for byte as uploaded."""
+
 from __future__ import annotations
 
 import io

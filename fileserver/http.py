@@ -1,5 +1,6 @@
 """Per-request plumbing of the file server: request ids and one log line per request (common/http.py),
 CORS for the write routes, and the error envelope `{"error": ...}` for every 4xx/5xx."""
+
 from __future__ import annotations
 
 import logging
@@ -77,8 +78,11 @@ def init_http(files: Flask) -> None:
 
     @files.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        messages = {404: "not found", 405: "method not allowed",
-                    413: f"the upload is larger than the limit of {files.config['MAX_UPLOAD_BYTES']} bytes"}
+        messages = {
+            404: "not found",
+            405: "method not allowed",
+            413: f"the upload is larger than the limit of {files.config['MAX_UPLOAD_BYTES']} bytes",
+        }
         return http_error(exc, messages, error_response)
 
     @files.errorhandler(Exception)

@@ -1,5 +1,6 @@
 """Images: decode to check (never trust a name or Content-Type), re-encode without metadata, and make
 resized variants. Pillow only; the JPEG decoder's draft mode makes thumbnails of large photos cheap."""
+
 from __future__ import annotations
 
 import io
@@ -44,16 +45,23 @@ def _encode_original(image: Image.Image, source: Image.Image, fmt: str) -> bytes
     if fmt == "JPEG":
         try:  # the uploaded quality: the source's own quantization tables and chroma subsampling
             sampling = JpegImagePlugin.get_sampling(source)
-            image.save(out, "JPEG", qtables=source.quantization, optimize=True,
-                       **({"subsampling": sampling} if sampling != -1 else {}), **keep)
+            image.save(
+                out,
+                "JPEG",
+                qtables=source.quantization,
+                optimize=True,
+                **({"subsampling": sampling} if sampling != -1 else {}),
+                **keep,
+            )
         except (ValueError, TypeError, AttributeError, OSError):
             out = io.BytesIO()
             image.save(out, "JPEG", quality=90, optimize=True, **keep)
     elif fmt == "PNG":
         image.save(out, "PNG", **keep)
     elif fmt == "WEBP":
-        image.save(out, "WEBP", quality=90, method=4,
-                   **({"icc_profile": keep["icc_profile"]} if "icc_profile" in keep else {}))
+        image.save(
+            out, "WEBP", quality=90, method=4, **({"icc_profile": keep["icc_profile"]} if "icc_profile" in keep else {})
+        )
     else:  # GIF: the first frame only
         image.save(out, "GIF", **({"transparency": keep["transparency"]} if "transparency" in keep else {}))
     return out.getvalue()
@@ -106,8 +114,10 @@ def _size(args, short: str, long: str, allowed: tuple[int, ...]) -> int | None:
     values = {value for value in (args.get(short), args.get(long)) if value is not None}
     if not values:
         return None
-    refusal = f"{short} must be between {ASKABLE[0]} and {ASKABLE[1]} (answered with the nearest of " \
-              f"{', '.join(map(str, allowed))})"
+    refusal = (
+        f"{short} must be between {ASKABLE[0]} and {ASKABLE[1]} (answered with the nearest of "
+        f"{', '.join(map(str, allowed))})"
+    )
     if len(values) > 1 or not NUMBER.match(next(iter(values))):
         raise FilesError(400, refusal)
     size = int(next(iter(values)))
@@ -141,8 +151,11 @@ def parse_variant(args, accept, meta: dict, allowed: tuple[int, ...]) -> Variant
         raise FilesError(400, "format must be webp, jpeg or png")
     if width is None and height is None and requested is None:
         return None
-    fmt = FORMAT_NAMES[requested.lower()] if requested else negotiate(
-        accept, meta.get("mimetype", ""), bool(meta.get("alpha")))
+    fmt = (
+        FORMAT_NAMES[requested.lower()]
+        if requested
+        else negotiate(accept, meta.get("mimetype", ""), bool(meta.get("alpha")))
+    )
     if width is None or height is None:
         fit = "contain"  # one side given: both fits are the same picture
     return Variant(width, height, fit, fmt)

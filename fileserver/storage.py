@@ -3,6 +3,7 @@
 linked as `<hash>.<ext>` (a hard link, no copy), so the gateway can serve it from disk with its type known.
 
 A path is only ever built from a hash that matched HASH: user input never reaches the file system."""
+
 from __future__ import annotations
 
 import fcntl

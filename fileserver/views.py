@@ -1,4 +1,5 @@
 """Routes of the file server. Handlers parse, call one helper, and answer."""
+
 from __future__ import annotations
 
 import logging
@@ -24,6 +25,7 @@ bp = Blueprint("files", __name__)
 
 class HashConverter(BaseConverter):
     """Only a well-formed content hash reaches a handler: 64 lowercase hex digits, nothing else."""
+
     regex = "[0-9a-f]{64}"
 
 
@@ -62,8 +64,7 @@ def send_stored(path: str, mimetype: str, etag: str, name: str):
 
 
 def stored_answer(kind: str, prefix: str, digest: str, created: bool):
-    return data_response([{f"{prefix}_hash": digest, f"{prefix}_ref": file_url(kind, digest)}],
-                         201 if created else 200)
+    return data_response([{f"{prefix}_hash": digest, f"{prefix}_ref": file_url(kind, digest)}], 201 if created else 200)
 
 
 def delete_stored(kind: str, digest: str):
@@ -81,9 +82,18 @@ def delete_stored(kind: str, digest: str):
 def upload_image():
     claims = require_writer()
     image = images.normalize_upload(uploaded_bytes("image"), current_app.config["MAX_IMAGE_PIXELS"])
-    digest, created = storage().store("images", image.data, {
-        "mimetype": image.mimetype, "width": image.width, "height": image.height, "alpha": image.alpha,
-        "uploader": claims["sub"], "uploaded_at": int(time.time())})
+    digest, created = storage().store(
+        "images",
+        image.data,
+        {
+            "mimetype": image.mimetype,
+            "width": image.width,
+            "height": image.height,
+            "alpha": image.alpha,
+            "uploader": claims["sub"],
+            "uploaded_at": int(time.time()),
+        },
+    )
     return stored_answer("images", "image", digest, created)
 
 
@@ -92,14 +102,15 @@ def get_image(digest: str):
     meta = storage().read_meta("images", digest)
     if meta is None or not storage().exists("images", digest):
         raise FilesError(404, "not found")
-    variant = images.parse_variant(request.args, request.accept_mimetypes, meta,
-                                   current_app.config["THUMB_SIZES"])
+    variant = images.parse_variant(request.args, request.accept_mimetypes, meta, current_app.config["THUMB_SIZES"])
     if variant is None:
         storage().link_public(digest, meta["mimetype"])
-        return send_stored(storage().path("images", digest), meta["mimetype"], digest,
-                           digest + EXTENSIONS[meta["mimetype"]])
-    response = send_stored(ensure_variant(digest, variant), variant.mimetype, f"{digest}-{variant.name}",
-                           f"{digest}-{variant.name}")
+        return send_stored(
+            storage().path("images", digest), meta["mimetype"], digest, digest + EXTENSIONS[meta["mimetype"]]
+        )
+    response = send_stored(
+        ensure_variant(digest, variant), variant.mimetype, f"{digest}-{variant.name}", f"{digest}-{variant.name}"
+    )
     response.vary.add("Accept")
     return response
 
@@ -131,9 +142,16 @@ def upload_pdf():
     claims = require_writer()
     data = uploaded_bytes("pdf")
     pages = documents.check_pdf(data)
-    digest, created = storage().store("pdf", data, {
-        "mimetype": documents.PDF_MIMETYPE, "pages": pages, "uploader": claims["sub"],
-        "uploaded_at": int(time.time())})
+    digest, created = storage().store(
+        "pdf",
+        data,
+        {
+            "mimetype": documents.PDF_MIMETYPE,
+            "pages": pages,
+            "uploader": claims["sub"],
+            "uploaded_at": int(time.time()),
+        },
+    )
     return stored_answer("pdf", "pdf", digest, created)
 
 

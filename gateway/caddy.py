@@ -5,6 +5,7 @@ The registry loads the whole config again (`POST /load`) with the live upstreams
 graceful config change in Caddy for any number of changed groups (a `PATCH /id/...` of one group costs Caddy the
 same full config change), no process reload, and in-flight requests finish on the old config. Each balanced
 proxy carries an `@id` ("upstreams-<group>"): `GET /id/upstreams-api/upstreams` shows what Caddy balances over."""
+
 from __future__ import annotations
 
 import orjson
@@ -43,9 +44,12 @@ def upstream_id(group: str) -> str:
 
 def envelope(status: int, message: str, headers: dict | None = None) -> dict:
     """A response made by Caddy itself, with the API's error envelope."""
-    return {"handler": "static_response", "status_code": status,
-            "headers": {"Content-Type": ["application/json"], "Cache-Control": ["no-store"], **(headers or {})},
-            "body": orjson.dumps({"error": message}).decode()}
+    return {
+        "handler": "static_response",
+        "status_code": status,
+        "headers": {"Content-Type": ["application/json"], "Cache-Control": ["no-store"], **(headers or {})},
+        "body": orjson.dumps({"error": message}).decode(),
+    }
 
 
 def route(handle: list, match: list | None = None, terminal: bool = False) -> dict:
@@ -63,8 +67,11 @@ def transport(settings: Settings) -> dict:
     address it dials: the certificates name 127.0.0.1 / the advertised host)."""
     built = {"protocol": "http", "dial_timeout": "1s", "response_header_timeout": "60s"}
     if settings.tls.enabled:
-        built["tls"] = {"root_ca_pem_files": [settings.tls.ca], "client_certificate_file": settings.tls.cert,
-                        "client_certificate_key_file": settings.tls.key}
+        built["tls"] = {
+            "root_ca_pem_files": [settings.tls.ca],
+            "client_certificate_file": settings.tls.cert,
+            "client_certificate_key_file": settings.tls.key,
+        }
     return built
 
 
@@ -108,14 +115,20 @@ def identity_routes(settings: Settings, upstreams: dict) -> list:
 
 
 def portal_routes(settings: Settings, upstreams: dict) -> list:
-    return [route([envelope(404, "not found")], [{"path": ["/metrics"]}], terminal=True),
-            route([proxy(settings, "portal", upstreams)])]
+    return [
+        route([envelope(404, "not found")], [{"path": ["/metrics"]}], terminal=True),
+        route([proxy(settings, "portal", upstreams)]),
+    ]
 
 
 def _map(source: str, destination: str, mappings: list, default: str) -> dict:
-    return {"handler": "map", "source": source, "destinations": [destination],
-            "mappings": [{"input_regexp": pattern, "outputs": [output]} for pattern, output in mappings],
-            "defaults": [default]}
+    return {
+        "handler": "map",
+        "source": source,
+        "destinations": [destination],
+        "mappings": [{"input_regexp": pattern, "outputs": [output]} for pattern, output in mappings],
+        "defaults": [default],
+    }
 
 
 def files_routes(settings: Settings, upstreams: dict) -> list:
@@ -129,40 +142,63 @@ def files_routes(settings: Settings, upstreams: dict) -> list:
     number = "([1-9][0-9]{0,3})"
     maps = [
         # w320-h0-contain: the file server's name of a variant (one side given: always contain)
-        _map(f"{width}|{height}|{query % 'fit'}", size, [
-            (f"^{number}\\|{number}\\|(contain|cover)$", "w${1}-h${2}-${3}"),
-            (f"^{number}\\|{number}\\|$", "w${1}-h${2}-contain"),
-            (f"^{number}\\|\\|(contain|cover)?$", "w${1}-h0-contain"),
-            (f"^\\|{number}\\|(contain|cover)?$", "w0-h${1}-contain"),
-        ], "none"),
+        _map(
+            f"{width}|{height}|{query % 'fit'}",
+            size,
+            [
+                (f"^{number}\\|{number}\\|(contain|cover)$", "w${1}-h${2}-${3}"),
+                (f"^{number}\\|{number}\\|$", "w${1}-h${2}-contain"),
+                (f"^{number}\\|\\|(contain|cover)?$", "w${1}-h0-contain"),
+                (f"^\\|{number}\\|(contain|cover)?$", "w0-h${1}-contain"),
+            ],
+            "none",
+        ),
         # the format asked for, or webp when Accept names it; other negotiations are the file server's
-        _map(f"{query % 'format'}|{{http.request.header.Accept}}", fmt, [
-            ("^(webp|jpeg|png)\\|", "${1}"), ("^jpg\\|", "jpeg"),
-            ("^\\|(?:.*,)?\\s*image/webp\\s*(?:,.*)?$", "webp"),
-        ], "none"),
+        _map(
+            f"{query % 'format'}|{{http.request.header.Accept}}",
+            fmt,
+            [
+                ("^(webp|jpeg|png)\\|", "${1}"),
+                ("^jpg\\|", "jpeg"),
+                ("^\\|(?:.*,)?\\s*image/webp\\s*(?:,.*)?$", "webp"),
+            ],
+            "none",
+        ),
         _map(f"{width}{height}{query % 'format'}{query % 'fit'}", original, [("^$", "yes")], "no"),
     ]
-    image = {"path_regexp": {"name": "image", "pattern": f"^/images/({HEX}{{2}})({HEX}{{62}})$"},
-             "method": ["GET", "HEAD"]}
+    image = {
+        "path_regexp": {"name": "image", "pattern": f"^/images/({HEX}{{2}})({HEX}{{62}})$"},
+        "method": ["GET", "HEAD"],
+    }
     stem = "{http.regexp.image.1}/{http.regexp.image.1}{http.regexp.image.2}"
-    common = {"Cache-Control": [f"public, max-age={YEAR}, immutable"], "X-Content-Type-Options": ["nosniff"],
-              "Content-Security-Policy": ["default-src 'none'; sandbox"], "Access-Control-Allow-Origin": ["*"],
-              "Access-Control-Expose-Headers": ["ETag, X-Request-ID"]}
+    common = {
+        "Cache-Control": [f"public, max-age={YEAR}, immutable"],
+        "X-Content-Type-Options": ["nosniff"],
+        "Content-Security-Policy": ["default-src 'none'; sandbox"],
+        "Access-Control-Allow-Origin": ["*"],
+        "Access-Control-Expose-Headers": ["ETag, X-Request-ID"],
+    }
 
     def from_disk(try_files: list, vary: bool, when: dict) -> dict:
         headers = {**common, **({"Vary": ["Accept"]} if vary else {})}
-        return route([
-            {"handler": "rewrite", "uri": "{http.matchers.file.relative}"},
-            {"handler": "headers", "response": {"set": headers}},
-            {"handler": "file_server", "root": settings.media_dir},
-        ], [{**when, "file": {"root": settings.media_dir, "try_files": try_files}}], terminal=True)
+        return route(
+            [
+                {"handler": "rewrite", "uri": "{http.matchers.file.relative}"},
+                {"handler": "headers", "response": {"set": headers}},
+                {"handler": "file_server", "root": settings.media_dir},
+            ],
+            [{**when, "file": {"root": settings.media_dir, "try_files": try_files}}],
+            terminal=True,
+        )
 
     # nested: a matcher set's matchers run in no set order, and the file matcher needs the path's captures
     on_disk = [
-        from_disk([f"/images/{stem}.{ext}" for ext in ("jpg", "png", "webp", "gif")], False,
-                  {"vars": {original: ["yes"]}}),
-        from_disk([f"/variants/{stem}/{size}.{fmt}"], True,
-                  {"not": [{"vars": {size: ["none"]}}, {"vars": {fmt: ["none"]}}]}),
+        from_disk(
+            [f"/images/{stem}.{ext}" for ext in ("jpg", "png", "webp", "gif")], False, {"vars": {original: ["yes"]}}
+        ),
+        from_disk(
+            [f"/variants/{stem}/{size}.{fmt}"], True, {"not": [{"vars": {size: ["none"]}}, {"vars": {fmt: ["none"]}}]}
+        ),
     ]
     return [
         route(maps),
@@ -172,17 +208,36 @@ def files_routes(settings: Settings, upstreams: dict) -> list:
 
 
 def discovery_routes(settings: Settings, upstreams: dict) -> list:
-    return [route([{"handler": "reverse_proxy", "upstreams": [{"dial": settings.registry}],
+    return [
+        route(
+            [
+                {
+                    "handler": "reverse_proxy",
+                    "upstreams": [{"dial": settings.registry}],
                     "transport": transport(settings),
-                    "headers": {"request": {"replace": {"X-Forwarded-For": MASK_FORWARDED_FOR}}}}])]
+                    "headers": {"request": {"replace": {"X-Forwarded-For": MASK_FORWARDED_FOR}}},
+                }
+            ]
+        )
+    ]
 
 
 def gateway_routes(settings: Settings, upstreams: dict) -> list:
     info = orjson.dumps({"service": "festivals-gateway", "engine": "caddy", "domain": settings.domain}).decode()
     return [
         route([{"handler": "static_response", "status_code": 200}], [{"path": ["/health"]}], terminal=True),
-        route([{"handler": "static_response", "status_code": 200, "body": info,
-                "headers": {"Content-Type": ["application/json"]}}], [{"path": ["/info"]}], terminal=True),
+        route(
+            [
+                {
+                    "handler": "static_response",
+                    "status_code": 200,
+                    "body": info,
+                    "headers": {"Content-Type": ["application/json"]},
+                }
+            ],
+            [{"path": ["/info"]}],
+            terminal=True,
+        ),
         route([envelope(404, "not found")]),
     ]
 
@@ -203,10 +258,19 @@ def hosts(settings: Settings, upstreams: dict) -> dict:
 def error_routes() -> list:
     """Errors Caddy raises itself (no live instance, every try failed) answer with the envelope."""
     return [
-        route([envelope(503, "no live instance of this service is available; try again shortly")],
-              [{"vars": {"{http.error.status_code}": ["503"]}}], terminal=True),
-        route([{**envelope(502, "the gateway could not get an answer from the service"),
-                "status_code": "{http.error.status_code}"}]),
+        route(
+            [envelope(503, "no live instance of this service is available; try again shortly")],
+            [{"vars": {"{http.error.status_code}": ["503"]}}],
+            terminal=True,
+        ),
+        route(
+            [
+                {
+                    **envelope(502, "the gateway could not get an answer from the service"),
+                    "status_code": "{http.error.status_code}",
+                }
+            ]
+        ),
     ]
 
 
@@ -217,16 +281,28 @@ def server(settings: Settings, upstreams: dict) -> dict:
         # the public, immutable files are not in the access log unless asked for; the file server logs what
         # reaches it (uploads, deletes, thumbnails made).
         logs["skip_hosts"] = [f"files.{settings.domain}"]
-    routes = [route([{"handler": "subroute", "routes": host_routes}], [{"host": [host]}], terminal=True)
-              for host, host_routes in hosts(settings, upstreams).items()]
+    routes = [
+        route([{"handler": "subroute", "routes": host_routes}], [{"host": [host]}], terminal=True)
+        for host, host_routes in hosts(settings, upstreams).items()
+    ]
     routes.append(route([envelope(403, "unknown host")]))  # nothing upstream is contacted
     if not settings.https:
-        return {"listen": [f":{settings.port}"], "routes": routes, "errors": {"routes": error_routes()},
-                "automatic_https": {"disable": True}, "logs": logs}
+        return {
+            "listen": [f":{settings.port}"],
+            "routes": routes,
+            "errors": {"routes": error_routes()},
+            "automatic_https": {"disable": True},
+            "logs": logs,
+        }
     if settings.hsts:
         routes.insert(0, route([{"handler": "headers", "response": {"set": {"Strict-Transport-Security": [HSTS]}}}]))
-    return {"listen": [f":{settings.https_port}"], "routes": routes, "errors": {"routes": error_routes()},
-            "automatic_https": {"disable_redirects": True}, "logs": logs}
+    return {
+        "listen": [f":{settings.https_port}"],
+        "routes": routes,
+        "errors": {"routes": error_routes()},
+        "automatic_https": {"disable_redirects": True},
+        "logs": logs,
+    }
 
 
 def redirect_server(settings: Settings) -> dict:
@@ -234,9 +310,14 @@ def redirect_server(settings: Settings) -> dict:
     port = "" if settings.https_port == 443 else f":{settings.https_port}"
     location = f"https://{{http.request.host}}{port}{{http.request.uri}}"
     redirect = {"handler": "static_response", "status_code": 308, "headers": {"Location": [location]}}
-    return {"listen": [f":{settings.port}"], "logs": {"default_logger_name": "festivals"},
-            "routes": [route([redirect], [{"host": list(hosts(settings, {}))}], terminal=True),
-                       route([envelope(403, "unknown host")])]}
+    return {
+        "listen": [f":{settings.port}"],
+        "logs": {"default_logger_name": "festivals"},
+        "routes": [
+            route([redirect], [{"host": list(hosts(settings, {}))}], terminal=True),
+            route([envelope(403, "unknown host")]),
+        ],
+    }
 
 
 def tls_apps(settings: Settings) -> dict:
@@ -251,26 +332,42 @@ def tls_apps(settings: Settings) -> dict:
     authorities = {"local": {"install_trust": False}}
     issuer = {"module": "internal"}
     if settings.ca_key:
-        authorities[CA_ID] = {"name": "FestivalsApp", "install_trust": False,
-                              "root": {"certificate": settings.tls.ca, "private_key": settings.ca_key,
-                                       "format": "pem_file"}}
+        authorities[CA_ID] = {
+            "name": "FestivalsApp",
+            "install_trust": False,
+            "root": {"certificate": settings.tls.ca, "private_key": settings.ca_key, "format": "pem_file"},
+        }
         issuer["ca"] = CA_ID
-    return {"pki": {"certificate_authorities": authorities},
-            "tls": {"certificates": {"automate": names},
-                    "automation": {"policies": [{"subjects": names, "issuers": [issuer]}]}}}
+    return {
+        "pki": {"certificate_authorities": authorities},
+        "tls": {
+            "certificates": {"automate": names},
+            "automation": {"policies": [{"subjects": names, "issuers": [issuer]}]},
+        },
+    }
 
 
 def logging_config(settings: Settings) -> dict:
     """The access log names only the masked address (ip_mask), never a client-sent address or a credential."""
     writer = {"output": "file", "filename": settings.access_log} if settings.access_log else {"output": "stderr"}
     access = "http.log.access.festivals"
-    return {"logs": {
-        "default": {"exclude": [access]},
-        "access": {"include": [access], "writer": writer, "encoder": {
-            "format": "filter", "wrap": {"format": "json"},
-            "fields": {"request>remote_ip": {"filter": "ip_mask", "ipv4_cidr": 24, "ipv6_cidr": 48},
-                       **{field: {"filter": "delete"} for field in UNLOGGED}}}},
-    }}
+    return {
+        "logs": {
+            "default": {"exclude": [access]},
+            "access": {
+                "include": [access],
+                "writer": writer,
+                "encoder": {
+                    "format": "filter",
+                    "wrap": {"format": "json"},
+                    "fields": {
+                        "request>remote_ip": {"filter": "ip_mask", "ipv4_cidr": 24, "ipv6_cidr": 48},
+                        **{field: {"filter": "delete"} for field in UNLOGGED},
+                    },
+                },
+            },
+        }
+    }
 
 
 def build_config(settings: Settings, upstreams: dict | None = None) -> dict:
@@ -297,8 +394,13 @@ class CaddyAdmin:
         self.session = requests.Session()
 
     def _send(self, method: str, path: str, body) -> None:
-        response = self.session.request(method, self.base + path, data=orjson.dumps(body), timeout=self.timeout,
-                                        headers={"Content-Type": "application/json"})
+        response = self.session.request(
+            method,
+            self.base + path,
+            data=orjson.dumps(body),
+            timeout=self.timeout,
+            headers={"Content-Type": "application/json"},
+        )
         if response.status_code >= 400:
             raise RuntimeError(f"Caddy admin {method} {path}: {response.status_code} {response.text.strip()}")
 

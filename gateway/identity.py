@@ -2,6 +2,7 @@
 `GET <identity>/service-keys/verify` whether a Service-Key is valid and `GET <identity>/users/me` who a Bearer
 token belongs to. Answers are cached (a revoked key is refused at most `ttl` seconds later); while identity is
 unreachable, keys it accepted before stay accepted, so an identity outage does not empty the upstreams."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,14 @@ class IdentityUnavailable(Exception):
 
 
 class IdentityClient:
-    def __init__(self, base_url: str, ttl: float = 60.0, negative_ttl: float = 5.0, timeout: float = 3.0,
-                 tls: TlsFiles | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        ttl: float = 60.0,
+        negative_ttl: float = 5.0,
+        timeout: float = 3.0,
+        tls: TlsFiles | None = None,
+    ):
         self.base = base_url.rstrip("/")
         self.ttl, self.negative_ttl, self.timeout = ttl, negative_ttl, timeout
         self.session = requests.Session()
@@ -59,5 +66,6 @@ class IdentityClient:
         """The role of the user a Bearer token belongs to; None for an invalid token."""
         if not token:
             return None
-        return self._ask("/users/me", {"Authorization": f"Bearer {token}"},
-                         lambda r: r.json()["data"][0]["user_role"], token)
+        return self._ask(
+            "/users/me", {"Authorization": f"Bearer {token}"}, lambda r: r.json()["data"][0]["user_role"], token
+        )

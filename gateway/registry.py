@@ -6,6 +6,7 @@ States: `live` (beating, available), `unavailable` (beating, says it is not avai
 two intervals plus the grace). State is in memory, or in Redis when FESTIVALS_REDIS_URL is set (it then
 survives a restart of the registry). Run one registry process (one gunicorn worker with threads): it owns the
 pushes and the alerts."""
+
 from __future__ import annotations
 
 import logging
@@ -24,12 +25,21 @@ from gateway.settings import Settings
 
 log = logging.getLogger("festivals.gateway")
 SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
-HOSTNAME = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63})*"  # a name or IPv4
-                      r"|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)$")  # IPv6, bracketed or not
+HOSTNAME = re.compile(
+    r"^(?:[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63})*"  # a name or IPv4
+    r"|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)$"
+)  # IPv6, bracketed or not
 # The earlier Go services' names, and ours
-ALIASES = {"festivals-server": "app", "festivals-app": "app", "festivals-api": "app",
-           "festivals-identity-server": "identity", "festivals-identity": "identity",
-           "festivals-fileserver": "files", "festivals-files": "files", "festivals-file-server": "files"}
+ALIASES = {
+    "festivals-server": "app",
+    "festivals-app": "app",
+    "festivals-api": "app",
+    "festivals-identity-server": "identity",
+    "festivals-identity": "identity",
+    "festivals-fileserver": "files",
+    "festivals-files": "files",
+    "festivals-file-server": "files",
+}
 
 
 class BadHeartbeat(ValueError):
@@ -58,8 +68,15 @@ class Instance:
 
     def public(self) -> dict:
         stamp = datetime.fromtimestamp(self.last_beat, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {"service": self.service, "host": self.host, "port": self.port, "scheme": self.scheme,
-                "available": self.available, "state": self.state, "last_beat": stamp}
+        return {
+            "service": self.service,
+            "host": self.host,
+            "port": self.port,
+            "scheme": self.scheme,
+            "available": self.available,
+            "state": self.state,
+            "last_beat": stamp,
+        }
 
 
 def parse_heartbeat(body) -> Instance:
@@ -126,8 +143,9 @@ class RedisStore:
 class Registry:
     def __init__(self, settings: Settings, store=None, caddy: CaddyAdmin | None = None):
         self.settings = settings
-        self.store = store or (RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url
-                               else MemoryStore())
+        self.store = store or (
+            RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryStore()
+        )
         self.caddy = caddy or CaddyAdmin(settings.admin)
         self.lock = threading.RLock()
         self.pushed: dict[str, list[str]] | None = None  # what Caddy has; None: not loaded (yet)
@@ -176,8 +194,10 @@ class Registry:
         for instance in self.instances():
             if instance.state == "live":
                 live.setdefault(instance.service, []).append(instance.dial)
-        return {group: next((live[service] for service in services if live.get(service)), [])
-                for group, services in GROUPS.items()}
+        return {
+            group: next((live[service] for service in services if live.get(service)), [])
+            for group, services in GROUPS.items()
+        }
 
     def push(self) -> None:
         """Give Caddy the config with the live set when it differs from what Caddy has (or Caddy lost it)."""
@@ -198,19 +218,36 @@ class Registry:
     # --- alerts -------------------------------------------------------------------------------------------
     def alert(self, instance: Instance, before: str) -> None:
         kind = "stale" if instance.state == "stale" else "back"
-        payload = {"alert": f"instance_{kind}", "service": instance.service, "host": instance.host,
-                   "port": instance.port, "state": instance.state, "previous_state": before,
-                   "last_beat": instance.public()["last_beat"], "domain": self.settings.domain,
-                   "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        log.warning("ALERT instance %s %s is %s (was %s, last beat %s)", instance.service, instance.dial,
-                    instance.state, before, payload["last_beat"])
+        payload = {
+            "alert": f"instance_{kind}",
+            "service": instance.service,
+            "host": instance.host,
+            "port": instance.port,
+            "state": instance.state,
+            "previous_state": before,
+            "last_beat": instance.public()["last_beat"],
+            "domain": self.settings.domain,
+            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        log.warning(
+            "ALERT instance %s %s is %s (was %s, last beat %s)",
+            instance.service,
+            instance.dial,
+            instance.state,
+            before,
+            payload["last_beat"],
+        )
         if self.settings.alert_webhook:
             threading.Thread(target=self._post_alert, args=(payload,), daemon=True).start()
 
     def _post_alert(self, payload: dict) -> None:
         try:
-            self.webhook.post(self.settings.alert_webhook, data=orjson.dumps(payload), timeout=5,
-                              headers={"Content-Type": "application/json"})
+            self.webhook.post(
+                self.settings.alert_webhook,
+                data=orjson.dumps(payload),
+                timeout=5,
+                headers={"Content-Type": "application/json"},
+            )
         except requests.RequestException as exc:
             log.error("alert webhook %s failed: %s", self.settings.alert_webhook, exc)
 

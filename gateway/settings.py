@@ -1,4 +1,5 @@
 """Gateway settings from FESTIVALS_* environment variables (documented in the README)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -99,13 +100,15 @@ def load_settings(**overrides) -> Settings:
         "tls": TlsFiles.from_env(),
         "https_port": int(os.environ.get("FESTIVALS_GATEWAY_HTTPS_PORT", "8443")),
         "acme_email": os.environ.get("FESTIVALS_ACME_EMAIL", "").strip(),
-        "storage": os.path.abspath(os.environ.get("FESTIVALS_GATEWAY_STORAGE", "")
-                                   or os.path.join(instance, "caddy", "data")),
+        "storage": os.path.abspath(
+            os.environ.get("FESTIVALS_GATEWAY_STORAGE", "") or os.path.join(instance, "caddy", "data")
+        ),
     }
     values["tls"].check()
     ca_key = os.path.splitext(values["tls"].ca)[0] + ".key" if values["tls"].ca else ""
     values["ca_key"] = os.environ.get("FESTIVALS_GATEWAY_CA_KEY", "").strip() or (
-        ca_key if ca_key and os.path.isfile(ca_key) else "")
+        ca_key if ca_key and os.path.isfile(ca_key) else ""
+    )
     values["public_tls"] = public_tls(os.environ.get("FESTIVALS_PUBLIC_TLS", "auto"), values["domain"])
     values.update(overrides)
     return Settings(**values)

@@ -1,8 +1,9 @@
 """The registry's HTTP face (behind Caddy at discovery.<domain>): heartbeats in, the instance list out.
 
-    POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202
-    GET  /services    Bearer token of an admin -> every instance with its state and last beat
-    GET  /health, /ready"""
+POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202
+GET  /services    Bearer token of an admin -> every instance with its state and last beat
+GET  /health, /ready"""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,9 @@ class Refused(Exception):
 
 
 def answer(payload, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status=status, mimetype="application/json",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        orjson.dumps(payload), status=status, mimetype="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 def create_registry_app(settings: Settings | None = None, start: bool = True) -> Flask:

@@ -1,4 +1,5 @@
 """The bundled identity service: users, tokens, keys. A blueprint of the app, or its own process."""
+
 from __future__ import annotations
 
 import os

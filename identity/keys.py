@@ -1,5 +1,6 @@
 """The identity service's signing keys: Ed25519 (EdDSA), generated into the instance folder on first
 start. All keys found there verify; the newest signs (rotation adds a newer file)."""
+
 from __future__ import annotations
 
 import base64
@@ -27,12 +28,19 @@ class SigningKey:
 
     def public_pem(self) -> str:
         return self.public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
 
     def jwk(self) -> dict:
         raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": self.kid,
-                "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()}
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "alg": "EdDSA",
+            "use": "sig",
+            "kid": self.kid,
+            "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode(),
+        }
 
 
 class KeyStore:
@@ -79,11 +87,13 @@ class KeyStore:
 
     def generate(self) -> SigningKey:
         private = Ed25519PrivateKey.generate()
-        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         created = max(int(time.time() * 1000), max((c for c, _ in self._files()), default=0) + 1)
-        create_exclusive(os.path.join(self.directory, f"{created:013d}-{key_id(private.public_key())}.pem"), pem,
-                         mode=0o600)
+        create_exclusive(
+            os.path.join(self.directory, f"{created:013d}-{key_id(private.public_key())}.pem"), pem, mode=0o600
+        )
         self.load()
         return self.current
 

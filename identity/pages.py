@@ -3,6 +3,7 @@
 Every page works with JavaScript off (plain forms, 303 after a successful POST). The forms also post
 through htmx: an htmx request gets the page's form fragment alone, a failed form answers 422 with the
 fragment (static/js/app.js swaps it in), and a success answers `HX-Redirect` instead of a redirect."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, g, jsonify, request, session, url_for
@@ -25,10 +26,10 @@ WRONG_LOGIN = "The email or password is wrong."  # one message: unknown email, w
 
 # --- helpers ---------------------------------------------------------------------------------------
 
+
 def _render(name: str, status: int = 200, **context):
     """The page identity/<name>.html, or for an htmx request the fragment it includes, identity/_<name>.html."""
     return render(f"identity/{name}.html", f"identity/_{name}.html", status, **context)
-
 
 
 def _form_status(form) -> int:
@@ -64,23 +65,31 @@ def _headers(response: Response) -> Response:
 
 @bp.app_context_processor
 def _navigation() -> dict:
-    return {"has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
-            "signup_open": bool(current_app.config.get("SIGNUP"))}
+    return {
+        "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
+        "signup_open": bool(current_app.config.get("SIGNUP")),
+    }
 
 
 @bp.errorhandler(CSRFError)
 def _csrf_failed(exc: CSRFError):
-    return _render("problem", 400, title="This form has expired",
-                   message="The page was open too long or was sent from elsewhere. Reload it and try again.")
+    return _render(
+        "problem",
+        400,
+        title="This form has expired",
+        message="The page was open too long or was sent from elsewhere. Reload it and try again.",
+    )
 
 
 @bp.errorhandler(429)
 def _too_many(exc):
-    return _render("problem", 429, title="Too many attempts",
-                   message="Please wait a minute, then reload the page and try again.")
+    return _render(
+        "problem", 429, title="Too many attempts", message="Please wait a minute, then reload the page and try again."
+    )
 
 
 # --- pages -----------------------------------------------------------------------------------------
+
 
 @bp.route("/login", methods=["GET", "POST"])
 @_per_address
@@ -140,8 +149,12 @@ def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            users.change_password(users.get_user(current_user.id), form.old_password.data, form.new_password.data,
-                                  keep_login=current_user.sid)
+            users.change_password(
+                users.get_user(current_user.id),
+                form.old_password.data,
+                form.new_password.data,
+                keep_login=current_user.sid,
+            )
         except Invalid as exc:
             show_errors(form, exc, {"password": "new_password"})
         else:
@@ -174,6 +187,12 @@ def upload_token():
     """A short-lived access token for the logged-in user, so the page can upload straight to the file
     server (which verifies it with the identity public key). CSRF-checked like every portal POST."""
     ttl = min(300, _config("ACCESS_TOKEN_TTL"))
-    token = issue_access_token(current_user, current_app.extensions["identity_keys"], issuer=_config("TOKEN_ISSUER"),
-                               audience=_config("TOKEN_AUDIENCE"), ttl=ttl, sid=current_user.sid)
+    token = issue_access_token(
+        current_user,
+        current_app.extensions["identity_keys"],
+        issuer=_config("TOKEN_ISSUER"),
+        audience=_config("TOKEN_AUDIENCE"),
+        ttl=ttl,
+        sid=current_user.sid,
+    )
     return jsonify(access_token=token, token_type="Bearer", expires_in=ttl)

@@ -1,6 +1,7 @@
 """Who is calling: a user (Bearer token), an app (Api-Key) or nobody. The user is read from the database
 at each request together with the token's login (`sid`), so a changed role, a suspension, a logout or a
 password change takes effect at once."""
+
 from __future__ import annotations
 
 from flask import current_app, request
@@ -23,8 +24,12 @@ def bearer_token() -> str | None:
 def token_login(token: str) -> tuple[User, str]:
     """(the user, the login id) of a valid access token whose login is still live; else Unauthorized."""
     config = current_app.config
-    claims = verify_access_token(token, current_app.extensions["token_verifier"],
-                                 issuer=config["TOKEN_ISSUER"], audience=config["TOKEN_AUDIENCE"])
+    claims = verify_access_token(
+        token,
+        current_app.extensions["token_verifier"],
+        issuer=config["TOKEN_ISSUER"],
+        audience=config["TOKEN_AUDIENCE"],
+    )
     user = sessions.session_user(claims["sub"], claims["sid"])
     if user is None:
         raise Unauthorized("this login has ended (logout, password change or suspension); log in again")

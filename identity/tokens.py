@@ -1,4 +1,5 @@
 """Access tokens: JWT signed with EdDSA; verified with the public keys only, algorithm pinned."""
+
 from __future__ import annotations
 
 import time
@@ -16,8 +17,16 @@ def issue_access_token(user, keys: KeyStore, *, issuer: str, audience: str, ttl:
     """`sid` is the login the token belongs to (app.services.sessions): it dies with that login."""
     now = int(time.time())
     key = keys.current
-    claims = {"sub": str(user.id), "role": user.role, "sid": sid, "iss": issuer, "aud": audience,
-              "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "sid": sid,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
     return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
@@ -31,8 +40,14 @@ def verify_access_token(token: str, keys, *, issuer: str, audience: str) -> dict
         public = keys.public_key(header["kid"])  # a KeyStore, or common.jwks.JwksKeys
         if public is None:
             raise Unauthorized("the access token was not issued by this identity service")
-        return jwt.decode(token, public, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
-                          options={"require": ["exp", "iat", "sub", "iss", "aud", "sid"]})
+        return jwt.decode(
+            token,
+            public,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud", "sid"]},
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the access token has expired") from None
     except jwt.PyJWTError:

@@ -1,5 +1,6 @@
 """Identity JSON routes (compatible paths): tokens, signup, password, user and key administration,
 published keys. Authenticated with Bearer tokens only, so exempt from CSRF."""
+
 from __future__ import annotations
 
 import base64
@@ -47,8 +48,14 @@ _per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"))
 
 
 def access_token_for(user, sid: str) -> str:
-    return issue_access_token(user, current_app.extensions["identity_keys"], issuer=_config("TOKEN_ISSUER"),
-                              audience=_config("TOKEN_AUDIENCE"), ttl=_config("ACCESS_TOKEN_TTL"), sid=sid)
+    return issue_access_token(
+        user,
+        current_app.extensions["identity_keys"],
+        issuer=_config("TOKEN_ISSUER"),
+        audience=_config("TOKEN_AUDIENCE"),
+        ttl=_config("ACCESS_TOKEN_TTL"),
+        sid=sid,
+    )
 
 
 def login(email, password, via: str):
@@ -62,8 +69,14 @@ def login(email, password, via: str):
 
 
 def _token_response(user, sid: str, refresh_token: str):
-    return json_response({"access_token": access_token_for(user, sid), "refresh_token": refresh_token,
-                          "token_type": "Bearer", "expires_in": _config("ACCESS_TOKEN_TTL")})
+    return json_response(
+        {
+            "access_token": access_token_for(user, sid),
+            "refresh_token": refresh_token,
+            "token_type": "Bearer",
+            "expires_in": _config("ACCESS_TOKEN_TTL"),
+        }
+    )
 
 
 @bp.post("/token")
@@ -151,15 +164,21 @@ def change_password():
     body = _body()
     old, new = body.get("old_password"), body.get("new_password")
     if not isinstance(old, str) or not isinstance(new, str):
-        raise Invalid("old_password and new_password are required",
-                      {"old_password": "required", "new_password": "required"})
+        raise Invalid(
+            "old_password and new_password are required", {"old_password": "required", "new_password": "required"}
+        )
     users.change_password(user, old, new, keep_login=sid)
     return data_response([])
 
 
 def user_dict(user: User) -> dict:
-    return {"user_id": user.id, "user_email": user.email, "user_role": user.role,
-            "user_suspended": user.suspended, "user_created": user.created.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {
+        "user_id": user.id,
+        "user_email": user.email,
+        "user_role": user.role,
+        "user_suspended": user.suspended,
+        "user_created": user.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 @bp.get("/users")
@@ -199,8 +218,14 @@ def key_dict(row: ApiKey) -> dict:
     def when(value):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
-    return {"key_id": row.id, "key_prefix": row.prefix, "key_comment": row.comment,
-            "key_created": when(row.created), "key_last_used": when(row.last_used), "key_revoked": when(row.revoked)}
+    return {
+        "key_id": row.id,
+        "key_prefix": row.prefix,
+        "key_comment": row.comment,
+        "key_created": when(row.created),
+        "key_last_used": when(row.last_used),
+        "key_revoked": when(row.revoked),
+    }
 
 
 def _key_routes(kind: str, path: str) -> None:

@@ -1,4 +1,5 @@
 """Operational routes: /health (alive), /ready (database reachable), /version, /info (common/ops.py)."""
+
 from __future__ import annotations
 
 import logging

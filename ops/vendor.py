@@ -1,5 +1,6 @@
 """Front-end packages installed from npm at set-up, served from our own static route (no CDN, nothing
 copied into the repository). Only the packages listed here are reachable."""
+
 from __future__ import annotations
 
 import os

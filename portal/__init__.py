@@ -2,6 +2,7 @@
 artists, locations, links, tags. Admin pages are their own blueprint (portal/admin.py).
 
 Handlers parse a form, call one service of app/services and render; every rule lives in the services."""
+
 from __future__ import annotations
 
 from flask import Blueprint

@@ -4,6 +4,7 @@ with ownership transfer, the audit log.
 Plain forms answer 303 back to the list they came from (with a flash); htmx forms get the changed row
 or section back (422 with the message in place when the service refused). The two one-time secrets —
 a password reset link and a new key — are shown in the POST's own answer (no-store) and never again."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, request, url_for
@@ -64,14 +65,21 @@ def _search_text(limit: int) -> str:
 
 # --- users -----------------------------------------------------------------------------------------
 
+
 @bp.get("/users", endpoint="users")
 def user_list():
     paging = Paging.parse(request.args)
     search = _search_text(254)
     rows, paging.total = accounts.list_users(_actor(), search or None, paging.per_page, paging.offset)
-    return render("portal/admin/users.html", "portal/admin/_user_results.html", rows=rows, paging=paging,
-                  search=search, logins=audit.last_logins(_actor(), [row.id for row in rows]),
-                  back=request.full_path.rstrip("?"))
+    return render(
+        "portal/admin/users.html",
+        "portal/admin/_user_results.html",
+        rows=rows,
+        paging=paging,
+        search=search,
+        logins=audit.last_logins(_actor(), [row.id for row in rows]),
+        back=request.full_path.rstrip("?"),
+    )
 
 
 def _user_changed(user_id: int, form, change, done: str):
@@ -82,9 +90,15 @@ def _user_changed(user_id: int, form, change, done: str):
     except (Invalid, Conflict) as exc:  # e.g. the last admin
         user, message, status = accounts.get_user(user_id), sentence(exc.message), 422
     if is_htmx():
-        return render("portal/admin/_user_row.html", status=status, user=user, back=_back(url_for(".users")),
-                      logins=audit.last_logins(_actor(), [user.id]), error=message,
-                      notice=None if message else done.format(user=user))
+        return render(
+            "portal/admin/_user_row.html",
+            status=status,
+            user=user,
+            back=_back(url_for(".users")),
+            logins=audit.last_logins(_actor(), [user.id]),
+            error=message,
+            notice=None if message else done.format(user=user),
+        )
     flash(message or done.format(user=user), "error" if message else "success")
     return go(_back(url_for(".users")))
 
@@ -92,8 +106,12 @@ def _user_changed(user_id: int, form, change, done: str):
 @bp.post("/users/<id:user_id>/role")
 def user_role(user_id: int):
     form = RoleForm()
-    return _user_changed(user_id, form, lambda: accounts.set_role(_actor(), user_id, form.role.data or ""),
-                         "{user.email} is now {user.role}.")
+    return _user_changed(
+        user_id,
+        form,
+        lambda: accounts.set_role(_actor(), user_id, form.role.data or ""),
+        "{user.email} is now {user.role}.",
+    )
 
 
 @bp.post("/users/<id:user_id>/suspension")
@@ -105,8 +123,9 @@ def user_suspension(user_id: int):
             raise Invalid("choose whether to suspend the account or lift the suspension")
         return accounts.set_suspended(_actor(), user_id, form.suspend.data == "1")
 
-    return _user_changed(user_id, form, change, "{user.email} is " + (
-        "suspended." if form.suspend.data == "1" else "active again."))
+    return _user_changed(
+        user_id, form, change, "{user.email} is " + ("suspended." if form.suspend.data == "1" else "active again.")
+    )
 
 
 @bp.post("/users/<id:user_id>/reset-link")
@@ -115,22 +134,37 @@ def user_reset_link(user_id: int):
     token = accounts.create_reset(_actor(), user_id)
     user = accounts.get_user(user_id)
     link = url_for("identity_pages.reset", token=token, _external=True)
-    return render("portal/admin/reset_link.html", "portal/admin/_reset_link.html", user=user, link=link,
-                  back=_back(url_for(".users")))
+    return render(
+        "portal/admin/reset_link.html",
+        "portal/admin/_reset_link.html",
+        user=user,
+        link=link,
+        back=_back(url_for(".users")),
+    )
 
 
 # --- API and service keys --------------------------------------------------------------------------
 
+
 def _sections(**extra) -> list[dict]:
-    return [{"kind": kind, "title": KIND_TITLES.get(kind, kind), "keys": api_keys.list_keys(_actor(), kind),
-             "form": KeyForm(kind=kind, formdata=None), **extra.get(kind, {})} for kind in KEY_KINDS]
+    return [
+        {
+            "kind": kind,
+            "title": KIND_TITLES.get(kind, kind),
+            "keys": api_keys.list_keys(_actor(), kind),
+            "form": KeyForm(kind=kind, formdata=None),
+            **extra.get(kind, {}),
+        }
+        for kind in KEY_KINDS
+    ]
 
 
 def _keys_answer(kind: str, status: int = 200, **section):
     sections = _sections(**{kind: section})
     current = next(s for s in sections if s["kind"] == kind)
-    return render("portal/admin/keys.html", "portal/admin/_key_section.html", status, sections=sections,
-                  section=current)
+    return render(
+        "portal/admin/keys.html", "portal/admin/_key_section.html", status, sections=sections, section=current
+    )
 
 
 @bp.get("/keys")
@@ -173,13 +207,20 @@ def key_revoke(key_id: int):
 
 # --- festivals -------------------------------------------------------------------------------------
 
+
 @bp.get("/festivals")
 def festivals():
     paging = Paging.parse(request.args)
     search = _search_text(255)
     rows, paging.total = entities.festivals_with_owners(_actor(), search or None, paging.per_page, paging.offset)
-    return render("portal/admin/festivals.html", "portal/admin/_festival_results.html", rows=rows,
-                  paging=paging, search=search, back=request.full_path.rstrip("?"))
+    return render(
+        "portal/admin/festivals.html",
+        "portal/admin/_festival_results.html",
+        rows=rows,
+        paging=paging,
+        search=search,
+        back=request.full_path.rstrip("?"),
+    )
 
 
 @bp.post("/festivals/<id:festival_id>/owner")
@@ -200,13 +241,21 @@ def festival_owner(festival_id: int):
         raise NotFound(f"no festival with id {festival_id}")
     done = None if message else f"“{rows[0]['festival_name']}” now belongs to {rows[0]['owner_email']}."
     if is_htmx():
-        return render("portal/admin/_festival_row.html", status=422 if message else 200, festival=rows[0],
-                      back=_back(url_for(".festivals")), error=message, notice=done, typed=form.email.data)
+        return render(
+            "portal/admin/_festival_row.html",
+            status=422 if message else 200,
+            festival=rows[0],
+            back=_back(url_for(".festivals")),
+            error=message,
+            notice=done,
+            typed=form.email.data,
+        )
     flash(message or done, "error" if message else "success")
     return go(_back(url_for(".festivals")))
 
 
 # --- audit log -------------------------------------------------------------------------------------
+
 
 @bp.get("/audit")
 def audit_log():
@@ -216,8 +265,15 @@ def audit_log():
     entries = []
     if filters is not None:
         entries, paging.total = audit.list_entries(_actor(), filters, paging.per_page, paging.offset)
-    return render("portal/admin/audit.html", "portal/admin/_audit_results.html", 200 if filters else 422,
-                  entries=entries, paging=paging, form=form, query=form.query())
+    return render(
+        "portal/admin/audit.html",
+        "portal/admin/_audit_results.html",
+        200 if filters else 422,
+        entries=entries,
+        paging=paging,
+        form=form,
+        query=form.query(),
+    )
 
 
 from portal import admin_services  # noqa: E402,F401 - /admin/services, on this blueprint

@@ -1,5 +1,6 @@
 """The admin pages' forms. Only input parsing lives here (text to numbers and dates); the rules (which
 roles exist, who may be suspended, which emails have accounts) are the services'."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -31,9 +32,12 @@ def _printable(form, field) -> None:
 
 
 class KeyForm(FlaskForm):
-    comment = StringField("Comment", validators=[Length(max=255, message="At most 255 characters."), _printable],
-                          description="Who or what uses the key, e.g. “iOS app 2.3”.",
-                          render_kw={"maxlength": 255, "autocomplete": "off"})
+    comment = StringField(
+        "Comment",
+        validators=[Length(max=255, message="At most 255 characters."), _printable],
+        description="Who or what uses the key, e.g. “iOS app 2.3”.",
+        render_kw={"maxlength": 255, "autocomplete": "off"},
+    )
     kind = HiddenField()
 
 
@@ -42,9 +46,11 @@ class RevokeForm(FlaskForm):
 
 
 class TransferForm(FlaskForm):
-    email = EmailField("New owner's email", validators=[DataRequired("Please enter an email address.")],
-                       render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none",
-                                  "list": "owner-emails"})
+    email = EmailField(
+        "New owner's email",
+        validators=[DataRequired("Please enter an email address.")],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none", "list": "owner-emails"},
+    )
     back = HiddenField()
 
 
@@ -71,10 +77,13 @@ class AuditFilterForm(Form):
         if any(f.errors for f in self):
             return None
         actor_id = whole_number(user, max_digits=9)
-        return AuditFilter(actor_id=actor_id, actor_email=None if actor_id is not None or not user else user,
-                           entity=entity or None,
-                           since=datetime.combine(since, datetime.min.time()) if since else None,
-                           until=datetime.combine(until + timedelta(days=1), datetime.min.time()) if until else None)
+        return AuditFilter(
+            actor_id=actor_id,
+            actor_email=None if actor_id is not None or not user else user,
+            entity=entity or None,
+            since=datetime.combine(since, datetime.min.time()) if since else None,
+            until=datetime.combine(until + timedelta(days=1), datetime.min.time()) if until else None,
+        )
 
     @staticmethod
     def _day(f) -> date | None:

@@ -2,6 +2,7 @@
 
 The registry lives in the gateway process (it shares no database with the app), so the page asks it over HTTP
 (`GET <FESTIVALS_DISCOVERY_URL>/services`) with a one-minute access token of the admin looking at the page."""
+
 from __future__ import annotations
 
 import requests
@@ -19,8 +20,14 @@ def _registry_instances() -> tuple[list[dict], str | None]:
     config = current_app.config
     if not config["DISCOVERY_URL"]:
         return [], "The discovery registry is not configured here (FESTIVALS_DISCOVERY_URL is not set)."
-    token = issue_access_token(current_user, current_app.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
-                               audience=config["TOKEN_AUDIENCE"], ttl=60, sid=current_user.sid)
+    token = issue_access_token(
+        current_user,
+        current_app.extensions["identity_keys"],
+        issuer=config["TOKEN_ISSUER"],
+        audience=config["TOKEN_AUDIENCE"],
+        ttl=60,
+        sid=current_user.sid,
+    )
     url, headers = loopback_target(config["DISCOVERY_URL"] + "/services")
     tls = current_app.extensions["tls"]  # the registry's port is mTLS when the app has a certificate
     secure = {"verify": tls.ca, "cert": (tls.cert, tls.key)} if tls.enabled else {}

@@ -1,4 +1,5 @@
 """The start page, and an organizer's dashboard of their festivals."""
+
 from __future__ import annotations
 
 from flask import redirect, request, url_for

@@ -1,4 +1,5 @@
 """What a portal page shows when a service refuses: a 403 or 404 page (a fragment for htmx), never a 500."""
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -10,8 +11,13 @@ TITLES = {401: "Please log in", 403: "Not allowed", 404: "Not found", 405: "Read
 
 
 def problem(status: int, message: str):
-    return render("portal/problem.html", "portal/_problem.html", status,
-                  title=TITLES.get(status, "This did not work"), message=message)
+    return render(
+        "portal/problem.html",
+        "portal/_problem.html",
+        status,
+        title=TITLES.get(status, "This did not work"),
+        message=message,
+    )
 
 
 def init_errors(bp: Blueprint) -> None:

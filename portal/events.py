@@ -1,4 +1,5 @@
 """A festival's events as an editable table (rows swapped in place by htmx), and its timetable."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, request, url_for
@@ -26,22 +27,37 @@ def _edit_form(event: dict) -> EventForm:
     form = EventForm(formdata=None, prefix=_prefix(event["event_id"]))
     form.fill(event)
     form.artists.data, form.location.data = _names(event)
-    form.version.data = entities.version_token(entities.require_editable("event", event["event_id"],
-                                                                        current_user.actor).version)
+    form.version.data = entities.version_token(
+        entities.require_editable("event", event["event_id"], current_user.actor).version
+    )
     return form
 
 
-def _page(festival_id: int, status: int = 200, add_form: EventForm | None = None, editing: int | None = None,
-          edit_form: EventForm | None = None):
+def _page(
+    festival_id: int,
+    status: int = 200,
+    add_form: EventForm | None = None,
+    editing: int | None = None,
+    edit_form: EventForm | None = None,
+):
     festival, _ = program.festival_with_parts(festival_id, current_user.actor)
     events = program.events_of(festival_id, current_user.actor)
     if editing is not None and edit_form is None:
         edit_form = _edit_form(next(event for event in events if event["event_id"] == editing))
     image_of = next(((e["include"]["image"] or [None])[0] for e in events if e["event_id"] == editing), None)
-    return render("portal/events.html", None, status, festival=festival, events=events, image_of=image_of,
-                  files_url=current_app.config["FILES_URL"],
-                  add_form=add_form or EventForm(formdata=None), editing=editing, edit_form=edit_form,
-                  confirm=ConfirmForm())
+    return render(
+        "portal/events.html",
+        None,
+        status,
+        festival=festival,
+        events=events,
+        image_of=image_of,
+        files_url=current_app.config["FILES_URL"],
+        add_form=add_form or EventForm(formdata=None),
+        editing=editing,
+        edit_form=edit_form,
+        confirm=ConfirmForm(),
+    )
 
 
 def _row(festival_id: int, event: dict, status: int = 200):
@@ -53,9 +69,15 @@ def _save(festival_id: int, event_id: int | None, form: EventForm):
     if not form.validate_on_submit():
         return None, False
     try:
-        return program.save_event(festival_id, event_id, current_user.actor, form.values(),
-                                  program.split_names(form.artists.data), form.location.data or "",
-                                  expected_version=form.version.data or None), False
+        return program.save_event(
+            festival_id,
+            event_id,
+            current_user.actor,
+            form.values(),
+            program.split_names(form.artists.data),
+            form.location.data or "",
+            expected_version=form.version.data or None,
+        ), False
     except Conflict as exc:
         form.show_errors(exc)
         return None, not exc.fields
@@ -80,8 +102,13 @@ def add_event(festival_id: int):
             return render("portal/_event_add.html", status=422, festival_id=festival_id, form=form)
         return _page(festival_id, 422, add_form=form)
     if wants_fragment():  # the new row at the end of the table, and an empty form again (out of band)
-        return render("portal/_event_added.html", festival_id=festival_id, event=event, confirm=ConfirmForm(),
-                      form=EventForm(formdata=None))
+        return render(
+            "portal/_event_added.html",
+            festival_id=festival_id,
+            event=event,
+            confirm=ConfirmForm(),
+            form=EventForm(formdata=None),
+        )
     flash(f"“{event['event_name'] or 'The event'}” is added.", "success")
     return go(url_for(".events", festival_id=festival_id))
 
@@ -99,8 +126,14 @@ def event_row(festival_id: int, event_id: int):
 def edit_event(festival_id: int, event_id: int):
     if wants_fragment():
         event = program.event_of(festival_id, event_id, current_user.actor)
-        return render("portal/_event_edit.html", festival_id=festival_id, event_id=event_id, form=_edit_form(event),
-                      image_of=(event["include"]["image"] or [None])[0], files_url=current_app.config["FILES_URL"])
+        return render(
+            "portal/_event_edit.html",
+            festival_id=festival_id,
+            event_id=event_id,
+            form=_edit_form(event),
+            image_of=(event["include"]["image"] or [None])[0],
+            files_url=current_app.config["FILES_URL"],
+        )
     return _page(festival_id, editing=event_id)
 
 
@@ -116,8 +149,7 @@ def save_event(festival_id: int, event_id: int):
         return go(url_for(".events", festival_id=festival_id))
     status = 409 if conflict else 422
     if wants_fragment():
-        return render("portal/_event_edit.html", status=status, festival_id=festival_id, event_id=event_id,
-                      form=form)
+        return render("portal/_event_edit.html", status=status, festival_id=festival_id, event_id=event_id, form=form)
     return _page(festival_id, status, editing=event_id, edit_form=form)
 
 
@@ -149,5 +181,4 @@ def name_options(entity: str):
 @login_required
 def timetable(festival_id: int):
     festival, _ = program.festival_with_parts(festival_id, current_user.actor)
-    return render("portal/timetable.html", festival=festival,
-                  days=program.timetable(festival_id, current_user.actor))
+    return render("portal/timetable.html", festival=festival, days=program.timetable(festival_id, current_user.actor))

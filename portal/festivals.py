@@ -1,4 +1,5 @@
 """The festival editor: details with inline validation, publish, delete, and its place, links and tags."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, request, url_for
@@ -17,8 +18,14 @@ def _status(form) -> int:
     return 422 if form.is_submitted() else 200
 
 
-def _editor(festival_id: int, form: FestivalForm | None = None, status: int = 200, fragment: str | None = None,
-            conflict: bool = False, **forms):
+def _editor(
+    festival_id: int,
+    form: FestivalForm | None = None,
+    status: int = 200,
+    fragment: str | None = None,
+    conflict: bool = False,
+    **forms,
+):
     """The editor page (or one of its fragments). Forms given keep what the user typed."""
     festival, version = program.festival_with_parts(festival_id, current_user.actor)
     if form is None:
@@ -29,10 +36,19 @@ def _editor(festival_id: int, form: FestivalForm | None = None, status: int = 20
     if place is None:
         place = PlaceForm(formdata=None)
         place.fill((festival["include"]["place"] or [{}])[0])
-    return render("portal/festival.html", fragment, status, festival=festival, form=form, place_form=place,
-                  link_form=forms.get("link_form") or LinkForm(formdata=None),
-                  tag_form=forms.get("tag_form") or TagForm(formdata=None), confirm=ConfirmForm(),
-                  files_url=current_app.config["FILES_URL"], conflict=conflict)
+    return render(
+        "portal/festival.html",
+        fragment,
+        status,
+        festival=festival,
+        form=form,
+        place_form=place,
+        link_form=forms.get("link_form") or LinkForm(formdata=None),
+        tag_form=forms.get("tag_form") or TagForm(formdata=None),
+        confirm=ConfirmForm(),
+        files_url=current_app.config["FILES_URL"],
+        conflict=conflict,
+    )
 
 
 @bp.route("/festivals/new", methods=["GET", "POST"])
@@ -48,8 +64,13 @@ def new_festival():
         else:
             flash(f"“{festival['festival_name']}” is created, as a draft.", "success")
             return go(url_for(".festival", festival_id=festival["festival_id"]))
-    return render("portal/festival_new.html", "portal/_festival_form.html", _status(form), form=form,
-                  action=url_for(".new_festival"))
+    return render(
+        "portal/festival_new.html",
+        "portal/_festival_form.html",
+        _status(form),
+        form=form,
+        action=url_for(".new_festival"),
+    )
 
 
 @bp.post("/festivals/check")
@@ -82,8 +103,9 @@ def save_festival(festival_id: int):
     conflict = False
     if form.validate_on_submit():
         try:
-            entities.update("festival", festival_id, current_user.actor, form.values(),
-                            expected_version=form.version.data or None)
+            entities.update(
+                "festival", festival_id, current_user.actor, form.values(), expected_version=form.version.data or None
+            )
         except Conflict as exc:
             conflict = not exc.fields
             form.show_errors(exc)
@@ -92,8 +114,9 @@ def save_festival(festival_id: int):
         else:
             flash("Saved.", "success")
             return go(url_for(".festival", festival_id=festival_id))
-    return _editor(festival_id, form, 409 if conflict else _status(form), "portal/_festival_details.html",
-                   conflict=conflict)
+    return _editor(
+        festival_id, form, 409 if conflict else _status(form), "portal/_festival_details.html", conflict=conflict
+    )
 
 
 @bp.post("/festivals/<id:festival_id>/<any(publish, unpublish):action>")
@@ -101,8 +124,7 @@ def save_festival(festival_id: int):
 def publish(festival_id: int, action: str):
     if ConfirmForm().validate_on_submit():
         festival = parts.set_published(festival_id, action == "publish", current_user.actor)
-        flash(f"“{festival['festival_name']}” is {'published' if action == 'publish' else 'a draft again'}.",
-              "success")
+        flash(f"“{festival['festival_name']}” is {'published' if action == 'publish' else 'a draft again'}.", "success")
     return go(url_for(".festival", festival_id=festival_id))
 
 
@@ -143,8 +165,11 @@ def add_link(festival_id: int):
         except Invalid as exc:
             form.show_errors(exc)
         else:
-            return _editor(festival_id, fragment="portal/_festival_links.html") if wants_fragment() else \
-                go(url_for(".festival", festival_id=festival_id) + "#links")
+            return (
+                _editor(festival_id, fragment="portal/_festival_links.html")
+                if wants_fragment()
+                else go(url_for(".festival", festival_id=festival_id) + "#links")
+            )
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_links.html", link_form=form)
 
 
@@ -158,8 +183,11 @@ def add_tag(festival_id: int):
         except (Invalid, Conflict) as exc:
             form.show_errors(exc)
         else:
-            return _editor(festival_id, fragment="portal/_festival_tags.html") if wants_fragment() else \
-                go(url_for(".festival", festival_id=festival_id) + "#tags")
+            return (
+                _editor(festival_id, fragment="portal/_festival_tags.html")
+                if wants_fragment()
+                else go(url_for(".festival", festival_id=festival_id) + "#tags")
+            )
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_tags.html", tag_form=form)
 
 
@@ -168,9 +196,7 @@ def add_tag(festival_id: int):
 def remove_part(festival_id: int, segment: str, related_id: int):
     if ConfirmForm().validate_on_submit():
         # A link was made for this festival and goes with it; a tag is shared and stays.
-        parts.remove_linked("festival", festival_id, segment, related_id, current_user.actor,
-                            delete=segment == "links")
+        parts.remove_linked("festival", festival_id, segment, related_id, current_user.actor, delete=segment == "links")
     if wants_fragment():
         return _editor(festival_id, fragment=f"portal/_festival_{segment}.html")
     return go(url_for(".festival", festival_id=festival_id) + f"#{segment}")
-

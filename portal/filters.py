@@ -1,4 +1,5 @@
 """Template filters for the portal's times: unix seconds shown in UTC (the contract's times)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,6 +1,7 @@
 """The portal's forms. Field names are the contract's keys (`festival_name`, ...), so a service's
 per-field message lands next to its field. Only input parsing lives here (text to numbers and times);
 every rule is the services'."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -25,8 +26,9 @@ NOT_VALUES = {"csrf_token", "version", "artists", "location"}
 
 
 def _time(label: str):
-    return DateTimeLocalField(label, format=TIME_FORMAT, validators=[Optional()], description="UTC",
-                              render_kw={"step": 60})
+    return DateTimeLocalField(
+        label, format=TIME_FORMAT, validators=[Optional()], description="UTC", render_kw={"step": 60}
+    )
 
 
 def to_local(seconds: int | None) -> datetime | None:
@@ -83,8 +85,11 @@ class EventForm(EntityForm):
     event_name = StringField("Name", render_kw={"maxlength": 255})
     event_start = _time("Starts")
     event_end = _time("Ends")
-    artists = StringField("Artists", description="Comma-separated; new names become new artists.",
-                          render_kw={"autocomplete": "off", "list": "artist-names"})
+    artists = StringField(
+        "Artists",
+        description="Comma-separated; new names become new artists.",
+        render_kw={"autocomplete": "off", "list": "artist-names"},
+    )
     location = StringField("Location", render_kw={"autocomplete": "off", "list": "location-names"})
     event_description = TextAreaField("Description", render_kw={"rows": 2})
 
@@ -102,8 +107,9 @@ class PlaceForm(EntityForm):
 
 class LinkForm(EntityForm):
     link_url = URLField("URL", render_kw={"placeholder": "https://…", "required": True})
-    link_service = IntegerField("Service", validators=[Optional()], default=-1,
-                                description="A number the apps know (-1: unknown).")
+    link_service = IntegerField(
+        "Service", validators=[Optional()], default=-1, description="A number the apps know (-1: unknown)."
+    )
 
 
 class TagForm(EntityForm):

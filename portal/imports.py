@@ -1,6 +1,7 @@
 """CSV import of a festival's events: upload or paste → (column mapping when the headers differ) →
 preview of every row → confirm. Nothing is saved before the confirmation; the file travels with the forms
 (a hidden field), so no half-finished import is kept anywhere."""
+
 from __future__ import annotations
 
 from flask import flash, request, url_for
@@ -29,22 +30,45 @@ class CarryForm(FlaskForm):
 
 def _page(festival_id: int, template: str, status: int = 200, **context):
     festival, _ = program.festival_with_parts(festival_id, current_user.actor)
-    return render(f"portal/{template}", status=status, festival=festival, fields=imports.FIELDS,
-                  required=imports.REQUIRED, **context)
+    return render(
+        f"portal/{template}",
+        status=status,
+        festival=festival,
+        fields=imports.FIELDS,
+        required=imports.REQUIRED,
+        **context,
+    )
 
 
 def _mapping_page(festival_id: int, text: str, table: imports.Table, mapping: dict, errors: dict | None = None):
     carry = CarryForm(formdata=None, csv_text=text)
-    return _page(festival_id, "import_mapping.html", 422 if errors else 200, table=table, mapping=mapping,
-                 errors=errors or {}, carry=carry, samples=[cells for _, cells in table.rows[:3]])
+    return _page(
+        festival_id,
+        "import_mapping.html",
+        422 if errors else 200,
+        table=table,
+        mapping=mapping,
+        errors=errors or {},
+        carry=carry,
+        samples=[cells for _, cells in table.rows[:3]],
+    )
 
 
-def _preview_page(festival_id: int, text: str, table: imports.Table, mapping: dict, message: str = "",
-                  status: int = 200):
+def _preview_page(
+    festival_id: int, text: str, table: imports.Table, mapping: dict, message: str = "", status: int = 200
+):
     plan = imports.preview(festival_id, current_user.actor, table, mapping)
     carry = CarryForm(formdata=None, csv_text=text, digest=plan.digest)
-    return _page(festival_id, "import_preview.html", status, plan=plan, mapping=mapping, carry=carry,
-                 message=message, headers=table.headers)
+    return _page(
+        festival_id,
+        "import_preview.html",
+        status,
+        plan=plan,
+        mapping=mapping,
+        carry=carry,
+        message=message,
+        headers=table.headers,
+    )
 
 
 @bp.route("/festivals/<id:festival_id>/import", methods=["GET", "POST"])
@@ -111,6 +135,9 @@ def import_confirm(festival_id: int):
     except Conflict as exc:
         return _preview_page(festival_id, text, table, mapping, exc.message[:1].upper() + exc.message[1:] + ".", 409)
     counts = plan.counts
-    flash(f"Imported: {counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged"
-          + (f", {counts['error']} rows with errors left out." if counts["error"] else "."), "success")
+    flash(
+        f"Imported: {counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged"
+        + (f", {counts['error']} rows with errors left out." if counts["error"] else "."),
+        "success",
+    )
     return go(url_for(".events", festival_id=festival_id))

@@ -1,5 +1,6 @@
 """Artists, locations (with their place), links and tags: list with search, create, edit, delete.
 One set of views for the four kinds; the services decide who may change what."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, request, url_for
@@ -43,12 +44,23 @@ def library(kind: str):
             return go(url_for(".library", kind=kind))
     search = request.args.get("q", "").strip()[:255]
     page = Paging.parse(request.args)
-    rows = list_entities(entity, current_user.actor,
-                         ListQuery(name=search or None, limit=page.per_page + 1, offset=page.offset))
+    rows = list_entities(
+        entity, current_user.actor, ListQuery(name=search or None, limit=page.per_page + 1, offset=page.offset)
+    )
     page.total = page.offset + len(rows)  # at least: one more row than shown means there is a next page
-    return render("portal/library.html", "portal/_library_rows.html", 422 if form.errors or form.form_errors else 200,
-                  kind=kind, entity=entity, label=label, rows=rows[:page.per_page], page=page, search=search,
-                  form=form, kinds=KINDS)
+    return render(
+        "portal/library.html",
+        "portal/_library_rows.html",
+        422 if form.errors or form.form_errors else 200,
+        kind=kind,
+        entity=entity,
+        label=label,
+        rows=rows[: page.per_page],
+        page=page,
+        search=search,
+        form=form,
+        kinds=KINDS,
+    )
 
 
 @bp.route("/library/<kind>/<id:item_id>", methods=["GET", "POST"])
@@ -63,8 +75,9 @@ def library_item(kind: str, item_id: int):
         form.version.data = entities.version_token(row.version) if hasattr(row, "version") else ""
     elif form.validate_on_submit():
         try:
-            entities.update(entity, item_id, current_user.actor, form.values(),
-                            expected_version=form.version.data or None)
+            entities.update(
+                entity, item_id, current_user.actor, form.values(), expected_version=form.version.data or None
+            )
         except (Invalid, Conflict) as exc:
             form.show_errors(exc)
         else:
@@ -80,9 +93,20 @@ def library_item(kind: str, item_id: int):
     if entity in ("artist", "location"):
         image_ids = parts.linked_ids(entity, item_id, "image")
         image = list_entities("image", current_user.actor, ListQuery(ids=image_ids))[0] if image_ids else None
-    return render("portal/library_item.html", None, 422 if request.method == "POST" else 200, kind=kind,
-                  entity=entity, item=current, label=label, form=form, place_form=place_form, confirm=ConfirmForm(),
-                  image=image, files_url=current_app.config["FILES_URL"])
+    return render(
+        "portal/library_item.html",
+        None,
+        422 if request.method == "POST" else 200,
+        kind=kind,
+        entity=entity,
+        item=current,
+        label=label,
+        form=form,
+        place_form=place_form,
+        confirm=ConfirmForm(),
+        image=image,
+        files_url=current_app.config["FILES_URL"],
+    )
 
 
 @bp.post("/library/locations/<id:item_id>/place")
@@ -107,5 +131,3 @@ def library_delete(kind: str, item_id: int):
         entities.delete(entity, item_id, current_user.actor)
         flash("Deleted.", "success")
     return go(url_for(".library", kind=kind))
-
-

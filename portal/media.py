@@ -1,5 +1,6 @@
 """Images of festivals, artists, locations and events. The browser uploads the file straight to the file
 server (static/js/app.js, with a token from /account/upload-token); this records what it answered."""
+
 from __future__ import annotations
 
 from flask import flash, request

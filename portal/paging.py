@@ -1,4 +1,5 @@
 """Page numbers from the query string, for every paginated portal and admin list."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

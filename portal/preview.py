@@ -1,6 +1,7 @@
 """The visitor preview: the festival as the app shows it, from the same dicts the API serves
 (`GET /festivals/{id}?include=image,place,links,tags` and its events with artists and locations).
 Reachable from the editor before publishing; so are the schedule exports (drafts too, for their owner)."""
+
 from __future__ import annotations
 
 from itertools import groupby
@@ -17,11 +18,18 @@ from web.htmx import render
 @login_required
 def preview(festival_id: int):
     program = exports.preview(festival_id, current_user.actor)
-    days = [(day, list(events)) for day, events in
-            groupby(program.timed, key=lambda event: program.local(event["event_start"]).date())]
-    return render("portal/preview.html", festival=program.festival, days=days, program=program,
-                  untimed=[event for event in program.events if not event["event_start"]],
-                  stage_name=exports.stage_name)
+    days = [
+        (day, list(events))
+        for day, events in groupby(program.timed, key=lambda event: program.local(event["event_start"]).date())
+    ]
+    return render(
+        "portal/preview.html",
+        festival=program.festival,
+        days=days,
+        program=program,
+        untimed=[event for event in program.events if not event["event_start"]],
+        stage_name=exports.stage_name,
+    )
 
 
 @bp.get(f"/festivals/<id:festival_id>/export/<any({','.join(exports.EXPORTS)}):kind>")

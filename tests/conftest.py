@@ -3,8 +3,10 @@
 SQLite (default): a migrated template file is copied into each test's temp folder.
 PostgreSQL (FESTIVALS_DATABASE_URL=postgresql://...): each pytest-xdist worker creates its own
 database on that server once, migrates it, and every test starts from emptied tables."""
+
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from urllib.parse import urlparse, urlunparse
@@ -74,8 +76,9 @@ def _empty_postgres(url: str) -> None:
     connection.autocommit = True
     with connection.cursor() as cursor:
         if url not in _EMPTYING:
-            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                           "AND tablename <> 'schema_migration'")
+            cursor.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migration'"
+            )
             deletes = "".join(f'DELETE FROM "{row[0]}";' for row in cursor.fetchall())
             cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
             restarts = "".join(f"SELECT setval('\"{row[0]}\"', 1, false);" for row in cursor.fetchall())
@@ -100,8 +103,13 @@ def make_app(database_url, tmp_path):
     built = []
 
     def build(**config):
-        settings = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
-                    **CHEAP_ARGON2, **config}
+        settings = {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            **CHEAP_ARGON2,
+            **config,
+        }
         application = create_app(settings)
         built.append(application)
         return application
@@ -124,3 +132,25 @@ def factory(app):
         yield Factory(app)
         if not db.is_closed():
             db.close()
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+
+@pytest.fixture
+def count_queries():
+    """Counts the SQL statements peewee runs while the test runs (its `count`; the test may reset it)."""
+    logger = logging.getLogger("peewee")
+    counter = QueryCounter()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    yield counter
+    logger.removeHandler(counter)
+    logger.setLevel(old_level)

@@ -1,4 +1,5 @@
 """Test data made through the real services, and credentials as real clients send them."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,8 +23,14 @@ class Factory:
     def token(self, user: User) -> str:
         config = self.app.config
         sid = sessions.start_login(user, "test", config["REFRESH_TOKEN_TTL"])
-        return issue_access_token(user, self.app.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
-                                  audience=config["TOKEN_AUDIENCE"], ttl=config["ACCESS_TOKEN_TTL"], sid=sid)
+        return issue_access_token(
+            user,
+            self.app.extensions["identity_keys"],
+            issuer=config["TOKEN_ISSUER"],
+            audience=config["TOKEN_AUDIENCE"],
+            ttl=config["ACCESS_TOKEN_TTL"],
+            sid=sid,
+        )
 
     def bearer(self, user: User) -> dict:
         return {"Authorization": f"Bearer {self.token(user)}"}

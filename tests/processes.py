@@ -1,4 +1,5 @@
 """Helpers for tests that start real server processes (gunicorn) and talk to them over HTTP."""
+
 from __future__ import annotations
 
 import socket
@@ -21,8 +22,9 @@ def _output(process: subprocess.Popen, log) -> str:
     return process.stdout.read() if process.stdout is not None else ""
 
 
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 30, name: str = "server", log=None,
-             context=None) -> None:
+def wait_for(
+    url: str, process: subprocess.Popen, seconds: float = 30, name: str = "server", log=None, context=None
+) -> None:
     """Until `url` answers; fails loudly with the process's output when it exits or stays silent.
     `context`: an ssl.SSLContext for https URLs (e.g. with a client certificate for an mTLS port)."""
     deadline = time.monotonic() + seconds

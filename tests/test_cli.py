@@ -1,4 +1,5 @@
 """The command line, as the README uses it."""
+
 from app.db import db
 from app.models import Event, Festival, Link, Location, Place, Tag, User
 from app.models.relations import FestivalEvent

@@ -1,4 +1,5 @@
 """Migrations: idempotent, and the migrated schema is exactly what the models describe."""
+
 import threading
 
 import pytest
@@ -112,12 +113,18 @@ def test_0005_fills_name_keys_of_existing_names_without_losing_any(empty_databas
                 "INSERT INTO festival (festival_version, festival_created, festival_is_valid, festival_name, "
                 "festival_start, festival_end, festival_description, festival_price) "
                 f"VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', {'false' if USE_POSTGRES else 0}, "
-                f"{mark}, 0, 0, '', '')", (name,))
+                f"{mark}, 0, 0, '', '')",
+                (name,),
+            )
             empty_database.execute_sql(
                 "INSERT INTO tag (tag_version, tag_created, tag_name, tag_name_key) "
-                f"VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', {mark}, {mark})", (name, name))
+                f"VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', {mark}, {mark})",
+                (name, name),
+            )
         security_0005(empty_database)
         for table in ("festival", "tag"):
-            keys = [row[0] for row in empty_database.execute_sql(
-                f"SELECT {table}_name_key FROM {table} ORDER BY {table}_id")]
+            keys = [
+                row[0]
+                for row in empty_database.execute_sql(f"SELECT {table}_name_key FROM {table} ORDER BY {table}_id")
+            ]
             assert keys[0] == "café" and keys[1].startswith("café#") and keys[2] == "jazz", keys

@@ -1,4 +1,5 @@
 """Operational behaviour: health/ready/version/info, request ids, errors, caching headers, docs."""
+
 import logging
 import re
 
@@ -155,8 +156,13 @@ def test_the_instance_folder_and_sqlite_database_are_owner_only(tmp_path):
     from app.migrations import migrate
 
     instance = tmp_path / "fresh-instance"
-    app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True,  # SQLite also on the PostgreSQL run
-                      "DATABASE_URL": f"sqlite:///{instance}/festivals.sqlite3"})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(instance),
+            "TESTING": True,  # SQLite also on the PostgreSQL run
+            "DATABASE_URL": f"sqlite:///{instance}/festivals.sqlite3",
+        }
+    )
     with app.app_context():
         migrate(app.extensions["database"])
         db.connect(reuse_if_open=True)

@@ -1,16 +1,6 @@
 """A list with includes costs a constant number of queries, whatever the number of rows."""
-import logging
 
 import pytest
-
-
-class QueryCounter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
 
 
 @pytest.fixture
@@ -19,23 +9,17 @@ def app(make_app):
     return make_app(READ_CACHE_BYTES=0)
 
 
-@pytest.fixture
-def count_queries():
-    logger = logging.getLogger("peewee")
-    counter = QueryCounter()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    yield counter
-    logger.removeHandler(counter)
-    logger.setLevel(old_level)
-
-
 def _festivals_with_everything(factory, owner, count):
     for _ in range(count):
         festival = factory.create("festival", owner)["festival_id"]
-        for entity, segment in (("image", "image"), ("place", "place"), ("link", "links"), ("link", "links"),
-                                ("tag", "tags"), ("event", "events")):
+        for entity, segment in (
+            ("image", "image"),
+            ("place", "place"),
+            ("link", "links"),
+            ("link", "links"),
+            ("tag", "tags"),
+            ("event", "events"),
+        ):
             factory.link("festival", festival, segment, factory.create(entity, owner)[f"{entity}_id"], owner)
 
 

@@ -1,4 +1,5 @@
 """A failure in the middle of a write leaves nothing behind."""
+
 from app.db import db
 from app.models import AuditEntry, Festival
 from app.models.relations import FestivalTag

@@ -1,5 +1,6 @@
 """Form helpers of the HTML faces: service messages next to fields, the CSRF-only confirmation form,
 and the guard for where a form may send the browser afterwards."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,8 +18,9 @@ def sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
-def show_errors(form, exc: DomainError, aliases: dict[str, str] | None = None,
-                wording: Callable[[str], str] = str) -> None:
+def show_errors(
+    form, exc: DomainError, aliases: dict[str, str] | None = None, wording: Callable[[str], str] = str
+) -> None:
     """The service's field messages next to the matching fields (`aliases`: service key → form field);
     the whole message above the form when no field matches. `wording` rewrites a message first."""
     placed = False

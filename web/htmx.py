@@ -2,6 +2,7 @@
 
 A URL answers a full page to a plain request (or an `hx-boost` navigation, which swaps the body) and
 only its fragment to other htmx requests; both come from one template, the page including the fragment."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -1,5 +1,6 @@
 """The portal session's user (flask-login), shared by the portal's and the identity pages' handlers:
 who is logged in, how a page that needs a login answers without one, and the session cookie."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -66,9 +67,12 @@ class PortalSessionInterface(SecureCookieSessionInterface):
 
 def _mark_secure(response: Response, name: str) -> None:
     cookies = response.headers.getlist("Set-Cookie")
-    fixed = [cookie + "; Secure" if cookie.startswith(name + "=")
-             and "secure" not in (part.strip().lower() for part in cookie.split(";")) else cookie
-             for cookie in cookies]
+    fixed = [
+        cookie + "; Secure"
+        if cookie.startswith(name + "=") and "secure" not in (part.strip().lower() for part in cookie.split(";"))
+        else cookie
+        for cookie in cookies
+    ]
     if fixed != cookies:
         response.headers.setlist("Set-Cookie", fixed)
 

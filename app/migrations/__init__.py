@@ -6,6 +6,7 @@ migration never changes when the models do later). Each runs in its own transact
 Concurrent runs (several instances starting at once): the whole run holds one lock, so one runner applies
 everything that is missing and any other waits for it to finish and then finds nothing left to do.
 PostgreSQL: a session advisory lock; SQLite: an exclusive `flock` on `<database file>.migrate-lock`."""
+
 from __future__ import annotations
 
 import fcntl

@@ -1,5 +1,6 @@
 """Data steps of migrations that plain SQL cannot do the same way on both databases, run after the
 migration's SQL in its transaction. They use raw SQL, not the models, so they never change later."""
+
 from __future__ import annotations
 
 from app.text import name_key
@@ -19,8 +20,9 @@ def _name_keys(database, table: str, prefix: str) -> None:
         if key in seen:
             key = f"{key}#{row_id}"
         seen.add(key)
-        database.execute_sql(f'UPDATE "{table}" SET "{prefix}_name_key" = {mark} WHERE "{prefix}_id" = {mark}',
-                             (key, row_id))
+        database.execute_sql(
+            f'UPDATE "{table}" SET "{prefix}_name_key" = {mark} WHERE "{prefix}_id" = {mark}', (key, row_id)
+        )
 
 
 def security_0005(database) -> None:

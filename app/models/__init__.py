@@ -1,4 +1,5 @@
 """All tables, in creation order (MODELS is what the migrations are checked against)."""
+
 from app.models.artist import Artist
 from app.models.audit import AuditEntry
 from app.models.event import Event
@@ -14,11 +15,38 @@ from app.models.user import User
 from app.models.versions import DataVersion
 
 ENTITY_MODELS = [Festival, Event, Artist, Location, Image, Link, Place, Tag]
-MODELS = [User, ApiKey, AuditEntry, *ENTITY_MODELS, *RELATION_TABLES, RefreshToken, PasswordReset,
-          ServiceInstance, DataVersion, LoginSession, LoginThrottle]
+MODELS = [
+    User,
+    ApiKey,
+    AuditEntry,
+    *ENTITY_MODELS,
+    *RELATION_TABLES,
+    RefreshToken,
+    PasswordReset,
+    ServiceInstance,
+    DataVersion,
+    LoginSession,
+    LoginThrottle,
+]
 
 __all__ = [
-    "ApiKey", "Artist", "AuditEntry", "DataVersion", "ENTITY_MODELS", "Event", "Festival", "Image", "Link",
-    "Location", "LoginSession", "LoginThrottle", "MODELS", "PasswordReset", "Place", "RefreshToken",
-    "ServiceInstance", "Tag", "User",
+    "ApiKey",
+    "Artist",
+    "AuditEntry",
+    "DataVersion",
+    "ENTITY_MODELS",
+    "Event",
+    "Festival",
+    "Image",
+    "Link",
+    "Location",
+    "LoginSession",
+    "LoginThrottle",
+    "MODELS",
+    "PasswordReset",
+    "Place",
+    "RefreshToken",
+    "ServiceInstance",
+    "Tag",
+    "User",
 ]

@@ -1,4 +1,5 @@
 """Columns every contract entity has."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ def entity_fields(entity: str):
         AutoField(column_name=f"{entity}_id"),
         DateTimeField(default=utcnow, index=True, column_name=f"{entity}_version"),
         DateTimeField(default=utcnow, column_name=f"{entity}_created"),
-        ForeignKeyField(User, null=True, on_delete="SET NULL", index=True, column_name=f"{entity}_owner",
-                        object_id_name="owner_id"),
+        ForeignKeyField(
+            User, null=True, on_delete="SET NULL", index=True, column_name=f"{entity}_owner", object_id_name="owner_id"
+        ),
     )

@@ -1,4 +1,5 @@
 """Image, link and place: the small shared things festivals, artists, locations and events point at."""
+
 from peewee import CharField, DoubleField, IntegerField, TextField
 
 from app.db import BaseModel

@@ -1,4 +1,5 @@
 """Relation tables: one row per linked pair, removed with either side (ON DELETE CASCADE)."""
+
 from __future__ import annotations
 
 from peewee import AutoField, ForeignKeyField
@@ -18,10 +19,12 @@ def relation_table(owner, related, *, owner_unique=False, related_unique=False):
     o, r = owner.ENTITY, related.ENTITY
     attrs = {
         "id": AutoField(),
-        "owner": ForeignKeyField(owner, on_delete="CASCADE", column_name=f"{o}_id", unique=owner_unique,
-                                 object_id_name="owner_id"),
-        "related": ForeignKeyField(related, on_delete="CASCADE", column_name=f"{r}_id", unique=related_unique,
-                                   object_id_name="related_id"),
+        "owner": ForeignKeyField(
+            owner, on_delete="CASCADE", column_name=f"{o}_id", unique=owner_unique, object_id_name="owner_id"
+        ),
+        "related": ForeignKeyField(
+            related, on_delete="CASCADE", column_name=f"{r}_id", unique=related_unique, object_id_name="related_id"
+        ),
         "__module__": __name__,
         "Meta": type("Meta", (), {"table_name": f"map_{o}_{r}"}),
     }
@@ -47,8 +50,18 @@ EventLocation = relation_table(Event, Location, owner_unique=True)
 EventArtist = relation_table(Event, Artist)
 
 RELATION_TABLES = [
-    FestivalEvent, FestivalImage, FestivalPlace, FestivalLink, FestivalTag,
-    ArtistImage, ArtistLink, ArtistTag,
-    LocationImage, LocationPlace, LocationLink,
-    EventImage, EventLocation, EventArtist,
+    FestivalEvent,
+    FestivalImage,
+    FestivalPlace,
+    FestivalLink,
+    FestivalTag,
+    ArtistImage,
+    ArtistLink,
+    ArtistTag,
+    LocationImage,
+    LocationPlace,
+    LocationLink,
+    EventImage,
+    EventLocation,
+    EventArtist,
 ]

@@ -1,4 +1,5 @@
 """Logins, refresh tokens and one-time password reset links. Only SHA-256 hashes of the tokens are stored."""
+
 from peewee import AutoField, BigIntegerField, CharField, CompositeKey, DateTimeField, ForeignKeyField, IntegerField
 
 from app.db import BaseModel
@@ -12,8 +13,7 @@ class LoginSession(BaseModel):
     change or reset, and suspension; every request checks it."""
 
     id = CharField(max_length=32, primary_key=True, column_name="session_id")
-    user = ForeignKeyField(User, on_delete="CASCADE", index=True, column_name="session_user",
-                           object_id_name="user_id")
+    user = ForeignKeyField(User, on_delete="CASCADE", index=True, column_name="session_user", object_id_name="user_id")
     via = CharField(max_length=16, column_name="session_via")
     created = DateTimeField(default=utcnow, column_name="session_created")
     expires = DateTimeField(column_name="session_expires")

@@ -1,4 +1,5 @@
 """Change counters per table (see app/data_versions.py)."""
+
 from __future__ import annotations
 
 from peewee import BigIntegerField, CharField

@@ -2,6 +2,7 @@
 visible prefix, last use recorded, revocable.
 
 Keys carry 256 random bits, so a fast hash is enough (no password-style stretching needed)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,8 +43,7 @@ def create_key(comment: str, kind: str = "api", actor: Actor = SYSTEM) -> tuple[
             if not ApiKey.select().where(ApiKey.prefix == prefix).exists():
                 break
         key = f"{prefix}_{secrets.token_urlsafe(32)}"
-        row = ApiKey.create(kind=kind, prefix=prefix, key_hash=_digest(key), comment=comment,
-                            created_by=actor.user_id)
+        row = ApiKey.create(kind=kind, prefix=prefix, key_hash=_digest(key), comment=comment, created_by=actor.user_id)
         audit.record(actor, f"{kind}_key", row.id, "create", {"prefix": prefix, "comment": comment})
     return key, row
 

@@ -38,14 +38,14 @@ def _require_admin(actor: Actor) -> None:
     require_admin(actor, "read the audit log")
 
 
-def list_entries(actor: Actor, filters: AuditFilter = AuditFilter(), limit: int = 50,
-                 offset: int = 0) -> tuple[list[dict], int]:
+def list_entries(
+    actor: Actor, filters: AuditFilter = AuditFilter(), limit: int = 50, offset: int = 0
+) -> tuple[list[dict], int]:
     """A page of the audit log, newest first, with the acting user's email (one joined query for the
     page, one for the total)."""
     _require_admin(actor)
     acting = (AuditEntry.actor_id == User.id) & (AuditEntry.actor_kind == "user")
-    query = AuditEntry.select(AuditEntry, User.email.alias("actor_email")).join(
-        User, JOIN.LEFT_OUTER, on=acting)
+    query = AuditEntry.select(AuditEntry, User.email.alias("actor_email")).join(User, JOIN.LEFT_OUTER, on=acting)
     where = []
     if filters.actor_id is not None:
         where.append((AuditEntry.actor_id == filters.actor_id) & (AuditEntry.actor_kind == "user"))
@@ -83,10 +83,13 @@ def last_logins(actor: Actor, user_ids: list[int]) -> dict[int, datetime]:
     _require_admin(actor)
     if not user_ids:
         return {}
-    query = (AuditEntry.select(AuditEntry.entity_id, fn.MAX(AuditEntry.at))
-             .where((AuditEntry.entity == "user") & (AuditEntry.action == "login")
-                    & AuditEntry.entity_id.in_(list(user_ids)))
-             .group_by(AuditEntry.entity_id))
+    query = (
+        AuditEntry.select(AuditEntry.entity_id, fn.MAX(AuditEntry.at))
+        .where(
+            (AuditEntry.entity == "user") & (AuditEntry.action == "login") & AuditEntry.entity_id.in_(list(user_ids))
+        )
+        .group_by(AuditEntry.entity_id)
+    )
     return {user_id: _as_datetime(at) for user_id, at in query.tuples()}
 
 

@@ -4,6 +4,7 @@ the version bumps that let apps sync with `updated_since`. Who may do it is app/
 Each write is a checked public function (authorize, validate, transaction, audit) around unchecked inner
 steps (`insert`, `apply_changes`) that composed writes (app/services/program.py, parts.py) reuse, so
 that they authorize once, bump each version once and write one audit row for the whole change."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,12 +30,14 @@ def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
     """JSON keys -> model attributes (`festival_name` -> `name`)."""
     prefix = spec.name + "_"
     check_image_ref(values)
-    attrs = {key[len(prefix):]: value for key, value in values.items()}
+    attrs = {key[len(prefix) :]: value for key, value in values.items()}
     if spec.model in (Festival, Tag) and "name" in attrs:
         attrs["name_key"] = name_key(attrs["name"])
         if not attrs["name_key"]:
-            raise Invalid(f"invalid {spec.name}: {spec.key('name')} must have a visible character",
-                          {spec.key("name"): "must have a visible character"})
+            raise Invalid(
+                f"invalid {spec.name}: {spec.key('name')} must have a visible character",
+                {spec.key("name"): "must have a visible character"},
+            )
     return attrs
 
 
@@ -44,8 +47,10 @@ def check_image_ref(values: dict[str, Any]) -> None:
     base = (current_app.config.get("FILES_URL") or "").rstrip("/") if has_app_context() else ""
     ref = values.get("image_ref")
     if base and isinstance(ref, str) and not ref.startswith(base + "/"):
-        raise Invalid(f"invalid image: image_ref must be a file on the file server ({base}/...)",
-                      {"image_ref": f"must be a file on the file server ({base}/...)"})
+        raise Invalid(
+            f"invalid image: image_ref must be a file on the file server ({base}/...)",
+            {"image_ref": f"must be a file on the file server ({base}/...)"},
+        )
 
 
 def _unique_conflict(spec: EntitySpec, attrs: dict[str, Any], exclude_id: int | None) -> None:
@@ -199,8 +204,9 @@ def transfer_owner(entity: str, entity_id: int, new_owner_id: int, actor: Actor)
     return from_row(spec, require_visible(spec, entity_id, actor))
 
 
-def festivals_with_owners(actor: Actor, search: str | None = None, limit: int = 50, offset: int = 0,
-                          festival_id: int | None = None) -> tuple[list[dict], int]:
+def festivals_with_owners(
+    actor: Actor, search: str | None = None, limit: int = 50, offset: int = 0, festival_id: int | None = None
+) -> tuple[list[dict], int]:
     """Every festival (or the one with `festival_id`), drafts too, with its owner's email (admins
     only): one joined query for the page, one for the total."""
     from peewee import JOIN
@@ -211,7 +217,8 @@ def festivals_with_owners(actor: Actor, search: str | None = None, limit: int = 
     require_reader(actor)
     require_admin(actor, "list every festival")
     query = Festival.select(Festival, User.email.alias("owner_email")).join(
-        User, JOIN.LEFT_OUTER, on=(Festival.owner == User.id))
+        User, JOIN.LEFT_OUTER, on=(Festival.owner == User.id)
+    )
     if search:
         query = query.where(contains_text(Festival.name, search))
     if festival_id is not None:

@@ -6,6 +6,7 @@ Everything is built from the API's own dicts (the same reads as `GET /festivals/
 `GET /festivals/{id}/events?include=artist,location`), one query per relation kind. Published festivals
 are readable by anyone (calendar apps poll a subscription URL without headers); drafts only by their
 owner and admins, like every other read."""
+
 from __future__ import annotations
 
 import csv
@@ -70,8 +71,12 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
     found = fetch(ENTITIES["festival"], actor, ListQuery(ids=[festival_id], include=festival_parts))
     if not found:
         raise NotFound(f"no festival with id {festival_id}")
-    events = fetch(ENTITIES["event"], actor, ListQuery(include=_include("event", "artist", "location", "image")),
-                   via=(ENTITIES["festival"].relations["events"], festival_id))
+    events = fetch(
+        ENTITIES["event"],
+        actor,
+        ListQuery(include=_include("event", "artist", "location", "image")),
+        via=(ENTITIES["festival"].relations["events"], festival_id),
+    )
     events.sort(key=lambda event: (event["event_start"], event["event_id"]))
     return Program(found[0], events, zone_of(found[0]))
 
@@ -83,6 +88,7 @@ def preview(festival_id: int, actor: Actor) -> Program:
 
 
 # --- shared pieces ----------------------------------------------------------------------------------
+
 
 def artist_names(event: dict) -> list[str]:
     return [artist["artist_name"] for artist in event["include"]["artist"]]
@@ -169,16 +175,24 @@ def rooms(program: Program) -> list[dict]:
         located = event["include"]["location"]
         if located:
             location = located[0]
-            seen.setdefault(location["location_name"], {
-                "name": location["location_name"], "guid": guid("location", location["location_id"]),
-                "description": location["location_description"]})
+            seen.setdefault(
+                location["location_name"],
+                {
+                    "name": location["location_name"],
+                    "guid": guid("location", location["location_id"]),
+                    "description": location["location_description"],
+                },
+            )
         else:
-            seen.setdefault(NO_STAGE, {"name": NO_STAGE, "guid": guid("festival-room", program.festival["festival_id"]),
-                                       "description": ""})
+            seen.setdefault(
+                NO_STAGE,
+                {"name": NO_STAGE, "guid": guid("festival-room", program.festival["festival_id"]), "description": ""},
+            )
     return [seen[name] for name in sorted(seen)]
 
 
 # --- Frab / pretalx schedule ---------------------------------------------------------------------------
+
 
 def _frab_event(program: Program, event: dict, room: str, base_url: str) -> dict:
     start = program.local(event["event_start"])
@@ -200,8 +214,14 @@ def _frab_event(program: Program, event: dict, room: str, base_url: str) -> dict
         "language": "",
         "abstract": event["event_description"],
         "description": event["event_description"],
-        "persons": [{"id": artist["artist_id"], "guid": guid("artist", artist["artist_id"]),
-                     "public_name": artist["artist_name"]} for artist in event["include"]["artist"]],
+        "persons": [
+            {
+                "id": artist["artist_id"],
+                "guid": guid("artist", artist["artist_id"]),
+                "public_name": artist["artist_name"],
+            }
+            for artist in event["include"]["artist"]
+        ],
         "links": [],
         "attachments": [],
         **({"logo": event["include"]["image"][0]["image_ref"]} if event["include"]["image"] else {}),
@@ -223,14 +243,19 @@ def frab(program: Program, base_url: str, version: str) -> dict:
         "time_zone_name": program.zone.key,
         "url": f"{base_url}api/v1/festivals/{festival['festival_id']}/schedule.json",
         "rooms": rooms(program),
-        "days": [{
-            "index": day.index,
-            "date": day.date.isoformat(),
-            "day_start": day.start.isoformat(),
-            "day_end": day.end.isoformat(),
-            "rooms": {room: [_frab_event(program, event, room, base_url) for event in events]
-                      for room, events in day.rooms.items()},
-        } for day in day_list],
+        "days": [
+            {
+                "index": day.index,
+                "date": day.date.isoformat(),
+                "day_start": day.start.isoformat(),
+                "day_end": day.end.isoformat(),
+                "rooms": {
+                    room: [_frab_event(program, event, room, base_url) for event in events]
+                    for room, events in day.rooms.items()
+                },
+            }
+            for day in day_list
+        ],
     }
     return {
         "$schema": "https://c3voc.de/schedule/schema.json",
@@ -261,14 +286,28 @@ def frab_xml(program: Program, base_url: str, version: str) -> bytes:
     _element(head, "base_url", base_url)
     _element(head, "time_zone_name", conference["time_zone_name"])
     for day in conference["days"]:
-        day_element = _element(root, "day", index=day["index"], date=day["date"], start=day["day_start"],
-                               end=day["day_end"])
+        day_element = _element(
+            root, "day", index=day["index"], date=day["date"], start=day["day_start"], end=day["day_end"]
+        )
         for room, events in day["rooms"].items():
             room_element = _element(day_element, "room", name=room)
             for event in events:
                 item = _element(room_element, "event", id=event["id"], guid=event["guid"])
-                for key in ("date", "start", "duration", "room", "slug", "url", "title", "subtitle", "track",
-                            "type", "language", "abstract", "description"):
+                for key in (
+                    "date",
+                    "start",
+                    "duration",
+                    "room",
+                    "slug",
+                    "url",
+                    "title",
+                    "subtitle",
+                    "track",
+                    "type",
+                    "language",
+                    "abstract",
+                    "description",
+                ):
                     _element(item, key, event[key])
                 if "logo" in event:
                     _element(item, "logo", event["logo"])
@@ -282,6 +321,7 @@ def frab_xml(program: Program, base_url: str, version: str) -> bytes:
 
 
 # --- iCalendar -----------------------------------------------------------------------------------------
+
 
 def ical(program: Program) -> bytes:
     """One VEVENT per timed event, in the festival's time zone (with its VTIMEZONE), stable UIDs."""
@@ -306,8 +346,9 @@ def ical(program: Program) -> bytes:
         if stage_name(event):
             item.add("location", stage_name(event))
         artists = artist_names(event)
-        text = "\n\n".join(part for part in (("Artists: " + ", ".join(artists)) if artists else "",
-                                             event["event_description"]) if part)
+        text = "\n\n".join(
+            part for part in (("Artists: " + ", ".join(artists)) if artists else "", event["event_description"]) if part
+        )
         if text:
             item.add("description", text)
         if artists:
@@ -319,6 +360,7 @@ def ical(program: Program) -> bytes:
 
 # --- CSV -----------------------------------------------------------------------------------------------
 
+
 def csv_row(program: Program, event: dict) -> list[str]:
     """name, day, start, end (with its date when it is on another day), stage, artists, type, description."""
     day = start = end = ""
@@ -326,8 +368,16 @@ def csv_row(program: Program, event: dict) -> list[str]:
         first, last = program.local(event["event_start"]), program.local(_end(event))
         day, start = first.date().isoformat(), first.strftime("%H:%M")
         end = last.strftime("%H:%M") if last.date() == first.date() else last.strftime("%Y-%m-%d %H:%M")
-    return [event["event_name"], day, start, end, stage_name(event), join_artists(artist_names(event)),
-            str(event["event_type"]), event["event_description"]]
+    return [
+        event["event_name"],
+        day,
+        start,
+        end,
+        stage_name(event),
+        join_artists(artist_names(event)),
+        str(event["event_type"]),
+        event["event_description"],
+    ]
 
 
 def join_artists(names: list[str]) -> str:

@@ -5,6 +5,7 @@ Rows are matched with the festival's events by name, day and stage (ignoring cas
 file again changes nothing. Events that are not in the file stay as they are. Artists and stages are
 looked up in the caller's own library by name and created there when missing. The columns are those of
 the CSV export (`exports.CSV_COLUMNS`): what comes out can go back in."""
+
 from __future__ import annotations
 
 import csv
@@ -41,11 +42,19 @@ ALIASES = {
     "type": {"type", "kind", "category", "event type", "typ", "art"},
     "description": {"description", "details", "info", "notes", "abstract", "beschreibung", "text"},
 }
-FIELD_LABELS = {"event_name": "name", "event_description": "description", "event_type": "type",
-                "event_start": "start", "event_end": "end", "location_name": "stage", "artist_name": "an artist's name"}
+FIELD_LABELS = {
+    "event_name": "name",
+    "event_description": "description",
+    "event_type": "type",
+    "event_start": "start",
+    "event_end": "end",
+    "location_name": "stage",
+    "artist_name": "an artist's name",
+}
 
 
 # --- reading -----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Table:
@@ -82,8 +91,10 @@ def read_csv(text: str) -> Table:
         raise Invalid("the file is empty", {"csv": "is empty"})
     headers = [cell.strip() for cell in lines[0][1]]
     if len(lines) - 1 > MAX_ROWS:
-        raise Invalid(f"the file has {len(lines) - 1} rows; at most {MAX_ROWS} can be imported at once",
-                      {"csv": f"more than {MAX_ROWS} rows"})
+        raise Invalid(
+            f"the file has {len(lines) - 1} rows; at most {MAX_ROWS} can be imported at once",
+            {"csv": f"more than {MAX_ROWS} rows"},
+        )
     return Table(headers, lines[1:])
 
 
@@ -135,6 +146,7 @@ def parse_mapping(form: dict[str, str], headers: list[str]) -> dict[str, int | N
 
 
 # --- checking ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -194,7 +206,7 @@ def _clock(text: str) -> time | None:
 
 
 def _moment(text: str, day: date, program: exports.Program) -> int | None:
-    """"18:30" on the row's day, or a full "2027-07-17 01:30" (an end after midnight), in the festival's zone."""
+    """ "18:30" on the row's day, or a full "2027-07-17 01:30" (an end after midnight), in the festival's zone."""
     clock = _clock(text)
     if clock is None:
         when, _, rest = text.replace("T", " ").partition(" ")
@@ -253,8 +265,16 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
             return f"{label} is longer than 255 characters"
     try:
         # Stage and artist names need no more: not empty, at most 255 characters (above), no NUL (the file).
-        validate_body("event", {"event_name": row.name, "event_description": row.description,
-                                "event_type": row.type, "event_start": row.start, "event_end": row.end})
+        validate_body(
+            "event",
+            {
+                "event_name": row.name,
+                "event_description": row.description,
+                "event_type": row.type,
+                "event_start": row.start,
+                "event_end": row.end,
+            },
+        )
     except Invalid as exc:
         key, message = next(iter(exc.fields.items()))
         return f"{FIELD_LABELS.get(key, key)}: {message[:1].lower()}{message[1:]}"
@@ -293,8 +313,10 @@ def _plan(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int |
         existing.setdefault(_event_key(event, program), event)  # the first of same-named ones is matched
     rows, seen = [], {}
     for line, cells_list in table.rows:
-        cells = {name: (cells_list[index] if index is not None and index < len(cells_list) else "")
-                 for name, index in mapping.items()}
+        cells = {
+            name: (cells_list[index] if index is not None and index < len(cells_list) else "")
+            for name, index in mapping.items()
+        }
         row = Row(line, cells=cells)
         row.reason = _check(row, cells, program)
         if not row.reason and row.key in seen:
@@ -310,9 +332,17 @@ def _plan(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int |
                 row.status = "changed" if row.changes else "unchanged"
         rows.append(row)
     plan = Plan(rows, program.zone.key)
-    plan.digest = hashlib.sha256(orjson.dumps([festival_id, [
-        (r.line, r.status, r.event_id, r.name, r.start, r.end, r.stage, r.artists, r.type, r.description)
-        for r in rows]])).hexdigest()
+    plan.digest = hashlib.sha256(
+        orjson.dumps(
+            [
+                festival_id,
+                [
+                    (r.line, r.status, r.event_id, r.name, r.start, r.end, r.stage, r.artists, r.type, r.description)
+                    for r in rows
+                ],
+            ]
+        )
+    ).hexdigest()
     return plan
 
 
@@ -323,9 +353,10 @@ def preview(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int
 
 # --- saving ------------------------------------------------------------------------------------------------
 
+
 def _chunks(items: list, size: int = CHUNK):
     for first in range(0, len(items), size):
-        yield items[first:first + size]
+        yield items[first : first + size]
 
 
 def _insert(model, rows: list[dict]) -> None:
@@ -345,8 +376,9 @@ def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, 
     for name in names:
         if name.casefold() not in ids:
             missing.setdefault(name.casefold(), name)
-    _insert(model, [{"owner": actor.user_id, "version": now, "created": now, "name": name}
-                    for name in missing.values()])
+    _insert(
+        model, [{"owner": actor.user_id, "version": now, "created": now, "name": name} for name in missing.values()]
+    )
     created = model.select(model.id, model.name).where((model.owner == actor.user_id) & (model.version == now))
     ids.update({row.name.casefold(): row.id for row in created})
     return ids
@@ -355,13 +387,28 @@ def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, 
 def _new_event_ids(rows: list[Row], actor: Actor, now: datetime) -> None:
     """Insert the new events and give each row its id. The new rows are those of this transaction (owner and
     version); rows with the same values are interchangeable, so matching them by value is enough."""
-    values = [{"owner": actor.user_id, "version": now, "created": now, "name": row.name, "description": row.description,
-               "type": row.type, "start": row.start, "end": row.end} for row in rows]
+    values = [
+        {
+            "owner": actor.user_id,
+            "version": now,
+            "created": now,
+            "name": row.name,
+            "description": row.description,
+            "type": row.type,
+            "start": row.start,
+            "end": row.end,
+        }
+        for row in rows
+    ]
     _insert(Event, values)
     fields = (Event.name, Event.start, Event.end, Event.type, Event.description)
     inserted: dict[tuple, list[int]] = {}
-    for row in Event.select(Event.id, *fields).where((Event.owner == actor.user_id) & (Event.version == now)
-                                                      ).order_by(Event.id).tuples():
+    for row in (
+        Event.select(Event.id, *fields)
+        .where((Event.owner == actor.user_id) & (Event.version == now))
+        .order_by(Event.id)
+        .tuples()
+    ):
         inserted.setdefault(row[1:], []).append(row[0])
     for row in rows:
         row.event_id = inserted[(row.name, row.start, row.end, row.type, row.description)].pop(0)
@@ -387,19 +434,22 @@ def _save(festival_id: int, actor: Actor, new: list[Row], changed: list[Row]) ->
     now = utcnow()
     relink = [row for row in changed if any(change.startswith("artists") for change in row.changes)]
     stages = _own_ids(Location, [row.stage for row in new], actor, now)
-    artists = _own_ids(Artist, [name for row in sorted(new + relink, key=lambda r: r.line) for name in row.artists],
-                       actor, now)
+    artists = _own_ids(
+        Artist, [name for row in sorted(new + relink, key=lambda r: r.line) for name in row.artists], actor, now
+    )
     _new_event_ids(new, actor, now)  # before the changed events get the same version
     for row in changed:
-        Event.update(description=row.description, type=row.type, start=row.start, end=row.end,
-                     version=now).where(Event.id == row.event_id).execute()
+        Event.update(description=row.description, type=row.type, start=row.start, end=row.end, version=now).where(
+            Event.id == row.event_id
+        ).execute()
     for ids in _chunks([row.event_id for row in relink]):
         EventArtist.delete().where(EventArtist.owner.in_(ids)).execute()
     links = {
         FestivalEvent: [{"owner": festival_id, "related": row.event_id} for row in new],
         EventLocation: [{"owner": row.event_id, "related": stages[row.stage.casefold()]} for row in new],
-        EventArtist: [{"owner": row.event_id, "related": artists[name.casefold()]}
-                      for row in new + relink for name in row.artists],
+        EventArtist: [
+            {"owner": row.event_id, "related": artists[name.casefold()]} for row in new + relink for name in row.artists
+        ],
     }
     for table, pairs in links.items():
         _insert(table, pairs)

@@ -3,6 +3,7 @@ links and tags (also an artist's or location's). What the portal's inline editor
 
 Each is one composed write: the owner is authorized once, its version bumped once, and one audit row
 (on the owner) tells the whole change, including the part created or deleted with the link."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,8 +36,13 @@ def create_linked(entity: str, entity_id: int, segment: str, actor: Actor, data:
             created = entities.insert(target, actor, values, now)
             relations.add_link(relation, entity_id, created.id)
             relations.bump_version(entity, entity_id, now)
-            audit.record(actor, entity, entity_id, "link", {"relation": relation.segment, target.name: created.id,
-                                                            "created": {target.name: sorted(values)}})
+            audit.record(
+                actor,
+                entity,
+                entity_id,
+                "link",
+                {"relation": relation.segment, target.name: created.id, "created": {target.name: sorted(values)}},
+            )
     except IntegrityError:
         raise Conflict(f"a {target.name} with this name already exists") from None
     return from_row(target, created)
@@ -77,8 +83,13 @@ def remove_linked(entity: str, entity_id: int, segment: str, related_id: int, ac
         if delete:
             entities.remove(target, related)
         if removed or delete:
-            audit.record(actor, entity, entity_id, "unlink",
-                         {"relation": relation.segment, target.name: related_id, "deleted": delete})
+            audit.record(
+                actor,
+                entity,
+                entity_id,
+                "unlink",
+                {"relation": relation.segment, target.name: related_id, "deleted": delete},
+            )
 
 
 def find_or_create_tag(name: str, actor: Actor, now=None) -> tuple[int, bool]:
@@ -104,9 +115,17 @@ def add_tag(entity: str, entity_id: int, name: str, actor: Actor) -> int:
             tag_id, created = find_or_create_tag(name, actor, now)
             if relations.add_link(relation, entity_id, tag_id):
                 relations.bump_version(entity, entity_id, now)
-                audit.record(actor, entity, entity_id, "link",
-                             {"relation": relation.segment, "tag": tag_id, **({"created": {"tag": ["tag_name"]}}
-                                                                              if created else {})})
+                audit.record(
+                    actor,
+                    entity,
+                    entity_id,
+                    "link",
+                    {
+                        "relation": relation.segment,
+                        "tag": tag_id,
+                        **({"created": {"tag": ["tag_name"]}} if created else {}),
+                    },
+                )
     except IntegrityError:
         raise Conflict("a tag with this name already exists") from None
     return tag_id

@@ -1,5 +1,6 @@
 """A festival's program as its organizer works on it: the dashboard of one's festivals, the events with
 their artists and location (saved together, in one transaction), and the timetable grid."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,8 +31,14 @@ def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict
         query = query.where(mine)
     total = query.count()
     events = fn.COUNT(FestivalEvent.id).alias("event_count")
-    rows = (query.select(Festival, events).join(FestivalEvent, JOIN.LEFT_OUTER, on=(FestivalEvent.owner == Festival.id))
-            .group_by(Festival.id).order_by(Festival.version.desc(), Festival.id.desc()).limit(limit).offset(offset))
+    rows = (
+        query.select(Festival, events)
+        .join(FestivalEvent, JOIN.LEFT_OUTER, on=(FestivalEvent.owner == Festival.id))
+        .group_by(Festival.id)
+        .order_by(Festival.version.desc(), Festival.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     festivals = []
     for row in rows:
         item = from_row(ENTITIES["festival"], row)
@@ -52,8 +59,9 @@ def festival_with_parts(festival_id: int, actor: Actor) -> tuple[dict, str]:
 def events_of(festival_id: int, actor: Actor) -> list[dict]:
     """The festival's events in time order, each with `include` artist, location and image."""
     entities.require_editable("festival", festival_id, actor)
-    events = list_related("festival", festival_id, ENTITIES["festival"].relations["events"], actor,
-                          ListQuery(include=_event_include()))
+    events = list_related(
+        "festival", festival_id, ENTITIES["festival"].relations["events"], actor, ListQuery(include=_event_include())
+    )
     return sorted(events, key=lambda event: (event["event_start"], event["event_id"]))
 
 
@@ -64,8 +72,12 @@ def _event_include() -> list:
 
 def _member_event(festival_id: int, event_id: int):
     """The event row, which must be one of the festival's events (Invalid otherwise)."""
-    event = (Event.select(Event).join(FestivalEvent, on=(FestivalEvent.related == Event.id))
-             .where((FestivalEvent.owner == festival_id) & (Event.id == event_id)).first())
+    event = (
+        Event.select(Event)
+        .join(FestivalEvent, on=(FestivalEvent.related == Event.id))
+        .where((FestivalEvent.owner == festival_id) & (Event.id == event_id))
+        .first()
+    )
     if event is None:
         raise Invalid(f"event {event_id} is not part of festival {festival_id}")
     return event
@@ -83,7 +95,7 @@ def event_of(festival_id: int, event_id: int, actor: Actor) -> dict:
 
 
 def split_names(text: str | None) -> list[str]:
-    """"A, B ,, a" → ["A", "B"]: comma-separated names, blanks and repeats (ignoring case) dropped."""
+    """ "A, B ,, a" → ["A", "B"]: comma-separated names, blanks and repeats (ignoring case) dropped."""
     names, seen = [], set()
     for name in (text or "").split(","):
         name = name.strip()
@@ -102,8 +114,11 @@ def _find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[l
     model = spec.model
     key = fn.LOWER(model.name)
     found: dict[str, int] = {}
-    rows = (model.select(model.id, key.alias("key")).where(key.in_([name.lower() for name in names]))
-            .order_by((model.owner == actor.user_id).desc(), model.id))
+    rows = (
+        model.select(model.id, key.alias("key"))
+        .where(key.in_([name.lower() for name in names]))
+        .order_by((model.owner == actor.user_id).desc(), model.id)
+    )
     for row in rows:
         found.setdefault(row.key, row.id)
     ids, created = [], []
@@ -116,8 +131,15 @@ def _find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[l
     return ids, created
 
 
-def save_event(festival_id: int, event_id: int | None, actor: Actor, data: dict[str, Any],
-               artist_names: list[str], location_name: str, expected_version: str | None = None) -> dict:
+def save_event(
+    festival_id: int,
+    event_id: int | None,
+    actor: Actor,
+    data: dict[str, Any],
+    artist_names: list[str],
+    location_name: str,
+    expected_version: str | None = None,
+) -> dict:
     """Create (event_id None) or change an event of the festival with its artists and location, all or
     nothing. Artists and the location are found by name or created.
 
@@ -148,15 +170,27 @@ def save_event(festival_id: int, event_id: int | None, actor: Actor, data: dict[
                 action, fields, known = "create", sorted(values), []
             else:
                 action, fields, known = "update", sorted(entities.apply_changes(spec, event, values, now)), None
-            relinked = [relations.set_links(spec.relations[segment], event.id, wanted, known)
-                        for segment, wanted in (("artist", artists), ("location", locations))]
+            relinked = [
+                relations.set_links(spec.relations[segment], event.id, wanted, known)
+                for segment, wanted in (("artist", artists), ("location", locations))
+            ]
             if action == "update" and any(relinked) and not fields:
                 relations.bump_version("event", event.id, now)
             if action == "create" or fields or any(relinked):
                 created = {name: ids for name, ids in (("artist", new_artists), ("location", new_locations)) if ids}
-                audit.record(actor, "event", event.id, action,
-                             {"fields": fields, "festival": festival_id, "artist": artists, "location": locations,
-                              "created": created})
+                audit.record(
+                    actor,
+                    "event",
+                    event.id,
+                    action,
+                    {
+                        "fields": fields,
+                        "festival": festival_id,
+                        "artist": artists,
+                        "location": locations,
+                        "created": created,
+                    },
+                )
     except IntegrityError:  # a concurrent save took a name or the link between check and write
         raise Conflict("this event was changed at the same time; try again") from None
     return _event_dict(event.id, actor)
@@ -199,8 +233,7 @@ class TimetableDay:
 def timetable(festival_id: int, actor: Actor) -> list[TimetableDay]:
     """The festival's timed events as one grid per day: a column per location, a row per 15 minutes.
     An event running past midnight stays on the day it starts."""
-    events = [event for event in events_of(festival_id, actor)
-              if event["event_end"] > event["event_start"] > 0]
+    events = [event for event in events_of(festival_id, actor) if event["event_end"] > event["event_start"] > 0]
     by_day: dict[str, list[dict]] = {}
     for event in events:
         day = datetime.fromtimestamp(event["event_start"], UTC).strftime("%Y-%m-%d")
@@ -218,8 +251,9 @@ def timetable(festival_id: int, actor: Actor) -> list[TimetableDay]:
         for event in day_events:
             first = (event["event_start"] - start) // SLOT
             span = max(1, -(-(event["event_end"] - event["event_start"]) // SLOT))
-            table.cells.append({"event": event, "column": locations.index(_location_name(event)),
-                                "row": first, "span": span})
+            table.cells.append(
+                {"event": event, "column": locations.index(_location_name(event)), "row": first, "span": span}
+            )
         days.append(table)
     return days
 

@@ -3,6 +3,7 @@ app/permissions.py's `visible` condition.
 
 A list costs one query for its rows plus one per requested include, whatever the number of rows:
 includes select the related rows of the whole page at once (the page's ids as a subquery)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,8 +53,9 @@ def select(spec: EntitySpec, fields: list, where: list, q: ListQuery, via=None):
     query = spec.model.select(*fields)
     if via is not None:
         relation, owner_id = via
-        query = (query.join(relation.table, on=(relation.related_column == spec.model.id))
-                 .where(relation.owner_column == owner_id))
+        query = query.join(relation.table, on=(relation.related_column == spec.model.id)).where(
+            relation.owner_column == owner_id
+        )
     if where:
         query = query.where(*where)
     # An updated_since read is a delta: few rows are newer, so they are found through the version index and
@@ -64,9 +66,11 @@ def select(spec: EntitySpec, fields: list, where: list, q: ListQuery, via=None):
     return query
 
 
-_SENTINEL_ACTORS = {"admin": Actor("user", user_id=sql_shapes.USER, role="admin"),
-                    "user": Actor("user", user_id=sql_shapes.USER, role="creator"),
-                    "public": Actor("api_key", key_id=1)}
+_SENTINEL_ACTORS = {
+    "admin": Actor("user", user_id=sql_shapes.USER, role="admin"),
+    "user": Actor("user", user_id=sql_shapes.USER, role="creator"),
+    "public": Actor("api_key", key_id=1),
+}
 
 
 def _viewer(actor: Actor) -> str:
@@ -74,12 +78,28 @@ def _viewer(actor: Actor) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _rows_shape(dialect: str, entity: str, viewer: str, name: bool, ids: bool, since: bool, valid, limit: bool,
-                offset: bool, relation: RelationSpec | None, id_only: bool):
+def _rows_shape(
+    dialect: str,
+    entity: str,
+    viewer: str,
+    name: bool,
+    ids: bool,
+    since: bool,
+    valid,
+    limit: bool,
+    offset: bool,
+    relation: RelationSpec | None,
+    id_only: bool,
+):
     spec = ENTITIES[entity]
-    q = ListQuery(name=sql_shapes.NAME if name else None, ids=sql_shapes.IDS if ids else None,
-                  limit=sql_shapes.LIMIT if limit else None, offset=sql_shapes.OFFSET if offset else 0,
-                  updated_since=sql_shapes.SINCE if since else None, valid=valid)
+    q = ListQuery(
+        name=sql_shapes.NAME if name else None,
+        ids=sql_shapes.IDS if ids else None,
+        limit=sql_shapes.LIMIT if limit else None,
+        offset=sql_shapes.OFFSET if offset else 0,
+        updated_since=sql_shapes.SINCE if since else None,
+        valid=valid,
+    )
     via = (relation, sql_shapes.OWNER) if relation is not None else None
     fields = [spec.model.id] if id_only else columns(spec)
     return sql_shapes.compile_shape(select(spec, fields, conditions(spec, _SENTINEL_ACTORS[viewer], q), q, via))
@@ -87,12 +107,28 @@ def _rows_shape(dialect: str, entity: str, viewer: str, name: bool, ids: bool, s
 
 def run_rows(spec: EntitySpec, actor: Actor, q: ListQuery, via=None, id_only: bool = False):
     """The cursor of `select(spec, ..., conditions(spec, actor, q), q, via)`, its SQL built once per shape."""
-    sql, slots = _rows_shape("sqlite" if is_sqlite() else "postgresql", spec.name, _viewer(actor),
-                             q.name is not None, q.ids is not None, q.updated_since is not None,
-                             q.valid if spec.name == "festival" else None, q.limit is not None, bool(q.offset),
-                             via[0] if via is not None else None, id_only)
-    values = {"user": actor.user_id, "owner": via[1] if via is not None else None, "limit": q.limit,
-              "offset": q.offset, "ids": q.ids, "name": q.name, "since": q.updated_since}
+    sql, slots = _rows_shape(
+        "sqlite" if is_sqlite() else "postgresql",
+        spec.name,
+        _viewer(actor),
+        q.name is not None,
+        q.ids is not None,
+        q.updated_since is not None,
+        q.valid if spec.name == "festival" else None,
+        q.limit is not None,
+        bool(q.offset),
+        via[0] if via is not None else None,
+        id_only,
+    )
+    values = {
+        "user": actor.user_id,
+        "owner": via[1] if via is not None else None,
+        "limit": q.limit,
+        "offset": q.offset,
+        "ids": q.ids,
+        "name": q.name,
+        "since": q.updated_since,
+    }
     return db.execute_sql(sql, sql_shapes.bind(slots, values))
 
 
@@ -123,9 +159,11 @@ def attach_includes(spec: EntitySpec, objects: list[dict], page_ids, include, ac
 @lru_cache(maxsize=256)
 def _related_shape(dialect: str, relation: RelationSpec, viewer: str):
     target = ENTITIES[relation.related]
-    query = (target.model.select(relation.owner_column.alias("_owner"), *columns(target))
-             .join(relation.table, on=(relation.related_column == target.model.id))
-             .where(in_ids(relation.owner_column, sql_shapes.IDS)))
+    query = (
+        target.model.select(relation.owner_column.alias("_owner"), *columns(target))
+        .join(relation.table, on=(relation.related_column == target.model.id))
+        .where(in_ids(relation.owner_column, sql_shapes.IDS))
+    )
     rule = visible(target, _SENTINEL_ACTORS[viewer])
     if rule is not None:
         query = query.where(rule)

@@ -3,6 +3,7 @@ most one festival. Each change bumps the owner's version and writes an audit row
 app/permissions.py's `require_link`.
 
 The public `link`/`unlink` check; the inner steps (`add_link`, `set_links`) do not, for composed writes."""
+
 from __future__ import annotations
 
 from peewee import IntegrityError
@@ -27,8 +28,7 @@ def relation_of(entity: str, segment: str) -> RelationSpec:
 def writable(entity: str, segment: str) -> RelationSpec:
     relation = relation_of(entity, segment)
     if relation.read_only:
-        raise ReadOnly(f"the {segment} of a {entity} is read only here; change it from the "
-                       f"{relation.related}'s side")
+        raise ReadOnly(f"the {segment} of a {entity} is read only here; change it from the {relation.related}'s side")
     return relation
 
 
@@ -52,8 +52,7 @@ def add_link(relation: RelationSpec, owner_id: int, related_id: int) -> bool:
     if relation.related == "event":
         current = table.select(own).where(rel == related_id).first()
         if current is not None:
-            raise Conflict(f"event {related_id} already belongs to festival {current.owner_id}; "
-                           "remove it there first")
+            raise Conflict(f"event {related_id} already belongs to festival {current.owner_id}; remove it there first")
     if relation.to_one:
         table.delete().where(own == owner_id).execute()
     table.insert({own: owner_id, rel: related_id}).execute()
@@ -94,8 +93,9 @@ def link(entity: str, entity_id: int, segment: str, related_id: int, actor: Acto
             authorized(entity, entity_id, relation, related_id, actor)
             if add_link(relation, entity_id, related_id):
                 bump_version(entity, entity_id)
-                audit.record(actor, entity, entity_id, "link",
-                             {"relation": relation.segment, relation.related: related_id})
+                audit.record(
+                    actor, entity, entity_id, "link", {"relation": relation.segment, relation.related: related_id}
+                )
     except IntegrityError:
         raise Conflict("this link was changed at the same time; try again") from None
 
@@ -107,5 +107,6 @@ def unlink(entity: str, entity_id: int, segment: str, related_id: int, actor: Ac
         authorized(entity, entity_id, relation, related_id, actor)
         if remove_link(relation, entity_id, related_id):
             bump_version(entity, entity_id)
-            audit.record(actor, entity, entity_id, "unlink",
-                         {"relation": relation.segment, relation.related: related_id})
+            audit.record(
+                actor, entity, entity_id, "unlink", {"relation": relation.segment, relation.related: related_id}
+            )

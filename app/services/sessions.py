@@ -5,6 +5,7 @@ portal session and remember-me cookie it produced, and the family of its refresh
 looks up the user together with that session (one query), so a logout, a password change or reset and a
 suspension end them at once. Refresh tokens are stored hashed and rotated on every use; a token used
 twice means it was stolen, so the whole family (that login) is revoked."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,9 @@ def _digest(token: str) -> str:
 def _issue(user_id: int, family: str, ttl: int) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    RefreshToken.create(user=user_id, family=family, token_hash=_digest(token), created=now,
-                        expires=now + timedelta(seconds=ttl))
+    RefreshToken.create(
+        user=user_id, family=family, token_hash=_digest(token), created=now, expires=now + timedelta(seconds=ttl)
+    )
     return token
 
 
@@ -54,10 +56,18 @@ def session_user(user_id, sid) -> User | None:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    return (User.select().join(LoginSession, on=(LoginSession.user == User.id))
-            .where((User.id == user_id) & ~User.suspended & (LoginSession.id == sid)
-                   & LoginSession.revoked.is_null() & (LoginSession.expires > utcnow()))
-            .first())
+    return (
+        User.select()
+        .join(LoginSession, on=(LoginSession.user == User.id))
+        .where(
+            (User.id == user_id)
+            & ~User.suspended
+            & (LoginSession.id == sid)
+            & LoginSession.revoked.is_null()
+            & (LoginSession.expires > utcnow())
+        )
+        .first()
+    )
 
 
 def extend(sid: str, ttl: int) -> None:
@@ -90,8 +100,11 @@ def rotate(token: str, ttl: int) -> tuple[User, str, str]:
         if row is None or row.revoked is not None or row.expires < utcnow():
             raise Unauthorized("the refresh token is invalid or expired")
         # Claim the token in the same statement that checks it: of two concurrent uses only one wins.
-        claimed = (RefreshToken.update(used=utcnow())
-                   .where((RefreshToken.id == row.id) & RefreshToken.used.is_null()).execute())
+        claimed = (
+            RefreshToken.update(used=utcnow())
+            .where((RefreshToken.id == row.id) & RefreshToken.used.is_null())
+            .execute()
+        )
         user = session_user(row.user_id, row.family)
         if claimed and user is not None:
             _extend(row.family, ttl)
@@ -107,10 +120,16 @@ def revoke_family(family: str, actor: Actor, reason: str = "logout") -> None:
     """A login (refresh family = login id) ends: its refresh tokens and the login itself."""
     with write_transaction():
         now = utcnow()
-        changed = (RefreshToken.update(revoked=now)
-                   .where((RefreshToken.family == family) & RefreshToken.revoked.is_null()).execute())
-        changed += (LoginSession.update(revoked=now)
-                    .where((LoginSession.id == family) & LoginSession.revoked.is_null()).execute())
+        changed = (
+            RefreshToken.update(revoked=now)
+            .where((RefreshToken.family == family) & RefreshToken.revoked.is_null())
+            .execute()
+        )
+        changed += (
+            LoginSession.update(revoked=now)
+            .where((LoginSession.id == family) & LoginSession.revoked.is_null())
+            .execute()
+        )
         if changed:
             user_id = LoginSession.select(LoginSession.user).where(LoginSession.id == family).scalar()
             if user_id is None:  # refresh tokens of a login made before logins were recorded
@@ -130,6 +149,8 @@ def revoke_all(user_id: int, keep: str | None = None) -> None:
     access and refresh tokens stop working. Call inside the caller's transaction."""
     now, keep = utcnow(), keep or ""
     RefreshToken.update(revoked=now).where(
-        (RefreshToken.user == user_id) & RefreshToken.revoked.is_null() & (RefreshToken.family != keep)).execute()
+        (RefreshToken.user == user_id) & RefreshToken.revoked.is_null() & (RefreshToken.family != keep)
+    ).execute()
     LoginSession.update(revoked=now).where(
-        (LoginSession.user == user_id) & LoginSession.revoked.is_null() & (LoginSession.id != keep)).execute()
+        (LoginSession.user == user_id) & LoginSession.revoked.is_null() & (LoginSession.id != keep)
+    ).execute()

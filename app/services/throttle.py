@@ -1,5 +1,6 @@
 """Login attempts per account, counted in the database: one counter per account shared by every login
 route (portal form, POST /token, Basic) and every process, with or without Redis."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,13 +24,22 @@ def count_attempt(key: str, limit: str) -> None:
     # holds no email addresses.
     key = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     with write_transaction():
-        (LoginThrottle.insert(key=key, window=window, count=1)
-         .on_conflict(conflict_target=[LoginThrottle.key, LoginThrottle.window],
-                      update={LoginThrottle.count: LoginThrottle.count + 1})
-         .execute())
+        (
+            LoginThrottle.insert(key=key, window=window, count=1)
+            .on_conflict(
+                conflict_target=[LoginThrottle.key, LoginThrottle.window],
+                update={LoginThrottle.count: LoginThrottle.count + 1},
+            )
+            .execute()
+        )
         LoginThrottle.delete().where((LoginThrottle.key == key) & (LoginThrottle.window < window)).execute()
-        count = (LoginThrottle.select(LoginThrottle.count)
-                 .where((LoginThrottle.key == key) & (LoginThrottle.window == window)).scalar())
+        count = (
+            LoginThrottle.select(LoginThrottle.count)
+            .where((LoginThrottle.key == key) & (LoginThrottle.window == window))
+            .scalar()
+        )
     if count > item.amount:
-        raise RateLimited("too many login attempts for this account; try again later",
-                          retry_after=max(1, int((window + 1) * seconds - now)))
+        raise RateLimited(
+            "too many login attempts for this account; try again later",
+            retry_after=max(1, int((window + 1) * seconds - now)),
+        )

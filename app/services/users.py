@@ -1,5 +1,6 @@
 """Accounts: argon2 password hashes, roles, and login checks that take the same time whether or not
 the account exists."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,10 @@ def normalize_email(email: str) -> str:
 
 def check_password(password: str, email: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD} characters",
-                      {"password": f"must have at least {MIN_PASSWORD} characters"})
+        raise Invalid(
+            f"the password must have at least {MIN_PASSWORD} characters",
+            {"password": f"must have at least {MIN_PASSWORD} characters"},
+        )
     if password.strip().lower() == email:
         raise Invalid("the password must not be the email address", {"password": "must not be the email address"})
 
@@ -204,8 +207,13 @@ def create_reset(actor: Actor, user_id: int, ttl: int = 24 * 3600) -> str:
     with write_transaction():
         user = get_user(user_id)
         now = utcnow()
-        PasswordReset.create(user=user.id, token_hash=_reset_digest(token), created=now, created_by=actor.user_id,
-                             expires=now + timedelta(seconds=ttl))
+        PasswordReset.create(
+            user=user.id,
+            token_hash=_reset_digest(token),
+            created=now,
+            created_by=actor.user_id,
+            expires=now + timedelta(seconds=ttl),
+        )
         audit.record(actor, "user", user.id, "reset_link", {})
     return token
 
@@ -224,8 +232,11 @@ def reset_password(token: str, new_password: str) -> User:
         row = reset_target(token)
         user = get_user(row.user_id)
         check_password(new_password, user.email)
-        claimed = PasswordReset.update(used=utcnow()).where(
-            (PasswordReset.id == row.id) & PasswordReset.used.is_null()).execute()
+        claimed = (
+            PasswordReset.update(used=utcnow())
+            .where((PasswordReset.id == row.id) & PasswordReset.used.is_null())
+            .execute()
+        )
         if not claimed:
             raise NotFound("this reset link is invalid, used or expired")
         User.update(password_hash=_hasher.hash(new_password), updated=utcnow()).where(User.id == user.id).execute()

@@ -1,4 +1,5 @@
 """Fixtures shared by the API tests: a creator, their Bearer headers, an admin's Bearer headers."""
+
 import pytest
 
 

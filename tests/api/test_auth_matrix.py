@@ -4,6 +4,7 @@ read-only, authentication on the wire).
 Callers: `anonymous` (no headers), `api_key` (Api-Key), `user` (Bearer, role user), `owner` (the
 creator who made the entity), `other` (a different creator), `admin`. Every effect of a write is
 checked with a follow-up GET, never by looking into the database."""
+
 from __future__ import annotations
 
 import base64
@@ -31,6 +32,7 @@ _unique = itertools.count(1)
 # Entity kinds and relations under test
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -39,24 +41,59 @@ class Kind:
     change: Callable[[], dict]  # a valid PATCH body that changes something
 
 
-KINDS = {kind.name: kind for kind in (
-    Kind("festival", "festivals", lambda: {"festival_name": f"Matrix Fest {next(_unique)}"},
-         lambda: {"festival_name": f"Renamed Fest {next(_unique)}"}),
-    Kind("artist", "artists", lambda: {"artist_name": f"Matrix Artist {next(_unique)}"},
-         lambda: {"artist_name": f"Renamed Artist {next(_unique)}"}),
-    Kind("location", "locations", lambda: {"location_name": f"Matrix Stage {next(_unique)}"},
-         lambda: {"location_name": f"Renamed Stage {next(_unique)}"}),
-    Kind("tag", "tags", lambda: {"tag_name": f"matrix tag {next(_unique)}"},
-         lambda: {"tag_name": f"renamed tag {next(_unique)}"}),
-    Kind("link", "links", lambda: {"link_url": f"https://example.org/new/{next(_unique)}"},
-         lambda: {"link_url": f"https://example.org/changed/{next(_unique)}"}),
-    Kind("place", "places", lambda: {"place_town": "Dresden", "place_zip": "01067"},
-         lambda: {"place_town": f"Town {next(_unique)}"}),
-    Kind("image", "images", lambda: {"image_ref": "https://files.example.org/images/new", "image_hash": "new"},
-         lambda: {"image_comment": f"comment {next(_unique)}"}),
-    Kind("event", "events", lambda: {"event_name": f"Matrix Event {next(_unique)}"},
-         lambda: {"event_name": f"Renamed Event {next(_unique)}"}),
-)}
+KINDS = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "festival",
+            "festivals",
+            lambda: {"festival_name": f"Matrix Fest {next(_unique)}"},
+            lambda: {"festival_name": f"Renamed Fest {next(_unique)}"},
+        ),
+        Kind(
+            "artist",
+            "artists",
+            lambda: {"artist_name": f"Matrix Artist {next(_unique)}"},
+            lambda: {"artist_name": f"Renamed Artist {next(_unique)}"},
+        ),
+        Kind(
+            "location",
+            "locations",
+            lambda: {"location_name": f"Matrix Stage {next(_unique)}"},
+            lambda: {"location_name": f"Renamed Stage {next(_unique)}"},
+        ),
+        Kind(
+            "tag",
+            "tags",
+            lambda: {"tag_name": f"matrix tag {next(_unique)}"},
+            lambda: {"tag_name": f"renamed tag {next(_unique)}"},
+        ),
+        Kind(
+            "link",
+            "links",
+            lambda: {"link_url": f"https://example.org/new/{next(_unique)}"},
+            lambda: {"link_url": f"https://example.org/changed/{next(_unique)}"},
+        ),
+        Kind(
+            "place",
+            "places",
+            lambda: {"place_town": "Dresden", "place_zip": "01067"},
+            lambda: {"place_town": f"Town {next(_unique)}"},
+        ),
+        Kind(
+            "image",
+            "images",
+            lambda: {"image_ref": "https://files.example.org/images/new", "image_hash": "new"},
+            lambda: {"image_comment": f"comment {next(_unique)}"},
+        ),
+        Kind(
+            "event",
+            "events",
+            lambda: {"event_name": f"Matrix Event {next(_unique)}"},
+            lambda: {"event_name": f"Renamed Event {next(_unique)}"},
+        ),
+    )
+}
 KIND_NAMES = list(KINDS)
 
 
@@ -160,6 +197,7 @@ def cast(factory) -> Cast:
 # Wire helpers
 # ---------------------------------------------------------------------------------------------
 
+
 def url(*parts) -> str:
     return "/".join([API, *(str(part) for part in parts)])
 
@@ -218,6 +256,7 @@ def assert_fields(expected: dict, obj: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 # 1. The auth matrix: reads
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("caller", READERS)
 @pytest.mark.parametrize("kind", KIND_NAMES)
@@ -280,6 +319,7 @@ def test_single_unknown_id_is_not_found(client, cast, kind):
 # 1. The auth matrix: create
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("caller", CREATORS)
 @pytest.mark.parametrize("kind", KIND_NAMES)
 def test_create_by_creator_or_admin_answers_201_with_location(client, cast, kind, caller):
@@ -309,6 +349,7 @@ def test_create_without_creator_role_is_refused(client, cast, kind, caller):
 # ---------------------------------------------------------------------------------------------
 # 1. The auth matrix: edit
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("caller", EDITORS)
 @pytest.mark.parametrize("kind", KIND_NAMES)
@@ -340,6 +381,7 @@ def test_edit_by_non_owner_is_refused_and_changes_nothing(client, cast, kind, ca
 # 1. The auth matrix: delete
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("caller", EDITORS)
 @pytest.mark.parametrize("kind", KIND_NAMES)
 def test_delete_by_owner_or_admin_removes_entity(client, cast, kind, caller):
@@ -366,6 +408,7 @@ def test_delete_by_non_owner_is_refused_and_keeps_entity(client, cast, kind, cal
 # ---------------------------------------------------------------------------------------------
 # 1. The auth matrix: link and unlink
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("caller", EDITORS)
 @pytest.mark.parametrize("rel", rel_params(WRITABLE_RELATIONS))
@@ -425,6 +468,7 @@ def test_link_unknown_related_id_is_not_found(client, cast, rel):
 # ---------------------------------------------------------------------------------------------
 # 2. Drafts
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Draft:
@@ -518,8 +562,9 @@ def test_draft_event_listed_and_readable_for_owner_and_admin(client, cast, draft
     listed = listed_ids(client, headers, "event")
     single = fetch_one(client, headers, "event", draft.event_id)
     in_festival = ids_of(data_of(client.get(url("festivals", draft.festival_id, "events"), headers=headers)), "event")
-    festival_of_event = ids_of(data_of(client.get(url("events", draft.event_id, "festival"), headers=headers)),
-                               "festival")
+    festival_of_event = ids_of(
+        data_of(client.get(url("events", draft.event_id, "festival"), headers=headers)), "festival"
+    )
 
     assert listed == [draft.event_id]
     assert single["event_id"] == draft.event_id
@@ -528,19 +573,22 @@ def test_draft_event_listed_and_readable_for_owner_and_admin(client, cast, draft
 
 
 def test_draft_festival_visible_to_api_key_once_published(client, cast, draft):
-    response = client.patch(entity_url("festival", draft.festival_id), json={"festival_is_valid": True},
-                            headers=cast.headers("owner"))
+    response = client.patch(
+        entity_url("festival", draft.festival_id), json={"festival_is_valid": True}, headers=cast.headers("owner")
+    )
 
     assert data_of(response)[0]["festival_is_valid"] is True
     api_key = cast.headers("api_key")
     assert listed_ids(client, api_key, "festival") == [draft.festival_id]
     assert ids_of(data_of(client.get(entity_url("event", draft.event_id), headers=api_key)), "event") == [
-        draft.event_id]
+        draft.event_id
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # 3. Events inside festivals
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def adopted_event(cast) -> tuple[int, int]:
@@ -613,6 +661,7 @@ def test_link_event_into_its_festival_again_is_a_no_op(client, cast):
 # 4. Shared things: linkable by anyone who owns {id}, editable only by their owner
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rel", rel_params(SHARED_RELATIONS))
 def test_link_shared_thing_of_other_creator_to_own_entity_is_allowed(client, cast, rel):
     entity_id = cast.make(rel.owner, by="owner")
@@ -643,8 +692,9 @@ def test_edit_shared_thing_linked_to_own_entity_is_forbidden(client, cast, rel):
     cast.connect(rel, entity_id, shared_id, by="owner")
     before = fetch_one(client, cast.headers("admin"), rel.related, shared_id)
 
-    response = client.patch(entity_url(rel.related, shared_id), json=KINDS[rel.related].change(),
-                            headers=cast.headers("owner"))
+    response = client.patch(
+        entity_url(rel.related, shared_id), json=KINDS[rel.related].change(), headers=cast.headers("owner")
+    )
 
     error_of(response, 403)
     assert fetch_one(client, cast.headers("admin"), rel.related, shared_id) == before
@@ -666,6 +716,7 @@ def test_delete_shared_thing_linked_to_own_entity_is_forbidden(client, cast, rel
 # 5. Invalid credentials
 # ---------------------------------------------------------------------------------------------
 
+
 def b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -679,8 +730,16 @@ def token_claims(app, user: User, **overrides) -> dict:
     now = int(time.time())
     with app.app_context():
         sid = sessions.start_login(user, "test", 600)
-    claims = {"sub": str(user.id), "role": user.role, "sid": sid, "iss": app.config["TOKEN_ISSUER"],
-              "aud": app.config["TOKEN_AUDIENCE"], "iat": now, "exp": now + 600, "jti": f"t{next(_unique)}"}
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "sid": sid,
+        "iss": app.config["TOKEN_ISSUER"],
+        "aud": app.config["TOKEN_AUDIENCE"],
+        "iat": now,
+        "exp": now + 600,
+        "jti": f"t{next(_unique)}",
+    }
     return {**claims, **overrides}
 
 
@@ -734,8 +793,9 @@ def test_service_key_on_api_route_is_unauthorized(client, app, cast, header):
     error_of(response, 401)
 
 
-@pytest.mark.parametrize("value", ["Bearer not-a-token", "Bearer a.b.c", "Bearer eyJhbGciOiJFZERTQSJ9..",
-                                   "Bearer", "Token abc"])
+@pytest.mark.parametrize(
+    "value", ["Bearer not-a-token", "Bearer a.b.c", "Bearer eyJhbGciOiJFZERTQSJ9..", "Bearer", "Token abc"]
+)
 def test_malformed_bearer_is_unauthorized(client, cast, value):
     response = client.get(entity_url("festival"), headers={"Authorization": value})
 
@@ -810,8 +870,9 @@ def test_token_with_tampered_subject_is_unauthorized(client, app, cast):
 
 def test_expired_token_from_identity_service_is_unauthorized(client, make_app, cast):
     expiring = make_app(ACCESS_TOKEN_TTL=-10)
-    login = expiring.test_client().post("/identity/token",
-                                        json={"email": cast.users["owner"].email, "password": PASSWORD})
+    login = expiring.test_client().post(
+        "/identity/token", json={"email": cast.users["owner"].email, "password": PASSWORD}
+    )
     assert login.status_code == 200, login.get_data(as_text=True)
 
     response = client.get(entity_url("festival"), headers=bearer(login.get_json()["access_token"]))
@@ -819,14 +880,17 @@ def test_expired_token_from_identity_service_is_unauthorized(client, make_app, c
     error_of(response, 401)
 
 
-@pytest.mark.parametrize("overrides", [
-    pytest.param({"exp": int(time.time()) - 60}, id="expired"),
-    pytest.param({"aud": "somebody-else"}, id="wrong-audience"),
-    pytest.param({"iss": "somebody-else"}, id="wrong-issuer"),
-    pytest.param({"sub": "987654"}, id="unknown-user"),
-    pytest.param({"sid": "f" * 32}, id="unknown-login"),
-    pytest.param({"sid": None}, id="no-login"),
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"exp": int(time.time()) - 60}, id="expired"),
+        pytest.param({"aud": "somebody-else"}, id="wrong-audience"),
+        pytest.param({"iss": "somebody-else"}, id="wrong-issuer"),
+        pytest.param({"sub": "987654"}, id="unknown-user"),
+        pytest.param({"sid": "f" * 32}, id="unknown-login"),
+        pytest.param({"sid": None}, id="no-login"),
+    ],
+)
 def test_signed_token_with_bad_claims_is_unauthorized(client, app, cast, overrides):
     token = signed_token(app, token_claims(app, cast.users["owner"], **overrides))
 
@@ -838,6 +902,7 @@ def test_signed_token_with_bad_claims_is_unauthorized(client, app, cast, overrid
 # ---------------------------------------------------------------------------------------------
 # 6. Read-only mode
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class ReadOnlyWorld:
@@ -891,23 +956,23 @@ def test_read_only_write_answers_405_for_any_caller(cast, read_only, caller):
 def test_read_only_link_answers_405(cast, read_only):
     rel = Rel("festival", "tags", "tag")
 
-    response = read_only.client.post(relation_url(rel, read_only.festival_id, read_only.tag_id),
-                                     headers=cast.headers("admin"))
+    response = read_only.client.post(
+        relation_url(rel, read_only.festival_id, read_only.tag_id), headers=cast.headers("admin")
+    )
 
     error_of(response, 405)
-    assert related_ids(read_only.client, cast.headers("admin"), rel, read_only.festival_id) == [
-        read_only.linked_tag_id]
+    assert related_ids(read_only.client, cast.headers("admin"), rel, read_only.festival_id) == [read_only.linked_tag_id]
 
 
 def test_read_only_unlink_answers_405(cast, read_only):
     rel = Rel("festival", "tags", "tag")
 
-    response = read_only.client.delete(relation_url(rel, read_only.festival_id, read_only.linked_tag_id),
-                                       headers=cast.headers("admin"))
+    response = read_only.client.delete(
+        relation_url(rel, read_only.festival_id, read_only.linked_tag_id), headers=cast.headers("admin")
+    )
 
     error_of(response, 405)
-    assert related_ids(read_only.client, cast.headers("admin"), rel, read_only.festival_id) == [
-        read_only.linked_tag_id]
+    assert related_ids(read_only.client, cast.headers("admin"), rel, read_only.festival_id) == [read_only.linked_tag_id]
 
 
 @pytest.mark.parametrize("caller", ["api_key", "owner", "admin"])

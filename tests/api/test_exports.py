@@ -4,6 +4,7 @@ compared with the events the API serves.
 
 The Frab checks are written from the published schedule format documentation (the c3voc schedule
 XML schema and JSON schema): every element and attribute they require, with the value patterns."""
+
 from __future__ import annotations
 
 import csv
@@ -19,7 +20,6 @@ import pytest
 
 from app.services import exports
 from app.services.exports import Program
-from tests.test_query_count import count_queries  # noqa: F401  (fixture)
 
 T0 = int(datetime(2027, 7, 16, 18, 0, tzinfo=UTC).timestamp())
 KINDS = ("schedule.ics", "schedule.json", "schedule.xml", "events.csv")
@@ -66,6 +66,7 @@ def _stage(event):
 
 
 # --- access and caching ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_export_of_published_festival_needs_no_credentials(client, festival, kind):
@@ -128,6 +129,7 @@ def test_export_query_count_does_not_grow_with_events(client, factory, creator, 
 
 # --- iCalendar ---------------------------------------------------------------------------------------------
 
+
 def test_ics_parses_and_round_trips_every_timed_event(client, writer, festival):
     response = client.get(f"/api/v1/festivals/{festival}/schedule.ics")
     assert response.mimetype == "text/calendar"
@@ -160,12 +162,25 @@ def test_ics_uids_stay_when_events_change(client, factory, creator, writer, fest
 
 
 def _program_in(zone: str) -> Program:
-    festival = {"festival_id": 7, "festival_version": "2027-01-01T00:00:00Z", "festival_name": "Zonen Fest",
-                "festival_description": "", "festival_start": T0, "festival_end": T0 + 3600,
-                "festival_timezone": zone}
-    event = {"event_id": 3, "event_version": "2027-01-01T00:00:00Z", "event_name": "Night", "event_type": 0,
-             "event_description": "", "event_start": T0 + 4 * 3600, "event_end": T0 + 5 * 3600,
-             "include": {"artist": [], "location": [], "image": []}}
+    festival = {
+        "festival_id": 7,
+        "festival_version": "2027-01-01T00:00:00Z",
+        "festival_name": "Zonen Fest",
+        "festival_description": "",
+        "festival_start": T0,
+        "festival_end": T0 + 3600,
+        "festival_timezone": zone,
+    }
+    event = {
+        "event_id": 3,
+        "event_version": "2027-01-01T00:00:00Z",
+        "event_name": "Night",
+        "event_type": 0,
+        "event_description": "",
+        "event_start": T0 + 4 * 3600,
+        "event_end": T0 + 5 * 3600,
+        "include": {"artist": [], "location": [], "image": []},
+    }
     return Program(festival, [event], exports.zone_of(festival))
 
 
@@ -195,13 +210,67 @@ SLUG = re.compile(r"^[a-z0-9_-]+[a-z0-9]$")
 DURATION = re.compile(r"^[0-9]+:[0-9]{2}$")
 CLOCK = re.compile(r"^[0-2][0-9]:[0-5][0-9]$")
 DATE_TIME_TZ = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
-CONFERENCE_KEYS = {"acronym", "title", "description", "start", "end", "daysCount", "timeslot_duration",
-                   "time_zone_name", "logo", "colors", "keywords", "url", "tracks", "rooms", "meta", "days"}
-EVENT_KEYS = {"id", "guid", "logo", "date", "start", "duration", "room", "slug", "url", "title", "subtitle",
-              "track", "type", "language", "abstract", "description", "recording_license", "do_not_record",
-              "do_not_stream", "persons", "links", "attachments", "answers"}
-EVENT_REQUIRED = {"abstract", "date", "duration", "guid", "id", "language", "links", "persons", "room", "slug",
-                  "start", "subtitle", "title", "track", "type", "url"}
+CONFERENCE_KEYS = {
+    "acronym",
+    "title",
+    "description",
+    "start",
+    "end",
+    "daysCount",
+    "timeslot_duration",
+    "time_zone_name",
+    "logo",
+    "colors",
+    "keywords",
+    "url",
+    "tracks",
+    "rooms",
+    "meta",
+    "days",
+}
+EVENT_KEYS = {
+    "id",
+    "guid",
+    "logo",
+    "date",
+    "start",
+    "duration",
+    "room",
+    "slug",
+    "url",
+    "title",
+    "subtitle",
+    "track",
+    "type",
+    "language",
+    "abstract",
+    "description",
+    "recording_license",
+    "do_not_record",
+    "do_not_stream",
+    "persons",
+    "links",
+    "attachments",
+    "answers",
+}
+EVENT_REQUIRED = {
+    "abstract",
+    "date",
+    "duration",
+    "guid",
+    "id",
+    "language",
+    "links",
+    "persons",
+    "room",
+    "slug",
+    "start",
+    "subtitle",
+    "title",
+    "track",
+    "type",
+    "url",
+}
 
 
 def _date(text: str) -> date:
@@ -264,10 +333,14 @@ def _read_like_a_schedule_reader(body: dict) -> dict:
                 hours, minutes = (int(part) for part in event["duration"].split(":"))
                 assert start.strftime("%H:%M") == event["start"]
                 read[event["title"]] = {
-                    "guid": uuid.UUID(event["guid"]), "room": room, "start": int(start.timestamp()),
+                    "guid": uuid.UUID(event["guid"]),
+                    "room": room,
+                    "start": int(start.timestamp()),
                     "end": int((start + timedelta(hours=hours, minutes=minutes)).timestamp()),
                     "persons": [person["public_name"] for person in event["persons"]],
-                    "abstract": event["abstract"], "description": event["description"], "day": day["date"],
+                    "abstract": event["abstract"],
+                    "description": event["description"],
+                    "day": day["date"],
                 }
     return read
 
@@ -289,8 +362,17 @@ def test_frab_json_read_like_a_schedule_reader_gives_back_the_events(client, wri
 # --- Frab XML ----------------------------------------------------------------------------------------------
 
 XML_EVENT_REQUIRED = ("room", "title", "subtitle", "type", "date", "start", "duration", "abstract", "slug", "track")
-XML_EVENT_OPTIONAL = {"logo", "persons", "language", "description", "recording", "links", "attachments",
-                      "video_download_url", "url"}
+XML_EVENT_OPTIONAL = {
+    "logo",
+    "persons",
+    "language",
+    "description",
+    "recording",
+    "links",
+    "attachments",
+    "video_download_url",
+    "url",
+}
 XML_CONFERENCE = {"title", "acronym", "start", "end", "days", "timeslot_duration", "base_url", "time_zone_name"}
 XSD_DURATION = re.compile(r"^([0-9]{1,2}:[0-9]{2})$|^([0-9]{1,2}:[0-9]{2}:[0-9]{1,2})$")
 XSD_START = re.compile(r"^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$")
@@ -348,11 +430,16 @@ def test_frab_xml_carries_everything_the_schema_requires(client, writer, festiva
 def test_frab_json_and_xml_agree(client, festival):
     body = client.get(f"/api/v1/festivals/{festival}/schedule.json").get_json()
     root = ET.fromstring(client.get(f"/api/v1/festivals/{festival}/schedule.xml").data)
-    from_json = {(e["guid"], e["date"], e["duration"], e["room"], e["title"])
-                 for day in body["schedule"]["conference"]["days"] for events in day["rooms"].values()
-                 for e in events}
-    from_xml = {(e.get("guid"), e.findtext("date"), e.findtext("duration"), e.findtext("room"), e.findtext("title"))
-                for e in root.iter("event")}
+    from_json = {
+        (e["guid"], e["date"], e["duration"], e["room"], e["title"])
+        for day in body["schedule"]["conference"]["days"]
+        for events in day["rooms"].values()
+        for e in events
+    }
+    from_xml = {
+        (e.get("guid"), e.findtext("date"), e.findtext("duration"), e.findtext("room"), e.findtext("title"))
+        for e in root.iter("event")
+    }
     assert from_json == from_xml and len(from_json) == 4
 
 
@@ -364,6 +451,7 @@ def test_frab_xml_of_festival_without_events_still_has_a_day(client, factory, cr
 
 # --- CSV ---------------------------------------------------------------------------------------------------
 
+
 def test_events_csv_has_one_row_per_event(client, writer, festival):
     response = client.get(f"/api/v1/festivals/{festival}/events.csv")
     assert response.mimetype == "text/csv"
@@ -373,8 +461,16 @@ def test_events_csv_has_one_row_per_event(client, writer, festival):
     assert rows[0] == ["name", "day", "start", "end", "stage", "artists", "type", "description"]
     by_name = {row[0]: row for row in rows[1:]}
     assert len(rows) - 1 == len(_api_events(client, writer, festival)) == 5
-    assert by_name["Opening"] == ["Opening", "2027-07-16", "18:00", "19:00", "Main Stage",
-                                  "The Velvet Foxes; Nora, Singer", "2", "Doors at 17:30.\nBring water."]
+    assert by_name["Opening"] == [
+        "Opening",
+        "2027-07-16",
+        "18:00",
+        "19:00",
+        "Main Stage",
+        "The Velvet Foxes; Nora, Singer",
+        "2",
+        "Doors at 17:30.\nBring water.",
+    ]
     assert by_name["Late set"][1:5] == ["2027-07-16", "23:00", "2027-07-17 01:00", "Zelt Süd"]
     assert by_name["Open jam"][4] == ""
     assert by_name["Sometime"][1:4] == ["", "", ""]

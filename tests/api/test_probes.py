@@ -1,5 +1,6 @@
 """Findings of the black-box probe (issue 13) that stay fixed: Unicode digits in numbers, ids past the
 32-bit column, bodies past the size limit without Content-Length, and bodies with thousands of unknown keys."""
+
 from __future__ import annotations
 
 import io
@@ -57,12 +58,21 @@ def test_a_tel_link_with_superscript_digits_is_rejected(client, writer):
     assert "link_url" in response.get_json()["fields"]
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", f"/festivals/{HUGE}"), ("PATCH", f"/festivals/{HUGE}"), ("DELETE", f"/festivals/{HUGE}"),
-    ("GET", f"/tags/{10**30}"), ("PATCH", f"/tags/{10**30}"), ("DELETE", f"/events/{2**63}"),
-    ("GET", f"/festivals/{HUGE}/events"), ("POST", f"/festivals/1/tags/{HUGE}"),
-    ("DELETE", f"/festivals/{HUGE}/tags/1"), ("PATCH", "/festivals/" + "9" * 200),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/festivals/{HUGE}"),
+        ("PATCH", f"/festivals/{HUGE}"),
+        ("DELETE", f"/festivals/{HUGE}"),
+        ("GET", f"/tags/{10**30}"),
+        ("PATCH", f"/tags/{10**30}"),
+        ("DELETE", f"/events/{2**63}"),
+        ("GET", f"/festivals/{HUGE}/events"),
+        ("POST", f"/festivals/1/tags/{HUGE}"),
+        ("DELETE", f"/festivals/{HUGE}/tags/1"),
+        ("PATCH", "/festivals/" + "9" * 200),
+    ],
+)
 def test_ids_past_the_column_are_not_found_for_every_method(client, admin, method, path):
     response = client.open(f"{API}{path}", method=method, json={"festival_name": "x"}, headers=admin)
 
@@ -72,9 +82,12 @@ def test_ids_past_the_column_are_not_found_for_every_method(client, admin, metho
 
 def chunked(client, path: str, body: bytes, headers: dict):
     """A body without Content-Length, as a server that decodes Transfer-Encoding: chunked hands it on."""
-    return client.post(path, input_stream=io.BytesIO(body),
-                       headers={**headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-                       environ_overrides={"wsgi.input_terminated": True})
+    return client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        headers={**headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
 
 
 @pytest.mark.parametrize("path", [f"{API}/festivals", "/identity/token"])
@@ -113,10 +126,19 @@ CAFE_NFD = unicodedata.normalize("NFD", "Café")
 
 
 @pytest.mark.parametrize("entity", ["festival", "tag"])
-@pytest.mark.parametrize(("first", "second"), [
-    ("Café", CAFE_NFD), ("Café", "CAFÉ"), ("Jazz Days", "Ｊａｚｚ Ｄａｙｓ"), ("Jazz Days", "Jazz\u200b Days"),
-    ("Jazz Days", "Jazz \u00adDays"), ("Straße", "STRASSE"), ("Jazz Days", "Jazz \ufeffDays"),
-], ids=["nfd", "case", "fullwidth", "zero-width", "soft-hyphen", "sharp-s", "bom"])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Café", CAFE_NFD),
+        ("Café", "CAFÉ"),
+        ("Jazz Days", "Ｊａｚｚ Ｄａｙｓ"),
+        ("Jazz Days", "Jazz\u200b Days"),
+        ("Jazz Days", "Jazz \u00adDays"),
+        ("Straße", "STRASSE"),
+        ("Jazz Days", "Jazz \ufeffDays"),
+    ],
+    ids=["nfd", "case", "fullwidth", "zero-width", "soft-hyphen", "sharp-s", "bom"],
+)
 def test_unique_names_compare_after_nfc_and_case_folding(client, writer, entity, first, second):
     path = f"{API}/{entity}s"
     assert client.post(path, json={f"{entity}_name": first}, headers=writer).status_code == 201
@@ -131,8 +153,7 @@ def test_renaming_onto_a_normalized_duplicate_is_a_conflict(client, writer):
     client.post(f"{API}/festivals", json={"festival_name": "Café"}, headers=writer)
     other = client.post(f"{API}/festivals", json={"festival_name": "Tea"}, headers=writer).get_json()["data"][0]
 
-    response = client.patch(f"{API}/festivals/{other['festival_id']}", json={"festival_name": CAFE_NFD},
-                            headers=writer)
+    response = client.patch(f"{API}/festivals/{other['festival_id']}", json={"festival_name": CAFE_NFD}, headers=writer)
 
     assert response.status_code == 409
 

@@ -1,5 +1,6 @@
 """Query parameters of list and relation-list reads (name, ids, include, limit/offset, updated_since,
 valid), the 404 of unknown ids, and the output format every client parses (shared/design/api.md)."""
+
 from __future__ import annotations
 
 import re
@@ -12,23 +13,62 @@ from app.registry import ENTITIES
 
 API = "/api/v1"
 PLURAL = {
-    "festival": "festivals", "event": "events", "artist": "artists", "location": "locations",
-    "image": "images", "link": "links", "place": "places", "tag": "tags",
+    "festival": "festivals",
+    "event": "events",
+    "artist": "artists",
+    "location": "locations",
+    "image": "images",
+    "link": "links",
+    "place": "places",
+    "tag": "tags",
 }
 VERSION = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 # Every field of the contract's entity table, and nothing else.
 CONTRACT_FIELDS = {
-    "festival": {"festival_id", "festival_version", "festival_is_valid", "festival_name", "festival_start",
-                 "festival_end", "festival_description", "festival_price"},
-    "event": {"event_id", "event_version", "event_name", "event_description", "event_type", "event_start",
-              "event_end", "event_is_scheduled", "event_has_timeslot"},
+    "festival": {
+        "festival_id",
+        "festival_version",
+        "festival_is_valid",
+        "festival_name",
+        "festival_start",
+        "festival_end",
+        "festival_description",
+        "festival_price",
+    },
+    "event": {
+        "event_id",
+        "event_version",
+        "event_name",
+        "event_description",
+        "event_type",
+        "event_start",
+        "event_end",
+        "event_is_scheduled",
+        "event_has_timeslot",
+    },
     "artist": {"artist_id", "artist_version", "artist_name", "artist_description"},
-    "location": {"location_id", "location_version", "location_name", "location_description",
-                 "location_accessible", "location_openair"},
+    "location": {
+        "location_id",
+        "location_version",
+        "location_name",
+        "location_description",
+        "location_accessible",
+        "location_openair",
+    },
     "image": {"image_id", "image_hash", "image_comment", "image_ref"},
     "link": {"link_id", "link_version", "link_url", "link_service"},
-    "place": {"place_id", "place_version", "place_street", "place_zip", "place_town", "place_street_addition",
-              "place_country", "place_lat", "place_lon", "place_description"},
+    "place": {
+        "place_id",
+        "place_version",
+        "place_street",
+        "place_zip",
+        "place_town",
+        "place_street_addition",
+        "place_country",
+        "place_lat",
+        "place_lon",
+        "place_description",
+    },
     "tag": {"tag_id", "tag_name"},
 }
 BOOLEANS = {
@@ -64,13 +104,21 @@ RELATIONS = [
     ("event", "festival", "festivals", "festival", "events", True),  # linked from the festival's side
     ("tag", "festival", "festivals", "festival", "tags", True),  # linked from the festival's side
 ]
-INCLUDE_CASES = [(owner, name, related, segment, reverse)
-                 for owner, singular, plural, related, segment, reverse in RELATIONS
-                 for name in (singular, plural)]
+INCLUDE_CASES = [
+    (owner, name, related, segment, reverse)
+    for owner, singular, plural, related, segment, reverse in RELATIONS
+    for name in (singular, plural)
+]
 # The contract's writable to-one relations: setting a new one replaces the old.
-TO_ONE = [("festival", "image", "image"), ("festival", "place", "place"), ("artist", "image", "image"),
-          ("location", "image", "image"), ("location", "place", "place"), ("event", "image", "image"),
-          ("event", "location", "location")]
+TO_ONE = [
+    ("festival", "image", "image"),
+    ("festival", "place", "place"),
+    ("artist", "image", "image"),
+    ("location", "image", "image"),
+    ("location", "place", "place"),
+    ("event", "image", "image"),
+    ("event", "location", "location"),
+]
 # The relation names the contract lists per entity (each must be named when an include is unknown).
 ALLOWED_INCLUDES = {
     "festival": ["event", "image", "place", "link", "tag"],
@@ -82,6 +130,7 @@ ALLOWED_INCLUDES = {
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+
 
 def collection(entity: str, **params) -> str:
     query = f"?{urlencode(params)}" if params else ""
@@ -131,6 +180,7 @@ def unix(text: str) -> int:
 
 # --- fixtures ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def reader(factory):
     return factory.api_key_headers()
@@ -139,8 +189,10 @@ def reader(factory):
 @pytest.fixture
 def make(factory, creator):
     """Create an entity owned by `creator`: make("festival", name="X") -> its id."""
+
     def build(entity: str, **fields) -> int:
         return factory.create(entity, creator, **fields)[f"{entity}_id"]
+
     return build
 
 
@@ -148,15 +200,18 @@ def make(factory, creator):
 def link(factory, creator):
     def connect(entity: str, entity_id: int, segment: str, related_id: int) -> None:
         factory.link(entity, entity_id, segment, related_id, creator)
+
     return connect
 
 
 @pytest.fixture
 def set_version(factory):
     """Arrange a known last-change time (naive UTC) on a stored row."""
+
     def apply(entity: str, entity_id: int, when: str) -> None:
         model = ENTITIES[entity].model
         model.update(version=utc(when)).where(model.id == entity_id).execute()
+
     return apply
 
 
@@ -184,8 +239,12 @@ def test_name_matches_substring_case_insensitively(client, reader, make, entity,
     assert [obj[f"{entity}_name"] for obj in data] == [n for n in NAMES if n in expected]
 
 
-UNICODE_CASES = [("öko", ["Öko-Fest", "Bio ÖKO Tage"]), ("ÖKO", ["Öko-Fest", "Bio ÖKO Tage"]),
-                 ("élan", ["Élan Vital"]), ("straße", ["Straßenfest"])]
+UNICODE_CASES = [
+    ("öko", ["Öko-Fest", "Bio ÖKO Tage"]),
+    ("ÖKO", ["Öko-Fest", "Bio ÖKO Tage"]),
+    ("élan", ["Élan Vital"]),
+    ("straße", ["Straßenfest"]),
+]
 UNICODE_NAMES = ["Öko-Fest", "Oko Open Air", "Bio ÖKO Tage", "Élan Vital", "Straßenfest"]
 
 
@@ -201,8 +260,15 @@ def test_name_matches_non_ascii_case_insensitively(client, reader, make, entity,
 
 
 WILDCARD_NAMES = ["100% Rock", "1000 Rock", "a_b", "axb", "AC\\DC", "ACDC"]
-WILDCARD_CASES = [("%", ["100% Rock"]), ("0%", ["100% Rock"]), ("%%", []), ("_", ["a_b"]),
-                  ("a_b", ["a_b"]), ("\\", ["AC\\DC"]), ("C\\D", ["AC\\DC"])]
+WILDCARD_CASES = [
+    ("%", ["100% Rock"]),
+    ("0%", ["100% Rock"]),
+    ("%%", []),
+    ("_", ["a_b"]),
+    ("a_b", ["a_b"]),
+    ("\\", ["AC\\DC"]),
+    ("C\\D", ["AC\\DC"]),
+]
 
 
 @pytest.mark.parametrize("entity", NAMED)
@@ -225,10 +291,16 @@ def test_name_on_entity_without_name_is_rejected(client, reader, make, entity):
     assert_error(response, 400, "name")
 
 
-@pytest.mark.parametrize(("owner", "segment", "related"), [
-    ("festival", "links", "link"), ("festival", "image", "image"), ("festival", "place", "place"),
-    ("location", "place", "place"), ("artist", "links", "link"),
-])
+@pytest.mark.parametrize(
+    ("owner", "segment", "related"),
+    [
+        ("festival", "links", "link"),
+        ("festival", "image", "image"),
+        ("festival", "place", "place"),
+        ("location", "place", "place"),
+        ("artist", "links", "link"),
+    ],
+)
 def test_name_on_relation_list_without_name_is_rejected(client, reader, make, link, owner, segment, related):
     owner_id = make(owner)
     link(owner, owner_id, segment, make(related))
@@ -240,10 +312,19 @@ def test_name_on_relation_list_without_name_is_rejected(client, reader, make, li
 
 # --- ids ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("entity", list(PLURAL))
-@pytest.mark.parametrize(("pick", "expected"), [
-    ([0, 2], [0, 2]), ([3], [3]), ([2, 0], [0, 2]), ([1, None], [1]), ([None], []),
-], ids=["two", "one", "reversed", "with-unknown", "only-unknown"])
+@pytest.mark.parametrize(
+    ("pick", "expected"),
+    [
+        ([0, 2], [0, 2]),
+        ([3], [3]),
+        ([2, 0], [0, 2]),
+        ([1, None], [1]),
+        ([None], []),
+    ],
+    ids=["two", "one", "reversed", "with-unknown", "only-unknown"],
+)
 def test_ids_returns_only_those_ids(client, reader, make, entity, pick, expected):
     created = [make(entity) for _ in range(4)]
     wanted = ",".join(str(created[i]) if i is not None else "9999" for i in pick)
@@ -273,10 +354,13 @@ def test_ids_not_integers_is_rejected(client, reader, make, raw):
 
 # --- include ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("owner", "name", "related", "segment", "reverse"), INCLUDE_CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in INCLUDE_CASES])
-def test_include_embeds_related_under_the_name_as_sent(client, reader, make, link, owner, name, related,
-                                                       segment, reverse):
+
+@pytest.mark.parametrize(
+    ("owner", "name", "related", "segment", "reverse"), INCLUDE_CASES, ids=[f"{c[0]}-{c[1]}" for c in INCLUDE_CASES]
+)
+def test_include_embeds_related_under_the_name_as_sent(
+    client, reader, make, link, owner, name, related, segment, reverse
+):
     linked, unlinked, target = make(owner), make(owner), make(related)
     if reverse:
         link(related, target, segment, linked)
@@ -361,16 +445,27 @@ def test_include_on_entity_without_relations_is_rejected(client, reader, make, e
     assert_error(response, 400, "include")
 
 
-@pytest.mark.parametrize("url", [
-    lambda ids: collection("festival", include=""),
-    lambda ids: item("festival", ids["festival"], include=""),
-    lambda ids: related_list("festival", ids["festival"], "events", include=""),
-    lambda ids: collection("festival"),
-    lambda ids: item("festival", ids["festival"]),
-    lambda ids: related_list("festival", ids["festival"], "events"),
-    lambda ids: related_list("festival", ids["festival"], "events", includes="artist"),
-], ids=["list-empty", "single-empty", "relation-empty", "list-none", "single-none", "relation-none",
-        "relation-misspelled-param"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda ids: collection("festival", include=""),
+        lambda ids: item("festival", ids["festival"], include=""),
+        lambda ids: related_list("festival", ids["festival"], "events", include=""),
+        lambda ids: collection("festival"),
+        lambda ids: item("festival", ids["festival"]),
+        lambda ids: related_list("festival", ids["festival"], "events"),
+        lambda ids: related_list("festival", ids["festival"], "events", includes="artist"),
+    ],
+    ids=[
+        "list-empty",
+        "single-empty",
+        "relation-empty",
+        "list-none",
+        "single-none",
+        "relation-none",
+        "relation-misspelled-param",
+    ],
+)
 def test_include_not_requested_gives_no_include_key(client, reader, make, link, url):
     festival, event, tag = make("festival"), make("event"), make("tag")
     link("festival", festival, "events", event)
@@ -407,8 +502,9 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize(("params", "expected"), PAGES, ids=["&".join(f"{k}={v}" for k, v in p.items())
-                                                              for p, _ in PAGES])
+@pytest.mark.parametrize(
+    ("params", "expected"), PAGES, ids=["&".join(f"{k}={v}" for k, v in p.items()) for p, _ in PAGES]
+)
 def test_limit_offset_pages_in_id_order(client, reader, make, set_version, params, expected):
     # Names and versions in the opposite order of ids: only id order gives the expected pages.
     created = [make("festival", name=f"Festival {'EDCBA'[n]}") for n in range(5)]
@@ -420,11 +516,24 @@ def test_limit_offset_pages_in_id_order(client, reader, make, set_version, param
     assert ids_of("festival", data) == [created[i] for i in expected]
 
 
-@pytest.mark.parametrize(("param", "raw"), [
-    ("limit", "0"), ("limit", "1001"), ("limit", "-1"), ("limit", "x"), ("limit", "1.5"), ("limit", "2x"),
-    ("offset", "-1"), ("offset", "x"), ("offset", "1.5"),
-    ("limit", "²"), ("offset", "¹"), ("limit", "١٠"), ("offset", "٣"),  # Unicode digits: 400, never 500
-])
+@pytest.mark.parametrize(
+    ("param", "raw"),
+    [
+        ("limit", "0"),
+        ("limit", "1001"),
+        ("limit", "-1"),
+        ("limit", "x"),
+        ("limit", "1.5"),
+        ("limit", "2x"),
+        ("offset", "-1"),
+        ("offset", "x"),
+        ("offset", "1.5"),
+        ("limit", "²"),
+        ("offset", "¹"),
+        ("limit", "١٠"),
+        ("offset", "٣"),  # Unicode digits: 400, never 500
+    ],
+)
 def test_limit_offset_invalid_is_rejected(client, reader, make, param, raw):
     make("festival")
 
@@ -498,8 +607,20 @@ def test_updated_since_sees_a_change_made_through_the_api(client, reader, writer
     assert ids_of("festival", data) == [changed]
 
 
-@pytest.mark.parametrize("raw", ["yesterday", "2026-13-01T00:00:00Z", "2026-05-01T25:00:00Z", "1e9", "-5",
-                                 "12:00", "2026-05-01T10:00:00+25:00", "99999999999999999999", "²"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "yesterday",
+        "2026-13-01T00:00:00Z",
+        "2026-05-01T25:00:00Z",
+        "1e9",
+        "-5",
+        "12:00",
+        "2026-05-01T10:00:00+25:00",
+        "99999999999999999999",
+        "²",
+    ],
+)
 def test_updated_since_invalid_is_rejected(client, reader, make, raw):
     make("festival")
 
@@ -510,13 +631,18 @@ def test_updated_since_invalid_is_rejected(client, reader, make, raw):
 
 # --- valid --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("who", "valid", "expected"), [
-    ("admin", "true", ["Published A", "Published B"]),
-    ("admin", "false", ["Draft"]),
-    ("admin", None, ["Published A", "Draft", "Published B"]),
-    ("reader", "true", ["Published A", "Published B"]),
-    ("reader", "false", []),
-], ids=["admin-true", "admin-false", "admin-absent", "apikey-true", "apikey-false"])
+
+@pytest.mark.parametrize(
+    ("who", "valid", "expected"),
+    [
+        ("admin", "true", ["Published A", "Published B"]),
+        ("admin", "false", ["Draft"]),
+        ("admin", None, ["Published A", "Draft", "Published B"]),
+        ("reader", "true", ["Published A", "Published B"]),
+        ("reader", "false", []),
+    ],
+    ids=["admin-true", "admin-false", "admin-absent", "apikey-true", "apikey-false"],
+)
 def test_valid_filters_festivals_by_published(client, admin, reader, make, who, valid, expected):
     make("festival", name="Published A", is_valid=True)
     make("festival", name="Draft", is_valid=False)
@@ -544,12 +670,16 @@ COMBINED = [
     ({"name": "rock", "valid": "true"}, ["Rock Alpha", "Rock Delta", "Rock Epsilon"]),
     ({"name": "rock", "valid": "true", "updated_since": "2026-03-01T00:00:00Z"}, ["Rock Alpha", "Rock Epsilon"]),
     ({"name": "rock", "updated_since": "2026-03-01T00:00:00Z"}, ["Rock Alpha", "Rock Beta", "Rock Epsilon"]),
-    ({"name": "rock", "valid": "true", "updated_since": "2026-03-01T00:00:00Z", "limit": "1", "offset": "1"},
-     ["Rock Epsilon"]),
+    (
+        {"name": "rock", "valid": "true", "updated_since": "2026-03-01T00:00:00Z", "limit": "1", "offset": "1"},
+        ["Rock Epsilon"],
+    ),
     ({"name": "rock", "ids": "{Rock Alpha},{Jazz Gamma},{Rock Delta}"}, ["Rock Alpha", "Rock Delta"]),
     ({"ids": "{Rock Alpha},{Rock Beta},{Jazz Gamma}", "valid": "false"}, ["Rock Beta"]),
-    ({"ids": "{Rock Alpha},{Jazz Gamma},{Rock Delta}", "updated_since": "2026-03-01T00:00:00Z", "limit": "1"},
-     ["Rock Alpha"]),
+    (
+        {"ids": "{Rock Alpha},{Jazz Gamma},{Rock Delta}", "updated_since": "2026-03-01T00:00:00Z", "limit": "1"},
+        ["Rock Alpha"],
+    ),
     ({"name": "jazz", "valid": "false"}, []),
 ]
 
@@ -557,11 +687,13 @@ COMBINED = [
 @pytest.mark.parametrize(("params", "expected"), COMBINED, ids=[f"case{n}" for n in range(len(COMBINED))])
 def test_parameters_combine_with_and(client, admin, make, set_version, params, expected):
     rows = {}
-    for name, valid, version in [("Rock Alpha", True, "2026-05-01T12:00:00"),
-                                 ("Rock Beta", False, "2026-05-01T12:00:00"),
-                                 ("Jazz Gamma", True, "2026-05-01T12:00:00"),
-                                 ("Rock Delta", True, "2026-01-01T12:00:00"),
-                                 ("Rock Epsilon", True, "2026-05-01T12:00:00")]:
+    for name, valid, version in [
+        ("Rock Alpha", True, "2026-05-01T12:00:00"),
+        ("Rock Beta", False, "2026-05-01T12:00:00"),
+        ("Jazz Gamma", True, "2026-05-01T12:00:00"),
+        ("Rock Delta", True, "2026-01-01T12:00:00"),
+        ("Rock Epsilon", True, "2026-05-01T12:00:00"),
+    ]:
         rows[name] = make("festival", name=name, is_valid=valid)
         set_version("festival", rows[name], version)
     query = {key: value.format(**rows) for key, value in params.items()}
@@ -589,10 +721,12 @@ RELATION_CASES = [
 def test_relation_list_applies_parameters(client, reader, make, link, set_version, params, expected):
     festival, other = make("festival"), make("festival")
     rows = {}
-    for name, owner, version in [("Opening Night", festival, "2026-05-01T12:00:00"),
-                                 ("Night Owl", other, "2026-05-01T12:00:00"),
-                                 ("Closing Night", festival, "2026-01-01T12:00:00"),
-                                 ("Afterparty", festival, "2026-05-01T12:00:00")]:
+    for name, owner, version in [
+        ("Opening Night", festival, "2026-05-01T12:00:00"),
+        ("Night Owl", other, "2026-05-01T12:00:00"),
+        ("Closing Night", festival, "2026-01-01T12:00:00"),
+        ("Afterparty", festival, "2026-05-01T12:00:00"),
+    ]:
         rows[name] = make("event", name=name)
         link("festival", owner, "events", rows[name])
         set_version("event", rows[name], version)
@@ -603,10 +737,16 @@ def test_relation_list_applies_parameters(client, reader, make, link, set_versio
     assert [obj["event_name"] for obj in data] == expected
 
 
-@pytest.mark.parametrize(("param", "raw", "field"), [
-    ("ids", "x", "ids"), ("limit", "0", "limit"), ("offset", "-1", "offset"),
-    ("updated_since", "yesterday", "updated_since"), ("include", "bogus", "include"),
-])
+@pytest.mark.parametrize(
+    ("param", "raw", "field"),
+    [
+        ("ids", "x", "ids"),
+        ("limit", "0", "limit"),
+        ("offset", "-1", "offset"),
+        ("updated_since", "yesterday", "updated_since"),
+        ("include", "bogus", "include"),
+    ],
+)
 def test_relation_list_invalid_parameter_is_rejected(client, reader, make, link, param, raw, field):
     festival, event = make("festival"), make("event")
     link("festival", festival, "events", event)
@@ -618,6 +758,7 @@ def test_relation_list_invalid_parameter_is_rejected(client, reader, make, link,
 
 # --- unknown ids --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("entity", list(PLURAL))
 @pytest.mark.parametrize("unknown", [9999, 2**31, 2**63], ids=["9999", "2^31", "2^63"])
 def test_get_unknown_id_is_not_found(client, reader, make, entity, unknown):
@@ -628,8 +769,9 @@ def test_get_unknown_id_is_not_found(client, reader, make, entity, unknown):
     assert_error(response, 404)
 
 
-@pytest.mark.parametrize(("owner", "segment"), [("festival", "events"), ("artist", "links"), ("tag", "festivals"),
-                                                ("event", "location")])
+@pytest.mark.parametrize(
+    ("owner", "segment"), [("festival", "events"), ("artist", "links"), ("tag", "festivals"), ("event", "location")]
+)
 def test_relation_list_of_unknown_id_is_not_found(client, reader, owner, segment):
     response = client.get(related_list(owner, 9999, segment), headers=reader)
 
@@ -684,8 +826,7 @@ def world(make, link):
     """One of everything, every relation linked, with true and false booleans."""
     ids = {
         "festival": make("festival", is_valid=True, start=1_800_000_000, end=1_800_086_400),
-        "event": make("event", is_scheduled=False, has_timeslot=True, type=3, start=1_800_000_000,
-                      end=1_800_003_600),
+        "event": make("event", is_scheduled=False, has_timeslot=True, type=3, start=1_800_000_000, end=1_800_003_600),
         "artist": make("artist"),
         "location": make("location", accessible=True, openair=False),
         "image": make("image"),
@@ -700,7 +841,8 @@ def world(make, link):
 
 
 OUTPUT_ROUTES = [(entity, route) for entity in PLURAL for route in ("list", "single")] + [
-    (entity, route) for entity in INCLUDE_ALL for route in ("list-include", "single-include")]
+    (entity, route) for entity in INCLUDE_ALL for route in ("list-include", "single-include")
+]
 
 
 @pytest.mark.parametrize(("entity", "route"), OUTPUT_ROUTES, ids=[f"{e}-{r}" for e, r in OUTPUT_ROUTES])
@@ -715,16 +857,19 @@ def test_output_has_contract_fields_booleans_and_versions(client, reader, world,
     assert checked == 1 + (len(params["include"].split(",")) if params else 0)
 
 
-@pytest.mark.parametrize(("entity", "body", "change"), [
-    ("festival", {"festival_name": "Sonnenklang", "festival_is_valid": False}, {"festival_is_valid": True}),
-    ("event", {"event_name": "Opening", "event_is_scheduled": False}, {"event_has_timeslot": False}),
-    ("location", {"location_name": "Main Stage", "location_openair": True}, {"location_accessible": True}),
-    ("artist", {"artist_name": "The Band"}, {"artist_description": "Indie"}),
-    ("link", {"link_url": "https://example.org/"}, {"link_service": 4}),
-    ("place", {"place_town": "Leipzig", "place_lat": 51}, {"place_lon": 12}),
-    ("image", {"image_ref": "https://files.example.org/images/abc"}, {"image_comment": "poster"}),
-    ("tag", {"tag_name": "jazz"}, {"tag_name": "blues"}),
-])
+@pytest.mark.parametrize(
+    ("entity", "body", "change"),
+    [
+        ("festival", {"festival_name": "Sonnenklang", "festival_is_valid": False}, {"festival_is_valid": True}),
+        ("event", {"event_name": "Opening", "event_is_scheduled": False}, {"event_has_timeslot": False}),
+        ("location", {"location_name": "Main Stage", "location_openair": True}, {"location_accessible": True}),
+        ("artist", {"artist_name": "The Band"}, {"artist_description": "Indie"}),
+        ("link", {"link_url": "https://example.org/"}, {"link_service": 4}),
+        ("place", {"place_town": "Leipzig", "place_lat": 51}, {"place_lon": 12}),
+        ("image", {"image_ref": "https://files.example.org/images/abc"}, {"image_comment": "poster"}),
+        ("tag", {"tag_name": "jazz"}, {"tag_name": "blues"}),
+    ],
+)
 def test_write_responses_have_contract_fields_booleans_and_versions(client, writer, entity, body, change):
     created = client.post(collection(entity), json=body, headers=writer)
     assert created.status_code == 201, created.get_data(as_text=True)
@@ -759,28 +904,35 @@ def test_version_is_the_stored_change_time_in_utc(client, reader, make, set_vers
 
 # --- API-Version header -------------------------------------------------------------------------------
 
+
 def _requests():
     def conditional(client, ctx):
         first = client.get(collection("festival"), headers=ctx["reader"])
         return client.get(collection("festival"), headers={**ctx["reader"], "If-None-Match": first.headers["ETag"]})
 
     def too_large(client, ctx):
-        return client.post(collection("festival"), data=b" " * (1024 * 1024 + 1), headers=ctx["writer"],
-                           content_type="application/json")
+        return client.post(
+            collection("festival"),
+            data=b" " * (1024 * 1024 + 1),
+            headers=ctx["writer"],
+            content_type="application/json",
+        )
 
     return {
         "list-200": lambda c, x: c.get(collection("festival"), headers=x["reader"]),
         "single-200": lambda c, x: c.get(item("festival", x["festival"]), headers=x["reader"]),
         "relation-200": lambda c, x: c.get(related_list("festival", x["festival"], "events"), headers=x["reader"]),
         "create-201": lambda c, x: c.post(collection("tag"), json={"tag_name": "blues"}, headers=x["writer"]),
-        "patch-200": lambda c, x: c.patch(item("festival", x["festival"]), json={"festival_price": "5"},
-                                          headers=x["writer"]),
+        "patch-200": lambda c, x: c.patch(
+            item("festival", x["festival"]), json={"festival_price": "5"}, headers=x["writer"]
+        ),
         "delete-200": lambda c, x: c.delete(item("festival", x["festival"]), headers=x["writer"]),
         "link-200": lambda c, x: c.post(f"{API}/festivals/{x['festival']}/tags/{x['tag']}", headers=x["writer"]),
         "not-modified-304": conditional,
         "bad-param-400": lambda c, x: c.get(collection("festival", limit="0"), headers=x["reader"]),
-        "bad-body-400": lambda c, x: c.post(collection("festival"), data=b"[]", headers=x["writer"],
-                                            content_type="application/json"),
+        "bad-body-400": lambda c, x: c.post(
+            collection("festival"), data=b"[]", headers=x["writer"], content_type="application/json"
+        ),
         "no-credentials-401": lambda c, x: c.get(collection("festival")),
         "api-key-write-403": lambda c, x: c.post(collection("tag"), json={"tag_name": "x"}, headers=x["reader"]),
         "unknown-id-404": lambda c, x: c.get(item("festival", 9999), headers=x["reader"]),

@@ -1,6 +1,7 @@
 """Reads validated by data versions and kept in the response cache: a write changes every read that depends on
 it at once (no TTL to wait for), on both cache stores; drafts never leak across visibility classes; a 304 and
 a cache hit read the counters only."""
+
 import logging
 import os
 import uuid
@@ -38,9 +39,19 @@ def world(factory):
     draft = factory.create("festival", owner, name="Secret draft", is_valid=False)["festival_id"]
     draft_event = factory.create("event", owner, name="Secret event")["event_id"]
     factory.link("festival", draft, "events", draft_event, owner)
-    return {"owner": owner, "festival": festival, "event": event, "artist": artist, "location": location,
-            "tag": tag, "draft": draft, "draft_event": draft_event, "public": factory.api_key_headers(),
-            "as_owner": factory.bearer(owner), "admin": factory.user("admin")}
+    return {
+        "owner": owner,
+        "festival": festival,
+        "event": event,
+        "artist": artist,
+        "location": location,
+        "tag": tag,
+        "draft": draft,
+        "draft_event": draft_event,
+        "public": factory.api_key_headers(),
+        "as_owner": factory.bearer(owner),
+        "admin": factory.user("admin"),
+    }
 
 
 def cached(client, url, headers):
@@ -79,8 +90,9 @@ def test_create_shows_at_once(client, world):
 def test_update_of_an_included_row_shows_at_once(client, world):
     url = f"/api/v1/festivals/{world['festival']}/events?include=artist,location"
     before = cached(client, url, world["public"])
-    patched = client.patch(f"/api/v1/artists/{world['artist']}", json={"artist_name": "Renamed"},
-                           headers=world["as_owner"])
+    patched = client.patch(
+        f"/api/v1/artists/{world['artist']}", json={"artist_name": "Renamed"}, headers=world["as_owner"]
+    )
     assert patched.status_code == 200
     events = fresh(client, url, world["public"], before)
     assert names(events[0]["include"]["artist"], "artist") == ["Renamed"]
@@ -112,21 +124,31 @@ def test_unlink_shows_at_once(client, world):
     assert fresh(client, url, world["public"], before) == []
 
 
-@pytest.mark.parametrize("url", ["/api/v1/festivals", "/api/v1/events", "/api/v1/festivals/{draft}/events",
-                                 "/api/v1/events?include=festival", "/api/v1/festivals?include=events"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/festivals",
+        "/api/v1/events",
+        "/api/v1/festivals/{draft}/events",
+        "/api/v1/events?include=festival",
+        "/api/v1/festivals?include=events",
+    ],
+)
 def test_publish_and_unpublish_show_at_once_and_drafts_never_leak(client, world, url):
     url = url.format(**world)
     owners = cached(client, url, world["as_owner"])
     assert "Secret" in owners.data.decode()
     public = client.get(url, headers=world["public"])
     assert public.status_code in (200, 404) and "Secret" not in public.data.decode()
-    publish = client.patch(f"/api/v1/festivals/{world['draft']}", json={"festival_is_valid": True},
-                           headers=world["as_owner"])
+    publish = client.patch(
+        f"/api/v1/festivals/{world['draft']}", json={"festival_is_valid": True}, headers=world["as_owner"]
+    )
     assert publish.status_code == 200
     published = client.get(url, headers=world["public"])
     assert published.status_code == 200 and "Secret" in published.data.decode()
-    unpublish = client.patch(f"/api/v1/festivals/{world['draft']}", json={"festival_is_valid": False},
-                             headers=world["as_owner"])
+    unpublish = client.patch(
+        f"/api/v1/festivals/{world['draft']}", json={"festival_is_valid": False}, headers=world["as_owner"]
+    )
     assert unpublish.status_code == 200
     hidden = client.get(url, headers=world["public"])
     assert "Secret" not in hidden.data.decode()
@@ -141,8 +163,9 @@ def test_ownership_transfer_shows_the_draft_to_its_new_owner_at_once(client, wor
     entities.transfer_owner("festival", world["draft"], heir.id, admin)
     assert "Secret draft" in names(fresh(client, "/api/v1/festivals", as_heir, before), "festival")
     # and the former owner no longer sees it
-    assert "Secret draft" not in names(client.get("/api/v1/festivals", headers=world["as_owner"]).get_json()["data"],
-                                       "festival")
+    assert "Secret draft" not in names(
+        client.get("/api/v1/festivals", headers=world["as_owner"]).get_json()["data"], "festival"
+    )
 
 
 def test_suspension_stops_cached_and_revalidated_reads_at_once(client, world):
@@ -164,8 +187,12 @@ def test_demoted_admin_loses_the_drafts_of_others_at_once(client, world, factory
 
 
 def test_draft_never_appears_in_a_public_answer_cached_by_its_owner_or_an_admin(client, world, factory):
-    for url in ("/api/v1/festivals", "/api/v1/events", "/api/v1/festivals?include=events",
-                f"/api/v1/festivals/{world['draft']}"):
+    for url in (
+        "/api/v1/festivals",
+        "/api/v1/events",
+        "/api/v1/festivals?include=events",
+        f"/api/v1/festivals/{world['draft']}",
+    ):
         for privileged in (world["as_owner"], factory.bearer(world["admin"])):
             assert client.get(url, headers=privileged).status_code == 200
         public = client.get(url, headers=world["public"])

@@ -1,4 +1,5 @@
 """Linking and unlinking: to-one replace, to-many without duplicates, cascades, versions, audit."""
+
 import pytest
 
 from app.db import db
@@ -133,11 +134,16 @@ def test_link_and_unlink_bump_owner_version_and_write_audit(client, factory, own
     client.delete(f"/api/v1/festivals/{festival}/tags/{tag}", headers=auth)
     with app.app_context(), db.connection_context():
         unlinked = _raw_version(festival)
-        actions = [(e.entity, e.entity_id, e.action, e.actor_id) for e in
-                   AuditEntry.select().where(AuditEntry.entity == "festival").order_by(AuditEntry.id)]
+        actions = [
+            (e.entity, e.entity_id, e.action, e.actor_id)
+            for e in AuditEntry.select().where(AuditEntry.entity == "festival").order_by(AuditEntry.id)
+        ]
     assert created < linked < unlinked
-    assert actions == [("festival", festival, "create", owner.id), ("festival", festival, "link", owner.id),
-                       ("festival", festival, "unlink", owner.id)]
+    assert actions == [
+        ("festival", festival, "create", owner.id),
+        ("festival", festival, "link", owner.id),
+        ("festival", festival, "unlink", owner.id),
+    ]
 
 
 def test_update_writes_audit_with_changed_fields_only(client, factory, owner, auth, app):
@@ -183,8 +189,14 @@ def test_name_filter_with_nul_is_400(client, auth):
     assert "name" in response.get_json()["fields"]
 
 
-@pytest.mark.parametrize("url", ["/api/v1/festivals/99999999999999999999", "/api/v1/festivals/2147483648/tags",
-                                 "/api/v1/festivals?ids=1,99999999999999999999&offset=0"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/festivals/99999999999999999999",
+        "/api/v1/festivals/2147483648/tags",
+        "/api/v1/festivals?ids=1,99999999999999999999&offset=0",
+    ],
+)
 def test_huge_ids_never_overflow(client, auth, url):
     response = client.get(url, headers=auth)
     assert response.status_code in (200, 404)

@@ -1,6 +1,7 @@
 """Write validation as a client sees it: every rule of the contract (shared/design/api.md) on create
 (POST /X) and on update (PATCH /X/{id}), the error envelope naming the offending field, and no change
 stored after a rejected write."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,14 @@ import pytest
 
 API = "/api/v1"
 PLURAL = {
-    "festival": "festivals", "event": "events", "artist": "artists", "location": "locations",
-    "image": "images", "link": "links", "place": "places", "tag": "tags",
+    "festival": "festivals",
+    "event": "events",
+    "artist": "artists",
+    "location": "locations",
+    "image": "images",
+    "link": "links",
+    "place": "places",
+    "tag": "tags",
 }
 # The smallest body each create accepts (the contract's required fields).
 MINIMAL = {
@@ -25,21 +32,58 @@ MINIMAL = {
 }
 # Whole objects as festivals-api-ios serializes them (`JSON()`): id 0 and "<unversioned>" before creation.
 IOS_OBJECTS = {
-    "festival": {"festival_id": 0, "festival_version": "<unversioned>", "festival_is_valid": False,
-                 "festival_name": "Sonnenklang", "festival_start": 1596794440, "festival_end": 1596994440,
-                 "festival_description": "", "festival_price": "Ab 25 Euro"},
-    "event": {"event_id": 0, "event_version": "<unversioned>", "event_name": "Opening",
-              "event_start": 1596794440, "event_end": 1596798040, "event_description": "", "event_type": 3},
-    "artist": {"artist_id": 0, "artist_version": "<unversioned>", "artist_name": "The Band",
-               "artist_description": "Indie from Leipzig"},
-    "location": {"location_id": 0, "location_version": "<unversioned>", "location_name": "Main Stage",
-                 "location_description": "", "location_accessible": True, "location_openair": False},
-    "image": {"image_id": 0, "image_hash": "abc", "image_comment": "poster",
-              "image_ref": "https://files.example.org/images/abc"},
+    "festival": {
+        "festival_id": 0,
+        "festival_version": "<unversioned>",
+        "festival_is_valid": False,
+        "festival_name": "Sonnenklang",
+        "festival_start": 1596794440,
+        "festival_end": 1596994440,
+        "festival_description": "",
+        "festival_price": "Ab 25 Euro",
+    },
+    "event": {
+        "event_id": 0,
+        "event_version": "<unversioned>",
+        "event_name": "Opening",
+        "event_start": 1596794440,
+        "event_end": 1596798040,
+        "event_description": "",
+        "event_type": 3,
+    },
+    "artist": {
+        "artist_id": 0,
+        "artist_version": "<unversioned>",
+        "artist_name": "The Band",
+        "artist_description": "Indie from Leipzig",
+    },
+    "location": {
+        "location_id": 0,
+        "location_version": "<unversioned>",
+        "location_name": "Main Stage",
+        "location_description": "",
+        "location_accessible": True,
+        "location_openair": False,
+    },
+    "image": {
+        "image_id": 0,
+        "image_hash": "abc",
+        "image_comment": "poster",
+        "image_ref": "https://files.example.org/images/abc",
+    },
     "link": {"link_id": 0, "link_version": "<unversioned>", "link_url": "https://example.org/", "link_service": 2},
-    "place": {"place_id": 0, "place_version": "<unversioned>", "place_street": "Markt 1", "place_zip": "04109",
-              "place_town": "Leipzig", "place_street_addition": "", "place_country": "Germany",
-              "place_lat": 51, "place_lon": 12.37, "place_description": ""},
+    "place": {
+        "place_id": 0,
+        "place_version": "<unversioned>",
+        "place_street": "Markt 1",
+        "place_zip": "04109",
+        "place_town": "Leipzig",
+        "place_street_addition": "",
+        "place_country": "Germany",
+        "place_lat": 51,
+        "place_lon": 12.37,
+        "place_description": "",
+    },
     "tag": {"tag_id": 0, "tag_name": "jazz"},
 }
 # A change per entity for PATCH tests: (field, new value).
@@ -57,6 +101,7 @@ NAMED = ["festival", "artist", "location", "tag"]
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+
 
 def collection(entity: str) -> str:
     return f"{API}/{PLURAL[entity]}"
@@ -105,15 +150,19 @@ def create_ok(client, writer: dict, entity: str, body: dict) -> dict:
 
 # --- fixtures ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def make(factory, creator):
     """Create an entity owned by `creator` through the services: make("festival", name="X")."""
+
     def build(entity: str, **fields) -> dict:
         return factory.create(entity, creator, **fields)
+
     return build
 
 
 # --- rules on single values -------------------------------------------------------------------------
+
 
 def _rules() -> tuple[list, list]:
     invalid, valid = [], []
@@ -299,8 +348,9 @@ PATCH_SPANS = [
 
 @pytest.mark.parametrize(("entity", "start", "end"), SPANS, ids=["festival", "event"])
 @pytest.mark.parametrize(("case", "change", "status"), PATCH_SPANS, ids=[c[0] for c in PATCH_SPANS])
-def test_patch_span_is_checked_against_stored_side(client, writer, admin, make, entity, start, end,
-                                                   case, change, status):
+def test_patch_span_is_checked_against_stored_side(
+    client, writer, admin, make, entity, start, end, case, change, status
+):
     entity_id = make(entity, start=1_800_000_000, end=1_800_086_400)[f"{entity}_id"]
     before = read(client, admin, entity, entity_id)
     body = {f"{entity}_{side}": value for side, value in change.items()}
@@ -358,9 +408,17 @@ def test_patch_unknown_field_is_rejected(client, writer, admin, make, entity, fi
 
 # --- ids and versions in bodies; whole objects from the iOS client ------------------------------------
 
-@pytest.mark.parametrize(("entity_id", "version"), [
-    (999, "<unversioned>"), (0, "2020-02-25T13:37:23Z"), ("abc", None), (-1, 12345),
-], ids=["id999-unversioned", "id0-old-version", "id-string-version-null", "id-negative-version-int"])
+
+@pytest.mark.parametrize(
+    ("entity_id", "version"),
+    [
+        (999, "<unversioned>"),
+        (0, "2020-02-25T13:37:23Z"),
+        ("abc", None),
+        (-1, 12345),
+    ],
+    ids=["id999-unversioned", "id0-old-version", "id-string-version-null", "id-negative-version-int"],
+)
 def test_create_ignores_id_and_version_in_body(client, writer, admin, entity_id, version):
     body = {"festival_id": entity_id, "festival_version": version, "festival_name": "Sonnenklang"}
 
@@ -432,6 +490,7 @@ def test_patch_whole_unversioned_ios_object_is_accepted(client, writer, admin, e
 
 # --- PATCH changes only what is sent --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("entity", list(IOS_OBJECTS))
 def test_patch_one_field_changes_only_that_field(client, writer, admin, entity):
     created = create_ok(client, writer, entity, IOS_OBJECTS[entity])
@@ -497,6 +556,7 @@ def test_patch_body_not_a_json_object_is_rejected(client, writer, admin, make, r
 
 # --- body size ------------------------------------------------------------------------------------------
 
+
 def _json_of_size(size: int, fields: dict) -> bytes:
     """A valid JSON object of exactly `size` bytes: the fields, padded with whitespace."""
     compact = json.dumps(fields)
@@ -535,6 +595,7 @@ def test_create_body_of_exactly_one_mib_is_accepted(client, writer):
 
 # --- unique names --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["Sonnenklang", "  Sonnenklang  "], ids=["same", "padded"])
 def test_create_festival_name_taken_is_conflict(client, writer, admin, make, name):
     existing = make("festival", name="Sonnenklang")
@@ -550,8 +611,7 @@ def test_patch_festival_name_taken_is_conflict(client, writer, admin, make):
     other = make("festival", name="Mondschein")
     before = read(client, admin, "festival", other["festival_id"])
 
-    response = send(client, "PATCH", item("festival", other["festival_id"]), writer,
-                    {"festival_name": "Sonnenklang"})
+    response = send(client, "PATCH", item("festival", other["festival_id"]), writer, {"festival_name": "Sonnenklang"})
 
     assert_error(response, 409, "festival_name")
     assert read(client, admin, "festival", other["festival_id"]) == before
@@ -560,8 +620,13 @@ def test_patch_festival_name_taken_is_conflict(client, writer, admin, make):
 def test_patch_festival_keeping_its_own_name_is_accepted(client, writer, make):
     festival = make("festival", name="Sonnenklang")
 
-    response = send(client, "PATCH", item("festival", festival["festival_id"]), writer,
-                    {"festival_name": "Sonnenklang", "festival_price": "free"})
+    response = send(
+        client,
+        "PATCH",
+        item("festival", festival["festival_id"]),
+        writer,
+        {"festival_name": "Sonnenklang", "festival_price": "free"},
+    )
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["data"][0]["festival_price"] == "free"
@@ -601,6 +666,7 @@ def test_patch_tag_changing_only_the_case_of_its_own_name_is_accepted(client, wr
 
 
 # --- error envelope of a rejected write -------------------------------------------------------------------
+
 
 def test_create_with_several_invalid_fields_names_each_field(client, writer, admin):
     body = {"festival_name": "", "festival_price": "x" * 256, "festival_is_valid": 1, "festival_color": "red"}

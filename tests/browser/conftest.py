@@ -1,5 +1,6 @@
 """Real-browser tests: the app served over HTTP from a background thread (werkzeug, a free port on
 127.0.0.1, the test's own temporary database), driven by Debian's Chromium through playwright."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,14 @@ from app.db import db
 from tests.factories import Factory
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"  # gitignored; for a reviewer's eyes
 
 
@@ -47,8 +54,11 @@ def server(make_app):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.isfile(CHROMIUM) or not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"The browser tests need Debian's Chromium at {CHROMIUM}, and it is missing. "
-                    "Install it with `apt-get install chromium`.", pytrace=False)
+        pytest.fail(
+            f"The browser tests need Debian's Chromium at {CHROMIUM}, and it is missing. "
+            "Install it with `apt-get install chromium`.",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,6 +1,7 @@
 """An admin at work in Chromium, over real HTTP: log in, change a user's role, create an API key (shown
 once), revoke it (the API then refuses it); and the same revoke without JavaScript, through the
 confirmation page."""
+
 from __future__ import annotations
 
 import re

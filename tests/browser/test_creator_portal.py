@@ -1,5 +1,6 @@
 """A creator runs a festival from the browser (Chromium, real HTTP): log in, create a festival, add
 events with artists and a location, see the timetable, publish; the API then lists it."""
+
 from __future__ import annotations
 
 import re

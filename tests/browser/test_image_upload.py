@@ -1,5 +1,6 @@
 """Image upload from the festival editor in Chromium: the file goes from the page straight to a real file
 server process (token minted by the app for the logged-in user), then the app records it."""
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """An organizer imports a line-up from a spreadsheet (Chromium, real HTTP): upload a CSV with other column
 names, match the columns, read the preview (new rows and rows with errors), confirm, see the events; the
 same file again changes nothing; then the visitor preview and the exported calendar."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The portal's login pages in Chromium: what a creator sees and does, over real HTTP."""
+
 from __future__ import annotations
 
 import re
@@ -118,8 +119,12 @@ def test_pages_load_their_own_styles_and_scripts(page, server):
     page.on("response", lambda response: answers.setdefault(response.url.removeprefix(server.url), response.status))
     page.goto("/login")
     page.wait_for_load_state("load")
-    assets = ["/static/vendor/@picocss/pico/pico.min.css", "/static/css/app.css",
-              "/static/vendor/htmx.org/htmx.min.js", "/static/js/app.js"]
+    assets = [
+        "/static/vendor/@picocss/pico/pico.min.css",
+        "/static/css/app.css",
+        "/static/vendor/htmx.org/htmx.min.js",
+        "/static/js/app.js",
+    ]
     assert {asset: answers.get(asset) for asset in assets} == dict.fromkeys(assets, 200)
     assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--pico-primary')").strip()
     assert page.evaluate("typeof window.htmx") == "object"

@@ -1,5 +1,6 @@
 """The Content-Security-Policy in Chromium: the portal's pages, htmx and the API docs run under it with no
 violation, and a page of ours cannot be framed by another site."""
+
 from __future__ import annotations
 
 from tests.factories import PASSWORD
@@ -7,8 +8,7 @@ from tests.factories import PASSWORD
 
 def violations_on(page, paths: list[str]) -> list[str]:
     seen: list[str] = []
-    page.on("console", lambda message: seen.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on("console", lambda message: seen.append(message.text) if "Content Security Policy" in message.text else None)
     for path in paths:
         page.goto(path)
         page.wait_for_load_state("networkidle")

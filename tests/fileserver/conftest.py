@@ -1,5 +1,6 @@
 """The file server as a real separate process: `gunicorn wsgi:files` with 2 workers on a free port, its
 own instance and media folders, and an identity-keys folder holding a key these tests sign tokens with."""
+
 from __future__ import annotations
 
 import io
@@ -33,9 +34,21 @@ class FileServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(instance / "files.log", "w+")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", "--no-control-socket", "wsgi:files"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+            [
+                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--no-control-socket",
+                "wsgi:files",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             wait_for(f"{self.url}/health", self.process, name="file server", log=self.log)
         except Exception:
@@ -47,24 +60,45 @@ class FileServer:
         self.process.wait(timeout=10)
         self.log.close()
 
-    def token(self, role: str = "creator", sub: str = "1", ttl: int = 900, keys: KeyStore | None = None,
-              issuer: str = ISSUER, audience: str = AUDIENCE) -> str:
+    def token(
+        self,
+        role: str = "creator",
+        sub: str = "1",
+        ttl: int = 900,
+        keys: KeyStore | None = None,
+        issuer: str = ISSUER,
+        audience: str = AUDIENCE,
+    ) -> str:
         user = SimpleNamespace(id=sub, role=role)
         return issue_access_token(user, keys or self.keys, issuer=issuer, audience=audience, ttl=ttl, sid="0" * 32)
 
     def bearer(self, role: str = "creator", sub: str = "1", **kwargs) -> dict:
         return {"Authorization": f"Bearer {self.token(role, sub, **kwargs)}"}
 
-    def upload(self, data: bytes, filename: str = "photo.jpg", headers: dict | None = None,
-               field: str = "image", path: str = "/images/upload", content_type: str = "image/jpeg"):
-        return requests.post(f"{self.url}{path}", files={field: (filename, data, content_type)},
-                             headers=self.bearer() if headers is None else headers, timeout=30)
+    def upload(
+        self,
+        data: bytes,
+        filename: str = "photo.jpg",
+        headers: dict | None = None,
+        field: str = "image",
+        path: str = "/images/upload",
+        content_type: str = "image/jpeg",
+    ):
+        return requests.post(
+            f"{self.url}{path}",
+            files={field: (filename, data, content_type)},
+            headers=self.bearer() if headers is None else headers,
+            timeout=30,
+        )
 
     def stored(self, kind: str = "images") -> list[Path]:
         """Stored files of a kind (not their .json sidecars, not temporary files)."""
         root = self.media / kind
-        return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
-                      and p.suffix != ".json") if root.exists() else []
+        return (
+            sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix != ".json")
+            if root.exists()
+            else []
+        )
 
     def variants(self, digest: str) -> list[Path]:
         folder = self.media / "variants" / digest[:2] / digest
@@ -73,8 +107,7 @@ class FileServer:
 
 def server_env(instance: Path, **settings: str) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
-    env.update({"FESTIVALS_INSTANCE_PATH": str(instance), "FESTIVALS_PORTAL_ORIGIN": "http://portal.test",
-                **settings})
+    env.update({"FESTIVALS_INSTANCE_PATH": str(instance), "FESTIVALS_PORTAL_ORIGIN": "http://portal.test", **settings})
     return env
 
 
@@ -94,8 +127,13 @@ def files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small_files(tmp_path_factory):
     """A file server with low limits: 200 kB uploads, 1 megapixel images, thumbnail sizes 32 and 64."""
-    server = start_server(tmp_path_factory, "small-files", FESTIVALS_MAX_UPLOAD_BYTES="200000",
-                          FESTIVALS_MAX_IMAGE_PIXELS="1000000", FESTIVALS_THUMB_SIZES="32,64")
+    server = start_server(
+        tmp_path_factory,
+        "small-files",
+        FESTIVALS_MAX_UPLOAD_BYTES="200000",
+        FESTIVALS_MAX_IMAGE_PIXELS="1000000",
+        FESTIVALS_THUMB_SIZES="32,64",
+    )
     yield server
     server.stop()
 

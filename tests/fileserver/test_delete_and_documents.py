@@ -1,4 +1,5 @@
 """Deleting (admins and the uploader only; cached variants go too) and PDF documents."""
+
 import hashlib
 import io
 
@@ -70,8 +71,10 @@ def test_pdf_upload_and_download(files):
     assert download.content == data
     assert download.headers["Content-Type"] == "application/pdf"
     assert "immutable" in download.headers["Cache-Control"]
-    assert requests.get(entry["pdf_ref"], headers={"If-None-Match": download.headers["ETag"]},
-                        timeout=5).status_code == 304
+    assert (
+        requests.get(entry["pdf_ref"], headers={"If-None-Match": download.headers["ETag"]}, timeout=5).status_code
+        == 304
+    )
     assert upload_pdf(files, data).status_code == 200  # stored once
     assert [p.name for p in files.stored("pdf")].count(entry["pdf_hash"]) == 1
 

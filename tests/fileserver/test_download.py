@@ -1,4 +1,5 @@
 """Downloads: public, cacheable, conditional and ranged; only well-formed hashes reach the disk."""
+
 import hashlib
 import http.client
 
@@ -63,20 +64,23 @@ def test_head_answers_headers_without_body(files, stored):
     assert response.headers["ETag"] == f'"{stored}"'
 
 
-@pytest.mark.parametrize("path", [
-    "/images/../../../etc/passwd",
-    "/images/..%2f..%2f..%2fetc%2fpasswd",
-    "/images/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-    "/images/%2E%2E/%2E%2E/etc/passwd",
-    "/images/{upper}",
-    "/images/{short}",
-    "/images/{digest}0",
-    "/images/{digest}.json",
-    "/images/{digest}%00",
-    "/images/{digest}/../{digest}.json",
-    "/pdf/../images/{digest}.json",
-    "/images/abc",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/images/../../../etc/passwd",
+        "/images/..%2f..%2f..%2fetc%2fpasswd",
+        "/images/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/images/%2E%2E/%2E%2E/etc/passwd",
+        "/images/{upper}",
+        "/images/{short}",
+        "/images/{digest}0",
+        "/images/{digest}.json",
+        "/images/{digest}%00",
+        "/images/{digest}/../{digest}.json",
+        "/pdf/../images/{digest}.json",
+        "/images/abc",
+    ],
+)
 def test_download_of_malformed_hash_is_404(files, stored, path):
     path = path.format(upper=stored.upper(), short=stored[:-1], digest=stored)
     status, headers, body = raw_get(files, path)
@@ -113,8 +117,11 @@ def test_request_id_is_echoed_when_sane_and_generated_otherwise(files):
 
 def test_health_ready_version_info(files):
     assert requests.get(f"{files.url}/health", timeout=5).json() == {"status": "ok"}
-    assert requests.get(f"{files.url}/ready", timeout=5).json() == {"status": "ready", "storage": "ok",
-                                                                     "certificates": {"expiring": []}}
+    assert requests.get(f"{files.url}/ready", timeout=5).json() == {
+        "status": "ready",
+        "storage": "ok",
+        "certificates": {"expiring": []},
+    }
     assert requests.get(f"{files.url}/version", timeout=5).json()["version"]
     info = requests.get(f"{files.url}/info", timeout=5).json()
     assert info["service"] == "festivals-files"
@@ -124,17 +131,18 @@ def test_health_ready_version_info(files):
 
 def test_cors_preflight_allows_the_portal_origin_only(files):
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
-    allowed = requests.options(f"{files.url}/images/upload", headers={"Origin": "http://portal.test", **preflight},
-                               timeout=5)
+    allowed = requests.options(
+        f"{files.url}/images/upload", headers={"Origin": "http://portal.test", **preflight}, timeout=5
+    )
     assert allowed.status_code == 204
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://portal.test"
     assert "authorization" in allowed.headers["Access-Control-Allow-Headers"].lower()
     assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
-    other = requests.options(f"{files.url}/images/upload", headers={"Origin": "https://evil.test", **preflight},
-                             timeout=5)
+    other = requests.options(
+        f"{files.url}/images/upload", headers={"Origin": "https://evil.test", **preflight}, timeout=5
+    )
     assert "Access-Control-Allow-Origin" not in other.headers
-    upload = files.upload(image_bytes(size=(64, 64)),
-                          headers={**files.bearer(), "Origin": "http://portal.test"})
+    upload = files.upload(image_bytes(size=(64, 64)), headers={**files.bearer(), "Origin": "http://portal.test"})
     assert upload.status_code == 201
     assert upload.headers["Access-Control-Allow-Origin"] == "http://portal.test"
 

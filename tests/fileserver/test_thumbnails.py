@@ -1,5 +1,6 @@
 """Thumbnails: allowed sizes only, cover and contain, webp/jpeg/png by parameter or Accept, made once
 (also under a race of many first requests across two worker processes), then served from disk."""
+
 import io
 import threading
 
@@ -26,8 +27,10 @@ def picture(response) -> Image.Image:
     return Image.open(io.BytesIO(response.content))
 
 
-@pytest.mark.parametrize(("fmt", "mimetype", "pillow"), [
-    ("webp", "image/webp", "WEBP"), ("jpeg", "image/jpeg", "JPEG"), ("png", "image/png", "PNG")])
+@pytest.mark.parametrize(
+    ("fmt", "mimetype", "pillow"),
+    [("webp", "image/webp", "WEBP"), ("jpeg", "image/jpeg", "JPEG"), ("png", "image/png", "PNG")],
+)
 def test_thumbnail_by_format_parameter(files, photo, fmt, mimetype, pillow):
     response = get(files, photo, f"?w=320&format={fmt}")
     assert response.status_code == 200
@@ -38,12 +41,15 @@ def test_thumbnail_by_format_parameter(files, photo, fmt, mimetype, pillow):
     assert "immutable" in response.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize(("accept", "mimetype"), [
-    ("image/avif,image/webp,image/apng,image/*,*/*;q=0.8", "image/webp"),  # a browser's img Accept
-    ("image/png", "image/png"),
-    ("image/jpeg", "image/jpeg"),
-    ("*/*", "image/jpeg"),  # no preference: the original's family
-])
+@pytest.mark.parametrize(
+    ("accept", "mimetype"),
+    [
+        ("image/avif,image/webp,image/apng,image/*,*/*;q=0.8", "image/webp"),  # a browser's img Accept
+        ("image/png", "image/png"),
+        ("image/jpeg", "image/jpeg"),
+        ("*/*", "image/jpeg"),  # no preference: the original's family
+    ],
+)
 def test_thumbnail_format_negotiated_by_accept(files, photo, accept, mimetype):
     response = get(files, photo, "?w=160", Accept=accept)
     assert response.status_code == 200
@@ -53,8 +59,9 @@ def test_thumbnail_format_negotiated_by_accept(files, photo, accept, mimetype):
 
 
 def test_thumbnail_of_transparent_png_keeps_alpha(files):
-    digest = files.upload(image_bytes("PNG", (400, 400), mode="RGBA"), "a.png",
-                          content_type="image/png").json()["data"][0]["image_hash"]
+    digest = files.upload(image_bytes("PNG", (400, 400), mode="RGBA"), "a.png", content_type="image/png").json()[
+        "data"
+    ][0]["image_hash"]
     response = get(files, digest, "?w=64")
     assert response.headers["Content-Type"] == "image/png"
     assert picture(response).mode == "RGBA" and picture(response).size == (64, 64)
@@ -91,8 +98,20 @@ def test_thumbnail_of_any_size_in_range_is_the_nearest_allowed(files, photo):
     assert picture(get(files, photo, "?h=200&format=png")).size[1] == 160
 
 
-@pytest.mark.parametrize("query", ["?w=29", "?w=3001", "?w=0", "?w=abc", "?h=10000000", "?w=320&fit=stretch",
-                                   "?w=320&format=gif", "?w=320&width=640", "?w=-320"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?w=29",
+        "?w=3001",
+        "?w=0",
+        "?w=abc",
+        "?h=10000000",
+        "?w=320&fit=stretch",
+        "?w=320&format=gif",
+        "?w=320&width=640",
+        "?w=-320",
+    ],
+)
 def test_thumbnail_with_disallowed_parameters_is_400(files, photo, query):
     response = get(files, photo, query)
     assert response.status_code == 400

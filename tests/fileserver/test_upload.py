@@ -1,5 +1,6 @@
 """Uploads: who may, what is accepted (decoded, not trusted by name), what is stored (once, re-encoded,
 without metadata)."""
+
 import base64
 import hashlib
 import hmac
@@ -87,10 +88,18 @@ def b64url(raw: bytes) -> str:
 
 
 def forged_token(alg: str, kid: str, key: bytes | None) -> str:
-    claims = {"sub": "1", "role": "admin", "iss": "festivals-identity", "aud": "festivals",
-              "iat": int(time.time()), "exp": int(time.time()) + 600, "jti": "x"}
-    unsigned = f"{b64url(json.dumps({'alg': alg, 'typ': 'JWT', 'kid': kid}).encode())}." \
-               f"{b64url(json.dumps(claims).encode())}"
+    claims = {
+        "sub": "1",
+        "role": "admin",
+        "iss": "festivals-identity",
+        "aud": "festivals",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+        "jti": "x",
+    }
+    unsigned = (
+        f"{b64url(json.dumps({'alg': alg, 'typ': 'JWT', 'kid': kid}).encode())}.{b64url(json.dumps(claims).encode())}"
+    )
     signature = hmac.new(key, unsigned.encode(), hashlib.sha256).digest() if key else b""
     return f"{unsigned}.{b64url(signature)}"
 
@@ -107,8 +116,9 @@ def test_upload_with_unsigned_alg_none_token_is_401(files):
 
 
 def test_upload_without_image_field_is_400(files):
-    response = requests.post(f"{files.url}/images/upload", files={"file": ("a.jpg", image_bytes())},
-                             headers=files.bearer(), timeout=10)
+    response = requests.post(
+        f"{files.url}/images/upload", files={"file": ("a.jpg", image_bytes())}, headers=files.bearer(), timeout=10
+    )
     assert_error(response, 400)
 
 
@@ -132,8 +142,12 @@ def png_declaring(width: int, height: int) -> bytes:
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_upload_of_decompression_bomb_is_400(files):
@@ -187,8 +201,12 @@ def gps_tagged_jpeg() -> bytes:
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6  # shown rotated 90° clockwise
     exif[ExifTags.Base.Make] = "TestCam"
-    exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (51.0, 20.0, 0.0),
-                                  ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (12.0, 22.0, 0.0)}
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (51.0, 20.0, 0.0),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (12.0, 22.0, 0.0),
+    }
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif, quality=95, comment=b"secret comment")
     return out.getvalue()
@@ -253,4 +271,5 @@ def test_media_and_its_folders_are_owner_only(files):
     mine = [path for path in files.media.rglob("*") if path.is_file() and digest in str(path)]
     assert len(mine) >= 3  # the original, its sidecar, a thumbnail
     assert all(stat.S_IMODE(path.stat().st_mode) & 0o077 == 0 for path in mine), [
-        (str(path), oct(path.stat().st_mode)) for path in mine]
+        (str(path), oct(path.stat().st_mode)) for path in mine
+    ]

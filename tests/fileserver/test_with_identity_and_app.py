@@ -1,5 +1,6 @@
 """The file server beside the rest: the app's own identity keys (embedded default, shared instance folder),
 a separate identity service's JWKS, and the app recording an image the file server stored."""
+
 import hashlib
 import threading
 import time
@@ -91,14 +92,20 @@ def test_image_from_file_server_is_recorded_by_the_app(app, client, factory):
         [stored] = uploaded.json()["data"]
         assert stored["image_ref"] == f"http://files.example.test/images/{stored['image_hash']}"
 
-        created = client.post("/api/v1/images", headers=headers, json={
-            "image_hash": stored["image_hash"], "image_ref": stored["image_ref"], "image_comment": "poster"})
+        created = client.post(
+            "/api/v1/images",
+            headers=headers,
+            json={"image_hash": stored["image_hash"], "image_ref": stored["image_ref"], "image_comment": "poster"},
+        )
         assert created.status_code == 201, created.get_data(as_text=True)
         image_id = created.get_json()["data"][0]["image_id"]
 
         [read] = client.get(f"/api/v1/images/{image_id}", headers=headers).get_json()["data"]
         assert (read["image_hash"], read["image_ref"], read["image_comment"]) == (
-            stored["image_hash"], stored["image_ref"], "poster")
+            stored["image_hash"],
+            stored["image_ref"],
+            "poster",
+        )
         fetched = requests.get(f"{files.url}/images/{read['image_hash']}", timeout=5)
         assert hashlib.sha256(fetched.content).hexdigest() == read["image_hash"]
         user_token = factory.bearer(factory.user("user"))
@@ -114,14 +121,18 @@ def test_an_ended_login_or_a_lost_role_stops_uploads_and_deletes(identity_proces
     base, _, _ = identity_process
     instance = tmp_path / "files-instance"
     instance.mkdir()
-    files = FileServer(instance, None, server_env(instance, FESTIVALS_IDENTITY_URL=f"{base}/identity",
-                                                  FESTIVALS_ACCOUNT_CHECK_SECONDS="0.5"))
+    files = FileServer(
+        instance,
+        None,
+        server_env(instance, FESTIVALS_IDENTITY_URL=f"{base}/identity", FESTIVALS_ACCOUNT_CHECK_SECONDS="0.5"),
+    )
     creator = factory.user("creator")
     admin = factory.actor(factory.user("admin"))
 
     def login() -> dict:
-        body = requests.post(f"{base}/identity/token", json={"email": creator.email, "password": PASSWORD},
-                             timeout=10).json()
+        body = requests.post(
+            f"{base}/identity/token", json={"email": creator.email, "password": PASSWORD}, timeout=10
+        ).json()
         return {"Authorization": f"Bearer {body['access_token']}", "refresh": body["refresh_token"]}
 
     def upload(headers: dict) -> requests.Response:
@@ -149,8 +160,9 @@ def test_an_ended_login_or_a_lost_role_stops_uploads_and_deletes(identity_proces
         users.set_suspended(admin, creator.id, True)
         time.sleep(0.6)
         assert upload(headers).status_code == 401
-        deleted = requests.delete(f"{files.url}/images/{digest}",
-                                  headers={"Authorization": headers["Authorization"]}, timeout=10)
+        deleted = requests.delete(
+            f"{files.url}/images/{digest}", headers={"Authorization": headers["Authorization"]}, timeout=10
+        )
         assert deleted.status_code == 401
         assert requests.get(f"{files.url}/images/{digest}", timeout=10).status_code == 200
     finally:

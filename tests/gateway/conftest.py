@@ -2,6 +2,7 @@
 identity service, the file server and two app instances (gunicorn, heartbeats from their masters), on a
 database of their own (SQLite, or PostgreSQL when FESTIVALS_DATABASE_URL says so). Started once per module;
 heartbeats every second so that staleness shows in seconds."""
+
 from __future__ import annotations
 
 import os
@@ -77,18 +78,26 @@ class Stack:
         self.stopped: set[str] = set()  # stopped on purpose: not a failure when they are gone
         self.logs: dict[str, Path] = {}
         self.env = {
-            **os.environ, **{f"FESTIVALS_{k}": str(v) for k, v in CHEAP_ARGON2.items()},
-            "FESTIVALS_DATABASE_URL": database_url, "FESTIVALS_INSTANCE_PATH": str(self.instance),
-            "FESTIVALS_DOMAIN": DOMAIN, "FESTIVALS_GATEWAY_PORT": str(self.port),
+            **os.environ,
+            **{f"FESTIVALS_{k}": str(v) for k, v in CHEAP_ARGON2.items()},
+            "FESTIVALS_DATABASE_URL": database_url,
+            "FESTIVALS_INSTANCE_PATH": str(self.instance),
+            "FESTIVALS_DOMAIN": DOMAIN,
+            "FESTIVALS_GATEWAY_PORT": str(self.port),
             "FESTIVALS_GATEWAY_ADMIN": f"127.0.0.1:{self.admin_port}",
             "FESTIVALS_REGISTRY_ADDRESS": f"127.0.0.1:{self.registry_port}",
-            "FESTIVALS_HEARTBEAT_S": str(BEAT_S), "FESTIVALS_HEARTBEAT_GRACE_S": str(GRACE_S),
-            "FESTIVALS_ALERT_WEBHOOK": webhook.url, "FESTIVALS_GATEWAY_ACCESS_LOG": str(folder / "access.log"),
-            "FESTIVALS_GATEWAY_HTTPS_PORT": str(self.https_port), "FESTIVALS_TLS_CA": self.ca,
+            "FESTIVALS_HEARTBEAT_S": str(BEAT_S),
+            "FESTIVALS_HEARTBEAT_GRACE_S": str(GRACE_S),
+            "FESTIVALS_ALERT_WEBHOOK": webhook.url,
+            "FESTIVALS_GATEWAY_ACCESS_LOG": str(folder / "access.log"),
+            "FESTIVALS_GATEWAY_HTTPS_PORT": str(self.https_port),
+            "FESTIVALS_TLS_CA": self.ca,
             # heartbeats straight to the registry's mTLS port
             "FESTIVALS_DISCOVERY_URL": f"https://127.0.0.1:{self.registry_port}",
-            "FESTIVALS_FILES_URL": f"https://files.{DOMAIN}:{self.https_port}", "FESTIVALS_BEHIND_PROXY": "1",
-            "XDG_DATA_HOME": str(folder / "caddy"), "XDG_CONFIG_HOME": str(folder / "caddy"),
+            "FESTIVALS_FILES_URL": f"https://files.{DOMAIN}:{self.https_port}",
+            "FESTIVALS_BEHIND_PROXY": "1",
+            "XDG_DATA_HOME": str(folder / "caddy"),
+            "XDG_CONFIG_HOME": str(folder / "caddy"),
         }
         self.env.pop("FESTIVALS_REDIS_URL", None)  # the registry's state in memory here
         self.env.pop("FESTIVALS_IDENTITY_URL", None)
@@ -104,17 +113,35 @@ class Stack:
         self.stopped.discard(name)
         self.logs[name] = self.folder / f"{name}.log"
         log = open(self.logs[name], "a")  # noqa: SIM115 - the process owns it
-        self.processes[name] = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=log,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = subprocess.Popen(
+            argv, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
 
     def start_instance(self, name: str) -> None:
         entry = {"identity": "wsgi:identity_app", "files": "wsgi:files"}.get(name, "wsgi:app")
         args, env = self.tls(name.rstrip("12"))
-        self.start(name, [f"{BIN}/gunicorn", "-c", "python:common.gunicorn_hooks", "--bind",
-                          f"127.0.0.1:{self.ports[name]}", "--workers", "2", "--threads", "4",
-                          "--graceful-timeout", "3", "--no-control-socket", *args, entry],
-                   FESTIVALS_SERVICE_KEY=self.service_key, **env)
+        self.start(
+            name,
+            [
+                f"{BIN}/gunicorn",
+                "-c",
+                "python:common.gunicorn_hooks",
+                "--bind",
+                f"127.0.0.1:{self.ports[name]}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--graceful-timeout",
+                "3",
+                "--no-control-socket",
+                *args,
+                entry,
+            ],
+            FESTIVALS_SERVICE_KEY=self.service_key,
+            **env,
+        )
 
     def kill9(self, name: str) -> None:
         """kill -9 of the instance: its master and its workers, at once."""
@@ -183,8 +210,7 @@ class Stack:
 
 def seed(database_url: str, instance: Path) -> dict:
     """An admin, a creator, an API key, the instances' service key, a festival with two events."""
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "DATABASE_URL": database_url,
-                      **CHEAP_ARGON2})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "DATABASE_URL": database_url, **CHEAP_ARGON2})
     try:
         with app.app_context():
             db.connect(reuse_if_open=True)
@@ -195,9 +221,14 @@ def seed(database_url: str, instance: Path) -> dict:
                 event = factory.create("event", creator, name=f"Show {n}")
                 factory.link("festival", festival["festival_id"], "events", event["event_id"], creator)
             service_key, _ = api_keys.create_key("gateway tests", "service", SYSTEM)
-            seeded = {"admin_token": factory.token(admin), "api_key": factory.api_key_headers()["Api-Key"],
-                      "service_key": service_key, "festival_id": festival["festival_id"],
-                      "creator_email": creator.email, "admin_email": admin.email}
+            seeded = {
+                "admin_token": factory.token(admin),
+                "api_key": factory.api_key_headers()["Api-Key"],
+                "service_key": service_key,
+                "festival_id": festival["festival_id"],
+                "creator_email": creator.email,
+                "admin_email": admin.email,
+            }
             db.close()
     finally:
         close_database(app.extensions["database"])
@@ -252,19 +283,39 @@ def stack(tmp_path_factory, gateway_database, webhook):
     try:
         (folder / "caddy").mkdir()
         boot = folder / "caddy" / "boot.json"
-        boot.write_bytes(orjson.dumps({"admin": {"listen": f"127.0.0.1:{stack.admin_port}",
-                                                 "config": {"persist": False}}}))
+        boot.write_bytes(
+            orjson.dumps({"admin": {"listen": f"127.0.0.1:{stack.admin_port}", "config": {"persist": False}}})
+        )
         stack.start("caddy", [CADDY, "run", "--config", str(boot)])
         args, env = stack.tls("gateway")  # the registry and Caddy (its client certificate) are the gateway
-        stack.start("registry", [f"{BIN}/gunicorn", "--bind", f"127.0.0.1:{stack.registry_port}", "--workers", "1",
-                                 "--threads", "8", "--no-control-socket", *args, "wsgi:registry"],
-                    FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{stack.ports['identity']}/identity", **env)
+        stack.start(
+            "registry",
+            [
+                f"{BIN}/gunicorn",
+                "--bind",
+                f"127.0.0.1:{stack.registry_port}",
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--no-control-socket",
+                *args,
+                "wsgi:registry",
+            ],
+            FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{stack.ports['identity']}/identity",
+            **env,
+        )
         for name in stack.ports:
             stack.start_instance(name)
-        stack.wait_until(lambda: stack.upstreams("api") == sorted([stack.address("app1"), stack.address("app2")])
-                         and stack.upstreams("identity") == [stack.address("identity")]
-                         and stack.upstreams("files") == [stack.address("files")], 60,
-                         "every instance in Caddy's upstreams")
+        stack.wait_until(
+            lambda: (
+                stack.upstreams("api") == sorted([stack.address("app1"), stack.address("app2")])
+                and stack.upstreams("identity") == [stack.address("identity")]
+                and stack.upstreams("files") == [stack.address("files")]
+            ),
+            60,
+            "every instance in Caddy's upstreams",
+        )
         yield stack
     except Exception:
         for name in stack.logs:

@@ -1,4 +1,5 @@
 """The gateway as users and operators meet it: a real Caddy in front of real gunicorn processes."""
+
 from __future__ import annotations
 
 import io
@@ -26,6 +27,7 @@ def lines_with(log: str, request_id: str) -> list[str]:
 
 # --- routing by host ------------------------------------------------------------------------------------
 
+
 def test_every_host_reaches_its_service(stack):
     api = stack.get("api", "/festivals", headers=stack.api_headers)
     assert api.status_code == 200 and api.json()["data"][0]["festival_name"] == "Gateway Fest"
@@ -40,12 +42,25 @@ def test_every_host_reaches_its_service(stack):
     assert stack.get("gateway", "/info").json()["domain"] == DOMAIN
     assert stack.get("discovery", "/services").status_code == 401
     listed = {(row["service"], row["port"], row["state"]) for row in stack.services()}
-    assert {("app", stack.ports["app1"], "live"), ("app", stack.ports["app2"], "live"),
-            ("identity", stack.ports["identity"], "live"), ("files", stack.ports["files"], "live")} <= listed
+    assert {
+        ("app", stack.ports["app1"], "live"),
+        ("app", stack.ports["app2"], "live"),
+        ("identity", stack.ports["identity"], "live"),
+        ("files", stack.ports["files"], "live"),
+    } <= listed
 
 
-@pytest.mark.parametrize("path", ["/festivals", "/festivals/{id}", "/festivals/{id}/events?include=artist,location",
-                                  "/festivals?name=gateway&include=image,link,place,tag", "/events", "/festivals/9999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/festivals",
+        "/festivals/{id}",
+        "/festivals/{id}/events?include=artist,location",
+        "/festivals?name=gateway&include=image,link,place,tag",
+        "/events",
+        "/festivals/9999",
+    ],
+)
 def test_unprefixed_paths_answer_like_api_v1(stack, path):
     path = path.format(id=stack.seeded["festival_id"])
     old = stack.get("api", path, headers=stack.api_headers)
@@ -64,8 +79,9 @@ def test_metrics_are_not_routed_publicly(stack):
 def test_unknown_host_is_403_and_no_upstream_is_contacted(stack):
     request_id = marker()
     for host in (f"evil.{DOMAIN}", "example.org", "127.0.0.1"):
-        response = requests.get(stack.url(f"/festivals/{request_id}"), timeout=5,
-                                headers={"Host": host, "X-Request-ID": request_id})
+        response = requests.get(
+            stack.url(f"/festivals/{request_id}"), timeout=5, headers={"Host": host, "X-Request-ID": request_id}
+        )
         assert response.status_code == 403
         assert response.json() == {"error": "unknown host"}
     time.sleep(0.3)
@@ -74,6 +90,7 @@ def test_unknown_host_is_403_and_no_upstream_is_contacted(stack):
 
 
 # --- balancing and masking --------------------------------------------------------------------------------
+
 
 def test_both_app_instances_get_traffic(stack):
     ids = [marker() for _ in range(30)]
@@ -91,8 +108,11 @@ def test_backends_see_only_the_masked_address(stack):
     assert stack.get("api", f"/festivals?probe={request_id}", headers={**stack.api_headers, **spoofed}).ok
     assert stack.get("files", "/health", headers=spoofed).ok
     ipv6_id = marker()  # ::1 truncated to its /48
-    assert requests.get(f"https://[::1]:{stack.https_port}/festivals?probe={ipv6_id}", timeout=10,
-                        headers={**stack.api_headers, "Host": f"api.{DOMAIN}", "X-Request-ID": ipv6_id}).ok
+    assert requests.get(
+        f"https://[::1]:{stack.https_port}/festivals?probe={ipv6_id}",
+        timeout=10,
+        headers={**stack.api_headers, "Host": f"api.{DOMAIN}", "X-Request-ID": ipv6_id},
+    ).ok
     time.sleep(0.3)
     seen = [line for name in ("app1", "app2", "files") for line in lines_with(stack.log(name), request_id)]
     assert len(seen) == 2, seen
@@ -103,8 +123,7 @@ def test_backends_see_only_the_masked_address(stack):
     assert line.endswith("from ::"), line
     # Caddy's access log: the masked address only, no headers (no client-sent address, no credentials)
     access = [orjson.loads(line) for line in (stack.folder / "access.log").read_text().splitlines()]
-    assert {entry["request"]["remote_ip"] for entry in access if request_id in entry["request"]["uri"]} == {
-        "127.0.0.0"}
+    assert {entry["request"]["remote_ip"] for entry in access if request_id in entry["request"]["uri"]} == {"127.0.0.0"}
     assert {entry["request"]["remote_ip"] for entry in access if ipv6_id in entry["request"]["uri"]} == {"::"}
     assert all("headers" not in entry["request"] and "remote_port" not in entry["request"] for entry in access)
     text = (stack.folder / "access.log").read_text()
@@ -112,6 +131,7 @@ def test_backends_see_only_the_masked_address(stack):
 
 
 # --- discovery --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key", [None, "", "fs_00000000_forged", "api"])
 def test_heartbeat_without_a_valid_service_key_is_refused(stack, key):
@@ -123,11 +143,17 @@ def test_heartbeat_without_a_valid_service_key_is_refused(stack, key):
     assert all(row["port"] != 1 for row in stack.services())
 
 
-@pytest.mark.parametrize("body", [{"service": "app", "host": "127.0.0.1", "port": 0},
-                                  {"service": "app", "host": "bad host/x", "port": 80},
-                                  {"service": "app", "host": "ftp://x.example", "port": 21},
-                                  {"service": "App!", "host": "127.0.0.1", "port": 80},
-                                  {"service": "app", "host": "127.0.0.1", "port": 80, "available": "yes"}, [1]])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"service": "app", "host": "127.0.0.1", "port": 0},
+        {"service": "app", "host": "bad host/x", "port": 80},
+        {"service": "app", "host": "ftp://x.example", "port": 21},
+        {"service": "App!", "host": "127.0.0.1", "port": 80},
+        {"service": "app", "host": "127.0.0.1", "port": 80, "available": "yes"},
+        [1],
+    ],
+)
 def test_bad_heartbeat_is_400(stack, body):
     response = stack.post("discovery", "/loversear", json=body, headers={"Service-Key": stack.service_key})
     assert response.status_code == 400
@@ -137,13 +163,21 @@ def test_bad_heartbeat_is_400(stack, body):
 def test_go_format_heartbeat_is_accepted(stack):
     """The Go services sent `host` as a URL and their own service names: the file server's own address in
     that format is the same instance, not a second one."""
-    go_beat = {"service": "festivals-fileserver", "host": "http://127.0.0.1", "port": stack.ports["files"],
-               "available": True}
+    go_beat = {
+        "service": "festivals-fileserver",
+        "host": "http://127.0.0.1",
+        "port": stack.ports["files"],
+        "available": True,
+    }
     response = stack.post("discovery", "/loversear", json=go_beat, headers={"Service-Key": stack.service_key})
     assert response.status_code == 202
     [instance] = response.json()["data"]
     assert (instance["service"], instance["host"], instance["port"], instance["state"]) == (
-        "files", "127.0.0.1", stack.ports["files"], "live")
+        "files",
+        "127.0.0.1",
+        stack.ports["files"],
+        "live",
+    )
     other = {"service": "festivals-database", "host": "https://db-0.example.org:5432", "available": True}
     response = stack.post("discovery", "/loversear", json=other, headers={"Service-Key": stack.service_key})
     assert response.status_code == 202
@@ -158,10 +192,18 @@ def test_admin_services_page_lists_the_instances(stack):
     from tests.conftest import CHEAP_ARGON2
     from tests.identity.test_pages import client_for, log_in
 
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(stack.instance), **CHEAP_ARGON2,
-                      "DATABASE_URL": stack.env["FESTIVALS_DATABASE_URL"],
-                      "DISCOVERY_URL": stack.env["FESTIVALS_DISCOVERY_URL"], "TLS_CA": stack.ca,
-                      "TLS_CERT": str(stack.pki / "app.pem"), "TLS_KEY": str(stack.pki / "app.key")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(stack.instance),
+            **CHEAP_ARGON2,
+            "DATABASE_URL": stack.env["FESTIVALS_DATABASE_URL"],
+            "DISCOVERY_URL": stack.env["FESTIVALS_DISCOVERY_URL"],
+            "TLS_CA": stack.ca,
+            "TLS_CERT": str(stack.pki / "app.pem"),
+            "TLS_KEY": str(stack.pki / "app.key"),
+        }
+    )
     try:
         client = client_for(app)
         assert log_in(client, stack.seeded["admin_email"]).status_code == 303
@@ -180,13 +222,19 @@ def test_admin_services_page_lists_the_instances(stack):
 
 # --- files ----------------------------------------------------------------------------------------------------
 
+
 def test_files_come_from_disk_with_the_file_servers_headers(stack):
-    token = stack.post("identity", "/token", json={"email": stack.seeded["creator_email"],
-                                                   "password": "correct horse battery"}).json()["access_token"]
+    token = stack.post(
+        "identity", "/token", json={"email": stack.seeded["creator_email"], "password": "correct horse battery"}
+    ).json()["access_token"]
     picture = io.BytesIO()
     Image.new("RGB", (900, 600), (200, 40, 90)).save(picture, "JPEG")
-    uploaded = requests.post(stack.url("/images/upload"), files={"image": ("a.jpg", picture.getvalue())},
-                             headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"}, timeout=30)
+    uploaded = requests.post(
+        stack.url("/images/upload"),
+        files={"image": ("a.jpg", picture.getvalue())},
+        headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert uploaded.status_code == 201, uploaded.text
     [stored] = uploaded.json()["data"]
     assert stored["image_ref"].startswith(f"https://files.{DOMAIN}:{stack.https_port}/images/")
@@ -218,6 +266,7 @@ def test_files_come_from_disk_with_the_file_servers_headers(stack):
 
 # --- failures ---------------------------------------------------------------------------------------------
 
+
 def test_kill_9_of_an_instance_during_reads_fails_no_request(stack, webhook):
     failures, count, stop = [], [0], threading.Event()
 
@@ -226,8 +275,14 @@ def test_kill_9_of_an_instance_during_reads_fails_no_request(stack, webhook):
         # server closed meanwhile (Caddy closes idle connections when its upstreams change) is sent again once
         # (RFC 9112 9.3.1). Any answer that is not 200, and any second failure, counts as a failure.
         session = requests.Session()
-        session.mount("https://", HTTPAdapter(max_retries=Retry(total=1, connect=0, read=1, status=0, other=0,
-                                                               allowed_methods=["GET"], raise_on_status=False)))
+        session.mount(
+            "https://",
+            HTTPAdapter(
+                max_retries=Retry(
+                    total=1, connect=0, read=1, status=0, other=0, allowed_methods=["GET"], raise_on_status=False
+                )
+            ),
+        )
         while not stop.is_set():
             try:
                 response = stack.get("api", "/festivals", session=session, headers=stack.api_headers)
@@ -278,9 +333,14 @@ def test_no_live_instance_is_503_with_the_envelope(stack):
 
 # --- transport security (every test above already runs over HTTPS and mTLS) ----------------------------------
 
+
 def test_plain_http_is_redirected_to_https(stack):
-    response = requests.get(f"http://127.0.0.1:{stack.port}/festivals?x=1", allow_redirects=False, timeout=5,
-                            headers={"Host": f"api.{DOMAIN}:{stack.port}"})
+    response = requests.get(
+        f"http://127.0.0.1:{stack.port}/festivals?x=1",
+        allow_redirects=False,
+        timeout=5,
+        headers={"Host": f"api.{DOMAIN}:{stack.port}"},
+    )
     assert response.status_code == 308
     assert response.headers["Location"] == f"https://api.{DOMAIN}:{stack.https_port}/festivals?x=1"
     unknown = requests.get(f"http://127.0.0.1:{stack.port}/", headers={"Host": "example.org"}, timeout=5)
@@ -295,8 +355,11 @@ def test_app_behind_https_builds_https_urls_and_secure_cookies(stack):
     cookies = login_page.headers.get("Set-Cookie", "")
     assert "session=" in cookies and "Secure" in cookies
     me = stack.get("identity", "/users/me", headers=stack.admin_headers).json()["data"][0]
-    link = stack.post("identity", f"/users/{me['user_id']}/reset-link",  # the Host a browser sends
-                      headers={**stack.admin_headers, "Host": f"identity.{DOMAIN}:{stack.https_port}"})
+    link = stack.post(
+        "identity",
+        f"/users/{me['user_id']}/reset-link",  # the Host a browser sends
+        headers={**stack.admin_headers, "Host": f"identity.{DOMAIN}:{stack.https_port}"},
+    )
     assert link.status_code == 201, link.text
     assert link.json()["data"][0]["reset_url"].startswith(f"https://identity.{DOMAIN}:{stack.https_port}/reset/")
 

@@ -1,4 +1,5 @@
 """Accounts and sessions: refresh-token rotation, logout, signup, passwords, suspension, roles."""
+
 import pytest
 
 from app.db import db
@@ -70,8 +71,9 @@ def test_refresh_token_expired_is_401(make_app, factory):
 def test_logout_revokes_refresh_token(client, factory):
     user = factory.user("creator")
     tokens = login(client, user.email).get_json()
-    response = client.post("/identity/logout", json={"refresh_token": tokens["refresh_token"]},
-                           headers=bearer(tokens["access_token"]))
+    response = client.post(
+        "/identity/logout", json={"refresh_token": tokens["refresh_token"]}, headers=bearer(tokens["access_token"])
+    )
     assert response.get_json() == {"data": []}
     assert client.post("/identity/token", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
 
@@ -118,12 +120,15 @@ def test_signup_existing_email_answers_the_same_and_changes_nothing(client, fact
     assert login(client, user.email, "another password").status_code == 401
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"email": "a@example.org", "password": "short"}, "password"),
-    ({"email": "longpassword@example.org", "password": "longpassword@example.org"}, "password"),
-    ({"email": "not an email", "password": "a long password"}, "email"),
-    ({"email": "a@example.org"}, "password"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"email": "a@example.org", "password": "short"}, "password"),
+        ({"email": "longpassword@example.org", "password": "longpassword@example.org"}, "password"),
+        ({"email": "not an email", "password": "a long password"}, "email"),
+        ({"email": "a@example.org"}, "password"),
+    ],
+)
 def test_signup_rules_have_clear_messages(client, body, field):
     response = client.post("/identity/users/signup", json=body)
     assert response.status_code == 400
@@ -136,8 +141,11 @@ def test_password_change(client, factory):
     change = {"old_password": "nope nope nope", "new_password": "brand new password"}
     wrong = client.post("/identity/users/password", json=change, headers=headers)
     assert wrong.status_code == 400 and "old_password" in wrong.get_json()["fields"]
-    ok = client.post("/identity/users/password", json={"old_password": PASSWORD, "new_password": "brand new password"},
-                     headers=headers)
+    ok = client.post(
+        "/identity/users/password",
+        json={"old_password": PASSWORD, "new_password": "brand new password"},
+        headers=headers,
+    )
     assert ok.status_code == 200
     assert login(client, user.email).status_code == 401
     assert login(client, user.email, "brand new password").status_code == 200
@@ -186,8 +194,9 @@ def test_user_list_search_and_paging(client, factory):
     assert "password" not in str(response.get_json())
 
 
-@pytest.mark.parametrize("query, field", [("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset"),
-                                          ("limit=x", "limit")])
+@pytest.mark.parametrize(
+    "query, field", [("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset"), ("limit=x", "limit")]
+)
 def test_user_list_paging_out_of_range_is_400_like_the_api(client, factory, query, field):
     """limit/offset are read as the API reads them (app/params.py): a 400 naming the parameter, never a clamp."""
     admin = factory.user("admin")

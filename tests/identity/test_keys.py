@@ -1,4 +1,5 @@
 """API keys and service keys administration; signing key rotation."""
+
 import time
 
 import jwt
@@ -43,8 +44,9 @@ def test_api_key_works_until_revoked_and_records_last_use(client, factory):
 
 def test_service_key_is_not_an_api_key(client, factory):
     admin = factory.user("admin")
-    key = client.post("/identity/service-keys", json={"comment": "gateway"},
-                      headers=factory.bearer(admin)).get_json()["data"][0]["key"]
+    key = client.post("/identity/service-keys", json={"comment": "gateway"}, headers=factory.bearer(admin)).get_json()[
+        "data"
+    ][0]["key"]
     assert client.get("/api/v1/festivals", headers={"Api-Key": key}).status_code == 401
     assert client.get("/api/v1/festivals", headers={"Service-Key": key}).status_code == 401
 
@@ -98,7 +100,13 @@ def test_rotation_seen_by_a_running_process(make_app, factory):
     from identity.tokens import issue_access_token
 
     user = factory.user("creator")
-    token = issue_access_token(user, first.extensions["identity_keys"], issuer=config["TOKEN_ISSUER"],
-                               audience=config["TOKEN_AUDIENCE"], ttl=60, sid=sessions.start_login(user, "test", 60))
+    token = issue_access_token(
+        user,
+        first.extensions["identity_keys"],
+        issuer=config["TOKEN_ISSUER"],
+        audience=config["TOKEN_AUDIENCE"],
+        ttl=60,
+        sid=sessions.start_login(user, "test", 60),
+    )
     response = second.test_client().get("/api/v1/festivals", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200

@@ -1,5 +1,6 @@
 """The portal's login pages through the Flask test client: forms posted like a browser posts them
 (CSRF token from the page), answers as a user sees them (status, redirect, page text, cookies)."""
+
 import contextvars
 import json
 import re
@@ -80,6 +81,7 @@ def audit(app, action: str) -> list[AuditEntry]:
 
 # --- login ------------------------------------------------------------------------------------------
 
+
 def test_login_page_has_labelled_fields_and_csrf_token(client):
     response = client.get("/login")
     assert response.status_code == 200
@@ -146,14 +148,27 @@ def test_login_empty_fields_show_messages_next_to_them(client):
 def test_login_follows_a_local_next(client, factory):
     user = factory.user("creator")
     token = csrf_token(client, "/login?next=/account/password")
-    response = client.post("/login?next=/account/password",
-                           data={"csrf_token": token, "email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=/account/password", data={"csrf_token": token, "email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/account/password"
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example",
-                                    "/\t/evil.example", "http:/evil.example", "javascript:alert(1)", " //evil.example",
-                                    "evil.example", ""])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        " //evil.example",
+        "evil.example",
+        "",
+    ],
+)
 def test_login_next_elsewhere_lands_on_home(client, factory, target):
     user = factory.user("creator")
     response = log_in(client, user.email, next=target)
@@ -216,18 +231,21 @@ def test_page_behind_login_sends_to_login_and_back(client, factory):
     assert 'name="next" type="hidden" value="/account/password"' in text(page)
     assert "Please log in" in text(page)
     token = CSRF.search(text(page)).group(1)
-    done = client.post("/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD,
-                                       "next": "/account/password"})
+    done = client.post(
+        "/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD, "next": "/account/password"}
+    )
     assert done.headers["Location"] == "/account/password"
 
 
 # --- htmx -------------------------------------------------------------------------------------------
 
+
 def test_htmx_login_gets_hx_redirect(client, factory):
     user = factory.user("creator")
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                           headers={**HTMX, "X-CSRFToken": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, headers={**HTMX, "X-CSRFToken": token}
+    )
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/"
     assert "Location" not in response.headers
@@ -238,8 +256,9 @@ def test_htmx_login_gets_hx_redirect(client, factory):
 def test_htmx_failed_login_gets_the_form_fragment(client, factory):
     user = factory.user("creator")
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": user.email, "password": "wrong password here"},
-                           headers={**HTMX, "X-CSRFToken": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": "wrong password here"}, headers={**HTMX, "X-CSRFToken": token}
+    )
     assert response.status_code == 422
     body = text(response).strip()
     assert body.startswith('<form id="login-form"') and "<html" not in body
@@ -248,13 +267,17 @@ def test_htmx_failed_login_gets_the_form_fragment(client, factory):
 
 def test_htmx_request_behind_login_gets_hx_redirect_to_login(client):
     token = csrf_token(client, "/login")
-    response = client.post("/account/password", data={"csrf_token": token},
-                           headers={**HTMX, "HX-Current-URL": "http://localhost/account/password"})
+    response = client.post(
+        "/account/password",
+        data={"csrf_token": token},
+        headers={**HTMX, "HX-Current-URL": "http://localhost/account/password"},
+    )
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/login?next=%2Faccount%2Fpassword"
 
 
 # --- logout -----------------------------------------------------------------------------------------
+
 
 def test_logout_get_shows_a_confirm_form(client, factory):
     user = factory.user("creator")
@@ -301,9 +324,11 @@ def test_logout_page_when_logged_out_goes_to_login(client):
 
 # --- signup -----------------------------------------------------------------------------------------
 
+
 def signup(client, email: str, password: str = NEW_PASSWORD, repeat: str | None = None):
-    return submit(client, "/signup", {"email": email, "password": password,
-                                      "repeat": password if repeat is None else repeat})
+    return submit(
+        client, "/signup", {"email": email, "password": password, "repeat": password if repeat is None else repeat}
+    )
 
 
 def test_signup_creates_an_account_that_can_log_in(client, app):
@@ -358,17 +383,23 @@ def test_signup_switched_off_is_not_found(make_app):
     assert response.status_code == 404
     assert "Signing up is closed" in text(response)
     token = csrf_token(client, "/login")
-    post = client.post("/signup", data={"csrf_token": token, "email": "x@example.org", "password": NEW_PASSWORD,
-                                        "repeat": NEW_PASSWORD})
+    post = client.post(
+        "/signup",
+        data={"csrf_token": token, "email": "x@example.org", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD},
+    )
     assert post.status_code == 404
     assert 'href="/signup"' not in text(client.get("/login"))
 
 
 # --- password change --------------------------------------------------------------------------------
 
+
 def change(client, old: str, new: str = NEW_PASSWORD, repeat: str | None = None):
-    return submit(client, "/account/password", {"old_password": old, "new_password": new,
-                                                "repeat": new if repeat is None else repeat})
+    return submit(
+        client,
+        "/account/password",
+        {"old_password": old, "new_password": new, "repeat": new if repeat is None else repeat},
+    )
 
 
 def test_password_change_needs_a_login(client):
@@ -417,6 +448,7 @@ def test_password_change_too_short(client, factory):
 
 # --- reset links ------------------------------------------------------------------------------------
 
+
 def reset_link(app, user) -> str:
     with app.app_context(), db.connection_context():
         return "/reset/" + users.create_reset(SYSTEM, user.id)
@@ -464,6 +496,7 @@ def test_reset_link_repeat_mismatch(client, factory, app):
 
 # --- cookies ----------------------------------------------------------------------------------------
 
+
 def test_session_cookie_is_httponly_and_lax_over_http(client, factory):
     user = factory.user("creator")
     cookie = session_cookie(log_in(client, user.email))
@@ -476,9 +509,12 @@ def test_session_cookie_is_secure_over_https(client, factory):
     user = factory.user("creator")
     https = {"base_url": "https://localhost"}
     token = csrf_token(client, "/login", **https)
-    response = client.post("/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD,
-                                           "remember": "y"},
-                           headers={"Referer": "https://localhost/login"}, **https)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD, "remember": "y"},
+        headers={"Referer": "https://localhost/login"},
+        **https,
+    )
     assert response.status_code == 303
     cookies = response.headers.getlist("Set-Cookie")
     assert {"secure", "httponly"} <= cookie_flags(session_cookie(response))
@@ -490,15 +526,18 @@ def test_session_cookie_is_secure_over_https(client, factory):
 def test_remember_me_off_sets_no_remember_cookie(client, factory):
     user = factory.user("creator")
     response = log_in(client, user.email)
-    assert not any(c.startswith("remember_token=") and "Max-Age=0" not in c
-                   for c in response.headers.getlist("Set-Cookie"))
+    assert not any(
+        c.startswith("remember_token=") and "Max-Age=0" not in c for c in response.headers.getlist("Set-Cookie")
+    )
 
 
 # --- the identity service on its own ---------------------------------------------------------------
 
+
 def test_login_page_renders_in_the_identity_only_app(database_url, tmp_path):
-    app = create_identity_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "identity"),
-                               "DATABASE_URL": database_url, **CHEAP_ARGON2})
+    app = create_identity_app(
+        {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "identity"), "DATABASE_URL": database_url, **CHEAP_ARGON2}
+    )
     try:
         response = client_for(app).get("/login")
         assert response.status_code == 200

@@ -1,4 +1,5 @@
 """Abuse protection: login, token and signup limited per client address and per account."""
+
 import os
 import uuid
 
@@ -9,8 +10,9 @@ from tests.factories import PASSWORD
 
 
 def _token(client, email, password=PASSWORD, address="10.0.0.1"):
-    return client.post("/identity/token", json={"email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/identity/token", json={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def test_token_limited_per_account(make_app, factory):

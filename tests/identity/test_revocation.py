@@ -1,6 +1,7 @@
 """Logins end for real (issue 13, finding 2): after a logout, a password change or reset and a suspension,
 the portal session cookie, the remember-me cookie, access tokens (also through GET /users/refresh) and
 refresh tokens stop working from any client, while other logins of the user are left alone by a logout."""
+
 from __future__ import annotations
 
 import base64
@@ -83,8 +84,9 @@ def test_a_password_change_in_the_portal_ends_every_other_login(app, client, fac
     tokens = token_login(client, user.email)
     old_client_token = basic_login(client, user.email)
 
-    changed = submit(browser, "/account/password", {"old_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                                     "repeat": NEW_PASSWORD})
+    changed = submit(
+        browser, "/account/password", {"old_password": PASSWORD, "new_password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    )
 
     assert changed.status_code == 303
     assert browser.get("/festivals").status_code == 200  # the login that changed it stays
@@ -130,8 +132,11 @@ def test_api_password_change_keeps_the_caller_and_ends_the_rest(app, client, fac
     other = token_login(client, user.email)
     _, session, remember = portal_cookies(app, user.email)
 
-    response = client.post("/identity/users/password", headers=bearer(caller["access_token"]),
-                           json={"old_password": PASSWORD, "new_password": NEW_PASSWORD})
+    response = client.post(
+        "/identity/users/password",
+        headers=bearer(caller["access_token"]),
+        json={"old_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
 
     assert response.status_code == 200
     assert client.get(API_READ, headers=bearer(caller["access_token"])).status_code == 200
@@ -164,13 +169,16 @@ def test_users_me_answers_the_live_role_and_refuses_an_ended_login(client, facto
 
     users.set_role(SYSTEM, user.id, "user")
 
-    assert client.get("/identity/users/me", headers=bearer(tokens["access_token"])).get_json()["data"][0][
-        "user_role"] == "user"
+    assert (
+        client.get("/identity/users/me", headers=bearer(tokens["access_token"])).get_json()["data"][0]["user_role"]
+        == "user"
+    )
     client.post("/identity/logout", json={"refresh_token": tokens["refresh_token"]})
     assert client.get("/identity/users/me", headers=bearer(tokens["access_token"])).status_code == 401
 
 
 # --- the last admin (finding 12) ---------------------------------------------------------------------
+
 
 def test_the_last_admin_cannot_demote_itself(client, factory):
     admin = factory.user("admin")
@@ -211,8 +219,9 @@ def test_the_last_admin_page_shows_why_it_stays_admin(app, factory):
     page = browser.get("/admin/users").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
-    response = browser.post(f"/admin/users/{admin.id}/role", data={"role": "creator"},
-                            headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = browser.post(
+        f"/admin/users/{admin.id}/role", data={"role": "creator"}, headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
 
     assert response.status_code == 422
     assert "last admin" in response.get_data(as_text=True)

@@ -1,4 +1,5 @@
 """The API verifying tokens of an identity service running as its own process (real HTTP, JWKS)."""
+
 import os
 import subprocess
 import sys
@@ -19,12 +20,29 @@ def identity_process(database_url, tmp_path):
     """`gunicorn wsgi:identity_app` with its own instance folder (its own signing keys)."""
     port = free_port()
     instance = tmp_path / "identity-instance"
-    env = {**os.environ, "FESTIVALS_DATABASE_URL": database_url, "FESTIVALS_INSTANCE_PATH": str(instance),
-           "FESTIVALS_ARGON2_TIME_COST": "1", "FESTIVALS_ARGON2_MEMORY_COST": "1024"}
+    env = {
+        **os.environ,
+        "FESTIVALS_DATABASE_URL": database_url,
+        "FESTIVALS_INSTANCE_PATH": str(instance),
+        "FESTIVALS_ARGON2_TIME_COST": "1",
+        "FESTIVALS_ARGON2_MEMORY_COST": "1024",
+    }
     process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--no-control-socket", "wsgi:identity_app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--no-control-socket",
+            "wsgi:identity_app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/health", process, seconds=20, name="identity process")
@@ -46,8 +64,12 @@ def test_api_accepts_tokens_of_separate_identity_process(identity_process, make_
     token = post_json(f"{base}/identity/token", {"email": user.email, "password": PASSWORD})["access_token"]
     api = make_app(INSTANCE_PATH=str(tmp_path / "api-instance"), IDENTITY_URL=f"{base}/identity")
     client = api.test_client()
-    assert client.post("/api/v1/tags", json={"tag_name": "Remote"},
-                       headers={"Authorization": f"Bearer {token}"}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/tags", json={"tag_name": "Remote"}, headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 201
+    )
     # a token signed with the API process's own key is not one the identity service issued
     local = factory.token(user)
     assert jwt.get_unverified_header(local)["kid"] != jwt.get_unverified_header(token)["kid"]
@@ -66,8 +88,14 @@ def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, 
     client = api.test_client()
     before = post_json(f"{base}/identity/token", {"email": user.email, "password": PASSWORD})["access_token"]
     assert client.get("/api/v1/tags", headers={"Authorization": f"Bearer {before}"}).status_code == 200
-    rotated = subprocess.run([os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi:identity_app",
-                              "rotate-keys"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    rotated = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi:identity_app", "rotate-keys"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert rotated.returncode == 0, rotated.stderr
     api.extensions["token_verifier"].min_interval = 0  # allow the refetch at once (default: at most every 10 s)
     # The identity process looks at its key folder every five seconds: wait until its published keys lead with
@@ -86,12 +114,18 @@ def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, 
 def test_identity_app_alone_loads_no_api_or_portal_module(tmp_path):
     """The identity service runs as its own process without the API or the portal: a fresh interpreter
     building create_identity_app() has imported none of their modules."""
-    script = ("import sys\nfrom app import create_identity_app\napp = create_identity_app()\n"
-              "print(app.url_map.converters['id'].__module__)\n"
-              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('api', 'portal', 'fileserver')))")
-    env = {**os.environ, "FESTIVALS_INSTANCE_PATH": str(tmp_path / "instance"),
-           "FESTIVALS_DATABASE_URL": f"sqlite:///{tmp_path}/identity.sqlite3"}
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    script = (
+        "import sys\nfrom app import create_identity_app\napp = create_identity_app()\n"
+        "print(app.url_map.converters['id'].__module__)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('api', 'portal', 'fileserver')))"
+    )
+    env = {
+        **os.environ,
+        "FESTIVALS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "FESTIVALS_DATABASE_URL": f"sqlite:///{tmp_path}/identity.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["app.converters", "[]"]

@@ -1,4 +1,5 @@
 """Service-Key: accepted on service routes only (the gateway's check of heartbeats), never on user routes."""
+
 import pytest
 
 from app.permissions import SYSTEM
@@ -17,13 +18,16 @@ def test_service_key_verify_accepts_a_valid_key(client, service_key):
     assert response.get_json()["data"][0]["key_comment"] == "gateway"
 
 
-@pytest.mark.parametrize("headers_of", [
-    lambda factory, key: {},
-    lambda factory, key: factory.api_key_headers(),
-    lambda factory, key: factory.bearer(factory.user("admin")),
-    lambda factory, key: {"Service-Key": "fs_00000000_forged"},
-    lambda factory, key: {"Service-Key": factory.api_key_headers()["Api-Key"]},
-])
+@pytest.mark.parametrize(
+    "headers_of",
+    [
+        lambda factory, key: {},
+        lambda factory, key: factory.api_key_headers(),
+        lambda factory, key: factory.bearer(factory.user("admin")),
+        lambda factory, key: {"Service-Key": "fs_00000000_forged"},
+        lambda factory, key: {"Service-Key": factory.api_key_headers()["Api-Key"]},
+    ],
+)
 def test_service_key_verify_needs_a_service_key(client, factory, service_key, headers_of):
     response = client.get("/identity/service-keys/verify", headers=headers_of(factory, service_key))
     assert response.status_code == 401
@@ -38,8 +42,7 @@ def test_revoked_service_key_is_refused(client, factory, service_key):
 
 
 def test_service_key_refused_on_user_routes(client, service_key):
-    for headers in ({"Service-Key": service_key}, {"Api-Key": service_key},
-                    {"Authorization": f"Bearer {service_key}"}):
+    for headers in ({"Service-Key": service_key}, {"Api-Key": service_key}, {"Authorization": f"Bearer {service_key}"}):
         assert client.get("/api/v1/festivals", headers=headers).status_code == 401
         assert client.get("/identity/users", headers=headers).status_code == 401
         assert client.get("/identity/users/me", headers=headers).status_code == 401

@@ -1,4 +1,5 @@
 """Identity core: password login for tokens, the Basic-auth login of old clients, published keys."""
+
 import base64
 
 import jwt
@@ -18,8 +19,9 @@ def test_token_with_password_returns_working_bearer(client, factory):
     body = response.get_json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
-    created = client.post("/api/v1/tags", json={"tag_name": "Jazz"},
-                          headers={"Authorization": f"Bearer {body['access_token']}"})
+    created = client.post(
+        "/api/v1/tags", json={"tag_name": "Jazz"}, headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert created.status_code == 201
 
 
@@ -34,10 +36,13 @@ def test_token_claims_and_header(client, factory, app):
     assert claims["exp"] - claims["iat"] == 900 and claims["jti"]
 
 
-@pytest.mark.parametrize("email_of, password", [
-    (lambda user: user.email, "wrong password!"),
-    (lambda user: "nobody@example.org", PASSWORD),
-])
+@pytest.mark.parametrize(
+    "email_of, password",
+    [
+        (lambda user: user.email, "wrong password!"),
+        (lambda user: "nobody@example.org", PASSWORD),
+    ],
+)
 def test_token_bad_credentials_same_401(client, factory, email_of, password):
     user = factory.user("creator")
     response = client.post("/identity/token", json={"email": email_of(user), "password": password})

@@ -1,4 +1,5 @@
 """Fixtures of the portal's tests: a creator and a client logged in as that creator."""
+
 import pytest
 
 from tests.identity.test_pages import client_for, log_in

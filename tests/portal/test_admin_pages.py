@@ -1,6 +1,7 @@
 """The admin pages through the Flask test client: forms posted as a browser posts them (CSRF token from
 the page), answers as an admin sees them (status, redirects, htmx headers, page text) and the rows the
 services wrote."""
+
 import re
 from datetime import datetime, timedelta
 
@@ -42,6 +43,7 @@ def post(client, path, data=None, headers=None, page="/admin/users"):
 
 
 # --- who may enter ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", PAGES)
 def test_admin_pages_redirect_anonymous_visitors_to_login(app, path):
@@ -87,6 +89,7 @@ def test_nav_shows_the_admin_link_to_admins_only(app, factory, admin_client):
 
 
 # --- users -----------------------------------------------------------------------------------------
+
 
 def test_users_page_lists_accounts_with_last_login(admin_client, factory, admin):
     factory.user("creator", email="carla@example.org")
@@ -222,11 +225,13 @@ def test_reset_link_is_shown_once_and_works(app, admin_client, factory):
 
 # --- keys ------------------------------------------------------------------------------------------
 
+
 def test_key_create_shows_the_key_once_and_stores_a_hash(admin_client):
     response = post(admin_client, "/admin/keys", {"kind": "api", "comment": "iOS app"}, page="/admin/keys")
     assert response.status_code == 200
-    key = re.search(r'data-testid="new-key-value">', text(response)) and \
-        re.search(r'value="(fa_[0-9a-f]{8}_[^"]+)"', text(response)).group(1)
+    key = re.search(r'data-testid="new-key-value">', text(response)) and re.search(
+        r'value="(fa_[0-9a-f]{8}_[^"]+)"', text(response)
+    ).group(1)
     row = ApiKey.get(ApiKey.comment == "iOS app")
     assert row.kind == "api" and key.startswith(row.prefix) and key not in row.key_hash and len(row.key_hash) == 64
     listing = text(admin_client.get("/admin/keys"))
@@ -288,6 +293,7 @@ def test_revoking_an_unknown_key_is_a_404_page(admin_client):
 
 # --- festivals -------------------------------------------------------------------------------------
 
+
 def test_festivals_page_lists_every_festival_with_owner_and_state(admin_client, factory):
     carla = factory.user("creator", email="carla@example.org")
     factory.create("festival", carla, name="Lakeside", is_valid=True)
@@ -314,8 +320,9 @@ def test_festival_transfer_by_email_plain_and_htmx(admin_client, factory):
 def test_festival_transfer_to_an_unknown_email_is_a_clear_message(admin_client, factory):
     carla = factory.user("creator")
     fid = factory.create("festival", carla)["festival_id"]
-    htmx = post(admin_client, f"/admin/festivals/{fid}/owner", {"email": "nobody@example.org"}, HTMX,
-                page="/admin/festivals")
+    htmx = post(
+        admin_client, f"/admin/festivals/{fid}/owner", {"email": "nobody@example.org"}, HTMX, page="/admin/festivals"
+    )
     assert htmx.status_code == 422
     assert "There is no account with the email nobody@example.org." in text(htmx)
     assert 'value="nobody@example.org"' in text(htmx)
@@ -332,11 +339,23 @@ def test_festival_transfer_of_an_unknown_festival_is_a_404(admin_client, factory
 
 # --- audit log -------------------------------------------------------------------------------------
 
+
 def _entries(n: int, actor_id: int, entity: str = "festival", at: datetime | None = None) -> None:
     start = at or datetime(2026, 1, 10, 12, 0)
-    AuditEntry.insert_many([{"actor_id": actor_id, "actor_kind": "user", "entity": entity, "entity_id": i,
-                             "action": "update", "details": "{}", "at": start + timedelta(minutes=i)}
-                            for i in range(n)]).execute()
+    AuditEntry.insert_many(
+        [
+            {
+                "actor_id": actor_id,
+                "actor_kind": "user",
+                "entity": entity,
+                "entity_id": i,
+                "action": "update",
+                "details": "{}",
+                "at": start + timedelta(minutes=i),
+            }
+            for i in range(n)
+        ]
+    ).execute()
 
 
 def test_audit_log_is_newest_first_with_emails_and_50_a_page(admin_client, factory):
@@ -388,12 +407,15 @@ def test_audit_and_list_pages_cost_the_same_queries_for_1_or_50_rows(admin_clien
     assert many == few
 
 
-@pytest.mark.parametrize("query, message", [
-    ("since=2026-13-01", "is not a date"),
-    ("until=yesterday", "is not a date"),
-    ("since=2026-02-05&until=2026-02-01", "Must not be before"),
-    ("entity=spaceship", "No entries for the entity"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("since=2026-13-01", "is not a date"),
+        ("until=yesterday", "is not a date"),
+        ("since=2026-02-05&until=2026-02-01", "Must not be before"),
+        ("entity=spaceship", "No entries for the entity"),
+    ],
+)
 def test_bad_audit_filters_are_messages(admin_client, query, message):
     response = admin_client.get(f"/admin/audit?{query}")
     assert response.status_code == 422 and message in text(response)
@@ -407,6 +429,7 @@ def test_audit_filter_with_htmx_answers_the_fragment(admin_client):
 
 # --- odd input is a message, never a 500 -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/admin/users?q=%00x", "/admin/festivals?q=a%00", "/admin/audit?user=%00"])
 def test_nul_characters_in_searches_are_harmless(admin_client, path):
     assert admin_client.get(path).status_code in (200, 422)
@@ -417,8 +440,9 @@ def test_key_comment_with_control_characters_is_a_field_message(admin_client):
     assert response.status_code == 422 and "Only printable characters" in text(response)
 
 
-@pytest.mark.parametrize("path", ["/admin/users/99999999999/role", "/admin/keys/99999999999/revoke",
-                                  "/admin/festivals/99999999999/owner"])
+@pytest.mark.parametrize(
+    "path", ["/admin/users/99999999999/role", "/admin/keys/99999999999/revoke", "/admin/festivals/99999999999/owner"]
+)
 def test_ids_beyond_the_column_range_are_404(admin_client, path):
     assert post(admin_client, path, {"role": "user", "email": "x@example.org"}).status_code == 404
 

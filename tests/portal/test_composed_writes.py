@@ -1,5 +1,6 @@
 """A composed write (the portal's event save with its artists and location, a festival's parts) authorizes
 once, bumps each version once and writes one audit row for the user's action, in few statements."""
+
 import re
 
 import orjson
@@ -9,12 +10,16 @@ from app.models import Artist, AuditEntry, Event, Location
 from app.services import program
 from tests.identity.test_pages import csrf_token
 from tests.portal.test_creator_pages import JULY_3, new_festival
-from tests.test_query_count import count_queries  # noqa: F401  (fixture)
 
 
 def _event_form(client, festival_id, name, artists, location, prefix=""):
-    fields = {"event_name": name, "event_start": JULY_3 + "18:00", "event_end": JULY_3 + "19:00",
-              "artists": artists, "location": location}
+    fields = {
+        "event_name": name,
+        "event_start": JULY_3 + "18:00",
+        "event_end": JULY_3 + "19:00",
+        "artists": artists,
+        "location": location,
+    }
     data = {f"{prefix}{key}": value for key, value in fields.items()}
     data["csrf_token"] = csrf_token(client, f"/festivals/{festival_id}/events")
     return data
@@ -22,8 +27,10 @@ def _event_form(client, festival_id, name, artists, location, prefix=""):
 
 def _audit(app, since_id):
     with app.app_context(), db.connection_context():
-        return [(row.entity, row.action, orjson.loads(row.details))
-                for row in AuditEntry.select().where(AuditEntry.id > since_id).order_by(AuditEntry.id)]
+        return [
+            (row.entity, row.action, orjson.loads(row.details))
+            for row in AuditEntry.select().where(AuditEntry.id > since_id).order_by(AuditEntry.id)
+        ]
 
 
 def _last_audit_id(app):
@@ -33,14 +40,16 @@ def _last_audit_id(app):
 
 
 def test_event_save_with_new_artists_and_location_is_one_write_of_at_most_20_statements(
-        app, factory, creator, count_queries):  # noqa: F811
+    app, factory, creator, count_queries
+):
     festival_id = factory.create("festival", creator)["festival_id"]
     values = {"event_name": "Opening", "event_start": 1783101600, "event_end": 1783105200}
     before = _last_audit_id(app)
     with app.app_context(), db.connection_context():
         count_queries.count = 0
-        saved = program.save_event(festival_id, None, factory.actor(creator), values, ["Ada Lux", "Bo Tide"],
-                                   "Main stage")
+        saved = program.save_event(
+            festival_id, None, factory.actor(creator), values, ["Ada Lux", "Bo Tide"], "Main stage"
+        )
         statements = count_queries.count
     assert statements <= 20, f"{statements} statements for one event save"
     assert sorted(a["artist_name"] for a in saved["include"]["artist"]) == ["Ada Lux", "Bo Tide"]
@@ -63,15 +72,18 @@ def test_event_save_with_new_artists_and_location_is_one_write_of_at_most_20_sta
 
 def test_event_change_of_artists_and_location_is_one_audit_row_and_one_version(app, browser_client):
     festival_id = new_festival(browser_client)
-    added = browser_client.post(f"/festivals/{festival_id}/events",
-                                data=_event_form(browser_client, festival_id, "Set", "Ada Lux, Bo Tide", "Tent"))
+    added = browser_client.post(
+        f"/festivals/{festival_id}/events",
+        data=_event_form(browser_client, festival_id, "Set", "Ada Lux, Bo Tide", "Tent"),
+    )
     assert added.status_code == 303
     with app.app_context(), db.connection_context():
         event = Event.get(Event.name == "Set")
     prefix = f"e{event.id}-"
     page = browser_client.get(f"/festivals/{festival_id}/events/{event.id}/edit").get_data(as_text=True)
-    version = re.search(rf'name="{prefix}version"[^>]*value="([^"]+)"', page) or \
-        re.search(rf'value="([^"]+)"[^>]*name="{prefix}version"', page)
+    version = re.search(rf'name="{prefix}version"[^>]*value="([^"]+)"', page) or re.search(
+        rf'value="([^"]+)"[^>]*name="{prefix}version"', page
+    )
     data = _event_form(browser_client, festival_id, "Set", "Bo Tide, Cy Wave", "", prefix=prefix)
     data[f"{prefix}version"] = version.group(1)
     before = _last_audit_id(app)
@@ -90,14 +102,16 @@ def test_event_change_of_artists_and_location_is_one_audit_row_and_one_version(a
 
 def test_event_save_that_changes_nothing_writes_nothing(app, browser_client):
     festival_id = new_festival(browser_client)
-    browser_client.post(f"/festivals/{festival_id}/events",
-                        data=_event_form(browser_client, festival_id, "Same", "Ada Lux", "Tent"))
+    browser_client.post(
+        f"/festivals/{festival_id}/events", data=_event_form(browser_client, festival_id, "Same", "Ada Lux", "Tent")
+    )
     with app.app_context(), db.connection_context():
         event = Event.get(Event.name == "Same")
     prefix = f"e{event.id}-"
     page = browser_client.get(f"/festivals/{festival_id}/events/{event.id}/edit").get_data(as_text=True)
-    version = re.search(rf'name="{prefix}version"[^>]*value="([^"]+)"', page) or \
-        re.search(rf'value="([^"]+)"[^>]*name="{prefix}version"', page)
+    version = re.search(rf'name="{prefix}version"[^>]*value="([^"]+)"', page) or re.search(
+        rf'value="([^"]+)"[^>]*name="{prefix}version"', page
+    )
     data = _event_form(browser_client, festival_id, "Same", "Ada Lux", "Tent", prefix=prefix)
     data[f"{prefix}version"] = version.group(1)
     before = _last_audit_id(app)

@@ -1,5 +1,6 @@
 """The creator portal through the Flask test client: forms posted as a browser posts them, answers as a
 user sees them (status, redirects, htmx headers, page text) and the rows the services wrote."""
+
 import re
 
 from app.models import Event, Festival
@@ -16,16 +17,27 @@ def token(client, page="/festivals/new") -> str:
 
 
 def new_festival(client, name="Sommerfest", **fields) -> int:
-    data = {"csrf_token": token(client), "festival_name": name, "festival_start": "2026-07-03T12:00",
-            "festival_end": "2026-07-05T23:00", **fields}
+    data = {
+        "csrf_token": token(client),
+        "festival_name": name,
+        "festival_start": "2026-07-03T12:00",
+        "festival_end": "2026-07-05T23:00",
+        **fields,
+    }
     response = client.post("/festivals/new", data=data)
     assert response.status_code == 303, text(response)
     return int(re.search(r"/festivals/(\d+)$", response.headers["Location"]).group(1))
 
 
 def add_event(client, festival_id, name, start, end, artists="", location="", headers=None):
-    data = {"csrf_token": token(client, f"/festivals/{festival_id}/events"), "event_name": name,
-            "event_start": JULY_3 + start, "event_end": JULY_3 + end, "artists": artists, "location": location}
+    data = {
+        "csrf_token": token(client, f"/festivals/{festival_id}/events"),
+        "event_name": name,
+        "event_start": JULY_3 + start,
+        "event_end": JULY_3 + end,
+        "artists": artists,
+        "location": location,
+    }
     return client.post(f"/festivals/{festival_id}/events", data=data, headers=headers or {})
 
 
@@ -40,8 +52,13 @@ def test_dashboard_lists_only_my_festivals_with_event_counts(app, factory, brows
 
 
 def test_festival_create_shows_field_errors_and_keeps_input(browser_client):
-    data = {"csrf_token": token(browser_client), "festival_name": "Kept name", "festival_start": "2026-07-05T12:00",
-            "festival_end": "2026-07-03T12:00", "festival_price": "12 €"}
+    data = {
+        "csrf_token": token(browser_client),
+        "festival_name": "Kept name",
+        "festival_start": "2026-07-05T12:00",
+        "festival_end": "2026-07-03T12:00",
+        "festival_price": "12 €",
+    }
     response = browser_client.post("/festivals/new", data=data)
     assert response.status_code == 422
     page = text(response)
@@ -51,8 +68,13 @@ def test_festival_create_shows_field_errors_and_keeps_input(browser_client):
 
 
 def test_inline_check_answers_one_field_with_its_message(browser_client):
-    data = {"csrf_token": token(browser_client), "field": "festival_end", "festival_name": "X",
-            "festival_start": "2026-07-05T12:00", "festival_end": "2026-07-03T12:00"}
+    data = {
+        "csrf_token": token(browser_client),
+        "field": "festival_end",
+        "festival_name": "X",
+        "festival_start": "2026-07-05T12:00",
+        "festival_end": "2026-07-03T12:00",
+    }
     response = browser_client.post("/festivals/check", data=data, headers=HTMX)
     assert response.status_code == 200
     page = text(response)
@@ -63,8 +85,13 @@ def test_htmx_save_redirects_with_hx_redirect_and_plain_with_303(browser_client)
     festival_id = new_festival(browser_client)
     page = text(browser_client.get(f"/festivals/{festival_id}"))
     version = re.search(r'name="version" type="hidden" value="([^"]+)"', page).group(1)
-    data = {"csrf_token": token(browser_client), "festival_name": "Renamed", "version": version,
-            "festival_start": "2026-07-03T12:00", "festival_end": "2026-07-05T23:00"}
+    data = {
+        "csrf_token": token(browser_client),
+        "festival_name": "Renamed",
+        "version": version,
+        "festival_start": "2026-07-03T12:00",
+        "festival_end": "2026-07-05T23:00",
+    }
     response = browser_client.post(f"/festivals/{festival_id}", data=data, headers=HTMX)
     assert response.status_code == 200 and response.headers["HX-Redirect"] == f"/festivals/{festival_id}"
     assert Festival.get_by_id(festival_id).name == "Renamed"
@@ -74,8 +101,12 @@ def test_concurrent_edit_is_a_conflict_that_keeps_the_typed_values(browser_clien
     festival_id = new_festival(browser_client)
     page = text(browser_client.get(f"/festivals/{festival_id}"))
     version = re.search(r'name="version" type="hidden" value="([^"]+)"', page).group(1)
-    data = {"csrf_token": token(browser_client), "festival_start": "2026-07-03T12:00",
-            "festival_end": "2026-07-05T23:00", "version": version}
+    data = {
+        "csrf_token": token(browser_client),
+        "festival_start": "2026-07-03T12:00",
+        "festival_end": "2026-07-05T23:00",
+        "version": version,
+    }
     first = browser_client.post(f"/festivals/{festival_id}", data={**data, "festival_name": "First"})
     assert first.status_code == 303
     second = browser_client.post(f"/festivals/{festival_id}", data={**data, "festival_name": "Second"}, headers=HTMX)
@@ -86,8 +117,9 @@ def test_concurrent_edit_is_a_conflict_that_keeps_the_typed_values(browser_clien
 
 def test_events_with_artists_and_location_in_one_save(browser_client):
     festival_id = new_festival(browser_client)
-    response = add_event(browser_client, festival_id, "Night set", "22:00", "23:30", "Ada, Bo", "Main stage",
-                         headers=HTMX)
+    response = add_event(
+        browser_client, festival_id, "Night set", "22:00", "23:30", "Ada, Bo", "Main stage", headers=HTMX
+    )
     assert response.status_code == 200
     assert 'hx-swap-oob="beforeend:#event-rows"' in text(response) and "Ada, Bo" in text(response)
     event = Event.get(Event.name == "Night set")
@@ -153,16 +185,19 @@ def test_htmx_fragment_and_full_page_from_one_url_vary_on_hx_request(browser_cli
 def test_place_links_and_tags_are_managed_inline(browser_client):
     festival_id = new_festival(browser_client)
     base = f"/festivals/{festival_id}"
-    response = browser_client.post(base + "/links", data={"csrf_token": token(browser_client), "link_url": "ftp://x"},
-                                   headers=HTMX)
+    response = browser_client.post(
+        base + "/links", data={"csrf_token": token(browser_client), "link_url": "ftp://x"}, headers=HTMX
+    )
     assert response.status_code == 422 and 'id="link_url-error"' in text(response)
-    response = browser_client.post(base + "/links", headers=HTMX,
-                                   data={"csrf_token": token(browser_client), "link_url": "https://lake.example/"})
+    response = browser_client.post(
+        base + "/links", headers=HTMX, data={"csrf_token": token(browser_client), "link_url": "https://lake.example/"}
+    )
     assert response.status_code == 200 and text(response).lstrip().startswith('<div id="festival-links"')
     for name in ("Rock", "ROCK", "Jazz"):  # tags are case-insensitive: Rock and ROCK are one tag
         browser_client.post(base + "/tags", data={"csrf_token": token(browser_client), "tag_name": name})
-    response = browser_client.post(base + "/place", data={"csrf_token": token(browser_client), "place_town": "Leipzig",
-                                                          "place_lat": "91"})
+    response = browser_client.post(
+        base + "/place", data={"csrf_token": token(browser_client), "place_town": "Leipzig", "place_lat": "91"}
+    )
     assert response.status_code == 422 and 'id="place_lat-error"' in text(response)
     browser_client.post(base + "/place", data={"csrf_token": token(browser_client), "place_town": "Leipzig"})
     browser_client.post(base + "/place", data={"csrf_token": token(browser_client), "place_town": "Halle"})
@@ -185,11 +220,13 @@ def entities_with_parts(festival_id):
 
 
 def test_library_lists_searches_creates_and_edits(browser_client):
-    response = browser_client.post("/library/artists", data={"csrf_token": token(browser_client, "/library/artists"),
-                                                             "artist_name": "Nina Simone"})
+    response = browser_client.post(
+        "/library/artists", data={"csrf_token": token(browser_client, "/library/artists"), "artist_name": "Nina Simone"}
+    )
     assert response.status_code == 303
-    response = browser_client.post("/library/artists", data={"csrf_token": token(browser_client, "/library/artists"),
-                                                             "artist_name": ""})
+    response = browser_client.post(
+        "/library/artists", data={"csrf_token": token(browser_client, "/library/artists"), "artist_name": ""}
+    )
     assert response.status_code == 422 and "artist_name-error" in text(response)
     found = browser_client.get("/library/artists?q=simone", headers=HTMX)
     assert "Nina Simone" in text(found) and "<html" not in text(found)
@@ -199,8 +236,10 @@ def test_library_lists_searches_creates_and_edits(browser_client):
     artist = Artist.get(Artist.name == "Nina Simone")
     page = text(browser_client.get(f"/library/artists/{artist.id}"))
     version = re.search(r'name="version" type="hidden" value="([^"]+)"', page).group(1)
-    response = browser_client.post(f"/library/artists/{artist.id}", data={
-        "csrf_token": token(browser_client, "/library/artists"), "artist_name": "Nina", "version": version})
+    response = browser_client.post(
+        f"/library/artists/{artist.id}",
+        data={"csrf_token": token(browser_client, "/library/artists"), "artist_name": "Nina", "version": version},
+    )
     assert response.status_code == 303 and Artist.get_by_id(artist.id).name == "Nina"
     assert browser_client.get("/library/unknown").status_code == 404
     assert browser_client.get("/library/artists?page=abc").status_code == 200

@@ -1,5 +1,6 @@
 """CSV import in the portal (upload or paste → column mapping → preview → confirm), the visitor preview
 and the export downloads: forms posted as a browser posts them, answers and database rows as users see them."""
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,6 @@ ROWS = (
 
 def ts(text_: str) -> int:
     return int(datetime.strptime(text_, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp())
-
 
 
 @pytest.fixture
@@ -79,8 +79,9 @@ def statuses(response) -> list[tuple[str, str]]:
 
 
 def confirm(browser_client, festival_id, preview):
-    return browser_client.post(f"/festivals/{festival_id}/import/confirm",
-                       data=form_of(preview, f"/festivals/{festival_id}/import/confirm"))
+    return browser_client.post(
+        f"/festivals/{festival_id}/import/confirm", data=form_of(preview, f"/festivals/{festival_id}/import/confirm")
+    )
 
 
 def import_file(browser_client, festival_id, csv_text: str):
@@ -90,12 +91,16 @@ def import_file(browser_client, festival_id, csv_text: str):
 
 
 def events_of(festival_id) -> dict[str, Event]:
-    query = Event.select().join(FestivalEvent, on=(FestivalEvent.related == Event.id)).where(
-        FestivalEvent.owner == festival_id)
+    query = (
+        Event.select()
+        .join(FestivalEvent, on=(FestivalEvent.related == Event.id))
+        .where(FestivalEvent.owner == festival_id)
+    )
     return {event.name: event for event in query}
 
 
 # --- preview, confirm, re-import -----------------------------------------------------------------------------
+
 
 def test_import_preview_lists_every_row_and_saves_nothing(browser_client, festival):
     response = upload(browser_client, festival, HEADER + ROWS)
@@ -112,13 +117,18 @@ def test_import_confirm_saves_rows_with_artists_and_stages_in_own_library(browse
     _, response = import_file(browser_client, festival, HEADER + ROWS)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/festivals/{festival}/events")
-    assert "Imported: 2 new, 0 changed, 0 unchanged, 2 rows with errors left out." in text(browser_client.get(
-        response.headers["Location"]))
+    assert "Imported: 2 new, 0 changed, 0 unchanged, 2 rows with errors left out." in text(
+        browser_client.get(response.headers["Location"])
+    )
     events = events_of(festival)
     assert set(events) == {"Opening", "Late set"}
     opening, late = events["Opening"], events["Late set"]
     assert (opening.start, opening.end, opening.type, opening.description) == (
-        ts("2027-07-16 18:00"), ts("2027-07-16 19:00"), 2, "Doors at 17:30")
+        ts("2027-07-16 18:00"),
+        ts("2027-07-16 19:00"),
+        2,
+        "Doors at 17:30",
+    )
     assert (late.start, late.end) == (ts("2027-07-16 23:00"), ts("2027-07-17 01:00"))
     assert {a.name for a in Artist.select()} == {"The Velvet Foxes", "Nora"}  # Nora once, for both events
     assert {s.name for s in Location.select()} == {"Main Stage", "Zelt Süd"}
@@ -140,8 +150,9 @@ def test_reimporting_the_same_file_changes_nothing(browser_client, festival):
 def test_import_of_changed_rows_updates_the_matched_events(browser_client, festival):
     import_file(browser_client, festival, HEADER + ROWS)
     before = events_of(festival)["Opening"]
-    changed = HEADER + ROWS.replace("18:00,19:00,Main Stage,\"The Velvet Foxes, Nora\"",
-                                    "18:30,19:30,Main Stage,\"The Velvet Foxes, Mia\"")
+    changed = HEADER + ROWS.replace(
+        '18:00,19:00,Main Stage,"The Velvet Foxes, Nora"', '18:30,19:30,Main Stage,"The Velvet Foxes, Mia"'
+    )
     preview = upload(browser_client, festival, changed)
     rows = statuses(preview)
     assert rows[0][0] == "changed"
@@ -165,8 +176,9 @@ def test_import_uses_own_library_not_other_creators(browser_client, factory, fes
     assert Artist.get_by_id(theirs).version is not None  # untouched
 
 
-def test_confirm_after_the_events_changed_shows_the_new_preview_and_saves_nothing(browser_client, factory, festival,
-                                                                                  creator):
+def test_confirm_after_the_events_changed_shows_the_new_preview_and_saves_nothing(
+    browser_client, factory, festival, creator
+):
     preview = upload(browser_client, festival, HEADER + ROWS)
     # Meanwhile someone adds "Opening" on the same day and stage: the file's row is no longer new.
     import_file(browser_client, festival, HEADER + ROWS.splitlines(keepends=True)[0])
@@ -192,10 +204,17 @@ def test_import_says_why_each_bad_row_cannot_be_imported(browser_client, festiva
     )
     reasons = [reason for _, reason in statuses(upload(browser_client, festival, HEADER + rows))]
     assert reasons == [
-        "No name", "Day “16/07/2027” is not a date like 2027-07-16", "Start “6pm” is not a time like 18:30",
-        "No end", "Type “music” is not a whole number from -1 to 255",
+        "No name",
+        "Day “16/07/2027” is not a date like 2027-07-16",
+        "Start “6pm” is not a time like 18:30",
+        "No end",
+        "Type “music” is not a whole number from -1 to 255",
         "Type “300” is not a whole number from -1 to 255",
-        "Name is longer than 255 characters", "Added", "Same name, day and stage as line 9", "Added"]
+        "Name is longer than 255 characters",
+        "Added",
+        "Same name, day and stage as line 9",
+        "Added",
+    ]
 
 
 def test_import_of_more_rows_than_allowed_is_refused(browser_client, festival):
@@ -217,8 +236,11 @@ def test_import_without_rows_or_with_garbage_shows_the_message(browser_client, f
 def test_import_reads_an_uploaded_windows_file_with_semicolons(browser_client, festival):
     token = csrf_token(browser_client, f"/festivals/{festival}/import")
     data = (HEADER.replace(",", ";") + "Bühnenzauber;16.07.2027;18:00;19:00;Große Bühne;;;\n").encode("cp1252")
-    response = browser_client.post(f"/festivals/{festival}/import", content_type="multipart/form-data",
-                           data={"csrf_token": token, "file": (io.BytesIO(data), "plan.csv")})
+    response = browser_client.post(
+        f"/festivals/{festival}/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(data), "plan.csv")},
+    )
     assert statuses(response) == [("new", "Added")]
     confirm(browser_client, festival, response)
     assert events_of(festival)["Bühnenzauber"].start == ts("2027-07-16 18:00")
@@ -232,7 +254,8 @@ def test_multiline_descriptions_survive_the_browsers_crlf_round_trip(browser_cli
     assert browser_client.post(f"/festivals/{festival}/import/confirm", data=fields).status_code == 303
     assert events_of(festival)["Talk"].description == "First line\nsecond line"
     assert [status for status, _ in statuses(upload(browser_client, festival, csv_text.replace("\n", "\r\n")))] == [
-        "unchanged"]
+        "unchanged"
+    ]
 
 
 # --- column mapping ---------------------------------------------------------------------------------------------
@@ -245,8 +268,15 @@ def test_other_headers_get_a_mapping_step_with_guesses(browser_client, festival)
     assert "Match the columns" in text(response)
     fields = form_of(response, f"/festivals/{festival}/import/preview")
     assert {k: v for k, v in fields.items() if k.startswith("map_")} == {
-        "map_name": "0", "map_day": "1", "map_start": "2", "map_end": "3", "map_stage": "4", "map_artists": "5",
-        "map_type": "", "map_description": "6"}
+        "map_name": "0",
+        "map_day": "1",
+        "map_start": "2",
+        "map_end": "3",
+        "map_stage": "4",
+        "map_artists": "5",
+        "map_type": "",
+        "map_description": "6",
+    }
     preview = browser_client.post(f"/festivals/{festival}/import/preview", data=fields)
     assert statuses(preview) == [("new", "Added")]
     confirm(browser_client, festival, preview)
@@ -267,6 +297,7 @@ def test_mapping_without_a_required_column_says_which(browser_client, festival):
 
 # --- export → import ----------------------------------------------------------------------------------------------
 
+
 def test_exported_csv_imports_into_another_festival_and_back_unchanged(browser_client, factory, festival, creator):
     import_file(browser_client, festival, HEADER + ROWS)
     exported = browser_client.get(f"/festivals/{festival}/export/events.csv")
@@ -278,7 +309,8 @@ def test_exported_csv_imports_into_another_festival_and_back_unchanged(browser_c
     import_file(browser_client, copy, csv_text)
     original, copied = events_of(festival), events_of(copy)
     assert {(e.name, e.start, e.end, e.type, e.description) for e in original.values()} == {
-        (e.name, e.start, e.end, e.type, e.description) for e in copied.values()}
+        (e.name, e.start, e.end, e.type, e.description) for e in copied.values()
+    }
     copied_csv = browser_client.get(f"/festivals/{copy}/export/events.csv").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(copied_csv)))
     assert rows[1:] == list(csv.reader(io.StringIO(csv_text)))[1:]
@@ -286,10 +318,17 @@ def test_exported_csv_imports_into_another_festival_and_back_unchanged(browser_c
 
 # --- editor links and the visitor preview ----------------------------------------------------------------------------
 
+
 def test_editor_links_preview_import_and_exports(browser_client, festival):
     page = text(browser_client.get(f"/festivals/{festival}"))
-    for path in ("preview", "import", "export/schedule.ics", "export/schedule.json", "export/schedule.xml",
-                 "export/events.csv"):
+    for path in (
+        "preview",
+        "import",
+        "export/schedule.ics",
+        "export/schedule.json",
+        "export/schedule.xml",
+        "export/events.csv",
+    ):
         assert f'href="/festivals/{festival}/{path}"' in page, path
 
 

@@ -1,5 +1,6 @@
 """Security headers on every page (issue 13, finding 3): a CSP without inline script, no framing by
 other sites, nosniff, Referrer-Policy, Permissions-Policy, and HSTS when the request came over HTTPS."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,17 @@ import pytest
 from app import ROOT
 from tests.identity.test_pages import client_for, log_in
 
-PAGES = ["/login", "/signup", "/festivals", "/admin/users", "/account/password", "/api/docs",
-         "/identity/.well-known/jwks.json", "/api/v1/festivals", "/nowhere"]
+PAGES = [
+    "/login",
+    "/signup",
+    "/festivals",
+    "/admin/users",
+    "/account/password",
+    "/api/docs",
+    "/identity/.well-known/jwks.json",
+    "/api/v1/festivals",
+    "/nowhere",
+]
 
 
 @pytest.fixture
@@ -79,17 +89,21 @@ def test_htmx_is_told_not_to_inject_style_or_eval(browser):
 FILES = "https://files.example.org"
 
 
-@pytest.mark.parametrize(("ref", "status"), [
-    (f"{FILES}/images/{'a' * 64}", 201), ("https://evil.example.net/images/x", 400),
-    ("https://files.example.org.evil.net/images/x", 400), ("http://files.example.org/images/x", 400),
-    (FILES, 400),
-])
+@pytest.mark.parametrize(
+    ("ref", "status"),
+    [
+        (f"{FILES}/images/{'a' * 64}", 201),
+        ("https://evil.example.net/images/x", 400),
+        ("https://files.example.org.evil.net/images/x", 400),
+        ("http://files.example.org/images/x", 400),
+        (FILES, 400),
+    ],
+)
 def test_image_ref_must_be_on_the_file_server(make_app, factory, ref, status):
     app = make_app(FILES_URL=FILES)
     writer = factory.bearer(factory.user("creator"))
 
-    response = app.test_client().post("/api/v1/images", json={"image_ref": ref, "image_hash": "a" * 64},
-                                      headers=writer)
+    response = app.test_client().post("/api/v1/images", json={"image_ref": ref, "image_hash": "a" * 64}, headers=writer)
 
     assert response.status_code == status, response.get_json()
 

@@ -1,5 +1,6 @@
 """A CA with service certificates, plus what must be refused: a certificate of another CA and an expired one;
 and real gunicorn processes serving mTLS on their internal port."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,13 +35,23 @@ def certs(tmp_path_factory):
     pki.init_ca(other, common_name="Someone else's CA")
     for name in ("app", "identity", "files", "gateway"):
         pki.issue(folder, name, dns=["localhost"], ips=["127.0.0.1"])
-    pki.issue(folder, "old", dns=["localhost"], ips=["127.0.0.1"], days=1,
-              not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
+    pki.issue(
+        folder,
+        "old",
+        dns=["localhost"],
+        ips=["127.0.0.1"],
+        days=1,
+        not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=2),
+    )
     pki.issue(other, "intruder", dns=["localhost"], ips=["127.0.0.1"])
-    return SimpleNamespace(folder=folder, other=other, ca=str(folder / "ca.pem"),
-                           files=lambda name: tls_files(folder, name),
-                           client=lambda name: (str(folder / f"{name}.pem"), str(folder / f"{name}.key")),
-                           intruder=(str(other / "intruder.pem"), str(other / "intruder.key")))
+    return SimpleNamespace(
+        folder=folder,
+        other=other,
+        ca=str(folder / "ca.pem"),
+        files=lambda name: tls_files(folder, name),
+        client=lambda name: (str(folder / f"{name}.pem"), str(folder / f"{name}.key")),
+        intruder=(str(other / "intruder.pem"), str(other / "intruder.key")),
+    )
 
 
 class Gunicorn:
@@ -54,12 +65,33 @@ class Gunicorn:
         self.log = open(log_path, "w+")  # noqa: SIM115 - closed in stop()
         env = {**env, "FESTIVALS_TLS_CERT": tls.cert, "FESTIVALS_TLS_KEY": tls.key, "FESTIVALS_TLS_CA": tls.ca}
         self.process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--no-control-socket", "--access-logfile", "-", *tls.gunicorn_args(), target],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+            [
+                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--no-control-socket",
+                "--access-logfile",
+                "-",
+                *tls.gunicorn_args(),
+                target,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
-            wait_for(f"{self.url}/health", self.process, seconds=30, name=target, log=self.log,
-                     context=client.client_context())
+            wait_for(
+                f"{self.url}/health",
+                self.process,
+                seconds=30,
+                name=target,
+                log=self.log,
+                context=client.client_context(),
+            )
         except Exception:
             self.stop()
             raise

@@ -1,5 +1,6 @@
 """Internal ports speak mTLS: gunicorn of the app, the identity service and the file server refuse a
 connection without a client certificate of our CA during the handshake, before any handler runs."""
+
 from __future__ import annotations
 
 import itertools
@@ -49,8 +50,9 @@ def test_internal_port_refuses_clients_without_a_valid_certificate(service, requ
     for attempt, (client_cert, alert) in refused.items():
         with pytest.raises(requests.exceptions.ConnectionError, match=alert):
             requests.get(f"{server.url}/ready?attempt={attempt}-{run}", verify=certs.ca, cert=client_cert, timeout=5)
-    served = requests.get(f"{server.url}/ready?attempt=gateway-{run}", verify=certs.ca,
-                          cert=certs.client("gateway"), timeout=5)
+    served = requests.get(
+        f"{server.url}/ready?attempt=gateway-{run}", verify=certs.ca, cert=certs.client("gateway"), timeout=5
+    )
     assert served.status_code == 200 and served.json()["status"] == "ready"
     log = server.output(waiting_for=f"/ready?attempt=gateway-{run}")
     assert f"/ready?attempt=gateway-{run}" in log  # the access log has the served request ...
@@ -70,9 +72,14 @@ def test_token_verified_through_jwks_over_mtls(identity, files, certs):
     tls = {"verify": certs.ca, "cert": certs.client("gateway"), "timeout": 30}
     assert requests.post(f"{identity.url}/identity/users/signup", json=account, **tls).status_code == 201
     token = requests.post(f"{identity.url}/identity/token", json=account, **tls).json()["access_token"]
-    response = requests.post(f"{files.url}/images/upload", files={"image": ("a.jpg", image_bytes(), "image/jpeg")},
-                             headers={"Authorization": f"Bearer {token}"}, verify=certs.ca,
-                             cert=certs.client("gateway"), timeout=30)
+    response = requests.post(
+        f"{files.url}/images/upload",
+        files={"image": ("a.jpg", image_bytes(), "image/jpeg")},
+        headers={"Authorization": f"Bearer {token}"},
+        verify=certs.ca,
+        cert=certs.client("gateway"),
+        timeout=30,
+    )
     assert response.status_code == 201, response.text
     assert "/identity/.well-known/jwks.json" in identity.output(waiting_for="jwks.json")
 
@@ -83,8 +90,13 @@ def test_jwks_fetch_needs_the_client_certificate(identity, certs, factory, make_
     user = factory.user("creator")
     bearer = {"Authorization": f"Bearer {identity_token(identity, user, sessions.start_login(user, 'test', 300))}"}
     app_tls = certs.files("app")
-    with_cert = make_app(INSTANCE_PATH=str(tmp_path / "with"), IDENTITY_URL=f"{identity.url}/identity",
-                         TLS_CERT=app_tls.cert, TLS_KEY=app_tls.key, TLS_CA=app_tls.ca)
+    with_cert = make_app(
+        INSTANCE_PATH=str(tmp_path / "with"),
+        IDENTITY_URL=f"{identity.url}/identity",
+        TLS_CERT=app_tls.cert,
+        TLS_KEY=app_tls.key,
+        TLS_CA=app_tls.ca,
+    )
     assert with_cert.test_client().get("/api/v1/tags", headers=bearer).status_code == 200
     without = make_app(INSTANCE_PATH=str(tmp_path / "without"), IDENTITY_URL=f"{identity.url}/identity")
     assert without.test_client().get("/api/v1/tags", headers=bearer).status_code == 401

@@ -1,4 +1,5 @@
 """`flask --app wsgi pki init|issue|list`: the CA and service certificates in the instance folder."""
+
 import datetime as dt
 import os
 import socket
@@ -56,8 +57,19 @@ def test_init_replace_moves_old_ca_aside(app, tmp_path):
 
 def test_issue_makes_server_and_client_certificate_signed_by_ca(app, tmp_path):
     assert run(app, "init").exit_code == 0
-    result = run(app, "issue", "gateway", "--dns", "localhost", "--dns", "gateway.festivals.localhost",
-                 "--ip", "127.0.0.1", "--ip", "::1")
+    result = run(
+        app,
+        "issue",
+        "gateway",
+        "--dns",
+        "localhost",
+        "--dns",
+        "gateway.festivals.localhost",
+        "--ip",
+        "127.0.0.1",
+        "--ip",
+        "::1",
+    )
     assert result.exit_code == 0, result.output
     folder = tmp_path / "instance" / "pki"
     assert stat.S_IMODE(os.stat(folder / "gateway.key").st_mode) == 0o600
@@ -94,8 +106,10 @@ def test_issued_certificate_serves_and_authenticates_a_client(app, tmp_path):
     thread.start()
     client = ssl.create_default_context(cafile=folder / "ca.pem")
     client.load_cert_chain(folder / "gateway.pem", folder / "gateway.key")
-    with socket.create_connection(listener.getsockname()) as raw, \
-            client.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+    with (
+        socket.create_connection(listener.getsockname()) as raw,
+        client.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
         assert tls.recv(5) == b"hello"
     thread.join(5)
     listener.close()
@@ -121,10 +135,14 @@ def test_issue_without_ca_fails_clearly(app):
 
 def test_issue_refuses_bad_names(app, tmp_path):
     assert run(app, "init").exit_code == 0
-    for args, message in ((["../evil"], "certificate name"), (["ca"], "CA's own"), (["Big Name"], "certificate name"),
-                          (["app", "--dns", "bad_name!"], "not a DNS name"),
-                          (["app", "--ip", "999.1.1.1"], "does not appear to be an IPv4 or IPv6 address"),
-                          (["app", "--days", "0"], "0 is not in the range")):
+    for args, message in (
+        (["../evil"], "certificate name"),
+        (["ca"], "CA's own"),
+        (["Big Name"], "certificate name"),
+        (["app", "--dns", "bad_name!"], "not a DNS name"),
+        (["app", "--ip", "999.1.1.1"], "does not appear to be an IPv4 or IPv6 address"),
+        (["app", "--days", "0"], "0 is not in the range"),
+    ):
         result = run(app, "issue", *args)
         assert result.exit_code != 0, args
         assert message in result.output, (args, result.output)

@@ -1,6 +1,7 @@
 """PostgreSQL over TLS (an option): `?sslmode=verify-full&sslrootcert=<ca.pem>` in FESTIVALS_DATABASE_URL.
 A throwaway PostgreSQL server of the Debian package serves TLS with a certificate of our CA and accepts only
 TLS connections (hostssl), so a plain connection, another CA or a name not in the certificate are refused."""
+
 from __future__ import annotations
 
 import glob
@@ -39,20 +40,31 @@ def tls_postgres(certs):
         for name in ("server.crt", "server.key"):
             shutil.chown(os.path.join(root, name), "postgres", "postgres")
     port = free_port()
-    subprocess.run(_as_postgres([f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-N"]),
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        _as_postgres([f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-N"]),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with open(os.path.join(root, "pg_hba.conf"), "w") as handle:
         handle.write("hostssl all all 127.0.0.1/32 trust\n")  # TLS or nothing
     if os.geteuid() == 0:
         shutil.chown(os.path.join(root, "pg_hba.conf"), "postgres", "postgres")
-    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file={root}/server.crt "
-               f"-c ssl_key_file={root}/server.key -c hba_file={root}/pg_hba.conf -c fsync=off")
-    started = subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", f"{root}/log",
-                                           "-w", "-t", "60", "start"]), capture_output=True, text=True, timeout=90)
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file={root}/server.crt "
+        f"-c ssl_key_file={root}/server.key -c hba_file={root}/pg_hba.conf -c fsync=off"
+    )
+    started = subprocess.run(
+        _as_postgres([f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", f"{root}/log", "-w", "-t", "60", "start"]),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert started.returncode == 0, started.stdout + started.stderr + open(f"{root}/log").read()
     yield port
-    subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]), capture_output=True,
-                   timeout=60)
+    subprocess.run(
+        _as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]), capture_output=True, timeout=60
+    )
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -1,6 +1,7 @@
 """The gateway's public side: which issuer signs the visitors' certificates, HSTS on real domains only, and a
 real Caddy serving a real domain's name with the internal issuer under our CA (the routing suite in
 tests/gateway runs everything else over HTTPS)."""
+
 from __future__ import annotations
 
 import http.client
@@ -24,8 +25,9 @@ CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
 
 def test_local_names_get_the_internal_issuer_and_real_domains_acme():
-    assert [public_tls("auto", d) for d in ("festivals.localhost", "fest.test", "10.0.0.5", "festivals.example.org")] \
-        == ["internal", "internal", "internal", "acme"]
+    assert [
+        public_tls("auto", d) for d in ("festivals.localhost", "fest.test", "10.0.0.5", "festivals.example.org")
+    ] == ["internal", "internal", "internal", "acme"]
     assert public_tls("off", "festivals.example.org") == "off"
     with pytest.raises(ValueError, match="FESTIVALS_PUBLIC_TLS"):
         public_tls("letsencrypt", "festivals.example.org")
@@ -33,8 +35,9 @@ def test_local_names_get_the_internal_issuer_and_real_domains_acme():
 
 
 def test_acme_config_for_a_real_domain():
-    settings = Settings(domain="festivals.example.org", port=80, https_port=443, public_tls="acme",
-                        acme_email="ops@example.org")
+    settings = Settings(
+        domain="festivals.example.org", port=80, https_port=443, public_tls="acme", acme_email="ops@example.org"
+    )
     config = build_config(settings)
     [policy] = config["apps"]["tls"]["automation"]["policies"]
     assert policy["issuers"] == [{"module": "acme", "email": "ops@example.org"}]
@@ -86,8 +89,9 @@ def caddy(certs, tmp_path):
     boot = tmp_path / "boot.json"
     boot.write_bytes(orjson.dumps({"admin": {"listen": admin, "config": {"persist": False}}}))
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
-    process = subprocess.Popen([CADDY, "run", "--config", str(boot)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [CADDY, "run", "--config", str(boot)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     client = CaddyAdmin(admin)
     for _ in range(100):
         try:
@@ -105,15 +109,26 @@ def caddy(certs, tmp_path):
 def test_real_domain_gets_hsts_and_a_certificate_our_ca_signed(caddy, certs):
     admin, client, folder = caddy
     gateway = certs.files("gateway")
-    settings = Settings(domain="festivals.example.org", port=free_port(), https_port=free_port(), admin=admin,
-                        public_tls="internal", tls=gateway, ca_key=str(certs.folder / "ca.key"),
-                        storage=str(folder / "data"))
+    settings = Settings(
+        domain="festivals.example.org",
+        port=free_port(),
+        https_port=free_port(),
+        admin=admin,
+        public_tls="internal",
+        tls=gateway,
+        ca_key=str(certs.folder / "ca.key"),
+        storage=str(folder / "data"),
+    )
     client.load(build_config(settings))
     response = get_by_name("gateway.festivals.example.org", settings.https_port, "/health", certs.ca)
     assert response.status == 200
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
-    redirect = requests.get(f"http://127.0.0.1:{settings.port}/info", allow_redirects=False, timeout=5,
-                            headers={"Host": "gateway.festivals.example.org"})
+    redirect = requests.get(
+        f"http://127.0.0.1:{settings.port}/info",
+        allow_redirects=False,
+        timeout=5,
+        headers={"Host": "gateway.festivals.example.org"},
+    )
     assert redirect.status_code == 308
     assert redirect.headers["Location"] == f"https://gateway.festivals.example.org:{settings.https_port}/info"
     with pytest.raises(ssl.SSLCertVerificationError):  # another CA does not vouch for it
@@ -124,12 +139,26 @@ def test_real_domain_gets_hsts_and_a_certificate_our_ca_signed(caddy, certs):
 
 def test_local_name_without_hsts_and_without_our_ca_key_uses_caddys_own_ca(caddy, certs):
     admin, client, folder = caddy
-    settings = Settings(domain="festivals.localhost", port=free_port(), https_port=free_port(), admin=admin,
-                        public_tls="internal", tls=TlsFiles(), storage=str(folder / "data"))
+    settings = Settings(
+        domain="festivals.localhost",
+        port=free_port(),
+        https_port=free_port(),
+        admin=admin,
+        public_tls="internal",
+        tls=TlsFiles(),
+        storage=str(folder / "data"),
+    )
     client.load(build_config(settings))
     root = folder / "data" / "pki" / "authorities" / "local" / "root.crt"
     response = get_by_name("gateway.festivals.localhost", settings.https_port, "/health", str(root))
     assert response.status == 200 and "Strict-Transport-Security" not in response.headers
     # a client connecting to the loopback address without a name gets a certificate for that address
-    assert requests.get(f"https://127.0.0.1:{settings.https_port}/health", verify=str(root), timeout=5,
-                        headers={"Host": "gateway.festivals.localhost"}).status_code == 200
+    assert (
+        requests.get(
+            f"https://127.0.0.1:{settings.https_port}/health",
+            verify=str(root),
+            timeout=5,
+            headers={"Host": "gateway.festivals.localhost"},
+        ).status_code
+        == 200
+    )
