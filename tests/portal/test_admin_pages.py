@@ -10,7 +10,6 @@ import pytest
 from app.models import ApiKey, AuditEntry, Festival, User
 from app.services import api_keys
 from tests.identity.test_pages import client_for, log_in, text
-from tests.test_query_count import count_queries  # noqa: F401  (fixture)
 
 HTMX = {"HX-Request": "true"}
 PAGES = ["/admin/users", "/admin/keys", "/admin/festivals", "/admin/audit"]
