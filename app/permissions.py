@@ -1,11 +1,12 @@
 """Who may do what: the one place for roles, ownership and draft visibility. Services ask these named
 questions and never compare roles or owners themselves. Ownership is always read from the database.
 
-- read:  `require_reader` (any key or login), drafts through `visible` (a query condition);
-- create: `require_creator`;
+- read:  `require_reader` (any key or login), drafts through `visible` (a query condition) and
+  `visibility_class` (who sees the same answer: the cache key's part);
 - edit:  `can_edit` / `require_edit` — the row's owner or an admin; an event also by its festival's owner;
 - link:  `require_link` — edit the owning side; putting an event into a festival needs the event too;
-- administer: `require_admin`; heartbeats: `require_service`."""
+- create: `can_create` / `require_creator`;
+- administer: `require_admin`; the last admin stays one: `require_another_admin`."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 
 from peewee import SQL, fn
 
-from app.errors import Forbidden, Unauthorized
-from app.models import Event, Festival
+from app.db import is_sqlite
+from app.errors import Conflict, Forbidden, Unauthorized
+from app.models import Event, Festival, User
 from app.models.relations import FestivalEvent
 
 
@@ -82,6 +84,17 @@ def visible(spec, actor: Actor):
     return None
 
 
+def draft_rule(actor: Actor) -> str:
+    """Which draft rule `festival_visible` applies: "admin" (none), "user" (own drafts too) or "public"."""
+    return "admin" if actor.is_admin else "user" if actor.is_user else "public"
+
+
+def visibility_class(actor: Actor) -> str:
+    """Callers who see the same festivals and events (drafts differ): the public, each user, or admins."""
+    rule = draft_rule(actor)
+    return f"user:{actor.user_id}" if rule == "user" else rule
+
+
 def own_rows(actor: Actor, model):
     """The rows the actor owns (a dashboard), as a query condition; None for an admin (all of them)."""
     return None if actor.is_admin else (model.owner == actor.user_id)
@@ -90,9 +103,13 @@ def own_rows(actor: Actor, model):
 # --- creating, editing, linking ---------------------------------------------------------------------------
 
 
+def can_create(actor: Actor) -> bool:
+    return actor.is_admin or (actor.is_user and actor.role == "creator")
+
+
 def require_creator(actor: Actor) -> None:
     require_reader(actor)
-    if not (actor.is_admin or (actor.is_user and actor.role == "creator")):
+    if not can_create(actor):
         raise Forbidden("only creators and admins can create entries")
 
 
@@ -150,6 +167,14 @@ def require_admin(actor: Actor, what: str) -> None:
         raise Forbidden(f"only admins can {what}")
 
 
-def require_service(actor: Actor) -> None:
-    if actor.kind != "service":
-        raise Forbidden("heartbeats need a Service-Key")
+def require_another_admin(user: User) -> None:
+    """Refuse to demote or suspend the last active admin (nobody could manage users but the command line).
+    Called inside the write transaction; on PostgreSQL the admin rows are locked, so two admins demoting each
+    other at once cannot both succeed (SQLite's write lock already serialises writers)."""
+    if user.role != "admin" or user.suspended:
+        return
+    others = User.select(User.id).where((User.role == "admin") & ~User.suspended & (User.id != user.id))
+    if not is_sqlite():
+        others = others.for_update()
+    if not list(others):
+        raise Conflict("this is the last admin: make another user admin first", {"role": "last admin"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from flask_login import current_user, login_required
 
+from app.permissions import can_create
 from app.services import program
 from portal import bp
 from portal.paging import Paging
@@ -13,7 +14,7 @@ from web.htmx import render
 
 @bp.get("/")
 def home():
-    if current_user.is_authenticated and current_user.role in ("creator", "admin"):
+    if current_user.is_authenticated and can_create(current_user.actor):
         return redirect(url_for("portal.dashboard"))
     return render("portal/home.html")
 

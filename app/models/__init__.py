@@ -8,7 +8,6 @@ from app.models.keys import ApiKey
 from app.models.location import Location
 from app.models.media import Image, Link, Place
 from app.models.relations import RELATION_TABLES
-from app.models.services import ServiceInstance
 from app.models.sessions import LoginSession, LoginThrottle, PasswordReset, RefreshToken
 from app.models.tag import Tag
 from app.models.user import User
@@ -23,7 +22,6 @@ MODELS = [
     *RELATION_TABLES,
     RefreshToken,
     PasswordReset,
-    ServiceInstance,
     DataVersion,
     LoginSession,
     LoginThrottle,
@@ -46,7 +44,6 @@ __all__ = [
     "PasswordReset",
     "Place",
     "RefreshToken",
-    "ServiceInstance",
     "Tag",
     "User",
 ]

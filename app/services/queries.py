@@ -15,7 +15,7 @@ from app.db import contains_text, db, in_ids, is_sqlite
 from app.errors import NotFound
 from app.models import Festival
 from app.models.relations import FestivalEvent
-from app.permissions import Actor, require_reader, visible
+from app.permissions import Actor, draft_rule, require_reader, visibility_class, visible
 from app.registry import ENTITIES, EntitySpec, RelationSpec
 from app.serialize import columns, raw_converter
 
@@ -73,10 +73,6 @@ _SENTINEL_ACTORS = {
 }
 
 
-def _viewer(actor: Actor) -> str:
-    return "admin" if actor.is_admin else "user" if actor.is_user else "public"
-
-
 @lru_cache(maxsize=1024)
 def _rows_shape(
     dialect: str,
@@ -110,7 +106,7 @@ def run_rows(spec: EntitySpec, actor: Actor, q: ListQuery, via=None, id_only: bo
     sql, slots = _rows_shape(
         "sqlite" if is_sqlite() else "postgresql",
         spec.name,
-        _viewer(actor),
+        draft_rule(actor),
         q.name is not None,
         q.ids is not None,
         q.updated_since is not None,
@@ -171,7 +167,7 @@ def _related_shape(dialect: str, relation: RelationSpec, viewer: str):
 
 
 def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int, list[dict]]:
-    sql, slots = _related_shape("sqlite" if is_sqlite() else "postgresql", relation, _viewer(actor))
+    sql, slots = _related_shape("sqlite" if is_sqlite() else "postgresql", relation, draft_rule(actor))
     grouped: dict[int, list[dict]] = {}
     convert = raw_converter(ENTITIES[relation.related])
     for row in db.execute_sql(sql, sql_shapes.bind(slots, {"ids": owner_ids, "user": actor.user_id})):
@@ -208,7 +204,7 @@ def read_scope(entity: str, actor: Actor, q: ListQuery, relation: RelationSpec |
     if entities & {"festival", "event"}:  # draft visibility reads festivals and their events
         entities.add("festival")
         kinds.add(FestivalEvent._meta.table_name)
-        viewer = "admin" if actor.is_admin else f"user:{actor.user_id}" if actor.is_user else "public"
+        viewer = visibility_class(actor)
     else:
         viewer = "public"
     return kinds | {_table(name) for name in entities}, viewer

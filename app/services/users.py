@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
 from app import permissions
-from app.db import contains_text, is_sqlite, write_transaction
+from app.db import contains_text, write_transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.models import PasswordReset, User
 from app.models.base import utcnow
@@ -146,19 +146,6 @@ def list_users(actor: Actor, search: str | None = None, limit: int = 50, offset:
     return list(query.order_by(User.id).limit(limit).offset(offset)), query.count()
 
 
-def _keep_an_admin(user: User) -> None:
-    """Refuse to demote or suspend the last active admin (nobody could manage users but the command line).
-    Inside the write transaction; on PostgreSQL the admin rows are locked, so two admins demoting each
-    other at once cannot both succeed (SQLite's write lock already serialises writers)."""
-    if user.role != "admin" or user.suspended:
-        return
-    others = User.select(User.id).where((User.role == "admin") & ~User.suspended & (User.id != user.id))
-    if not is_sqlite():
-        others = others.for_update()
-    if not list(others):
-        raise Conflict("this is the last admin: make another user admin first", {"role": "last admin"})
-
-
 def set_role(actor: Actor, user_id: int, role: str) -> User:
     require_admin(actor)
     if role not in ROLES:
@@ -166,7 +153,7 @@ def set_role(actor: Actor, user_id: int, role: str) -> User:
     with write_transaction():
         user = get_user(user_id)
         if role != "admin":
-            _keep_an_admin(user)
+            permissions.require_another_admin(user)
         if user.role != role:
             old = user.role
             User.update(role=role, updated=utcnow()).where(User.id == user_id).execute()
@@ -186,7 +173,7 @@ def set_suspended(actor: Actor, user_id: int, suspended: bool) -> User:
     with write_transaction():
         user = get_user(user_id)
         if suspended:
-            _keep_an_admin(user)
+            permissions.require_another_admin(user)
         if user.suspended != suspended:
             User.update(suspended=suspended, updated=utcnow()).where(User.id == user_id).execute()
             if suspended:
