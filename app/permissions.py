@@ -60,7 +60,10 @@ def festival_visible(actor: Actor):
     if actor.is_admin:
         return None
     if actor.is_user:
-        return (Festival.is_valid == True) | (Festival.owner == actor.user_id)  # noqa: E712
+        # Never NULL: `owner = id` is NULL for a draft without owner, and the event rule negates this condition
+        # (NOT NULL would not hide it). FALSE AND NULL is FALSE.
+        owned = Festival.owner.is_null(False) & (Festival.owner == actor.user_id)
+        return (Festival.is_valid == True) | owned  # noqa: E712
     return Festival.is_valid == True  # noqa: E712
 
 

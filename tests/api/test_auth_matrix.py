@@ -20,7 +20,7 @@ import pytest
 from jwt.algorithms import HMACAlgorithm
 
 from app.db import db
-from app.models import User
+from app.models import Festival, User
 from app.services import api_keys, sessions
 from tests.factories import PASSWORD
 
@@ -583,6 +583,22 @@ def test_draft_festival_visible_to_api_key_once_published(client, cast, draft):
     assert ids_of(data_of(client.get(entity_url("event", draft.event_id), headers=api_key)), "event") == [
         draft.event_id
     ]
+
+
+@pytest.mark.parametrize("caller", DRAFT_BLIND)
+def test_draft_without_owner_and_its_events_are_hidden_from_non_admins(client, cast, draft, caller):
+    # An owner's account removed leaves its drafts without owner (ON DELETE SET NULL): no one owns them now.
+    Festival.update(owner=None).where(Festival.id == draft.festival_id).execute()
+    headers = cast.headers(caller)
+
+    assert listed_ids(client, headers, "festival") == []
+    assert listed_ids(client, headers, "event") == []
+    error_of(client.get(entity_url("event", draft.event_id), headers=headers), 404)
+    error_of(client.get(url("events", draft.event_id, "festival"), headers=headers), 404)
+    tagged = data_of(client.get(url("tags", draft.tag_id, "festivals") + "?include=events", headers=headers))
+    assert tagged == []
+    admin_sees = data_of(client.get(url("festivals", draft.festival_id, "events"), headers=cast.headers("admin")))
+    assert ids_of(admin_sees, "event") == [draft.event_id]
 
 
 # ---------------------------------------------------------------------------------------------
