@@ -3,6 +3,8 @@ questions and never compare roles or owners themselves. Ownership is always read
 
 - read:  `require_reader` (any key or login), drafts through `visible` (a query condition) and
   `visibility_class` (who sees the same answer: the cache key's part);
+- the portal's library: `own_library` / `library_rows` — each organizer works with their own artists,
+  locations, links and tags (the API keeps sharing them: anyone may link them, only owners edit);
 - edit:  `can_edit` / `require_edit` — the row's owner or an admin; an event also by its festival's owner;
 - link:  `require_link` — edit the owning side; putting an event into a festival needs the event too;
 - create: `can_create` / `require_creator`;
@@ -101,6 +103,21 @@ def visibility_class(actor: Actor) -> str:
 def own_rows(actor: Actor, model):
     """The rows the actor owns (a dashboard), as a query condition; None for an admin (all of them)."""
     return None if actor.is_admin else (model.owner == actor.user_id)
+
+
+def own_library(actor: Actor, model):
+    """The artists, locations, links or tags that are the actor's own (a condition on `model`): what the
+    portal suggests as one types, and where a typed name is looked up before a new one is made, so that
+    no organizer's event is tied to (and renamed with) another organizer's location. Admins too."""
+    return model.owner.is_null() if actor.user_id is None else (model.owner == actor.user_id)
+
+
+def library_rows(actor: Actor, model, owner_id: int | None = None):
+    """The rows a library page lists (a condition, None for all): one's own; an admin's shows everyone's,
+    or one owner's with `owner_id`."""
+    if actor.is_admin:
+        return None if owner_id is None else (model.owner == owner_id)
+    return own_library(actor, model)
 
 
 # --- creating, editing, linking ---------------------------------------------------------------------------

@@ -8,7 +8,9 @@ from flask_login import current_user, login_required
 
 from app.errors import Conflict, Invalid
 from app.services import entities, parts
+from app.services import library as library_service
 from app.services.queries import ListQuery, list_entities
+from app.text import whole_number
 from portal import bp
 from portal.forms import ArtistForm, LinkForm, LocationForm, PlaceForm, TagForm
 from portal.paging import Paging
@@ -43,9 +45,10 @@ def library(kind: str):
             flash(f"“{created[label]}” is added.", "success")
             return go(url_for(".library", kind=kind))
     search = request.args.get("q", "").strip()[:255]
+    owner_id = whole_number(request.args.get("owner", ""), max_digits=9)  # an admin's owner filter
     page = Paging.parse(request.args)
-    rows = list_entities(
-        entity, current_user.actor, ListQuery(name=search or None, limit=page.per_page + 1, offset=page.offset)
+    rows = library_service.rows(
+        entity, current_user.actor, search, owner_id, limit=page.per_page + 1, offset=page.offset
     )
     page.total = page.offset + len(rows)  # at least: one more row than shown means there is a next page
     return render(
@@ -58,6 +61,8 @@ def library(kind: str):
         rows=rows[: page.per_page],
         page=page,
         search=search,
+        owner_id=owner_id,
+        owners=library_service.owners(entity, current_user.actor),
         form=form,
         kinds=KINDS,
     )

@@ -22,7 +22,7 @@ from app.errors import Conflict, Invalid
 from app.models import Artist, Event, Festival, Location
 from app.models.base import utcnow
 from app.models.relations import EventArtist, EventLocation, FestivalEvent
-from app.permissions import Actor
+from app.permissions import Actor, own_library
 from app.schemas import validate_body
 from app.services import audit, entities, exports
 
@@ -370,7 +370,7 @@ def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, 
     """Casefolded name → id of the actor's own artist/location with that name; missing ones are created
     (in the file's order, so lists of artists come back in that order)."""
     ids: dict[str, int] = {}
-    for row in model.select(model.id, model.name).where(model.owner == actor.user_id).order_by(model.id):
+    for row in model.select(model.id, model.name).where(own_library(actor, model)).order_by(model.id):
         ids.setdefault(row.name.casefold(), row.id)
     missing: dict[str, str] = {}  # casefolded → the name as first written, in the order of first appearance
     for name in names:
@@ -379,7 +379,7 @@ def _own_ids(model, names: list[str], actor: Actor, now: datetime) -> dict[str, 
     _insert(
         model, [{"owner": actor.user_id, "version": now, "created": now, "name": name} for name in missing.values()]
     )
-    created = model.select(model.id, model.name).where((model.owner == actor.user_id) & (model.version == now))
+    created = model.select(model.id, model.name).where(own_library(actor, model) & (model.version == now))
     ids.update({row.name.casefold(): row.id for row in created})
     return ids
 

@@ -14,7 +14,7 @@ from app.errors import Conflict, Invalid
 from app.models import Artist, Event, Festival, Location
 from app.models.base import utcnow
 from app.models.relations import FestivalEvent
-from app.permissions import Actor, own_rows, require_creator, require_edit, require_reader
+from app.permissions import Actor, own_library, own_rows, require_creator, require_edit, require_reader
 from app.registry import ENTITIES
 from app.serialize import from_row
 from app.services import audit, entities, relations
@@ -106,8 +106,8 @@ def split_names(text: str | None) -> list[str]:
 
 
 def _find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[list[int], list[int]]:
-    """Ids of the artists/locations with these names, in order: an existing one of that name (ignoring
-    case: the actor's own first), else a new one. One query for all names; returns (ids, created ids)."""
+    """Ids of the artists/locations with these names, in order: the actor's own one of that name (ignoring
+    case), else a new one. One query for all names; returns (ids, created ids)."""
     if not names:
         return [], []
     spec = ENTITIES[entity]
@@ -116,8 +116,8 @@ def _find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[l
     found: dict[str, int] = {}
     rows = (
         model.select(model.id, key.alias("key"))
-        .where(key.in_([name.lower() for name in names]))
-        .order_by((model.owner == actor.user_id).desc(), model.id)
+        .where(key.in_([name.lower() for name in names]) & own_library(actor, model))
+        .order_by(model.id)
     )
     for row in rows:
         found.setdefault(row.key, row.id)
@@ -206,12 +206,13 @@ def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:
 
 
 def name_suggestions(entity: str, text: str, actor: Actor, limit: int = 10) -> list[str]:
-    """Names of artists or locations containing `text`, for search-as-you-type."""
+    """Names of the actor's own artists or locations containing `text`, for search-as-you-type."""
     require_reader(actor)
     if entity not in ("artist", "location") or not text.strip():
         return []
     model = {"artist": Artist, "location": Location}[entity]
-    query = model.select(model.name).where(contains_text(model.name, text.strip())).distinct()
+    query = model.select(model.name).where(contains_text(model.name, text.strip()) & own_library(actor, model))
+    query = query.distinct()
     return [row.name for row in query.order_by(model.name).limit(limit)]
 
 
