@@ -287,20 +287,17 @@ def server(settings: Settings, upstreams: dict) -> dict:
     ]
     routes.append(route([envelope(403, "unknown host")]))  # nothing upstream is contacted
     if not settings.https:
-        return {
-            "listen": [f":{settings.port}"],
-            "routes": routes,
-            "errors": {"routes": error_routes()},
-            "automatic_https": {"disable": True},
-            "logs": logs,
-        }
-    if settings.hsts:
-        routes.insert(0, route([{"handler": "headers", "response": {"set": {"Strict-Transport-Security": [HSTS]}}}]))
+        port, automatic_https = settings.port, {"disable": True}
+    else:  # our redirect_server answers plain HTTP, so Caddy must not add its own redirects
+        port, automatic_https = settings.https_port, {"disable_redirects": True}
+        if settings.hsts:
+            hsts = {"handler": "headers", "response": {"set": {"Strict-Transport-Security": [HSTS]}}}
+            routes.insert(0, route([hsts]))
     return {
-        "listen": [f":{settings.https_port}"],
+        "listen": [f":{port}"],
         "routes": routes,
         "errors": {"routes": error_routes()},
-        "automatic_https": {"disable_redirects": True},
+        "automatic_https": automatic_https,
         "logs": logs,
     }
 

@@ -35,14 +35,8 @@ def create_linked(entity: str, entity_id: int, segment: str, actor: Actor, data:
             now = utcnow()
             created = entities.insert(target, actor, values, now)
             relations.add_link(relation, entity_id, created.id)
-            relations.bump_version(entity, entity_id, now)
-            audit.record(
-                actor,
-                entity,
-                entity_id,
-                "link",
-                {"relation": relation.segment, target.name: created.id, "created": {target.name: sorted(values)}},
-            )
+            details = {"relation": relation.segment, target.name: created.id, "created": {target.name: sorted(values)}}
+            relations.record_change(actor, entity, entity_id, "link", details, now)
     except IntegrityError:
         raise Conflict(f"a {target.name} with this name already exists") from None
     return from_row(target, created)
@@ -78,18 +72,14 @@ def remove_linked(entity: str, entity_id: int, segment: str, related_id: int, ac
         if delete:
             require_edit(actor, target, related)
         removed = relations.remove_link(relation, entity_id, related_id)
-        if removed:
-            relations.bump_version(entity, entity_id)
         if delete:
             entities.remove(target, related)
         if removed or delete:
-            audit.record(
-                actor,
-                entity,
-                entity_id,
-                "unlink",
-                {"relation": relation.segment, target.name: related_id, "deleted": delete},
-            )
+            details = {"relation": relation.segment, target.name: related_id, "deleted": delete}
+            if removed:
+                relations.record_change(actor, entity, entity_id, "unlink", details)
+            else:
+                audit.record(actor, entity, entity_id, "unlink", details)
 
 
 def find_or_create_tag(name: str, actor: Actor, now=None) -> tuple[int, bool]:
@@ -114,18 +104,12 @@ def add_tag(entity: str, entity_id: int, name: str, actor: Actor) -> int:
             now = utcnow()
             tag_id, created = find_or_create_tag(name, actor, now)
             if relations.add_link(relation, entity_id, tag_id):
-                relations.bump_version(entity, entity_id, now)
-                audit.record(
-                    actor,
-                    entity,
-                    entity_id,
-                    "link",
-                    {
-                        "relation": relation.segment,
-                        "tag": tag_id,
-                        **({"created": {"tag": ["tag_name"]}} if created else {}),
-                    },
-                )
+                details = {
+                    "relation": relation.segment,
+                    "tag": tag_id,
+                    **({"created": {"tag": ["tag_name"]}} if created else {}),
+                }
+                relations.record_change(actor, entity, entity_id, "link", details, now)
     except IntegrityError:
         raise Conflict("a tag with this name already exists") from None
     return tag_id

@@ -85,6 +85,13 @@ def bump_version(entity: str, entity_id: int, now=None) -> None:
     model.update(version=now or utcnow()).where(model.id == entity_id).execute()
 
 
+def record_change(actor: Actor, entity: str, entity_id: int, action: str, details: dict, now=None) -> None:
+    """After a link or unlink: the owning side's version moves (its readers see the change) and one audit
+    row says what changed."""
+    bump_version(entity, entity_id, now)
+    audit.record(actor, entity, entity_id, action, details)
+
+
 def link(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor) -> None:
     require_reader(actor)
     relation = writable(entity, segment)
@@ -92,10 +99,8 @@ def link(entity: str, entity_id: int, segment: str, related_id: int, actor: Acto
         with write_transaction():
             authorized(entity, entity_id, relation, related_id, actor)
             if add_link(relation, entity_id, related_id):
-                bump_version(entity, entity_id)
-                audit.record(
-                    actor, entity, entity_id, "link", {"relation": relation.segment, relation.related: related_id}
-                )
+                details = {"relation": relation.segment, relation.related: related_id}
+                record_change(actor, entity, entity_id, "link", details)
     except IntegrityError:
         raise Conflict("this link was changed at the same time; try again") from None
 
@@ -106,7 +111,5 @@ def unlink(entity: str, entity_id: int, segment: str, related_id: int, actor: Ac
     with write_transaction():
         authorized(entity, entity_id, relation, related_id, actor)
         if remove_link(relation, entity_id, related_id):
-            bump_version(entity, entity_id)
-            audit.record(
-                actor, entity, entity_id, "unlink", {"relation": relation.segment, relation.related: related_id}
-            )
+            details = {"relation": relation.segment, relation.related: related_id}
+            record_change(actor, entity, entity_id, "unlink", details)
