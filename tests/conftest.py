@@ -138,14 +138,21 @@ class QueryCounter(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
         self.count = 0
+        self.sql: list[str] = []  # the statements themselves (from the start, or since `reset`)
 
     def emit(self, record):
         self.count += 1
+        self.sql.append(str(record.msg[0]) if isinstance(record.msg, tuple) else record.getMessage())
+
+    def reset(self) -> None:
+        self.count = 0
+        self.sql.clear()
 
 
 @pytest.fixture
 def count_queries():
-    """Counts the SQL statements peewee runs while the test runs (its `count`; the test may reset it)."""
+    """Counts the SQL statements peewee runs while the test runs (`count`, and `sql` the statements; the test
+    may reset them)."""
     logger = logging.getLogger("peewee")
     counter = QueryCounter()
     old_level = logger.level
