@@ -63,7 +63,7 @@ def test_admin_changes_a_role_and_creates_then_revokes_a_key(page, server, scree
 
     row = page.locator(f"#user-{target.id}")
     row.get_by_label(f"Role of {target.email}", exact=True).select_option("creator")
-    row.get_by_role("button", name=f"Change the role of {target.email}").click()
+    row.get_by_role("button", name=f"Change role of {target.email}").click()
     expect(page.locator(f"#user-{target.id}")).to_contain_text("fan@example.org is now creator.")
     assert role_of(server, target.id) == "creator"
 

@@ -48,7 +48,7 @@ def test_dashboard_lists_only_my_festivals_with_event_counts(app, factory, brows
     factory.create("festival", other, name="Theirs")
     page = text(browser_client.get("/festivals"))
     assert "Mine" in page and "Theirs" not in page
-    assert re.search(r"Mine</a></th>.*?<td>1</td>", page, re.S)
+    assert re.search(r"Mine</a></th>.*?<td data-label=\"Events\">1</td>", page, re.S)
 
 
 def test_festival_create_shows_field_errors_and_keeps_input(browser_client):

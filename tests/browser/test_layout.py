@@ -1,0 +1,232 @@
+"""Every portal and admin page in Chromium at a phone's, a tablet's and a desktop's width, with realistic data
+(a 255-character tag, a long link, long names, 8 events on 2 days and 3 stages): nothing scrolls the page
+sideways or sticks out of its box, no button is cut off, the events' time fits on a line or two, the console
+stays clean and no request fails; axe-core (from node_modules, served to the page by the test only) finds no
+serious or critical accessibility issue on the main pages. Screenshots of each width go to screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from app.db import db
+from app.permissions import Actor
+from app.services import api_keys, parts, program
+from tests.browser.conftest import SCREENSHOTS, _page
+from tests.browser.test_admin_pages import log_in_admin
+from tests.factories import Factory
+
+WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1440, 900)}
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_URL = "/__test__/axe.min.js"  # answered by the test's route, never by the app
+LONG_TAG = ("Neo-psychedelic-kraut-" * 12)[:255]
+LONG_LINK = "https://example.org/festivals/2027/lineup/" + "a-rather-long-path-segment-" * 6 + "?ref=newsletter"
+DAY = 1814090400  # 2027-06-26 18:00 UTC
+
+# What a page may not show: measured in the page, one sentence per problem.
+TIME_CELLS = "#event-rows > tr:not(.editing) > td:first-of-type"  # the events table's time column
+CHECKS = """(TIME_CELLS) => {
+  const problems = [];
+  const width = window.innerWidth;
+  const root = document.documentElement;
+  const classes = (el) => typeof el.className === 'string' ? el.className.trim().split(/\\s+/).join('.') : '';
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (classes(el) ? '.' + classes(el) : '')
+      + ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
+  const mayScroll = (el) => el.closest('.timetable-scroll');  // the timetable's grid scrolls sideways on purpose
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  if (root.scrollWidth > width + 1) problems.push(`the page scrolls sideways (${root.scrollWidth}px wide)`);
+  for (const el of document.body.querySelectorAll('*')) {
+    if (mayScroll(el) || !shown(el) || el.closest('.visually-hidden')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 || box.left < -1) { problems.push('sticks out of the window: ' + name(el)); continue; }
+    const style = getComputedStyle(el);
+    const clips = ['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX);
+    if (clips && !el.matches('input, textarea, select') && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(`cuts off or scrolls its content (${el.scrollWidth}px in ${el.clientWidth}px): ` + name(el));
+    }
+  }
+  for (const button of document.body.querySelectorAll('button, [role=button], input[type=submit]')) {
+    if (mayScroll(button) || !shown(button)) continue;
+    const box = button.getBoundingClientRect();
+    for (let box2, up = button.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX === 'visible') continue;
+      box2 = up.getBoundingClientRect();
+      if (box.right > box2.right + 1 || box.left < box2.left - 1) {
+        problems.push('button cut off: ' + name(button));
+        break;
+      }
+    }
+  }
+  for (const cell of document.querySelectorAll(TIME_CELLS)) {
+    const text = document.createRange();  // the text's own height: the cell is as tall as its row
+    text.selectNodeContents(cell);
+    const lines = text.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight);
+    if (lines > 2.6) problems.push(`a time takes ${Math.round(lines)} lines: ` + name(cell));
+  }
+  return [...new Set(problems)].slice(0, 12);
+}"""
+
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ` + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
+}"""
+
+
+class Visit:
+    """One browser tab that notes console errors and failed requests, and checks pages at every width."""
+
+    def __init__(self, browser, server):
+        self.context, self.page = _page(browser, server)
+        self.problems: list[str] = []
+        self.where = ""
+        self.page.on("console", lambda message: message.type == "error" and self.note(f"console: {message.text}"))
+        self.page.on("pageerror", lambda error: self.note(f"script error: {error}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.note(f"{r.status} for {r.request.method} {r.url}"))
+        self.page.on(
+            "requestfailed",
+            lambda r: "ERR_ABORTED" not in (r.failure or "") and self.note(f"failed: {r.url} ({r.failure})"),
+        )
+        axe = AXE.read_text(encoding="utf-8")
+        self.context.route("**" + AXE_URL, lambda route: route.fulfill(body=axe, content_type="text/javascript"))
+
+    def note(self, problem: str) -> None:
+        self.problems.append(f"{self.where}: {problem}")
+
+    def check(self, path: str, shot: str | None = None, axe: bool = False, act=None) -> None:
+        """Open `path`, do `act(page)` (typing that sends htmx requests), then measure it at each width."""
+        self.where = path
+        self.page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
+        response = self.page.goto(path)
+        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+        if act is not None:
+            act(self.page)
+        for label, (width, height) in WIDTHS.items():
+            self.where = f"{path} at {width}px"
+            self.page.set_viewport_size({"width": width, "height": height})
+            for problem in self.page.evaluate(CHECKS, TIME_CELLS):
+                self.note(problem)
+            if shot:
+                self.page.screenshot(path=str(SCREENSHOTS / f"layout-{shot}-{label}.png"), full_page=True)
+        if axe:
+            self.where = f"{path} (axe)"
+            self.page.add_script_tag(url=AXE_URL)
+            for violation in self.page.evaluate(AXE_RUN):
+                self.note(violation)
+
+    def close(self) -> list[str]:
+        self.context.close()
+        return self.problems
+
+
+def seed(server, owner) -> dict:
+    """A festival as an organizer fills it in: place, links (one long), tags (one of 255 characters), 8 events
+    on 2 days and 3 stages with artists; what the pages below open."""
+    with server.app.app_context(), db.connection_context():
+        factory, actor = Factory(server.app), Actor("user", user_id=owner.id, role=owner.role)
+        festival = factory.create(
+            "festival",
+            owner,
+            name="Lakeside Sounds & Friends Open Air — the Long Weekend Edition",
+            start=DAY - 6 * 3600,
+            end=DAY + 2 * 86400,
+            price="From 49 € (early bird), 79 € at the gate",
+            description="Three stages by the lake. " * 20,
+        )
+        festival_id = festival["festival_id"]
+        parts.save_to_one(
+            "festival", festival_id, "place", actor, {"place_street": "Seestraße 1", "place_town": "Leipzig"}
+        )
+        for url in (LONG_LINK, "https://lakeside.example.org/"):
+            parts.create_linked("festival", festival_id, "links", actor, {"link_url": url})
+        for tag in (LONG_TAG, "open air", "jazz"):
+            parts.add_tag("festival", festival_id, tag, actor)
+        stages = ["Main stage", "River Tent by the old boat house", "Forest"]
+        events = []
+        for number in range(8):
+            start = DAY + (number // 4) * 86400 + (number % 4) * 5400
+            saved = program.save_event(
+                festival_id,
+                None,
+                actor,
+                {
+                    "event_name": f"Set {number + 1}: a fairly long event title",
+                    "event_start": start,
+                    "event_end": start + 4500,
+                },
+                ["Ada Lovelace and the Analytical Engines", f"Bo {number}"],
+                stages[number % 3],
+            )
+            events.append(saved["event_id"])
+        location = factory.create("location", owner, name="Backyard stage with a rather long name")
+        return {"festival": festival_id, "event": events[0], "location": location["location_id"]}
+
+
+def test_creator_pages_fit_every_width_with_a_clean_console(browser, server):
+    from tests.browser.test_creator_portal import log_in
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    creator = server.user("creator", email="organizer.with.a.long.address@festivals.example.org")
+    ids = seed(server, creator)
+    festival = f"/festivals/{ids['festival']}"
+    visit = Visit(browser, server)
+    log_in(visit.page, creator.email)
+
+    def edit_price(page):  # inline validation: an htmx request from a field inside the form
+        with page.expect_response(lambda r: r.url.endswith("/festivals/check")):
+            page.locator("#festival-form").get_by_label("Price").fill("50 €")
+            page.locator("#festival-form").get_by_label("Price").blur()
+
+    def search(page):
+        with page.expect_response(lambda r: "/library/artists?" in r.url):
+            page.get_by_label("Search artists").press_sequentially("ada")
+
+    visit.check("/festivals", shot="dashboard", axe=True)
+    visit.check("/festivals/new")
+    visit.check(festival, shot="editor", axe=True, act=edit_price)
+    visit.check(f"{festival}/events", shot="events", axe=True)
+    assert visit.page.locator(TIME_CELLS).count() == 8  # the time check above measured every event
+    visit.check(f"{festival}/events/{ids['event']}/edit")
+    visit.check(f"{festival}/timetable", shot="timetable")
+    visit.check(f"{festival}/preview")
+    visit.check(f"{festival}/import")
+    visit.check(f"{festival}/delete")
+    visit.check("/library/artists", shot="library", axe=True, act=search)
+    for kind in ("locations", "links", "tags"):
+        visit.check(f"/library/{kind}")
+    visit.check(f"/library/locations/{ids['location']}", shot="library-item")
+    visit.check("/account/password")
+    problems = visit.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_admin_pages_fit_every_width_with_a_clean_console(browser, server):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    admin = server.user("admin", email="admin.with.a.long.address@festivals.example.org")
+    creator = server.user("creator", email="someone.else@example.org")
+    for number in range(3):
+        server.user("user", email=f"visitor-number-{number}-with-a-long-name@mail.example.org")
+    seed(server, creator)
+    with server.app.app_context(), db.connection_context():
+        api_keys.create_key("The iOS app's key for the 2027 season (TestFlight builds included)")
+        api_keys.create_key("gateway", "service")
+    visit = Visit(browser, server)
+    visit.check("/login", shot="login", axe=True)
+    visit.check("/signup")
+    log_in_admin(visit.page, admin.email)
+    expect(visit.page.get_by_test_id("account")).to_be_visible()
+
+    def search(page):
+        with page.expect_response(lambda r: "/admin/users?" in r.url):
+            page.get_by_label("Search by email").press_sequentially("visitor")
+
+    visit.check("/admin/users", shot="admin-users", axe=True, act=search)
+    visit.check("/admin/keys", shot="admin-keys", axe=True)
+    visit.check("/admin/festivals", shot="admin-festivals", axe=True)
+    visit.check("/admin/audit", shot="admin-audit", axe=True)
+    visit.check("/admin/services", shot="admin-services")
+    visit.check("/festivals", shot="admin-dashboard")
+    visit.check("/library/artists", shot="admin-library")
+    problems = visit.close()
+    assert not problems, "\n".join(problems)
