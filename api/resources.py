@@ -58,7 +58,9 @@ def json_body():
 def list_entities(spec: EntitySpec):
     q = parse_list_query(spec, request.args)
     return cached_read(
-        *queries.read_scope(spec.name, g.actor, q), lambda: data_response(queries.list_entities(spec.name, g.actor, q))
+        *queries.read_scope(spec.name, g.actor, q),
+        lambda: data_response(queries.list_entities(spec.name, g.actor, q)),
+        plain=True,
     )
 
 
@@ -75,6 +77,7 @@ def get_entity(spec: EntitySpec, entity_id: int):
     return cached_read(
         *queries.read_scope(spec.name, g.actor, q),
         lambda: data_response(queries.get_entity(spec.name, entity_id, g.actor, q)),
+        plain=True,
     )
 
 
@@ -96,6 +99,7 @@ def list_related(spec: EntitySpec, entity_id: int, segment: str):
     return cached_read(
         *queries.read_scope(relation.related, g.actor, q, relation),
         lambda: data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q)),
+        plain=True,
     )
 
 

@@ -34,6 +34,9 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     app.config.update(config)
     app.config["VERSION"] = VERSION
 
+    from app.thin_reads import init_thin_reads
+
+    init_thin_reads(app)  # API cache hits and 304s below Flask; inside ProxyFix, which must come first
     if app.config["BEHIND_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

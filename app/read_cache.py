@@ -24,12 +24,14 @@ from collections.abc import Callable, Iterable
 
 from cachetools import LRUCache
 from flask import Response, current_app, request
+from werkzeug.datastructures import ETags
 
 from app.data_versions import read_versions
 from app.db import db
 
 log = logging.getLogger("festivals.cache")
 FORMAT = "1"  # raise when the serialized shape of reads changes: entries of the old shape become unreachable
+THIN_READ = "festivals.thin_read"  # environ: (fixed key part, kinds, route) of a plain read, for app/thin_reads.py
 
 
 class MemoryStore:
@@ -86,22 +88,46 @@ def init_read_cache(app) -> None:
     app.extensions["read_cache"] = store
 
 
-def read_key(kinds: Iterable[str], visibility: str) -> str:
-    """The key of this request's read: what it depends on, as of now."""
-    versions = read_versions(db)
+def read_scope_of_request(kinds: Iterable[str], visibility: str) -> tuple[str, tuple[str, ...]]:
+    """(the part of this request's key that no write changes, the kinds whose counters complete it)."""
     parts = [FORMAT, current_app.config["VERSION"], request.path, visibility]
     parts += [f"{name}={value}" for name, value in sorted(request.args.items(multi=True))]
-    parts += [f"{kind}:{versions.get(kind, 0)}" for kind in sorted(set(kinds))]
-    return hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
+    return "\n".join(parts), tuple(sorted(set(kinds)))
+
+
+def key_of(fixed: str, kinds: tuple[str, ...], versions: dict[str, int]) -> str:
+    """A read's key: its fixed part and the current counters of its kinds."""
+    text = fixed + "".join(f"\n{kind}:{versions.get(kind, 0)}" for kind in kinds)
+    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+
+def read_key(kinds: Iterable[str], visibility: str) -> str:
+    """The key of this request's read: what it depends on, as of now."""
+    return key_of(*read_scope_of_request(kinds, visibility), read_versions(db))
+
+
+def unpack(value: bytes) -> tuple[str, str, bytes]:
+    """(ETag, mimetype, body) of a stored answer."""
+    etag, mimetype, body = value.split(b"\n", 2)
+    return etag.decode(), mimetype.decode(), body
 
 
 def _pack(etag: str, mimetype: str, body: bytes) -> bytes:
     return f"{etag}\n{mimetype}\n".encode() + body
 
 
-def _unpack(value: bytes) -> tuple[str, str, bytes]:
-    etag, mimetype, body = value.split(b"\n", 2)
-    return etag.decode(), mimetype.decode(), body
+def still_valid(if_none_match: ETags, digest: str, stored_etag: str | None = None) -> str | None:
+    """The tag of `If-None-Match` that still names the current answer, else None: the read's digest itself,
+    an object read's `"<version>.<digest>"` (the same digest: nothing it depends on changed, its version
+    included), or the stored answer's ETag."""
+    if if_none_match.contains_weak(digest):
+        return digest
+    for tag in if_none_match.as_set(include_weak=True):
+        if tag.endswith("." + digest):
+            return tag
+    if stored_etag is not None and if_none_match.contains_weak(stored_etag):
+        return stored_etag
+    return None
 
 
 def _not_modified(etag: str, how: str) -> Response:
@@ -111,20 +137,28 @@ def _not_modified(etag: str, how: str) -> Response:
     return response
 
 
-def cached_read(kinds: Iterable[str], visibility: str, render: Callable[[], Response]) -> Response:
+def cached_read(
+    kinds: Iterable[str], visibility: str, render: Callable[[], Response], *, plain: bool = False
+) -> Response:
     """The answer of `render()` (a 200 is stored), or the stored one, or 304; see the module's docstring.
     Call it after authentication and after checking the query (errors are never stored). `render` may set
-    its own ETag (e.g. an object's version); it is stored and compared with the answer."""
-    key = read_key(kinds, visibility)
+    its own ETag (e.g. an object's version); it is stored and compared with the answer. `plain`: the
+    answer's headers never depend on the data, so app/thin_reads.py may answer its hits and 304s."""
+    fixed, kinds = read_scope_of_request(kinds, visibility)
+    key = key_of(fixed, kinds, read_versions(db))
+    if plain:
+        request.environ[THIN_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "")
     default_etag = key[:32]
-    if request.if_none_match.contains_weak(default_etag):
-        return _not_modified(default_etag, "not-modified")
+    valid = still_valid(request.if_none_match, default_etag)
+    if valid is not None:
+        return _not_modified(valid, "not-modified")
     store = current_app.extensions.get("read_cache")
     stored = store.get(key) if store is not None else None
     if stored is not None:
-        etag, mimetype, body = _unpack(stored)
-        if request.if_none_match.contains_weak(etag):
-            return _not_modified(etag, "not-modified")
+        etag, mimetype, body = unpack(stored)
+        valid = still_valid(request.if_none_match, default_etag, etag)
+        if valid is not None:
+            return _not_modified(valid, "not-modified")
         response = Response(body, mimetype=mimetype)
         response.set_etag(etag)
         response.headers["X-Cache"] = "hit"

@@ -21,35 +21,49 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
     return response
 
 
+def request_id(incoming: str) -> str:
+    """The caller's X-Request-ID when it looks sane, else a new one."""
+    return incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def log_access(
+    log: logging.Logger, method: str, path: str, status: int, duration_ms: float, client, rid: str | None = None
+) -> None:
+    """The one access log line of a request (`client`: behind the gateway the masked address it forwarded;
+    `rid`: its request id, when answered outside a Flask request)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        "%s %s %s %.1fms from %s",
+        method,
+        path,
+        status,
+        duration_ms,
+        client,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(duration_ms, 1),
+            "client": client,
+            **({"request_id": rid} if rid is not None else {}),
+        },
+    )
+
+
 def init_request_ids(app: Flask, log: logging.Logger) -> None:
     """Register first, so that every later hook, log line and error response has the id."""
 
     @app.before_request
     def _request_id():
         g.started = time.perf_counter()
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get("X-Request-ID", ""))
 
     @app.after_request
     def _access_log(response: Response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        # remote_addr: behind the gateway (FESTIVALS_BEHIND_PROXY) the masked address it forwarded
-        log.info(
-            "%s %s %s %.1fms from %s",
-            request.method,
-            request.path,
-            response.status_code,
-            duration,
-            request.remote_addr,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round(duration, 1),
-                "client": request.remote_addr,
-            },
-        )
+        log_access(log, request.method, request.path, response.status_code, duration, request.remote_addr)
         return response
 
 

@@ -15,7 +15,8 @@ EXTRA_KEYS = ("method", "path", "status", "duration_ms", "client")  # the access
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        if not hasattr(record, "request_id"):  # given as `extra` by code answering outside Flask (app/thin_reads.py)
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         return True
 
 

@@ -59,19 +59,34 @@ def _by_prefix(prefix: str) -> list:
     return [sql, *sql_shapes.bind(slots, {"text": prefix})]
 
 
-def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
-    """The live key row for a presented key of this kind, else None."""
+def key_prefix(key: str) -> str | None:
+    """The prefix a presented key is looked up by; None when it cannot be a key."""
     key = key.strip()
-    prefix = key[:PREFIX_TOTAL]
     if len(key) <= PREFIX_TOTAL or key[PREFIX_TOTAL] != "_":
         return None
-    row = next(iter(ApiKey.raw(*_by_prefix(prefix))), None)
-    if row is None or row.kind != kind or row.revoked is not None:
+    return key[:PREFIX_TOTAL]
+
+
+def key_matches(key: str, kind: str, row_kind: str, revoked, key_hash: str) -> bool:
+    """Is the presented key this stored key of `kind`, and is it live?"""
+    return row_kind == kind and revoked is None and hmac.compare_digest(key_hash, _digest(key.strip()))
+
+
+def use_due(last_used, now) -> bool:
+    """Must this request record the key's use (at most one write per key and LAST_USED_RESOLUTION)?"""
+    return last_used is None or now - last_used > LAST_USED_RESOLUTION
+
+
+def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
+    """The live key row for a presented key of this kind, else None."""
+    prefix = key_prefix(key)
+    if prefix is None:
         return None
-    if not hmac.compare_digest(row.key_hash, _digest(key)):
+    row = next(iter(ApiKey.raw(*_by_prefix(prefix))), None)
+    if row is None or not key_matches(key, kind, row.kind, row.revoked, row.key_hash):
         return None
     now = utcnow()
-    if record_use and (row.last_used is None or now - row.last_used > LAST_USED_RESOLUTION):
+    if record_use and use_due(row.last_used, now):
         ApiKey.update(last_used=now).where(ApiKey.id == row.id).execute()
     return row
 

@@ -1,0 +1,181 @@
+"""The thin path: cache hits and 304s of API reads answered below Flask, at the WSGI level.
+
+A cache hit through Flask spent far more time in routing, request and response objects and hooks than in
+finding the answer. So, for `GET /api/v1/...` with an `Api-Key` (no `Authorization`, no cookie), this
+middleware answers from the read cache (app/read_cache.py) after ONE query: the key's row and the data-version
+counters the read depends on. Anything it cannot answer exactly as Flask would goes to Flask unchanged:
+
+- which counters a read depends on and the fixed part of its key come from Flask's own answer to the same
+  path and query (`cached_read(..., plain=True)` leaves them in the environ); so do the headers (security
+  headers, Vary, Cache-Control, API-Version, ...), learned from that answer in their order. Reads whose
+  headers could depend on the data never opt in. Until Flask has answered a path once, the path goes to Flask;
+- the key is checked by app/services/api_keys.py's own rules; an unknown, revoked or malformed key, or one
+  whose use is due to be recorded, goes to Flask (which answers 401, or records the use);
+- a key whose answer is not stored (a miss) goes to Flask, which renders and stores it.
+
+What it answers carries the same headers as Flask's (ETag, X-Cache, X-Request-ID, ...), and gets the same
+access log line. `observers` (callables of route, method, status, seconds, X-Cache) see each answer, e.g.
+for metrics."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cachetools import LRUCache
+from werkzeug.http import parse_etags
+from werkzeug.utils import get_content_type
+
+from app.db import db, is_sqlite
+from app.models import ApiKey
+from app.models.base import utcnow
+from app.read_cache import THIN_READ, key_of, still_valid, unpack
+from app.requests import log as access_log
+from app.services import api_keys
+from common.http import log_access, request_id
+
+PREFIX = "/api/v1/"
+# Headers set per answer (the rest of a learned answer's headers are the same for every answer of its path).
+PER_ANSWER = {"content-type", "content-length", "etag", "x-cache", "x-request-id"}
+
+
+@dataclass(frozen=True)
+class Route:
+    fixed: str  # the fixed part of the read's key (app/read_cache.py)
+    kinds: tuple[str, ...]
+    sql: str  # the key's row and the kinds' counters, in one query
+    headers: tuple[tuple[str, str | None], ...]  # in Flask's order; None: X-Request-ID goes there
+    rule: str  # the route's template, for observers
+
+
+def _sql(kinds: tuple[str, ...], param: str) -> str:
+    # LEFT JOIN: the key's row comes back even when none of the counters exists yet (nothing written).
+    return (
+        'SELECT k."key_hash", k."key_kind", k."key_revoked", k."key_last_used", d."kind", d."version" '
+        f'FROM "api_key" AS k LEFT JOIN "data_version" AS d ON d."kind" IN ({", ".join([param] * len(kinds))}) '
+        f'WHERE k."key_prefix" = {param}'
+    )
+
+
+class ThinReads:
+    def __init__(self, app, wsgi_app, routes: int = 4096):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.routes: LRUCache = LRUCache(maxsize=routes)
+        self.lock = threading.Lock()
+        self.observers: list[Callable[[str, str, int, float, str], None]] = []
+
+    def __call__(self, environ, start_response):
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or not environ.get("PATH_INFO", "").startswith(PREFIX)
+            or "HTTP_API_KEY" not in environ
+            or "HTTP_AUTHORIZATION" in environ
+            or "HTTP_COOKIE" in environ
+        ):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        where = (environ.get("wsgi.url_scheme"), environ["PATH_INFO"], environ.get("QUERY_STRING", ""))
+        route = self.routes.get(where)
+        # Without a response cache only a 304 can be answered here.
+        if route is not None and (self.app.extensions.get("read_cache") is not None or "HTTP_IF_NONE_MATCH" in environ):
+            answer = self._answer(route, environ)
+            if answer is not None:
+                status, headers, body, cache = answer
+                start_response(status, headers)
+                self._done(environ, route.rule, int(status[:3]), started, cache)
+                return [body]
+        return self._learn(where, environ, start_response)
+
+    # --- answering ---------------------------------------------------------------------------------------
+
+    def _answer(self, route: Route, environ):
+        """(status, headers, body, X-Cache) of a hit or a 304; None: Flask answers."""
+        key = environ["HTTP_API_KEY"]
+        prefix = api_keys.key_prefix(key)
+        if prefix is None:
+            return None
+        opened = db.connect(reuse_if_open=True)
+        try:
+            rows = db.execute_sql(route.sql, [*route.kinds, prefix]).fetchall()
+        finally:
+            if opened:
+                db.close()
+        if not rows:
+            return None  # unknown key
+        key_hash, kind, revoked, last_used, _, _ = rows[0]
+        if not api_keys.key_matches(key, "api", kind, revoked, key_hash):
+            return None
+        if not self.app.config["READ_ONLY"] and api_keys.use_due(ApiKey.last_used.python_value(last_used), utcnow()):
+            return None
+        versions = {row[4]: row[5] for row in rows if row[4] is not None}
+        digest = key_of(route.fixed, route.kinds, versions)
+        etags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
+        valid = still_valid(etags, digest[:32])
+        if valid is not None:
+            return self._not_modified(route, environ, valid)
+        store = self.app.extensions.get("read_cache")
+        stored = store.get(digest) if store is not None else None
+        if stored is None:
+            return None
+        etag, mimetype, body = unpack(stored)
+        valid = still_valid(etags, digest[:32], etag)
+        if valid is not None:
+            return self._not_modified(route, environ, valid)
+        first = [
+            ("Content-Type", get_content_type(mimetype, "utf-8")),
+            ("Content-Length", str(len(body))),
+            ("ETag", f'"{etag}"'),
+            ("X-Cache", "hit"),
+        ]
+        return "200 OK", first + self._rest(route, environ), body, "hit"
+
+    def _not_modified(self, route: Route, environ, etag: str):
+        headers = [("ETag", f'"{etag}"'), ("X-Cache", "not-modified")] + self._rest(route, environ)
+        return "304 NOT MODIFIED", headers, b"", "not-modified"
+
+    @staticmethod
+    def _rest(route: Route, environ) -> list[tuple[str, str]]:
+        rid = environ["festivals.request_id"] = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
+        return [(name, rid if value is None else value) for name, value in route.headers]
+
+    def _done(self, environ, rule: str, status: int, started: float, cache: str) -> None:
+        seconds = time.perf_counter() - started
+        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
+        rid = environ["festivals.request_id"]
+        log_access(access_log, "GET", path, status, seconds * 1000, environ.get("REMOTE_ADDR"), rid)
+        for observe in self.observers:
+            observe(rule, "GET", status, seconds, cache)
+
+    # --- learning from Flask's answers -------------------------------------------------------------------
+
+    def _learn(self, where, environ, start_response):
+        def learning_start_response(status, headers, exc_info=None):
+            scope = environ.get(THIN_READ)
+            if scope is not None and status[:3] in ("200", "304") and self._learnable(headers):
+                fixed, kinds, rule = scope
+                rest = tuple(
+                    (name, None if name.lower() == "x-request-id" else value)
+                    for name, value in headers
+                    if name.lower() not in PER_ANSWER or name.lower() == "x-request-id"
+                )
+                route = Route(fixed, kinds, _sql(kinds, "?" if is_sqlite() else "%s"), rest, rule)
+                with self.lock:
+                    self.routes[where] = route
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, learning_start_response)
+
+    @staticmethod
+    def _learnable(headers) -> bool:
+        names = {name.lower() for name, _ in headers}
+        return "set-cookie" not in names and "x-cache" in names
+
+
+def init_thin_reads(app) -> ThinReads:
+    thin = ThinReads(app, app.wsgi_app)
+    app.wsgi_app = thin
+    app.extensions["thin_reads"] = thin
+    return thin
