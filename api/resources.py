@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
+from api.conditional import idempotency_key, precondition, with_etag
 from api.params import parse_list_query
 from app.errors import Invalid, ReadOnly
 from app.read_cache import cached_read
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.requests import json_body as request_body
 from app.responses import data_response
-from app.services import entities, queries, relations
+from app.services import entities, idempotency, queries, relations
 from identity.principal import resolve_actor
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -66,9 +67,15 @@ def list_entities(spec: EntitySpec):
 
 @bp.post("/<entity:spec>")
 def create_entity(spec: EntitySpec):
-    created = entities.create(spec.name, g.actor, json_body())
-    location = url_for(".get_entity", spec=spec, entity_id=created[spec.key("id")])
-    return data_response([created], 201, {"Location": location})
+    key = idempotency_key(request)
+    if key is None:
+        status, created, replayed = 201, entities.create(spec.name, g.actor, json_body()), False
+    else:
+        status, created, replayed = idempotency.create_once(spec.name, g.actor, json_body(), key)
+    headers = {"Location": url_for(".get_entity", spec=spec, entity_id=created[spec.key("id")])}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return with_etag(data_response([created], status, headers), created.tag)
 
 
 @bp.get("/<entity:spec>/<id:entity_id>")
@@ -76,19 +83,25 @@ def get_entity(spec: EntitySpec, entity_id: int):
     q = parse_list_query(spec, request.args)
     return cached_read(
         *queries.read_scope(spec.name, g.actor, q),
-        lambda: data_response(queries.get_entity(spec.name, entity_id, g.actor, q)),
+        lambda: render_object(queries.get_entity(spec.name, entity_id, g.actor, q)),
         plain=True,
     )
 
 
+def render_object(objects: list) -> Response:
+    """One object with its version tag as the ETag (the read cache appends its digest)."""
+    return with_etag(data_response(objects), objects[0].tag)
+
+
 @bp.patch("/<entity:spec>/<id:entity_id>")
 def update_entity(spec: EntitySpec, entity_id: int):
-    return data_response([entities.update(spec.name, entity_id, g.actor, json_body())])
+    updated = entities.update(spec.name, entity_id, g.actor, json_body(), precondition=precondition(request))
+    return with_etag(data_response([updated]), updated.tag)
 
 
 @bp.delete("/<entity:spec>/<id:entity_id>")
 def delete_entity(spec: EntitySpec, entity_id: int):
-    entities.delete(spec.name, entity_id, g.actor)
+    entities.delete(spec.name, entity_id, g.actor, precondition(request))
     return data_response([])
 
 
@@ -105,11 +118,11 @@ def list_related(spec: EntitySpec, entity_id: int, segment: str):
 
 @bp.post("/<entity:spec>/<id:entity_id>/<segment>/<id:related_id>")
 def link(spec: EntitySpec, entity_id: int, segment: str, related_id: int):
-    relations.link(spec.name, entity_id, segment, related_id, g.actor)
+    relations.link(spec.name, entity_id, segment, related_id, g.actor, precondition(request))
     return data_response([])
 
 
 @bp.delete("/<entity:spec>/<id:entity_id>/<segment>/<id:related_id>")
 def unlink(spec: EntitySpec, entity_id: int, segment: str, related_id: int):
-    relations.unlink(spec.name, entity_id, segment, related_id, g.actor)
+    relations.unlink(spec.name, entity_id, segment, related_id, g.actor, precondition(request))
     return data_response([])

@@ -36,6 +36,18 @@ class Conflict(DomainError):
     status = 409
 
 
+class PreconditionFailed(DomainError):
+    """If-Match / If-Unmodified-Since named a version that is no longer the current one."""
+
+    status = 412
+
+
+class Unprocessable(DomainError):
+    """Well-formed but refused, e.g. an Idempotency-Key reused with another body."""
+
+    status = 422
+
+
 class RateLimited(DomainError):
     status = 429
 

@@ -142,7 +142,8 @@ def cached_read(
 ) -> Response:
     """The answer of `render()` (a 200 is stored), or the stored one, or 304; see the module's docstring.
     Call it after authentication and after checking the query (errors are never stored). `render` may set
-    its own ETag (e.g. an object's version); it is stored and compared with the answer. `plain`: the
+    its own ETag, the version tag of the object it answers (app/services/preconditions.py): the ETag is then
+    `"<version tag>.<digest>"`, which If-Match on a write compares by its version tag alone. `plain`: the
     answer's headers never depend on the data, so app/thin_reads.py may answer its hits and 304s."""
     fixed, kinds = read_scope_of_request(kinds, visibility)
     key = key_of(fixed, kinds, read_versions(db))
@@ -165,10 +166,9 @@ def cached_read(
         return response
     response = render()
     if response.status_code == 200:
-        etag, _ = response.get_etag()
-        if etag is None:
-            etag = default_etag
-            response.set_etag(etag)
+        tag, _ = response.get_etag()
+        etag = default_etag if tag is None else f"{tag}.{default_etag}"
+        response.set_etag(etag)
         if store is not None and not response.is_streamed:
             store.set(key, _pack(etag, response.mimetype or "", response.get_data()))
     response.headers["X-Cache"] = "miss"

@@ -12,6 +12,7 @@ from wtforms import HiddenField, TextAreaField
 
 from app.errors import Conflict, Invalid
 from app.services import imports, program
+from app.text import whole_number
 from portal import bp
 from web.htmx import go, render
 
@@ -117,7 +118,7 @@ def import_preview(festival_id: int):
         mapping = imports.parse_mapping(request.form, table.headers)
     except Invalid as exc:
         chosen = {name: request.form.get(f"map_{name}", "") for name in imports.FIELDS}
-        chosen = {name: int(value) if value.isdigit() else None for name, value in chosen.items()}
+        chosen = {name: whole_number(value) for name, value in chosen.items()}
         return _mapping_page(festival_id, text, table, chosen, exc.fields)
     return _preview_page(festival_id, text, table, mapping)
 

@@ -4,6 +4,7 @@ from app.models.artist import Artist
 from app.models.audit import AuditEntry
 from app.models.event import Event
 from app.models.festival import Festival
+from app.models.idempotency import IdempotencyRecord
 from app.models.keys import ApiKey
 from app.models.location import Location
 from app.models.media import Image, Link, Place
@@ -25,6 +26,7 @@ MODELS = [
     DataVersion,
     LoginSession,
     LoginThrottle,
+    IdempotencyRecord,
 ]
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "ENTITY_MODELS",
     "Event",
     "Festival",
+    "IdempotencyRecord",
     "Image",
     "Link",
     "Location",

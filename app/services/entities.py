@@ -22,6 +22,7 @@ from app.registry import ENTITIES, EntitySpec, canonical_relations
 from app.schemas import check_time_span, validate_body
 from app.serialize import from_row
 from app.services import audit
+from app.services.preconditions import NONE, Precondition, Saved, version_tag
 from app.services.queries import require_visible
 from app.text import name_key
 
@@ -100,7 +101,7 @@ def apply_changes(spec: EntitySpec, row, values: dict[str, Any], now=None) -> di
     return changed
 
 
-def create(entity: str, actor: Actor, data: Any) -> dict:
+def create(entity: str, actor: Actor, data: Any) -> Saved:
     require_creator(actor)
     spec = ENTITIES[entity]
     values = validated(spec, data)
@@ -110,13 +111,19 @@ def create(entity: str, actor: Actor, data: Any) -> dict:
             audit.record(actor, entity, row.id, "create", {"fields": sorted(values)})
     except IntegrityError:  # a concurrent create took the name between check and insert
         raise Conflict(f"a {entity} with this name already exists") from None
-    return from_row(spec, row)
+    return saved(spec, row)
 
 
-def editable(spec: EntitySpec, entity_id: int, actor: Actor):
-    """The row, when the actor may see and change it; NotFound or Forbidden otherwise."""
-    row = require_visible(spec, entity_id, actor)
+def saved(spec: EntitySpec, row) -> Saved:
+    return Saved(from_row(spec, row), version_tag(row.version))
+
+
+def editable(spec: EntitySpec, entity_id: int, actor: Actor, precondition: Precondition = NONE):
+    """The row, when the actor may see and change it and it is as `precondition` expects (412 otherwise);
+    NotFound or Forbidden otherwise. Locked for the rest of the transaction (see require_visible)."""
+    row = require_visible(spec, entity_id, actor, lock=True)
     require_edit(actor, spec, row)
+    precondition.check(spec.name, row)
     return row
 
 
@@ -127,19 +134,27 @@ def check_version(entity: str, row, expected_version: str | None) -> None:
         raise Conflict(f"this {entity} was changed by someone else after you opened it")
 
 
-def update(entity: str, entity_id: int, actor: Actor, data: Any, *, expected_version: str | None = None) -> dict:
+def update(
+    entity: str,
+    entity_id: int,
+    actor: Actor,
+    data: Any,
+    *,
+    expected_version: str | None = None,
+    precondition: Precondition = NONE,
+) -> Saved:
     require_reader(actor)
     spec = ENTITIES[entity]
     try:
         with write_transaction():
-            row = editable(spec, entity_id, actor)
+            row = editable(spec, entity_id, actor, precondition)
             check_version(entity, row, expected_version)
             changed = apply_changes(spec, row, validate_body(entity, data))
             if changed:
                 audit.record(actor, entity, row.id, "update", {"fields": sorted(changed)})
     except IntegrityError:
         raise Conflict(f"a {entity} with this name already exists") from None
-    return from_row(spec, row)
+    return saved(spec, row)
 
 
 def version_token(version) -> str:
@@ -159,11 +174,11 @@ def require_editable(entity: str, entity_id: int, actor: Actor):
     return editable(ENTITIES[entity], entity_id, actor)
 
 
-def delete(entity: str, entity_id: int, actor: Actor) -> None:
+def delete(entity: str, entity_id: int, actor: Actor, precondition: Precondition = NONE) -> None:
     require_reader(actor)
     spec = ENTITIES[entity]
     with write_transaction():
-        row = editable(spec, entity_id, actor)
+        row = editable(spec, entity_id, actor, precondition)
         remove(spec, row)
         audit.record(actor, entity, entity_id, "delete", {})
 

@@ -25,6 +25,7 @@ from app.models.relations import EventArtist, EventLocation, FestivalEvent
 from app.permissions import Actor, own_library
 from app.schemas import validate_body
 from app.services import audit, entities, exports
+from app.text import whole_number
 
 FIELDS = exports.CSV_COLUMNS
 REQUIRED = ("name", "day", "start", "end", "stage")
@@ -127,8 +128,8 @@ def parse_mapping(form: dict[str, str], headers: list[str]) -> dict[str, int | N
         raw = (form.get(f"map_{name}") or "").strip()
         if raw == "":
             mapping[name] = None
-        elif raw.isdigit() and int(raw) < len(headers):
-            mapping[name] = int(raw)
+        elif (column := whole_number(raw)) is not None and column < len(headers):
+            mapping[name] = column
         else:
             problems[f"map_{name}"] = "is not a column of the file"
     for name in REQUIRED:

@@ -18,6 +18,7 @@ from app.models.relations import FestivalEvent
 from app.permissions import Actor, draft_rule, require_reader, visibility_class, visible
 from app.registry import ENTITIES, EntitySpec, RelationSpec
 from app.serialize import columns, raw_converter
+from app.services.preconditions import Saved, version_tag
 
 
 @dataclass
@@ -175,12 +176,16 @@ def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int
     return grouped
 
 
-def require_visible(spec: EntitySpec, entity_id: int, actor: Actor):
-    """The row, or NotFound when it does not exist or is a draft the actor may not see."""
+def require_visible(spec: EntitySpec, entity_id: int, actor: Actor, *, lock: bool = False):
+    """The row, or NotFound when it does not exist or is a draft the actor may not see. `lock` (in a write's
+    transaction): on PostgreSQL the row stays locked until COMMIT, so a concurrent writer of the same row waits
+    and then reads the new version (SQLite's write lock already serializes writers)."""
     query = spec.model.select().where(spec.model.id == entity_id)
     rule = visible(spec, actor)
     if rule is not None:
         query = query.where(rule)
+    if lock and not is_sqlite():
+        query = query.for_update(of=spec.model)
     row = query.first()
     if row is None:
         raise NotFound(f"no {spec.name} with id {entity_id}")
@@ -215,13 +220,17 @@ def list_entities(entity: str, actor: Actor, q: ListQuery) -> list[dict]:
     return fetch(ENTITIES[entity], actor, q)
 
 
-def get_entity(entity: str, entity_id: int, actor: Actor, q: ListQuery) -> list[dict]:
+def get_entity(entity: str, entity_id: int, actor: Actor, q: ListQuery) -> list[Saved]:
+    """The one object, with its version tag (the ETag's start; app/services/preconditions.py)."""
     require_reader(actor)
     spec = ENTITIES[entity]
-    objects = fetch(spec, actor, ListQuery(ids=[entity_id], include=q.include))
+    # The version is read first: a write in between makes the tag older than the answer (a later If-Match
+    # fails and the client reads again), never newer (which would let a write overwrite unseen changes).
+    current = spec.model.select(spec.model.id, spec.model.version).where(spec.model.id == entity_id).first()
+    objects = fetch(spec, actor, ListQuery(ids=[entity_id], include=q.include)) if current is not None else []
     if not objects:
         raise NotFound(f"no {entity} with id {entity_id}")
-    return objects
+    return [Saved(objects[0], version_tag(current.version))]
 
 
 def list_related(entity: str, entity_id: int, relation: RelationSpec, actor: Actor, q: ListQuery) -> list[dict]:

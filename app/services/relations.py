@@ -14,6 +14,7 @@ from app.models.base import utcnow
 from app.permissions import Actor, require_link, require_reader
 from app.registry import ENTITIES, RelationSpec
 from app.services import audit
+from app.services.preconditions import NONE, Precondition
 from app.services.queries import require_visible
 
 
@@ -32,11 +33,14 @@ def writable(entity: str, segment: str) -> RelationSpec:
     return relation
 
 
-def authorized(entity: str, entity_id: int, relation: RelationSpec, related_id: int, actor: Actor):
-    """Both rows visible and the link allowed (app/permissions.py); returns the related row."""
+def authorized(entity: str, entity_id: int, relation: RelationSpec, related_id: int, actor: Actor, precondition=NONE):
+    """Both rows visible, the link allowed (app/permissions.py) and the owning row as `precondition` expects
+    (If-Match on `{id}`); returns the related row."""
     spec, target = ENTITIES[entity], ENTITIES[relation.related]
-    row = require_visible(spec, entity_id, actor)
-    return require_link(actor, spec, row, target, lambda: require_visible(target, related_id, actor))
+    row = require_visible(spec, entity_id, actor, lock=True)
+    related = require_link(actor, spec, row, target, lambda: require_visible(target, related_id, actor))
+    precondition.check(entity, row)
+    return related
 
 
 def linked_ids(relation: RelationSpec, owner_id: int) -> list[int]:
@@ -92,12 +96,14 @@ def record_change(actor: Actor, entity: str, entity_id: int, action: str, detail
     audit.record(actor, entity, entity_id, action, details)
 
 
-def link(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor) -> None:
+def link(
+    entity: str, entity_id: int, segment: str, related_id: int, actor: Actor, precondition: Precondition = NONE
+) -> None:
     require_reader(actor)
     relation = writable(entity, segment)
     try:
         with write_transaction():
-            authorized(entity, entity_id, relation, related_id, actor)
+            authorized(entity, entity_id, relation, related_id, actor, precondition)
             if add_link(relation, entity_id, related_id):
                 details = {"relation": relation.segment, relation.related: related_id}
                 record_change(actor, entity, entity_id, "link", details)
@@ -105,11 +111,13 @@ def link(entity: str, entity_id: int, segment: str, related_id: int, actor: Acto
         raise Conflict("this link was changed at the same time; try again") from None
 
 
-def unlink(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor) -> None:
+def unlink(
+    entity: str, entity_id: int, segment: str, related_id: int, actor: Actor, precondition: Precondition = NONE
+) -> None:
     require_reader(actor)
     relation = writable(entity, segment)
     with write_transaction():
-        authorized(entity, entity_id, relation, related_id, actor)
+        authorized(entity, entity_id, relation, related_id, actor, precondition)
         if remove_link(relation, entity_id, related_id):
             details = {"relation": relation.segment, relation.related: related_id}
             record_change(actor, entity, entity_id, "unlink", details)

@@ -295,6 +295,16 @@ def test_mapping_without_a_required_column_says_which(browser_client, festival):
     assert Event.select().count() == 0
 
 
+def test_a_mapping_with_unicode_digits_is_a_message_not_a_500(browser_client, festival):
+    """Issue 13, finding 1: '²'.isdigit() is true but int('²') fails."""
+    fields = form_of(upload(browser_client, festival, OTHER_HEADERS), f"/festivals/{festival}/import/preview")
+    fields["map_stage"] = "²"
+    fields["map_name"] = "١"
+    response = browser_client.post(f"/festivals/{festival}/import/preview", data=fields)
+    assert response.status_code == 422
+    assert "Is not a column of the file." in text(response)
+
+
 # --- export → import ----------------------------------------------------------------------------------------------
 
 
