@@ -48,6 +48,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     init_security_headers(app)  # CSP, frame-ancestors, nosniff, Referrer-Policy, Permissions-Policy, HSTS
     init_extensions(app)
     init_db(app)
+    _init_metrics(app)
     init_read_cache(app)
     _init_tls(app)
     _init_identity(app)
@@ -58,6 +59,15 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
 
 def create_identity_app(config: dict | None = None) -> Flask:
     return create_app(config, identity_only=True)
+
+
+def _init_metrics(app: Flask) -> None:
+    """Request, database and cache metrics, and GET /metrics for loopback callers and admins (common/metrics.py)."""
+    from common.metrics import count_answer, init_metrics
+    from identity.principal import require_admin_token
+
+    init_metrics(app, lambda: require_admin_token("read the metrics"), app.extensions["database"])
+    app.extensions["thin_reads"].observers.append(count_answer)  # answers made below Flask count too
 
 
 def _init_tls(app: Flask) -> None:

@@ -38,6 +38,8 @@ def load_config(instance: str) -> dict:
         "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
         "DB_POOL_SIZE": int(os.environ.get("FESTIVALS_DB_POOL_SIZE", "16")),
+        # SQLite: how long a write waits for the write lock before answering 503 (WAL reads never wait).
+        "DB_LOCK_TIMEOUT": float(os.environ.get("FESTIVALS_DB_LOCK_TIMEOUT", "5")),
         "ACCESS_TOKEN_TTL": int(os.environ.get("FESTIVALS_ACCESS_TOKEN_TTL", "900")),
         "TOKEN_ISSUER": os.environ.get("FESTIVALS_TOKEN_ISSUER", "festivals-identity"),
         "TOKEN_AUDIENCE": os.environ.get("FESTIVALS_TOKEN_AUDIENCE", "festivals"),

@@ -1,9 +1,12 @@
-"""The database: one DatabaseProxy bound from FESTIVALS_DATABASE_URL, connected per request."""
+"""The database: one DatabaseProxy bound from FESTIVALS_DATABASE_URL, connected on a request's first query."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
+import time
 from urllib.parse import urlparse
 
 import orjson
@@ -12,6 +15,7 @@ from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from app.data_versions import VersionTracking
+from common.metrics import set_pool
 
 db = DatabaseProxy()
 log = logging.getLogger("festivals.db")
@@ -20,7 +24,7 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": "normal",
-    "busy_timeout": 10000,
+    "busy_timeout": 5000,  # replaced by the lock timeout of open_database
     "cache_size": -16000,
 }
 
@@ -31,16 +35,78 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+class DatabaseLocked(OperationalError):
+    """A write could not get SQLite's write lock in time (answered 503 like any OperationalError)."""
+
+
+class WriteGate:
+    """One thread per process at a time waits for SQLite's write lock (SQLite has one writer anyway).
+
+    The others wait for the gate as long as its holder is working, up to the lock timeout. When the holder has
+    been waiting for the lock itself for more than STUCK_S (another process holds it: our own writes take
+    milliseconds), they answer 503 at once instead of piling up threads in busy_timeout: the threads stay
+    free for reads, which WAL never blocks."""
+
+    STUCK_S = 0.5
+
+    def __init__(self, timeout_s: float):
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._waiting_since: float | None = None
+
+    @contextlib.contextmanager
+    def enter(self):
+        deadline = time.monotonic() + self.timeout_s
+        while not self._lock.acquire(timeout=0.05):
+            if self.stuck():
+                raise DatabaseLocked("database is locked (this process's writer is waiting for it)")
+            if time.monotonic() >= deadline:
+                raise DatabaseLocked(f"database is locked (no turn to write within {self.timeout_s:g} s)")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def stuck(self) -> bool:
+        """Whether a writer of this process has been waiting for the lock for longer than STUCK_S."""
+        since = self._waiting_since
+        return since is not None and time.monotonic() - since > self.STUCK_S
+
+    @contextlib.contextmanager
+    def waiting_for_lock(self):
+        self._waiting_since = time.monotonic()
+        try:
+            yield
+        finally:
+            self._waiting_since = None
+
+
 class TrackedSqliteDatabase(VersionTracking, PooledSqliteDatabase):
     """Pooled SQLite whose writes bump the data-version counters (app/data_versions.py)."""
+
+    def __init__(self, *args, lock_timeout_s: float = 5.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.write_gate = WriteGate(lock_timeout_s)
+
+    def rollback(self):
+        """After some errors (a busy COMMIT, a full disk) SQLite has already rolled the transaction back;
+        ROLLBACK then fails with "cannot rollback - no transaction is active", which would hide the real
+        error: that one is raised instead."""
+        try:
+            return super().rollback()
+        except OperationalError as exc:
+            if "no transaction is active" not in str(exc):
+                raise
+            log.info("rollback: SQLite had already rolled the transaction back")
 
 
 class TrackedPostgresqlDatabase(VersionTracking, PooledPostgresqlDatabase):
     """Pooled PostgreSQL whose writes bump the data-version counters (app/data_versions.py)."""
 
 
-def open_database(url: str, pool_size: int = 16):
-    """A peewee database for the URL: SQLite with WAL and foreign keys, or pooled PostgreSQL."""
+def open_database(url: str, pool_size: int = 16, lock_timeout_s: float = 5.0):
+    """A peewee database for the URL: SQLite with WAL and foreign keys, or pooled PostgreSQL. `lock_timeout_s`:
+    how long a SQLite statement waits for a lock (busy_timeout) and a write for its turn."""
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
@@ -52,7 +118,12 @@ def open_database(url: str, pool_size: int = 16):
                 pass
         # Pooled so that the per-request close keeps the connection (and its pragmas) for the next one.
         database = TrackedSqliteDatabase(
-            path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, max_connections=pool_size, stale_timeout=300
+            path,
+            pragmas={**SQLITE_PRAGMAS, "busy_timeout": int(lock_timeout_s * 1000)},
+            check_same_thread=False,
+            max_connections=pool_size,
+            stale_timeout=300,
+            lock_timeout_s=lock_timeout_s,
         )
         database.register_function(_fold, "festivals_fold", 1, deterministic=True)
         return database
@@ -105,32 +176,67 @@ def close_database(database) -> None:
         database.close()
 
 
-def is_sqlite() -> bool:
-    return isinstance(db.obj, SqliteDatabase)
+def is_sqlite(database=None) -> bool:
+    return isinstance(database if database is not None else db.obj, SqliteDatabase)
 
 
+@contextlib.contextmanager
 def write_transaction():
-    """One transaction per write. SQLite takes the write lock up front (IMMEDIATE) so that a
-    concurrent writer waits for busy_timeout instead of failing on lock upgrade."""
-    if is_sqlite():
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
+    """One transaction per write. SQLite takes the write lock up front (IMMEDIATE) so that a concurrent
+    writer waits instead of failing on lock upgrade; through the process's write gate, so that a lock held
+    elsewhere costs one waiting thread, not all of them (DatabaseLocked, a 503, within the lock timeout)."""
+    database = db.obj
+    if not is_sqlite() or database.in_transaction():
+        with db.atomic():
+            yield
+        return
+    gate = database.write_gate
+    with gate.enter(), contextlib.ExitStack() as stack:
+        with gate.waiting_for_lock():
+            stack.enter_context(db.atomic("IMMEDIATE"))
+        yield
+
+
+def write_check(timeout_s: float = 0.5) -> str:
+    """Whether a write would go through now, without writing: "ok", "locked" (SQLite: another writer holds
+    the lock longer than `timeout_s`), "read-only" (PostgreSQL: a standby or read-only transactions), or
+    "failed" (the cause is logged)."""
+    database = db.obj
+    try:
+        if not is_sqlite():
+            row = database.execute_sql(
+                "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'"
+            ).fetchone()
+            return "read-only" if any(row) else "ok"
+        if database.in_transaction():
+            return "ok"
+        gate = database.write_gate
+        if gate.stuck():
+            return "locked"
+        connection = database.connection()
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {int(gate.timeout_s * 1000)}")
+    except Exception as exc:  # noqa: BLE001 - any failure means "cannot write"; the cause goes to the log
+        if "locked" in str(exc) or "busy" in str(exc):
+            return "locked"
+        log.warning("write check failed: %s", exc)
+        return "failed"
+    return "ok"
 
 
 def init_db(app) -> None:
-    database = open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
+    database = open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"], app.config["DB_LOCK_TIMEOUT"])
     db.initialize(database)
     app.extensions["database"] = database
 
-    @app.before_request
-    def _connect():
-        try:
-            db.connect(reuse_if_open=True)
-        except OperationalError:
-            # Leave it to the request: /ready reports 503, other routes answer "database unavailable".
-            log.warning("database connection failed", exc_info=True)
-
+    # No connection before a query needs one: /health and cached answers never touch the database, and a
+    # database that is down fails the query, which answers 503 (app/requests.py).
     @app.teardown_appcontext
     def _close(exc):
         if not db.is_closed():
             db.close()
+        set_pool(database)

@@ -15,7 +15,7 @@ from app.responses import error_response
 from common.http import http_error, init_request_ids
 
 log = logging.getLogger("festivals.request")
-JSON_PREFIXES = ("/api", "/identity")
+JSON_PREFIXES = ("/api", "/identity", "/metrics")
 
 
 def wants_json() -> bool:
@@ -35,6 +35,16 @@ def json_body():
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise Invalid(f"the request body is not valid JSON ({exc.args[0]})") from None
+
+
+def database_cause(exc: BaseException) -> str:
+    """The error and what it happened while handling (a failed ROLLBACK must not hide why it was needed)."""
+    causes, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        causes.append(f"{type(exc).__name__}: {exc}".strip())
+        exc = exc.__cause__ or exc.__context__
+    return " <- while handling ".join(causes)
 
 
 def init_requests(app: Flask) -> None:
@@ -68,7 +78,7 @@ def init_requests(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):
-        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        log.error("database unavailable on %s %s: %s", request.method, request.path, database_cause(exc))
         if wants_json():
             response = error_response(503, "the database is unavailable; try again shortly")
             response.headers["Retry-After"] = "5"

@@ -1,13 +1,50 @@
-"""gunicorn config hooks: `gunicorn -c python:common.gunicorn_hooks ... wsgi:app` sends heartbeats from the
-master process (one thread per instance, whatever the number of workers), and a last "not available" beat on
-a clean stop. Without FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY nothing is sent."""
+"""gunicorn config hooks: `gunicorn -c python:common.gunicorn_hooks ... wsgi:app`.
+
+- Heartbeats from the master process (one thread per instance, whatever the number of workers), and a last
+  "not available" beat on a clean stop. Without FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY nothing is sent.
+- Prometheus multiprocess mode (common/metrics.py): loading this config points PROMETHEUS_MULTIPROC_DIR at a
+  fresh folder of this process group, `<FESTIVALS_METRICS_DIR>/<master pid>` (default `<instance>/metrics/`),
+  before the app or prometheus_client is imported anywhere (also with --preload); workers inherit it. A dead
+  worker's live gauges are dropped (`child_exit`), its counters stay; the folder goes on a clean stop, and
+  folders of masters that are no longer running go at the next start."""
 
 from __future__ import annotations
+
+import os
+import shutil
 
 from common.heartbeat import from_env
 
 SERVICES = {"app": "app", "files": "files", "identity_app": "identity"}  # wsgi entry point -> service name
 _senders = []
+
+
+def _pid_alive(name: str) -> bool:
+    try:
+        os.kill(int(name), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def prepare_metrics_dir() -> str:
+    """A fresh, empty folder for this process group's metric files (owner only); old groups' folders go."""
+    instance = os.path.abspath(os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
+    parent = os.path.abspath(os.environ.get("FESTIVALS_METRICS_DIR") or os.path.join(instance, "metrics"))
+    os.makedirs(parent, mode=0o700, exist_ok=True)
+    for name in os.listdir(parent):
+        if not _pid_alive(name):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+    folder = os.path.join(parent, str(os.getpid()))
+    shutil.rmtree(folder, ignore_errors=True)  # a pid reused from a run that did not stop cleanly
+    os.makedirs(folder, mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+_metrics_dir = prepare_metrics_dir()
 
 
 def when_ready(server):
@@ -20,12 +57,20 @@ def when_ready(server):
         ),
         None,
     )
+    server.log.info("metrics of all workers in %s", _metrics_dir)
     sender = from_env(SERVICES.get(entry, entry), port) if port else None
     if sender is not None:
         _senders.append(sender.start())
         server.log.info("heartbeats every %ss to %s as %s", sender.interval, sender.url, sender.body["service"])
 
 
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+
+
 def on_exit(server):
     for sender in _senders:
         sender.stop()
+    shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -12,9 +12,10 @@ from flask import Flask
 from PIL import Image
 
 from common.logs import configure_logging
+from common.metrics import init_metrics
 from common.pki import ExpiryWatch
 from common.tls import TlsFiles
-from fileserver.auth import AccountCheck, make_key_source
+from fileserver.auth import AccountCheck, make_key_source, require_admin
 from fileserver.config import load_files_config
 from fileserver.http import init_http
 from fileserver.storage import Storage
@@ -48,6 +49,7 @@ def create_files_app(config: dict | None = None) -> Flask:
         configure_logging("festivals.files", settings["LOG_FORMAT"], settings["LOG_LEVEL"])
     files.extensions["certificates"].warn(logging.getLogger("festivals.files.tls"))
     init_http(files)
+    init_metrics(files, require_admin)  # GET /metrics: loopback callers and admins
     init_views(files)
     if settings["BEHIND_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -169,8 +169,9 @@ def verify_token(token: str, keys, *, issuer: str, audience: str) -> dict:
     return claims
 
 
-def require_writer() -> dict:
-    """The claims of the caller's Bearer token; 401 without a valid one, 403 unless creator or admin."""
+def caller_claims() -> dict:
+    """The claims of the caller's Bearer token, with the role identity says the user has now (when asked);
+    401 without a valid token."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise FilesError(401, "a Bearer access token is required")
@@ -184,8 +185,22 @@ def require_writer() -> dict:
     check = current_app.extensions.get("files_account_check")
     if check is not None:  # the role now, not the one in the token
         claims = {**claims, "role": check.account(token.strip()).get("user_role")}
+    return claims
+
+
+def require_writer() -> dict:
+    """The claims of the caller's Bearer token; 401 without a valid one, 403 unless creator or admin."""
+    claims = caller_claims()
     if claims["role"] not in WRITER_ROLES:
         raise FilesError(403, "only creators and admins may upload or delete files")
+    return claims
+
+
+def require_admin() -> dict:
+    """The claims of an admin's Bearer token; 401 without a valid one, 403 for anyone else."""
+    claims = caller_claims()
+    if claims["role"] != "admin":
+        raise FilesError(403, "only admins can read the metrics")
     return claims
 
 

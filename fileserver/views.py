@@ -12,6 +12,7 @@ from PIL import Image
 from werkzeug.routing import BaseConverter
 
 from common.files import write_atomic
+from common.metrics import THUMBNAILS, UPLOADS
 from common.ops import ops_blueprint
 from fileserver import documents, images
 from fileserver.auth import may_delete, require_writer
@@ -64,6 +65,7 @@ def send_stored(path: str, mimetype: str, etag: str, name: str):
 
 
 def stored_answer(kind: str, prefix: str, digest: str, created: bool):
+    UPLOADS.labels(prefix, "created" if created else "existing").inc()
     return data_response([{f"{prefix}_hash": digest, f"{prefix}_ref": file_url(kind, digest)}], 201 if created else 200)
 
 
@@ -128,6 +130,7 @@ def ensure_variant(digest: str, variant: images.Variant) -> str:
             except FileNotFoundError:  # deleted meanwhile
                 raise FilesError(404, "not found") from None
             write_atomic(path, data)
+            THUMBNAILS.labels(variant.mimetype.rpartition("/")[2]).inc()
             log.info("made variant %s of %s", variant.name, digest)
     return path
 

@@ -100,7 +100,6 @@ def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
 def prefixed(settings: Settings, upstreams: dict, group: str, prefix: str) -> list:
     """`/X` becomes `<prefix>/X` (the existing apps' unprefixed paths); `<prefix>/X` passes as it is."""
     return [
-        route([envelope(404, "not found")], [{"path": ["/metrics"]}], terminal=True),
         route([{"handler": "rewrite", "uri": prefix + "{http.request.uri}"}], [{"not": [{"path": [f"{prefix}/*"]}]}]),
         route([proxy(settings, group, upstreams)]),
     ]
@@ -115,10 +114,17 @@ def identity_routes(settings: Settings, upstreams: dict) -> list:
 
 
 def portal_routes(settings: Settings, upstreams: dict) -> list:
-    return [
-        route([envelope(404, "not found")], [{"path": ["/metrics"]}], terminal=True),
-        route([proxy(settings, "portal", upstreams)]),
-    ]
+    return [route([proxy(settings, "portal", upstreams)])]
+
+
+def refuse_metrics() -> dict:
+    """`/metrics` of any service behind the gateway is for loopback callers and admins on its own port: on
+    every host it answers 404 here (spelled in any case, with doubled slashes or a trailing part too)."""
+    return route(
+        [envelope(404, "not found")],
+        [{"path": ["/metrics", "/metrics/*"]}, {"path_regexp": {"pattern": "(?i)^/+metrics(?:/|$)"}}],
+        terminal=True,
+    )
 
 
 def _map(source: str, destination: str, mappings: list, default: str) -> dict:
@@ -282,7 +288,7 @@ def server(settings: Settings, upstreams: dict) -> dict:
         # reaches it (uploads, deletes, thumbnails made).
         logs["skip_hosts"] = [f"files.{settings.domain}"]
     routes = [
-        route([{"handler": "subroute", "routes": host_routes}], [{"host": [host]}], terminal=True)
+        route([{"handler": "subroute", "routes": [refuse_metrics(), *host_routes]}], [{"host": [host]}], terminal=True)
         for host, host_routes in hosts(settings, upstreams).items()
     ]
     routes.append(route([envelope(403, "unknown host")]))  # nothing upstream is contacted

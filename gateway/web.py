@@ -2,7 +2,8 @@
 
 POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202
 GET  /services    Bearer token of an admin -> every instance with its state and last beat
-GET  /health, /ready"""
+GET  /health, /ready
+GET  /metrics     loopback callers and admins (Prometheus text, common/metrics.py)"""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from common.metrics import HEARTBEATS, init_metrics
 from gateway.identity import IdentityClient, IdentityUnavailable
 from gateway.registry import BadHeartbeat, Registry, parse_heartbeat
 from gateway.settings import Settings, load_settings
@@ -56,16 +58,21 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
             instance = parse_heartbeat(body)
         except BadHeartbeat as exc:
             raise Refused(400, "invalid heartbeat", exc.fields) from None
-        return answer({"data": [registry.beat(instance).public()]}, 202)
+        beat = registry.beat(instance)
+        HEARTBEATS.labels(beat.service, "true" if beat.available else "false").inc()
+        return answer({"data": [beat.public()]}, 202)
 
-    @web.get("/services")
-    def services():
+    def require_admin(what: str) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         role = verified(identity.role_of, token.strip() if scheme.lower() == "bearer" else "")
         if role is None:
             raise Refused(401, "a Bearer token of an admin is required")
         if role != "admin":
-            raise Refused(403, "only admins can list services")
+            raise Refused(403, f"only admins can {what}")
+
+    @web.get("/services")
+    def services():
+        require_admin("list services")
         return answer({"data": [instance.public() for instance in registry.instances()]})
 
     @web.get("/health")
@@ -90,6 +97,7 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
     def _http_error(exc: HTTPException):
         return answer({"error": (exc.description or exc.name).rstrip(".")}, exc.code or 500)
 
+    init_metrics(web, lambda: require_admin("read the metrics"))
     if start:
         registry.start()  # loads Caddy's config at once (and again whenever Caddy lost it)
     return web

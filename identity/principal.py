@@ -8,7 +8,7 @@ from flask import current_app, request
 
 from app.errors import Unauthorized
 from app.models import User
-from app.permissions import ANONYMOUS, Actor
+from app.permissions import ANONYMOUS, Actor, require_admin
 from app.services import api_keys, sessions
 from identity.tokens import verify_access_token
 
@@ -53,3 +53,13 @@ def resolve_actor() -> Actor:
             raise Unauthorized("the Api-Key is unknown or revoked")
         return Actor("api_key", key_id=row.id)
     return ANONYMOUS
+
+
+def require_admin_token(what: str) -> Actor:
+    """An admin's Bearer token (Api-Keys and cookies do not count): 401 without a valid one, 403 for others."""
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized(f"an admin's Bearer token is required to {what}")
+    actor = actor_from_token(token)
+    require_admin(actor, what)
+    return actor

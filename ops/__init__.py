@@ -7,19 +7,21 @@ import platform
 
 from flask import current_app
 
-from app.db import db
+from app.db import db, write_check
 from common.ops import ops_blueprint
 
 log = logging.getLogger("festivals.ops")
 
 
 def _ready() -> tuple[bool, dict]:
+    """Ready when the database answers a read and would take a write now (each part named in the answer)."""
     try:
         db.execute_sql("SELECT 1")
     except Exception:  # any failure means "not ready"; the reason goes to the log, not the client
         log.warning("readiness check failed", exc_info=True)
-        return False, {"database": "unreachable"}
-    return True, {"database": "ok"}
+        return False, {"database": "unreachable", "database_write": "unreachable"}
+    writes = write_check()
+    return writes == "ok", {"database": "ok", "database_write": writes}
 
 
 def _info() -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg2
@@ -17,7 +18,9 @@ import pytest
 from app import create_app
 from app.db import close_database, db, open_database
 from app.migrations import migrate
+from app.services.api_keys import KEY_USE
 from tests.factories import Factory
+from tests.processes import Gunicorn, app_env
 
 BASE_URL = os.environ.get("FESTIVALS_DATABASE_URL", "")
 USE_POSTGRES = urlparse(BASE_URL).scheme.startswith("postgres")
@@ -115,6 +118,7 @@ def make_app(database_url, tmp_path):
         return application
 
     yield build
+    KEY_USE.flush()  # keys' last uses go to this test's database, never to a later test's
     for application in built:
         close_database(application.extensions["database"])
 
@@ -161,3 +165,18 @@ def count_queries():
     yield counter
     logger.removeHandler(counter)
     logger.setLevel(old_level)
+
+
+@pytest.fixture
+def serve_app():
+    """serve_app(folder, url, **env): the app under gunicorn on that database; stopped after the test."""
+    started: list[Gunicorn] = []
+
+    def start(folder: Path, url: str, **env) -> Gunicorn:
+        server = Gunicorn("wsgi:app", folder, app_env(folder / "instance", url, **env), name=f"app{len(started)}")
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -6,6 +6,8 @@ import socket
 import subprocess
 import time
 import urllib.request
+from datetime import timedelta
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -37,3 +39,121 @@ def wait_for(
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{name} did not answer {url} within {seconds}s")
+
+
+class Gunicorn:
+    """`gunicorn -c python:common.gunicorn_hooks` of `entry` (e.g. "wsgi:app") on a free loopback port, with
+    the settings in `env` added to this process's environment; its output in `folder/<name>.log`."""
+
+    def __init__(self, entry: str, folder, env: dict, workers: int = 2, threads: int = 4, name: str = "gunicorn"):
+        import os
+        import sys
+
+        from app import ROOT
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / f"{name}.log"
+        self.name = name
+        log = open(self.log_path, "w+")  # noqa: SIM115 - read back by log()
+        self.process = subprocess.Popen(
+            [
+                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+                "-c",
+                "python:common.gunicorn_hooks",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--graceful-timeout",
+                "3",
+                "--no-control-socket",
+                "--access-logfile",
+                "-",
+                "--access-logformat",
+                "access pid=%(p)s %(r)s %(s)s",
+                entry,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._log = log
+        try:
+            wait_for(f"{self.url}/health", self.process, name=name, log=log)
+        except Exception:
+            self.stop()
+            raise
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+
+
+# --- the app under gunicorn on a database of its own ---------------------------------------------------------
+
+
+def migrated(url: str) -> str:
+    from app.db import close_database, open_database
+    from app.migrations import migrate
+
+    database = open_database(url)
+    migrate(database)
+    close_database(database)
+    return url
+
+
+def seed(instance: Path, url: str) -> dict:
+    """An admin and a creator with live logins, an API key last used long ago, a festival."""
+    from app import create_app
+    from app.db import close_database, db
+    from app.models import ApiKey
+    from app.models.base import utcnow
+    from tests.conftest import CHEAP_ARGON2
+    from tests.factories import Factory
+
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "DATABASE_URL": url, **CHEAP_ARGON2})
+    try:
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            factory = Factory(app)
+            admin, creator = factory.user("admin"), factory.user("creator")
+            seeded = {
+                "admin": factory.bearer(admin),
+                "creator": factory.bearer(creator),
+                "api_key": factory.api_key_headers(),
+                "festival_id": factory.create("festival", creator)["festival_id"],
+            }
+            # its last use is over a minute old: a read with it wants to record a new one
+            ApiKey.update(last_used=utcnow() - timedelta(minutes=5)).execute()
+            db.close()
+    finally:
+        close_database(app.extensions["database"])
+    return seeded
+
+
+def app_env(instance: Path, url: str, **extra) -> dict:
+    return {
+        "FESTIVALS_DATABASE_URL": url,
+        "FESTIVALS_INSTANCE_PATH": str(instance),
+        "FESTIVALS_ARGON2_TIME_COST": "1",
+        "FESTIVALS_ARGON2_MEMORY_COST": "1024",
+        # in-process state, straight to the app (whatever the environment of the suite says)
+        "FESTIVALS_REDIS_URL": "",
+        "FESTIVALS_IDENTITY_URL": "",
+        "FESTIVALS_BEHIND_PROXY": "",
+        **extra,
+    }

@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import secrets
+import threading
+import time
 from datetime import timedelta
 from functools import cache
 
+from peewee import InterfaceError, OperationalError
+
 from app import sql_shapes
-from app.db import is_sqlite, write_transaction
+from app.db import db, is_sqlite, write_transaction
 from app.errors import Invalid, NotFound
 from app.models import ApiKey
 from app.models.base import utcnow
@@ -23,6 +29,81 @@ from app.services import audit
 PREFIX_LEN = 8
 PREFIX_TOTAL = 3 + PREFIX_LEN  # "fa_" or "fs_" + hex: the part shown in lists and used for lookup
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # at most one write per key and minute
+log = logging.getLogger("festivals.keys")
+
+
+class KeyUse:
+    """Last uses of keys, written off the request path: a read with a key never writes (a locked or slow
+    database must not stall reads). Uses are collected in memory and written by a background thread every
+    FLUSH_S, one transaction for all; when that fails (locked, down) they are kept for the next round. A use
+    waiting longer than KEEP_S is dropped (the key's next use records it again)."""
+
+    FLUSH_S = 10.0
+    KEEP_S = 600.0
+
+    def __init__(self):
+        self._pending: dict[tuple, tuple] = {}  # (database, key id) -> (last use, monotonic time recorded)
+        self._lock = threading.Lock()
+        self._thread_pid = None
+
+    def record(self, database, key_id: int, when) -> None:
+        with self._lock:
+            self._pending[(database, key_id)] = (when, time.monotonic())
+            if self._thread_pid != os.getpid():  # one thread per process (also in a forked worker)
+                self._thread_pid = os.getpid()
+                threading.Thread(target=self._run, name="key-use", daemon=True).start()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def flush(self) -> int:
+        """Writes what was collected; returns how many uses were written."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        by_database: dict = {}
+        for (database, key_id), use in batch.items():
+            by_database.setdefault(database, {})[key_id] = use
+        written = 0
+        for database, uses in by_database.items():
+            try:
+                self._write(database, uses)
+                written += len(uses)
+            except (OperationalError, InterfaceError) as exc:
+                log.warning("last use of %d key(s) not written yet: %s", len(uses), exc)
+                self._keep(database, uses)
+        return written
+
+    @staticmethod
+    def _write(database, uses: dict) -> None:
+        opened = database.is_closed()
+        if opened:
+            database.connect()
+        try:
+            with database.atomic("IMMEDIATE") if is_sqlite(database) else database.atomic():
+                for key_id, (when, _) in sorted(uses.items()):
+                    database.execute(ApiKey.update(last_used=when).where(ApiKey.id == key_id))
+        finally:
+            if opened:
+                database.close()
+
+    def _keep(self, database, uses: dict) -> None:
+        cutoff = time.monotonic() - self.KEEP_S
+        with self._lock:
+            for key_id, use in uses.items():
+                if use[1] >= cutoff:
+                    self._pending.setdefault((database, key_id), use)  # a newer use recorded meanwhile wins
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_S)
+            try:
+                self.flush()
+            except Exception:  # the thread must outlive any surprise
+                log.exception("writing the last use of keys failed")
+
+
+KEY_USE = KeyUse()
 
 
 def _digest(key: str) -> str:
@@ -87,7 +168,7 @@ def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
         return None
     now = utcnow()
     if record_use and use_due(row.last_used, now):
-        ApiKey.update(last_used=now).where(ApiKey.id == row.id).execute()
+        KEY_USE.record(db.obj, row.id, now)
     return row
 
 

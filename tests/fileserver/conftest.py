@@ -1,5 +1,6 @@
-"""The file server as a real separate process: `gunicorn wsgi:files` with 2 workers on a free port, its
-own instance and media folders, and an identity-keys folder holding a key these tests sign tokens with."""
+"""The file server as a real separate process: `gunicorn wsgi:files` with 2 workers on a free port (with our
+gunicorn hooks config), its own instance and media folders, and an identity-keys folder holding a key these
+tests sign tokens with."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class FileServer:
         self.process = subprocess.Popen(
             [
                 os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+                "-c",
+                "python:common.gunicorn_hooks",  # metrics of both workers in every scrape
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

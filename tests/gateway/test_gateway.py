@@ -71,9 +71,20 @@ def test_unprefixed_paths_answer_like_api_v1(stack, path):
 
 
 def test_metrics_are_not_routed_publicly(stack):
-    for host in ("api", "identity", ""):
-        response = stack.get(host, "/metrics")
-        assert response.status_code == 404 and response.json() == {"error": "not found"}
+    """Behind the gateway every request comes from a loopback peer: /metrics must never reach a service."""
+    for host in ("api", "identity", "files", "discovery", "gateway", ""):
+        for path in ("/metrics", "/METRICS", "//metrics", "/metrics/", "/%6detrics", "/metrics?format=text"):
+            response = stack.get(host, path, allow_redirects=False)
+            assert response.status_code == 404, (host, path, response.status_code)
+            assert response.json() == {"error": "not found"}, (host, path)
+    # the services do answer it on their own ports (loopback callers; here with the gateway's certificate)
+    cert = (str(stack.pki / "gateway.pem"), str(stack.pki / "gateway.key"))
+    addresses = [stack.address(name) for name in ("app1", "identity", "files")] + [f"127.0.0.1:{stack.registry_port}"]
+    for address in addresses:
+        direct = requests.get(f"https://{address}/metrics", cert=cert, timeout=5)
+        assert direct.status_code == 200 and "festivals_http_requests_total" in direct.text, address
+    heartbeats = requests.get(f"https://127.0.0.1:{stack.registry_port}/metrics", cert=cert, timeout=5).text
+    assert 'festivals_heartbeats_total{available="true",service="app"}' in heartbeats
 
 
 def test_unknown_host_is_403_and_no_upstream_is_contacted(stack):

@@ -7,6 +7,7 @@ import pytest
 
 from app.db import db
 from app.models import ApiKey, AuditEntry
+from app.services.api_keys import KEY_USE
 
 
 @pytest.mark.parametrize("path, kind", [("api-keys", "api"), ("service-keys", "service")])
@@ -37,6 +38,7 @@ def test_api_key_works_until_revoked_and_records_last_use(client, factory):
     entry = client.post("/identity/api-keys", json={"comment": "app"}, headers=headers).get_json()["data"][0]
     assert entry["key_last_used"] is None
     assert client.get("/api/v1/festivals", headers={"Api-Key": entry["key"]}).status_code == 200
+    assert KEY_USE.flush() == 1  # written off the request path (app/services/api_keys.py)
     assert client.get("/identity/api-keys", headers=headers).get_json()["data"][0]["key_last_used"] is not None
     client.delete(f"/identity/api-keys/{entry['key_id']}", headers=headers)
     assert client.get("/api/v1/festivals", headers={"Api-Key": entry["key"]}).status_code == 401
