@@ -9,8 +9,8 @@ counters the read depends on. Anything it cannot answer exactly as Flask would g
   path and query (`cached_read(..., plain=True)` leaves them in the environ); so do the headers (security
   headers, Vary, Cache-Control, API-Version, ...), learned from that answer in their order. Reads whose
   headers could depend on the data never opt in. Until Flask has answered a path once, the path goes to Flask;
-- the key is checked by app/services/api_keys.py's own rules; an unknown, revoked or malformed key, or one
-  whose use is due to be recorded, goes to Flask (which answers 401, or records the use);
+- the key is checked by app/services/api_keys.py's own rules; an unknown, revoked or malformed key goes to
+  Flask (which answers 401); a use due to be recorded is noted as Flask notes it (written in the background);
 - a key whose answer is not stored (a miss) goes to Flask, which renders and stores it.
 
 What it answers carries the same headers as Flask's (ETag, X-Cache, X-Request-ID, ...), and gets the same
@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cachetools import LRUCache
+from peewee import PeeweeException
 from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
@@ -97,19 +98,22 @@ class ThinReads:
         prefix = api_keys.key_prefix(key)
         if prefix is None:
             return None
-        opened = db.connect(reuse_if_open=True)
         try:
-            rows = db.execute_sql(route.sql, [*route.kinds, prefix]).fetchall()
-        finally:
-            if opened:
-                db.close()
+            opened = db.connect(reuse_if_open=True)
+            try:
+                rows = db.execute_sql(route.sql, [*route.kinds, prefix]).fetchall()
+            finally:
+                if opened:
+                    db.close()
+        except PeeweeException:  # the database is down or locked: Flask answers (503 with the envelope)
+            return None
         if not rows:
             return None  # unknown key
         key_hash, kind, revoked, last_used, _, _ = rows[0]
         if not api_keys.key_matches(key, "api", kind, revoked, key_hash):
             return None
-        if not self.app.config["READ_ONLY"] and api_keys.use_due(ApiKey.last_used.python_value(last_used), utcnow()):
-            return None
+        if not self.app.config["READ_ONLY"]:
+            api_keys.note_use(prefix, ApiKey.last_used.python_value(last_used), utcnow())
         versions = {row[4]: row[5] for row in rows if row[4] is not None}
         digest = key_of(route.fixed, route.kinds, versions)
         etags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))

@@ -42,13 +42,13 @@ class KeyUse:
     KEEP_S = 600.0
 
     def __init__(self):
-        self._pending: dict[tuple, tuple] = {}  # (database, key id) -> (last use, monotonic time recorded)
+        self._pending: dict[tuple, tuple] = {}  # (database, key prefix) -> (last use, monotonic time recorded)
         self._lock = threading.Lock()
         self._thread_pid = None
 
-    def record(self, database, key_id: int, when) -> None:
+    def record(self, database, prefix: str, when) -> None:
         with self._lock:
-            self._pending[(database, key_id)] = (when, time.monotonic())
+            self._pending[(database, prefix)] = (when, time.monotonic())
             if self._thread_pid != os.getpid():  # one thread per process (also in a forked worker)
                 self._thread_pid = os.getpid()
                 threading.Thread(target=self._run, name="key-use", daemon=True).start()
@@ -62,8 +62,8 @@ class KeyUse:
         with self._lock:
             batch, self._pending = self._pending, {}
         by_database: dict = {}
-        for (database, key_id), use in batch.items():
-            by_database.setdefault(database, {})[key_id] = use
+        for (database, prefix), use in batch.items():
+            by_database.setdefault(database, {})[prefix] = use
         written = 0
         for database, uses in by_database.items():
             try:
@@ -81,8 +81,8 @@ class KeyUse:
             database.connect()
         try:
             with database.atomic("IMMEDIATE") if is_sqlite(database) else database.atomic():
-                for key_id, (when, _) in sorted(uses.items()):
-                    database.execute(ApiKey.update(last_used=when).where(ApiKey.id == key_id))
+                for prefix, (when, _) in sorted(uses.items()):
+                    database.execute(ApiKey.update(last_used=when).where(ApiKey.prefix == prefix))
         finally:
             if opened:
                 database.close()
@@ -90,9 +90,9 @@ class KeyUse:
     def _keep(self, database, uses: dict) -> None:
         cutoff = time.monotonic() - self.KEEP_S
         with self._lock:
-            for key_id, use in uses.items():
+            for prefix, use in uses.items():
                 if use[1] >= cutoff:
-                    self._pending.setdefault((database, key_id), use)  # a newer use recorded meanwhile wins
+                    self._pending.setdefault((database, prefix), use)  # a newer use recorded meanwhile wins
 
     def _run(self) -> None:
         while True:
@@ -158,6 +158,12 @@ def use_due(last_used, now) -> bool:
     return last_used is None or now - last_used > LAST_USED_RESOLUTION
 
 
+def note_use(prefix: str, last_used, now) -> None:
+    """Records the use of a key when one is due; written in the background (KEY_USE): a read never writes."""
+    if use_due(last_used, now):
+        KEY_USE.record(db.obj, prefix, now)
+
+
 def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
     """The live key row for a presented key of this kind, else None."""
     prefix = key_prefix(key)
@@ -166,9 +172,8 @@ def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
     row = next(iter(ApiKey.raw(*_by_prefix(prefix))), None)
     if row is None or not key_matches(key, kind, row.kind, row.revoked, row.key_hash):
         return None
-    now = utcnow()
-    if record_use and use_due(row.last_used, now):
-        KEY_USE.record(db.obj, row.id, now)
+    if record_use:
+        note_use(row.prefix, row.last_used, utcnow())
     return row
 
 
