@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -116,12 +117,12 @@ def migrated(url: str) -> str:
     return url
 
 
-def seed(instance: Path, url: str) -> dict:
-    """An admin and a creator with live logins, an API key last used long ago, a festival."""
+@contextmanager
+def factory_for(instance: Path, url: str):
+    """A Factory on that database, with the signing keys of that instance folder (so that a process started
+    on the same folder accepts its tokens); everything closed after."""
     from app import create_app
     from app.db import close_database, db
-    from app.models import ApiKey
-    from app.models.base import utcnow
     from tests.conftest import CHEAP_ARGON2
     from tests.factories import Factory
 
@@ -129,19 +130,27 @@ def seed(instance: Path, url: str) -> dict:
     try:
         with app.app_context():
             db.connect(reuse_if_open=True)
-            factory = Factory(app)
-            admin, creator = factory.user("admin"), factory.user("creator")
-            seeded = {
-                "admin": factory.bearer(admin),
-                "creator": factory.bearer(creator),
-                "api_key": factory.api_key_headers(),
-                "festival_id": factory.create("festival", creator)["festival_id"],
-            }
-            # its last use is over a minute old: a read with it wants to record a new one
-            ApiKey.update(last_used=utcnow() - timedelta(minutes=5)).execute()
+            yield Factory(app)
             db.close()
     finally:
         close_database(app.extensions["database"])
+
+
+def seed(instance: Path, url: str) -> dict:
+    """An admin and a creator with live logins, an API key last used long ago, a festival."""
+    from app.models import ApiKey
+    from app.models.base import utcnow
+
+    with factory_for(instance, url) as factory:
+        admin, creator = factory.user("admin"), factory.user("creator")
+        seeded = {
+            "admin": factory.bearer(admin),
+            "creator": factory.bearer(creator),
+            "api_key": factory.api_key_headers(),
+            "festival_id": factory.create("festival", creator)["festival_id"],
+        }
+        # its last use is over a minute old: a read with it wants to record a new one
+        ApiKey.update(last_used=utcnow() - timedelta(minutes=5)).execute()
     return seeded
 
 

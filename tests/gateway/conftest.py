@@ -19,16 +19,15 @@ import orjson
 import pytest
 import requests
 
-from app import ROOT, create_app
-from app.db import close_database, db, open_database
+from app import ROOT
+from app.db import close_database, open_database
 from app.migrations import migrate
 from app.permissions import SYSTEM
 from app.services import api_keys
 from common import pki
 from common.tls import TlsFiles
 from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
-from tests.factories import Factory
-from tests.processes import free_port
+from tests.processes import factory_for, free_port
 
 DOMAIN = "festivals.localhost"
 BEAT_S = 1.0
@@ -210,29 +209,21 @@ class Stack:
 
 def seed(database_url: str, instance: Path) -> dict:
     """An admin, a creator, an API key, the instances' service key, a festival with two events."""
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "DATABASE_URL": database_url, **CHEAP_ARGON2})
-    try:
-        with app.app_context():
-            db.connect(reuse_if_open=True)
-            factory = Factory(app)
-            admin, creator = factory.user("admin", email="admin@gw.test"), factory.user("creator", email="c@gw.test")
-            festival = factory.create("festival", creator, name="Gateway Fest")
-            for n in (1, 2):
-                event = factory.create("event", creator, name=f"Show {n}")
-                factory.link("festival", festival["festival_id"], "events", event["event_id"], creator)
-            service_key, _ = api_keys.create_key("gateway tests", "service", SYSTEM)
-            seeded = {
-                "admin_token": factory.token(admin),
-                "api_key": factory.api_key_headers()["Api-Key"],
-                "service_key": service_key,
-                "festival_id": festival["festival_id"],
-                "creator_email": creator.email,
-                "admin_email": admin.email,
-            }
-            db.close()
-    finally:
-        close_database(app.extensions["database"])
-    return seeded
+    with factory_for(instance, database_url) as factory:
+        admin, creator = factory.user("admin", email="admin@gw.test"), factory.user("creator", email="c@gw.test")
+        festival = factory.create("festival", creator, name="Gateway Fest")
+        for n in (1, 2):
+            event = factory.create("event", creator, name=f"Show {n}")
+            factory.link("festival", festival["festival_id"], "events", event["event_id"], creator)
+        service_key, _ = api_keys.create_key("gateway tests", "service", SYSTEM)
+        return {
+            "admin_token": factory.token(admin),
+            "api_key": factory.api_key_headers()["Api-Key"],
+            "service_key": service_key,
+            "festival_id": festival["festival_id"],
+            "creator_email": creator.email,
+            "admin_email": admin.email,
+        }
 
 
 @pytest.fixture(scope="module")
