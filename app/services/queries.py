@@ -141,16 +141,14 @@ def fetch(spec: EntitySpec, actor: Actor, q: ListQuery, via=None) -> list[dict]:
 
 def attach_includes(spec: EntitySpec, objects: list[dict], page_ids, include, actor: Actor) -> None:
     id_key = spec.key("id")
-    by_id = {obj[id_key]: obj for obj in objects}
-    for obj in objects:
-        obj["include"] = {key: [] for key, _ in include}
     fetched: dict[RelationSpec, dict[int, list[dict]]] = {}
-    for key, relation in include:
+    for _, relation in include:
         if relation not in fetched:  # `link` and `links` in one request: one query
             fetched[relation] = related_of_many(relation, page_ids, actor)
-        for owner_id, related in fetched[relation].items():
-            if owner_id in by_id:
-                by_id[owner_id]["include"][key] = related
+    groups = [(key, fetched[relation]) for key, relation in include]
+    for obj in objects:
+        obj_id = obj[id_key]
+        obj["include"] = {key: grouped.get(obj_id) or [] for key, grouped in groups}
 
 
 @lru_cache(maxsize=256)
@@ -170,9 +168,9 @@ def _related_shape(dialect: str, relation: RelationSpec, viewer: str):
 def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int, list[dict]]:
     sql, slots = _related_shape("sqlite" if is_sqlite() else "postgresql", relation, draft_rule(actor))
     grouped: dict[int, list[dict]] = {}
-    convert = raw_converter(ENTITIES[relation.related])
+    convert = raw_converter(ENTITIES[relation.related], 1)  # row[0] is the owner's id
     for row in db.execute_sql(sql, sql_shapes.bind(slots, {"ids": owner_ids, "user": actor.user_id})):
-        grouped.setdefault(row[0], []).append(convert(row[1:]))
+        grouped.setdefault(row[0], []).append(convert(row))
     return grouped
 
 
