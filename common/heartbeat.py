@@ -1,6 +1,6 @@
 """Heartbeats to the gateway's discovery registry: every FESTIVALS_HEARTBEAT_S seconds (default 5) a POST
 `{"service","host","port","available"}` with the Service-Key to FESTIVALS_DISCOVERY_URL + `/loversear`.
-`available` is whether the instance's own `/ready` answers 200. On a clean stop a last beat says
+`available` is whether the instance's own `/ready?scope=reads` answers 200. On a clean stop a last beat says
 `"available": false`, so the gateway stops sending traffic at once instead of after the stale timeout.
 
 Started once per gunicorn master (see common/gunicorn_hooks.py), not per worker: one instance, one beat."""
@@ -114,6 +114,6 @@ def from_env(service: str, port: int) -> HeartbeatSender | None:
         host,
         port,
         interval,
-        ready_url=f"{scheme}://{local}:{port}/ready",
+        ready_url=f"{scheme}://{local}:{port}/ready?scope=reads",  # as the gateway's health checks
         tls=tls,
     )

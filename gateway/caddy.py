@@ -90,7 +90,8 @@ def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
             "retry_match": [{"method": RETRY_METHODS}],
         },
         "health_checks": {
-            "active": {"uri": "/ready", "interval": interval, "timeout": "2s"},
+            # reads only: a database that refuses writes refuses every instance's (ops/__init__.py)
+            "active": {"uri": "/ready?scope=reads", "interval": interval, "timeout": "2s"},
             "passive": {"fail_duration": "5s", "max_fails": 1},
         },
         "headers": {"request": {"replace": {"X-Forwarded-For": MASK_FORWARDED_FOR}}},
