@@ -152,11 +152,41 @@ BODIES: dict[str, type[Body]] = {
 TIME_SPANS = {"festival": ("festival_start", "festival_end"), "event": ("event_start", "event_end")}
 
 
+# pydantic's error types in words for a person, the same for the API's envelope and the portal's fields
+# ("must not be empty", not "String should have at least 1 character"); {name}s come from the error's context.
+MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "is required",
+    "string_type": "must be text",
+    "string_too_long": "must be at most {max_length} characters",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "dict_type": "must be an object",
+}
+
+
+def _number(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def _message(error: dict) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    message = error["msg"]
-    return message[len("Value error, ") :] if message.startswith("Value error, ") else message
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind == "string_too_short":
+        minimum = context.get("min_length", 1)
+        return "must not be empty" if minimum == 1 else f"must be at least {minimum} characters"
+    if kind == "value_error":  # our own validators' messages are written for people already
+        message = error["msg"]
+        return message[len("Value error, ") :] if message.startswith("Value error, ") else message
+    if kind in MESSAGES:
+        return MESSAGES[kind].format(**{key: _number(value) for key, value in context.items()})
+    return "is not valid"
 
 
 MAX_FIELD_ERRORS = 20  # a body of 50,000 unknown keys gets a short answer, not one line per key
@@ -165,7 +195,7 @@ MAX_FIELD_ERRORS = 20  # a body of 50,000 unknown keys gets a short answer, not 
 def _invalid(entity: str, exc: ValidationError) -> Invalid:
     fields: dict[str, str] = {}
     more: set[str] = set()
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+    for error in exc.errors(include_url=False, include_input=False):
         key = str(error["loc"][0]) if error["loc"] else "body"
         if len(fields) < MAX_FIELD_ERRORS or key in fields:
             fields.setdefault(key, _message(error))

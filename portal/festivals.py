@@ -10,7 +10,7 @@ from app.permissions import require_creator
 from app.services import entities, parts, program
 from portal import bp
 from portal.forms import FestivalForm, LinkForm, PlaceForm, TagForm
-from web.forms import ConfirmForm
+from web.forms import ConfirmForm, confirmation, confirmed, flash_at
 from web.htmx import go, render, wants_fragment
 
 
@@ -24,9 +24,11 @@ def _editor(
     status: int = 200,
     fragment: str | None = None,
     conflict: bool = False,
+    notice: str | None = None,
     **forms,
 ):
-    """The editor page (or one of its fragments). Forms given keep what the user typed."""
+    """The editor page (or one of its fragments). Forms given keep what the user typed; `notice` says what a
+    save did, next to its button."""
     festival, version = program.festival_with_parts(festival_id, current_user.actor)
     if form is None:
         form = FestivalForm(formdata=None)
@@ -48,7 +50,16 @@ def _editor(
         confirm=ConfirmForm(),
         files_url=current_app.config["FILES_URL"],
         conflict=conflict,
+        notice=notice,
     )
+
+
+def _done(festival_id: int, place: str, message: str, fragment: str | None = None):
+    """After a save in the editor: htmx gets the part again with `message` next to its button; a plain POST is
+    redirected to the editor, scrolled to that message."""
+    if wants_fragment():
+        return _editor(festival_id, fragment=fragment or f"portal/_festival_{place}.html", notice=message)
+    return go(url_for(".festival", festival_id=festival_id) + flash_at(place, message))
 
 
 @bp.route("/festivals/new", methods=["GET", "POST"])
@@ -112,8 +123,7 @@ def save_festival(festival_id: int):
         except Invalid as exc:
             form.show_errors(exc)
         else:
-            flash("Saved.", "success")
-            return go(url_for(".festival", festival_id=festival_id))
+            return _done(festival_id, "details", "Saved.")
     return _editor(
         festival_id, form, 409 if conflict else _status(form), "portal/_festival_details.html", conflict=conflict
     )
@@ -133,7 +143,7 @@ def publish(festival_id: int, action: str):
 def delete_festival(festival_id: int):
     festival, _ = program.festival_with_parts(festival_id, current_user.actor)
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit():  # the page is the confirmation: its form is the only way to this POST
         entities.delete("festival", festival_id, current_user.actor)
         flash(f"“{festival['festival_name']}” is deleted.", "success")
         return go(url_for(".dashboard"))
@@ -150,8 +160,7 @@ def save_place(festival_id: int):
         except Invalid as exc:
             form.show_errors(exc)
         else:
-            flash("The place is saved.", "success")
-            return go(url_for(".festival", festival_id=festival_id) + "#place")
+            return _done(festival_id, "place", "The place is saved.")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_place.html", place_form=form)
 
 
@@ -165,11 +174,7 @@ def add_link(festival_id: int):
         except Invalid as exc:
             form.show_errors(exc)
         else:
-            return (
-                _editor(festival_id, fragment="portal/_festival_links.html")
-                if wants_fragment()
-                else go(url_for(".festival", festival_id=festival_id) + "#links")
-            )
+            return _done(festival_id, "links", "The link is added.")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_links.html", link_form=form)
 
 
@@ -183,20 +188,21 @@ def add_tag(festival_id: int):
         except (Invalid, Conflict) as exc:
             form.show_errors(exc)
         else:
-            return (
-                _editor(festival_id, fragment="portal/_festival_tags.html")
-                if wants_fragment()
-                else go(url_for(".festival", festival_id=festival_id) + "#tags")
-            )
+            return _done(festival_id, "tags", f"“{form.tag_name.data.strip()}” is added.")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_tags.html", tag_form=form)
 
 
 @bp.post("/festivals/<id:festival_id>/<any(links, tags):segment>/<id:related_id>/remove")
 @login_required
 def remove_part(festival_id: int, segment: str, related_id: int):
-    if ConfirmForm().validate_on_submit():
-        # A link was made for this festival and goes with it; a tag is shared and stays.
-        parts.remove_linked("festival", festival_id, segment, related_id, current_user.actor, delete=segment == "links")
-    if wants_fragment():
-        return _editor(festival_id, fragment=f"portal/_festival_{segment}.html")
-    return go(url_for(".festival", festival_id=festival_id) + f"#{segment}")
+    # A link was made for this festival and goes with it (so it is asked first); a tag is shared and stays.
+    delete = segment == "links"
+    here = url_for(".remove_part", festival_id=festival_id, segment=segment, related_id=related_id)
+    back = url_for(".festival", festival_id=festival_id) + f"#{segment}-head"
+    name = parts.part_name("festival", festival_id, segment, related_id, current_user.actor)
+    if delete and not confirmed():
+        return confirmation(f"Delete the link “{name}”?", here, back, "It is removed from this festival.")
+    if not ConfirmForm().validate_on_submit():
+        return go(back)
+    parts.remove_linked("festival", festival_id, segment, related_id, current_user.actor, delete=delete)
+    return _done(festival_id, segment, f"“{name}” is {'deleted' if delete else 'removed'}.")

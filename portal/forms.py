@@ -19,10 +19,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
-from web.forms import show_errors
+from web.forms import PlainWords, show_errors
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 NOT_VALUES = {"csrf_token", "version", "artists", "location"}
+PART_FIELDS = {"artist_name": "artists", "location_name": "location"}  # an event's parts, typed in its form
 
 
 def _time(label: str):
@@ -38,6 +39,10 @@ def to_local(seconds: int | None) -> datetime | None:
 
 class EntityForm(FlaskForm):
     version = HiddenField()  # the version the editor started from: a change made in between is a conflict
+
+    class Meta:
+        def get_translations(self, form):
+            return PlainWords()
 
     def values(self) -> dict:
         """The contract's fields as the services take them (times as unix seconds; empty time → 0)."""
@@ -64,7 +69,7 @@ class EntityForm(FlaskForm):
 
     def show_errors(self, exc) -> None:
         """A service's Invalid/Conflict: its field messages next to the fields, the rest above the form."""
-        show_errors(self, exc, wording=self._labelled)
+        show_errors(self, exc, aliases=PART_FIELDS, wording=self._labelled)
 
     def _labelled(self, message: str) -> str:
         """The services name fields by their keys (`event_start`); a person reads the field's label."""
@@ -108,7 +113,11 @@ class PlaceForm(EntityForm):
 class LinkForm(EntityForm):
     link_url = URLField("URL", render_kw={"placeholder": "https://…", "required": True})
     link_service = IntegerField(
-        "Service", validators=[Optional()], default=-1, description="A number the apps know (-1: unknown)."
+        "Service number (optional)",
+        validators=[Optional()],
+        default=-1,
+        description="The apps show some services (a website, a social network) with their own icon and know them "
+        "by a number from 0 to 255. Leave -1 if you are not sure: the link works either way.",
     )
 
 

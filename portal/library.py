@@ -14,7 +14,7 @@ from app.text import whole_number
 from portal import bp
 from portal.forms import ArtistForm, LinkForm, LocationForm, PlaceForm, TagForm
 from portal.paging import Paging
-from web.forms import ConfirmForm
+from web.forms import ConfirmForm, confirmation, confirmed, flash_at
 from web.htmx import go, render
 
 KINDS = {  # path → (entity, form, the field searched and shown)
@@ -72,13 +72,10 @@ def library(kind: str):
 @login_required
 def library_item(kind: str, item_id: int):
     entity, form_class, label = _kind(kind)
-    row = entities.require_editable(entity, item_id, current_user.actor)
-    current = list_entities(entity, current_user.actor, ListQuery(ids=[item_id]))[0]
-    form = form_class(formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
-        form.fill(current)
-        form.version.data = entities.version_token(row.version) if hasattr(row, "version") else ""
-    elif form.validate_on_submit():
+        return _item_page(kind, item_id)
+    form = form_class()
+    if form.validate_on_submit():
         try:
             entities.update(
                 entity, item_id, current_user.actor, form.values(), expected_version=form.version.data or None
@@ -86,10 +83,22 @@ def library_item(kind: str, item_id: int):
         except (Invalid, Conflict) as exc:
             form.show_errors(exc)
         else:
-            flash("Saved.", "success")
+            flash(f"“{form[label].data}” is saved.", "success")
             return go(url_for(".library", kind=kind))
-    place_form = None
-    if entity == "location":
+    return _item_page(kind, item_id, form=form)
+
+
+def _item_page(kind: str, item_id: int, form=None, place_form=None):
+    """An item's page; a form given (a failed save) keeps what was typed and its messages."""
+    entity, form_class, label = _kind(kind)
+    row = entities.require_editable(entity, item_id, current_user.actor)
+    current = list_entities(entity, current_user.actor, ListQuery(ids=[item_id]))[0]
+    status = 422 if form is not None or place_form is not None else 200
+    if form is None:
+        form = form_class(formdata=None)
+        form.fill(current)
+        form.version.data = entities.version_token(row.version) if hasattr(row, "version") else ""
+    if entity == "location" and place_form is None:
         place_form = PlaceForm(formdata=None)
         place_ids = parts.linked_ids("location", item_id, "place")
         if place_ids:
@@ -101,7 +110,7 @@ def library_item(kind: str, item_id: int):
     return render(
         "portal/library_item.html",
         None,
-        422 if request.method == "POST" else 200,
+        status,
         kind=kind,
         entity=entity,
         item=current,
@@ -122,17 +131,28 @@ def location_place(item_id: int):
         try:
             parts.save_to_one("location", item_id, "place", current_user.actor, form.values())
         except Invalid as exc:
-            flash(f"The place is not saved: {exc.message}.", "error")
+            form.show_errors(exc)
         else:
-            flash("The place is saved.", "success")
-    return go(url_for(".library_item", kind="locations", item_id=item_id))
+            return go(
+                url_for(".library_item", kind="locations", item_id=item_id) + flash_at("place", "The place is saved.")
+            )
+    return _item_page("locations", item_id, place_form=form)
 
 
 @bp.post("/library/<kind>/<id:item_id>/delete")
 @login_required
 def library_delete(kind: str, item_id: int):
-    entity, _, _ = _kind(kind)
+    entity, _, label = _kind(kind)
+    entities.require_editable(entity, item_id, current_user.actor)
+    name = list_entities(entity, current_user.actor, ListQuery(ids=[item_id]))[0][label]
+    if not confirmed():
+        return confirmation(
+            f"Delete {entity} “{name}”?",
+            url_for(".library_delete", kind=kind, item_id=item_id),
+            url_for(".library_item", kind=kind, item_id=item_id),
+            "It goes from every festival and event that uses it. This cannot be undone.",
+        )
     if ConfirmForm().validate_on_submit():
         entities.delete(entity, item_id, current_user.actor)
-        flash("Deleted.", "success")
+        flash(f"“{name}” is deleted.", "success")
     return go(url_for(".library", kind=kind))

@@ -3,14 +3,14 @@ server (static/js/app.js, with a token from /account/upload-token); this records
 
 from __future__ import annotations
 
-from flask import flash, request
+from flask import request
 from flask_login import current_user, login_required
 
 from app.errors import Invalid
 from app.services import parts
 from portal import bp
 from portal.forms import ImageForm
-from web.forms import ConfirmForm, safe_next
+from web.forms import ConfirmForm, flash_at, safe_next, sentence
 from web.htmx import go
 
 OWNERS = "any(festival, artist, location, event)"
@@ -24,11 +24,12 @@ def save_image(entity: str, entity_id: int):
         try:
             parts.create_linked(entity, entity_id, "image", current_user.actor, form.values())
         except Invalid as exc:
-            flash(f"The image is not saved: {exc.message}.", "error")
+            message = "The image is not saved: " + " ".join(f"{key} {text}" for key, text in exc.fields.items())
+            flash_at("image", sentence(message if exc.fields else exc.message))
         else:
-            flash("The image is saved.", "success")
+            flash_at("image", "The image is saved.")
     else:
-        flash("The image is not saved: upload a file first.", "error")
+        flash_at("image", "The image is not saved: upload a file first.")
     return go(safe_next(request.form.get("next")))
 
 
@@ -37,5 +38,5 @@ def save_image(entity: str, entity_id: int):
 def remove_image(entity: str, entity_id: int, image_id: int):
     if ConfirmForm().validate_on_submit():
         parts.remove_linked(entity, entity_id, "image", image_id, current_user.actor, delete=False)
-        flash("The image is removed.", "success")
+        flash_at("image", "The image is removed.")
     return go(safe_next(request.form.get("next")))

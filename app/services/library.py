@@ -11,7 +11,18 @@ from app.permissions import Actor, library_rows, require_reader
 from app.registry import ENTITIES
 from app.serialize import columns, raw_converter
 
-LABELS = {"artist": "name", "location": "name", "link": "url", "tag": "name"}  # the attribute shown and searched
+# The attribute a person knows each kind by (shown, searched, named in questions and the audit log).
+NAMED_BY = {
+    "festival": "name",
+    "event": "name",
+    "artist": "name",
+    "location": "name",
+    "tag": "name",
+    "link": "url",
+    "place": "town",
+    "image": "comment",
+}
+LABELS = {kind: NAMED_BY[kind] for kind in ("artist", "location", "link", "tag")}  # the library's kinds
 
 
 def rows(

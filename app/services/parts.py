@@ -18,6 +18,7 @@ from app.permissions import Actor, require_creator, require_edit
 from app.registry import ENTITIES
 from app.serialize import from_row
 from app.services import audit, entities, relations
+from app.services.library import NAMED_BY
 from app.services.queries import require_visible
 from app.text import name_key
 
@@ -40,6 +41,14 @@ def create_linked(entity: str, entity_id: int, segment: str, actor: Actor, data:
     except IntegrityError:
         raise Conflict(f"a {target.name} with this name already exists") from None
     return from_row(target, created)
+
+
+def part_name(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor) -> str:
+    """What a person calls a part of the entity (a link's URL, a tag's name), e.g. to ask before deleting it."""
+    entities.require_editable(entity, entity_id, actor)
+    target = ENTITIES[relations.relation_of(entity, segment).related]
+    row = require_visible(target, related_id, actor)
+    return getattr(row, NAMED_BY[target.name]) or f"{target.name} {related_id}"
 
 
 def linked_ids(entity: str, entity_id: int, segment: str) -> list[int]:

@@ -93,8 +93,20 @@ def test_htmx_save_redirects_with_hx_redirect_and_plain_with_303(browser_client)
         "festival_end": "2026-07-05T23:00",
     }
     response = browser_client.post(f"/festivals/{festival_id}", data=data, headers=HTMX)
-    assert response.status_code == 200 and response.headers["HX-Redirect"] == f"/festivals/{festival_id}"
+    # htmx: the details again, "Saved." next to the button, the page's heading renamed out of band
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
+    assert re.search(
+        r'<button type="submit">Save details</button><p [^>]*id="details-notice"[^>]*>Saved\.</p>', text(response)
+    )
+    assert '<h1 id="festival-title" hx-swap-oob="true">Renamed</h1>' in text(response)
     assert Festival.get_by_id(festival_id).name == "Renamed"
+    page = text(browser_client.get(f"/festivals/{festival_id}"))
+    data["version"] = re.search(r'name="version" type="hidden" value="([^"]+)"', page).group(1)
+    data["festival_name"] = "Renamed again"
+    response = browser_client.post(f"/festivals/{festival_id}", data=data)  # no JavaScript: to the message
+    assert response.status_code == 303 and response.headers["Location"] == f"/festivals/{festival_id}#details-notice"
+    page = text(browser_client.get(f"/festivals/{festival_id}"))
+    assert re.search(r'id="details-notice"[^>]*>Saved\.</p>', page) and 'class="flash' not in page
 
 
 def test_concurrent_edit_is_a_conflict_that_keeps_the_typed_values(browser_client):
@@ -209,8 +221,16 @@ def test_place_links_and_tags_are_managed_inline(browser_client):
 
     assert Place.select().count() == 1  # the place was changed, not replaced by a second one
     link_id = festival["include"]["links"][0]["link_id"]
-    browser_client.post(f"{base}/links/{link_id}/remove", data={"csrf_token": token(browser_client)})
+    # Without JavaScript a delete first asks, on a page of its own, naming what goes.
+    asked = browser_client.post(f"{base}/links/{link_id}/remove", data={"csrf_token": token(browser_client)})
+    assert asked.status_code == 200 and "Delete the link “https://lake.example/”?" in text(asked)
+    assert len(entities_with_parts(festival_id)["include"]["links"]) == 1
+    response = browser_client.post(
+        f"{base}/links/{link_id}/remove", data={"csrf_token": token(browser_client), "confirmed": "1"}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("#links-notice")
     assert entities_with_parts(festival_id)["include"]["links"] == []
+    assert "“https://lake.example/” is deleted." in text(browser_client.get(base))
 
 
 def entities_with_parts(festival_id):
