@@ -265,6 +265,7 @@ def audit_log():
     entries = []
     if filters is not None:
         entries, paging.total = audit.list_entries(_actor(), filters, paging.per_page, paging.offset)
+        entries = audit.in_words(_actor(), entries)
     return render(
         "portal/admin/audit.html",
         "portal/admin/_audit_results.html",

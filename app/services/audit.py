@@ -98,3 +98,153 @@ def _as_datetime(value) -> datetime:
     if isinstance(value, str):
         return datetime.fromisoformat(value)
     return value
+
+
+# --- the log in words ----------------------------------------------------------------------------------------
+
+ACTIONS = {  # what an action says when its details add nothing
+    "create": "created",
+    "delete": "deleted",
+    "password": "changed the password",
+    "password_reset": "set a new password with a reset link",
+    "suspend": "suspended",
+    "unsuspend": "unsuspended",
+    "reset_link": "made a password reset link",
+    "signup_existing": "signed up again with a registered address",
+    "login_failed": "login failed",
+    "refresh_revoked": "ended a login",
+    "revoke": "revoked",
+}
+
+
+def _ids(value) -> list[int]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    return (
+        [item for item in value if isinstance(item, int) and not isinstance(item, bool)]
+        if isinstance(value, list)
+        else []
+    )
+
+
+def _names(entries: list[dict]) -> dict[tuple[str, int], str]:
+    """(kind, id) → how a person knows it, for every entity an entry or its details name: one query per kind."""
+    from app.registry import ENTITIES
+    from app.services.library import NAMED_BY
+
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry["entity_id"] is not None:
+            wanted.setdefault(entry["entity"], set()).add(entry["entity_id"])
+        details = entry["details"] if isinstance(entry["details"], dict) else {}
+        for key, value in details.items():
+            if key in NAMED_BY:
+                wanted.setdefault(key, set()).update(_ids(value))
+        for kind, value in (details.get("created") or {}).items():
+            wanted.setdefault(kind, set()).update(_ids(value))
+        if entry["action"] in ("transfer", "create") and entry["entity"] != "user":
+            wanted.setdefault("user", set()).update(_ids(details.get("from")) + _ids(details.get("to")))
+    names: dict[tuple[str, int], str] = {}
+    for kind, ids in wanted.items():
+        if kind == "user":
+            rows = User.select(User.id, User.email).where(User.id.in_(list(ids))).tuples()
+        elif kind in NAMED_BY and kind in ENTITIES:
+            model = ENTITIES[kind].model
+            rows = model.select(model.id, getattr(model, NAMED_BY[kind])).where(model.id.in_(list(ids))).tuples()
+        else:
+            continue
+        names.update({(kind, row_id): name for row_id, name in rows if name})
+    return names
+
+
+FIELD_WORDS = {
+    "is_valid": "published",
+    "has_timeslot": "timeslot",
+    "is_scheduled": "scheduled",
+    "lat": "latitude",
+    "lon": "longitude",
+    "ref": "file",
+    "hash": "file",
+}
+
+
+def _field(entity: str, key: str) -> str:
+    name = key.removeprefix(f"{entity}_")
+    return FIELD_WORDS.get(name, name.replace("_", " "))
+
+
+def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]:
+    """(what the entry is about, what happened) in words: names instead of ids, field names instead of keys."""
+    from app.services.library import NAMED_BY
+
+    entity, action = entry["entity"], entry["action"]
+    details = entry["details"] if isinstance(entry["details"], dict) else {}
+
+    def called(kind: str, item_id: int) -> str:
+        name = names.get((kind, item_id))
+        label = kind.replace("_", " ")  # "api key 3"
+        return f"{label} “{name}”" if name else f"{label} {item_id}"  # deleted (or unnamed): its id
+
+    what = entity.replace("_", " ") if entry["entity_id"] is None else called(entity, entry["entity_id"])
+    parts: list[str] = []
+    fields = [_field(entity, key) for key in details.get("fields") or []]
+    if action == "create":
+        parts.append("created" + (f" with {', '.join(fields)}" if fields else ""))
+    elif action == "update":
+        parts.append("changed " + (", ".join(fields) if fields else "its links"))
+    elif action in ("link", "unlink"):
+        kind = next((key for key in details if key in NAMED_BY), None)
+        target = ", ".join(called(kind, item_id) for item_id in _ids(details.get(kind))) if kind else ""
+        verb = "added" if action == "link" else "removed"
+        made = any(isinstance(value, str) for value in (details.get("created") or {}).get(kind) or [])
+        parts.append(f"{verb} {target or details.get('relation', '')}{' (new)' if made else ''}".strip())
+        if details.get("deleted"):
+            parts.append("and deleted it")
+    elif action in ("transfer", "role") and ("from" in details or "to" in details):
+        if action == "role":
+            parts.append(f"role changed from {details.get('from')} to {details.get('to')}")
+        else:
+            parts.append(
+                f"handed from {names.get(('user', details.get('from')), 'nobody')} to "
+                f"{names.get(('user', details.get('to')), details.get('to'))}"
+            )
+    elif action == "login":
+        parts.append(f"logged in ({details.get('via', 'unknown')})")
+    else:
+        parts.append(ACTIONS.get(action, action.replace("_", " ")))
+    if entity == "event" and action in ("create", "update"):
+        for kind, label in (("artist", "artists"), ("location", "location")):
+            if kind in details:
+                listed = ", ".join(f"“{names.get((kind, i), i)}”" for i in _ids(details[kind])) or "none"
+                parts.append(f"{label}: {listed}")
+        if details.get("festival"):
+            parts.append(f"in {called('festival', details['festival'])}")
+    created = [
+        called(kind, item_id)
+        for kind, value in (details.get("created") or {}).items()
+        if kind != entity or action not in ("create",)
+        for item_id in _ids(value)
+    ]
+    if created:
+        parts.append("new: " + ", ".join(created))
+    shown = {"fields", "relation", "deleted", "created", "festival", "artist", "location", "from", "to", "via"}
+    rest = [
+        f"{key.replace('_', ' ')}: {value}"
+        for key, value in details.items()
+        if key not in shown and key not in NAMED_BY
+    ]
+    if rest:
+        parts.append("; ".join(rest))
+    change = "; ".join(part for part in parts if part)
+    return what, change[:1].upper() + change[1:]
+
+
+def in_words(actor: Actor, entries: list[dict]) -> list[dict]:
+    """The entries with `what` (the entity by name) and `change` (what happened, in words) added."""
+    _require_admin(actor)
+    names = _names(entries)
+    for entry in entries:
+        entry["what"], entry["change"] = _describe(entry, names)
+    return entries

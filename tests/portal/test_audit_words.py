@@ -1,0 +1,40 @@
+"""The audit log in words: what an entry is about by name, and what changed in field names and names, not ids."""
+
+import re
+
+from app.services import entities, parts, program
+from tests.identity.test_pages import client_for, log_in, text
+
+
+def rows(page: str) -> list[str]:
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in body.split("</tr>") if "<td" in row]
+
+
+def test_the_audit_log_names_things_and_says_what_changed(app, factory):
+    admin, carla = factory.user("admin"), factory.user("creator", email="carla@example.org")
+    dora = factory.user("creator", email="dora@example.org")
+    actor = factory.actor(carla)
+    festival = factory.create("festival", carla, name="Lakeside Sounds")["festival_id"]
+    entities.update("festival", festival, actor, {"festival_price": "20 €", "festival_description": "By the lake"})
+    parts.add_tag("festival", festival, "jazz", actor)
+    parts.create_linked("festival", festival, "links", actor, {"link_url": "https://lake.example/"})
+    program.save_event(festival, None, actor, {"event_name": "Opening"}, ["Ada Lux"], "Main stage")
+    entities.transfer_owner("festival", festival, dora.id, factory.actor(admin))
+    client = client_for(app)
+    assert log_in(client, admin.email).status_code == 303
+
+    log = rows(text(client.get("/admin/audit?entity=festival")))
+    assert any("festival “Lakeside Sounds” Handed from carla@example.org to dora@example.org" in row for row in log)
+    assert any(
+        "carla@example.org festival “Lakeside Sounds” Added link “https://lake.example/” (new)" in row for row in log
+    )
+    assert any("festival “Lakeside Sounds” Added tag “jazz” (new)" in row for row in log)
+    assert any("festival “Lakeside Sounds” Changed description, price" in row for row in log)
+    assert any("festival “Lakeside Sounds” Created with published, name" in row for row in log), log
+    event = rows(text(client.get("/admin/audit?entity=event")))
+    assert any(
+        "event “Opening” Created with name; artists: “Ada Lux”; location: “Main stage”; in festival “Lakeside Sounds”; "
+        "new: artist “Ada Lux”, location “Main stage”" in row
+        for row in event
+    ), event
