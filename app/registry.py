@@ -50,7 +50,7 @@ _entity(
         "festival",
         "festivals",
         Festival,
-        ("id", "version", "is_valid", "name", "start", "end", "description", "price"),
+        ("id", "version", "is_valid", "name", "start", "end", "description", "price", "timezone"),
         required=("festival_name",),
     )
 )

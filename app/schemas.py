@@ -5,8 +5,10 @@ document, so the documentation cannot drift from what the server accepts."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -47,6 +49,19 @@ def _check_url(value: str, schemes: tuple[str, ...]) -> str:
     return value
 
 
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows (the tzdata package, else the system's zoneinfo)."""
+    return frozenset(available_timezones())
+
+
+def _check_zone(value: str) -> str:
+    if value not in time_zones():
+        raise ValueError("must be an IANA time zone name such as Europe/Berlin")
+    return value
+
+
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_zone)]
 LinkUrl = Annotated[
     str,
     StringConstraints(max_length=2083),
@@ -73,6 +88,7 @@ class FestivalBody(Body):
     festival_end: UnixTime = Field(default=None, description="unix seconds, not before festival_start")
     festival_description: Text = None
     festival_price: Short = None
+    festival_timezone: TimeZoneName = Field(default=None, description="IANA time zone name; default UTC")
 
 
 class EventBody(Body):

@@ -1,4 +1,6 @@
-"""A festival's events as an editable table (rows swapped in place by htmx), and its timetable."""
+"""A festival's events as an editable table (rows swapped in place by htmx), and its timetable: blocks
+edited in a dialog, moved by drag and drop or with a move form, stages in the festival's own order.
+Times are typed and shown in the festival's time zone; the checks are app/services/schedule.py's."""
 
 from __future__ import annotations
 
@@ -6,10 +8,10 @@ from flask import current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import Conflict, Invalid
-from app.services import entities, program
+from app.services import entities, program, schedule
 from portal import bp
-from portal.forms import EventForm
-from web.forms import ConfirmForm
+from portal.forms import EventForm, MoveForm, ShiftForm
+from web.forms import ConfirmForm, sentence, show_errors
 from web.htmx import go, render, wants_fragment
 
 
@@ -23,13 +25,29 @@ def _prefix(event_id: int) -> str:
     return f"e{event_id}"  # an edited row's fields, apart from the add form's on the same page
 
 
-def _edit_form(event: dict) -> EventForm:
-    form = EventForm(formdata=None, prefix=_prefix(event["event_id"]))
+def _festival(festival_id: int) -> dict:
+    return program.festival_with_parts(festival_id, current_user.actor)[0]
+
+
+def _edit_form(festival: dict, event: dict) -> EventForm:
+    form = EventForm(formdata=None, prefix=_prefix(event["event_id"])).set_zone(festival["festival_timezone"])
     form.fill(event)
     form.artists.data, form.location.data = _names(event)
     form.version.data = entities.version_token(
         entities.require_editable("event", event["event_id"], current_user.actor).version
     )
+    return form
+
+
+def _add_form(festival: dict, after: dict | None = None) -> EventForm:
+    """An empty add form; after an added event it keeps that event's day and stage: the next one starts
+    where it ended, and lasts as long."""
+    form = EventForm(formdata=None).set_zone(festival["festival_timezone"])
+    if after and after["event_start"]:
+        form.fill({"event_start": after["event_end"] or after["event_start"]})
+        form.location.data = _names(after)[1]
+        if after["event_end"] > after["event_start"]:
+            form.length.data = (after["event_end"] - after["event_start"]) // 60
     return form
 
 
@@ -39,29 +57,60 @@ def _page(
     add_form: EventForm | None = None,
     editing: int | None = None,
     edit_form: EventForm | None = None,
+    shift_form: ShiftForm | None = None,
 ):
-    festival, _ = program.festival_with_parts(festival_id, current_user.actor)
+    festival = _festival(festival_id)
     events = program.events_of(festival_id, current_user.actor)
     if editing is not None and edit_form is None:
-        edit_form = _edit_form(next(event for event in events if event["event_id"] == editing))
+        edit_form = _edit_form(festival, next(event for event in events if event["event_id"] == editing))
     image_of = next(((e["include"]["image"] or [None])[0] for e in events if e["event_id"] == editing), None)
     return render(
         "portal/events.html",
         None,
         status,
         festival=festival,
+        festival_id=festival_id,
+        zone=festival["festival_timezone"],
         events=events,
+        flagged=schedule.warnings(events),
         image_of=image_of,
         files_url=current_app.config["FILES_URL"],
-        add_form=add_form or EventForm(formdata=None),
+        add_form=add_form or _add_form(festival),
         editing=editing,
         edit_form=edit_form,
+        shift_form=shift_form or ShiftForm(formdata=None),
         confirm=ConfirmForm(),
     )
 
 
-def _row(festival_id: int, event: dict, status: int = 200):
-    return render("portal/_event_row.html", status=status, festival_id=festival_id, event=event, confirm=ConfirmForm())
+def _stages(*events: dict | None) -> set[str]:
+    return {schedule.stage_of(event).casefold() for event in events if event}
+
+
+def _neighbours(festival_id: int, event_id: int | None, stages: set[str]) -> tuple[list[dict], dict]:
+    """The other rows whose warnings may have changed with this event (flagged ones and those on its old
+    or new stage), to swap out of band; and the festival's warnings."""
+    events = program.events_of(festival_id, current_user.actor)
+    flagged = schedule.warnings(events)
+    others = [
+        event
+        for event in events
+        if event["event_id"] != event_id and (event["event_id"] in flagged or _stages(event) & stages)
+    ]
+    return others, flagged
+
+
+def _row(festival: dict, event: dict, before: dict | None = None, message: str = ""):
+    others, flagged = _neighbours(festival["festival_id"], event["event_id"], _stages(event, before))
+    return render(
+        "portal/_event_saved.html",
+        festival_id=festival["festival_id"],
+        zone=festival["festival_timezone"],
+        event=event,
+        flagged=flagged,
+        others=others,
+        message=message,
+    )
 
 
 def _save(festival_id: int, event_id: int | None, form: EventForm):
@@ -77,6 +126,7 @@ def _save(festival_id: int, event_id: int | None, form: EventForm):
             program.split_names(form.artists.data),
             form.location.data or "",
             expected_version=form.version.data or None,
+            check=schedule.check_event,
         ), False
     except Conflict as exc:
         form.show_errors(exc)
@@ -95,21 +145,26 @@ def events(festival_id: int):
 @bp.post("/festivals/<id:festival_id>/events")
 @login_required
 def add_event(festival_id: int):
-    form = EventForm()
+    festival = _festival(festival_id)
+    form = EventForm().set_zone(festival["festival_timezone"])
     event, _ = _save(festival_id, None, form)
     if event is None:
         if wants_fragment():
             return render("portal/_event_add.html", status=422, festival_id=festival_id, form=form)
         return _page(festival_id, 422, add_form=form)
-    if wants_fragment():  # the new row at the end of the table, and an empty form again (out of band)
+    if wants_fragment():  # the new row at the end of the table, and the form again for the next (out of band)
+        others, flagged = _neighbours(festival_id, event["event_id"], _stages(event))
         return render(
             "portal/_event_added.html",
             festival_id=festival_id,
+            zone=festival["festival_timezone"],
             event=event,
-            confirm=ConfirmForm(),
-            form=EventForm(formdata=None),
+            flagged=flagged,
+            others=others,
+            message="Added.",
+            form=_add_form(festival, event),
         )
-    flash(f"“{event['event_name'] or 'The event'}” is added.", "success")
+    flash(f"“{event['event_name']}” is added.", "success")
     return go(url_for(".events", festival_id=festival_id))
 
 
@@ -117,7 +172,7 @@ def add_event(festival_id: int):
 @login_required
 def event_row(festival_id: int, event_id: int):
     if wants_fragment():
-        return _row(festival_id, program.event_of(festival_id, event_id, current_user.actor))
+        return _row(_festival(festival_id), program.event_of(festival_id, event_id, current_user.actor))
     return go(url_for(".events", festival_id=festival_id), 302)
 
 
@@ -125,12 +180,19 @@ def event_row(festival_id: int, event_id: int):
 @login_required
 def edit_event(festival_id: int, event_id: int):
     if wants_fragment():
+        festival = _festival(festival_id)
         event = program.event_of(festival_id, event_id, current_user.actor)
+        form = _edit_form(festival, event)
+        if request.args.get("back") == "timetable":
+            form.back.data = "timetable"
+            return render(
+                "portal/_event_dialog.html", festival_id=festival_id, event_id=event_id, form=form, event=event
+            )
         return render(
             "portal/_event_edit.html",
             festival_id=festival_id,
             event_id=event_id,
-            form=_edit_form(event),
+            form=form,
             image_of=(event["include"]["image"] or [None])[0],
             files_url=current_app.config["FILES_URL"],
         )
@@ -140,28 +202,115 @@ def edit_event(festival_id: int, event_id: int):
 @bp.post("/festivals/<id:festival_id>/events/<id:event_id>")
 @login_required
 def save_event(festival_id: int, event_id: int):
-    form = EventForm(prefix=_prefix(event_id))
+    festival = _festival(festival_id)
+    before = program.event_of(festival_id, event_id, current_user.actor)
+    form = EventForm(prefix=_prefix(event_id)).set_zone(festival["festival_timezone"])
     event, conflict = _save(festival_id, event_id, form)
+    from_timetable = form.back.data == "timetable"
     if event is not None:
+        if from_timetable:
+            flash(f"“{event['event_name']}” is saved.", "success")
+            return go(url_for(".timetable", festival_id=festival_id))
         if wants_fragment():
-            return _row(festival_id, event)
+            return _row(festival, event, before, message="Saved.")
         flash("The event is saved.", "success")
         return go(url_for(".events", festival_id=festival_id))
     status = 409 if conflict else 422
     if wants_fragment():
-        return render("portal/_event_edit.html", status=status, festival_id=festival_id, event_id=event_id, form=form)
+        template = "portal/_event_dialog.html" if from_timetable else "portal/_event_edit.html"
+        return render(template, status=status, festival_id=festival_id, event_id=event_id, form=form)
     return _page(festival_id, status, editing=event_id, edit_form=form)
 
 
-@bp.post("/festivals/<id:festival_id>/events/<id:event_id>/delete")
+@bp.route("/festivals/<id:festival_id>/events/<id:event_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_event(festival_id: int, event_id: int):
-    if ConfirmForm().validate_on_submit():
+    """With htmx the row's Delete asks in the browser and posts here; without JavaScript it opens this
+    confirmation page first."""
+    event = program.event_of(festival_id, event_id, current_user.actor)
+    form = ConfirmForm()
+    if form.validate_on_submit():
         program.delete_event(festival_id, event_id, current_user.actor)
-        if wants_fragment():
-            return "", 200  # the row is swapped for nothing
-        flash("The event is deleted.", "success")
-    return go(url_for(".events", festival_id=festival_id))
+        name = event["event_name"] or "The event"
+        if wants_fragment():  # the row says what happened, in place; its neighbours' warnings change
+            others, flagged = _neighbours(festival_id, event_id, _stages(event))
+            festival = _festival(festival_id)
+            return render(
+                "portal/_event_deleted.html",
+                name=name,
+                festival_id=festival_id,
+                zone=festival["festival_timezone"],
+                others=others,
+                flagged=flagged,
+            )
+        flash(f"“{name}” is deleted.", "success")
+        return go(url_for(".events", festival_id=festival_id))
+    return render("portal/event_delete.html", festival=_festival(festival_id), event=event, form=form)
+
+
+@bp.post("/festivals/<id:festival_id>/events/<id:event_id>/duplicate")
+@login_required
+def duplicate_event(festival_id: int, event_id: int):
+    if ConfirmForm().validate_on_submit():
+        copy = schedule.duplicate_event(festival_id, event_id, current_user.actor)
+        flash(f"“{copy['event_name']}” is duplicated: the copy is flagged until you move or change it.", "success")
+    return go(url_for(".events", festival_id=festival_id) + f"#event-{event_id}")
+
+
+@bp.post("/festivals/<id:festival_id>/events/shift")
+@login_required
+def shift_events(festival_id: int):
+    form = ShiftForm()
+    if form.validate_on_submit():
+        ids = [int(value) for value in request.form.getlist("events") if value.isdigit()]
+        try:
+            count = schedule.shift_events(festival_id, ids, form.minutes.data, current_user.actor)
+        except Invalid as exc:
+            form.minutes.errors = [*form.minutes.errors, sentence(exc.message)]
+        else:
+            flash(f"{count} event{'s' if count != 1 else ''} shifted by {form.minutes.data} minutes.", "success")
+            return go(url_for(".events", festival_id=festival_id))
+    return _page(festival_id, 422, shift_form=form)
+
+
+@bp.route("/festivals/<id:festival_id>/events/<id:event_id>/move", methods=["GET", "POST"])
+@login_required
+def move_event(festival_id: int, event_id: int):
+    """The keyboard and no-JavaScript way to move an event; the timetable's drag and drop posts here too."""
+    festival = _festival(festival_id)
+    event = program.event_of(festival_id, event_id, current_user.actor)
+    form = MoveForm().set_zone(festival["festival_timezone"])
+    if form.validate_on_submit():
+        try:
+            start = form.moment()
+            if start is None:
+                raise Invalid("choose when the event starts", {"start": "choose when the event starts"})
+            moved = schedule.move_event(festival_id, event_id, current_user.actor, start, form.location.data or "")
+        except Invalid as exc:
+            show_errors(form, exc, {"event_start": "start", "event_end": "start", "location_name": "location"})
+        else:
+            when = schedule.format_time(moved["event_start"], form.zone)
+            flash(f"“{moved['event_name']}” is moved to {when}.", "success")
+            return go(url_for(".timetable", festival_id=festival_id))
+    elif not form.is_submitted():
+        form.fill({"start": event["event_start"]})
+        form.location.data = _names(event)[1]
+    return render(
+        "portal/event_move.html",
+        status=422 if form.is_submitted() else 200,
+        festival=festival,
+        event=event,
+        form=form,
+        stages=schedule.stages(festival_id, program.events_of(festival_id, current_user.actor)),
+    )
+
+
+@bp.post("/festivals/<id:festival_id>/stages/<id:location_id>/<any(left, right):direction>")
+@login_required
+def move_stage(festival_id: int, location_id: int, direction: str):
+    if ConfirmForm().validate_on_submit():
+        schedule.move_stage(festival_id, location_id, -1 if direction == "left" else 1, current_user.actor)
+    return go(url_for(".timetable", festival_id=festival_id) + "#stages")
 
 
 @bp.get("/names/<any(artist, location):entity>")
@@ -180,5 +329,19 @@ def name_options(entity: str):
 @bp.get("/festivals/<id:festival_id>/timetable")
 @login_required
 def timetable(festival_id: int):
-    festival, _ = program.festival_with_parts(festival_id, current_user.actor)
-    return render("portal/timetable.html", festival=festival, days=program.timetable(festival_id, current_user.actor))
+    festival = _festival(festival_id)
+    events = program.events_of(festival_id, current_user.actor)
+    stages = schedule.stages(festival_id, events)
+    columns = [(stage["name"], stage["name"]) for stage in stages]  # (header, the stage a drop there means)
+    if any(not event["include"]["location"] for event in events):
+        columns.append(("No stage", ""))
+    return render(
+        "portal/timetable.html",
+        festival=festival,
+        zone=festival["festival_timezone"],
+        stages=stages,
+        columns=columns,
+        days=schedule.timetable(festival, events, stages, schedule.warnings(events)),
+        slot=schedule.SLOT,
+        confirm=ConfirmForm(),
+    )

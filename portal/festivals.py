@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 
 from app.errors import Conflict, Invalid
 from app.permissions import require_creator
-from app.services import entities, parts, program
+from app.schemas import time_zones
+from app.services import entities, parts, program, schedule
 from portal import bp
 from portal.forms import FestivalForm, LinkForm, PlaceForm, TagForm
-from web.forms import ConfirmForm, confirmation, confirmed, flash_at
+from web.forms import ConfirmForm, confirmation, confirmed, flash_at, sentence
 from web.htmx import go, render, wants_fragment
 
 
@@ -34,6 +35,8 @@ def _editor(
         form = FestivalForm(formdata=None)
         form.fill(festival)
         form.version.data = version
+    else:
+        form.set_zone(form.festival_timezone.data)
     place = forms.get("place_form")
     if place is None:
         place = PlaceForm(formdata=None)
@@ -43,6 +46,8 @@ def _editor(
         fragment,
         status,
         festival=festival,
+        missing=schedule.publish_checklist(festival, len(program.event_ids(festival_id))),
+        time_zones=sorted(time_zones()),
         form=form,
         place_form=place,
         link_form=forms.get("link_form") or LinkForm(formdata=None),
@@ -79,8 +84,9 @@ def new_festival():
         "portal/festival_new.html",
         "portal/_festival_form.html",
         _status(form),
-        form=form,
+        form=form.set_zone(form.festival_timezone.data),
         action=url_for(".new_festival"),
+        time_zones=sorted(time_zones()),
     )
 
 
@@ -89,6 +95,7 @@ def new_festival():
 def check_field():
     """Inline validation: the whole form is checked, one field's block answered (on its `change`)."""
     form = FestivalForm()
+    form.set_zone(form.festival_timezone.data)
     form.validate()
     name = request.form.get("field", "")
     if name not in form._fields or name in ("csrf_token", "version"):
@@ -133,8 +140,16 @@ def save_festival(festival_id: int):
 @login_required
 def publish(festival_id: int, action: str):
     if ConfirmForm().validate_on_submit():
-        festival = parts.set_published(festival_id, action == "publish", current_user.actor)
-        flash(f"“{festival['festival_name']}” is {'published' if action == 'publish' else 'a draft again'}.", "success")
+        try:
+            if action == "publish":  # the checklist first: what is missing is said, nothing published
+                festival = schedule.publish(festival_id, current_user.actor)
+            else:
+                festival = parts.set_published(festival_id, False, current_user.actor)
+        except Invalid as exc:
+            flash(sentence(exc.message), "error")
+        else:
+            state = "published" if action == "publish" else "a draft again"
+            flash(f"“{festival['festival_name']}” is {state}.", "success")
     return go(url_for(".festival", festival_id=festival_id))
 
 

@@ -1,17 +1,38 @@
-"""Template filters for the portal's times: unix seconds shown in UTC (the contract's times)."""
+"""Template filters for the portal's times: unix seconds shown in a festival's time zone (its
+`festival_timezone`, passed as the filter's argument; UTC without one), with the weekday."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from app.services import schedule
 
 
-def _format(seconds, pattern: str) -> str:
+def _when(seconds, zone: str | None = None) -> str:
+    """ "Fri 12 Jun 20:00" """
+    return schedule.format_time(seconds, schedule.zone_named(zone))
+
+
+def _day(seconds, zone: str | None = None) -> str:
+    """ "Fri 12 Jun 2026" """
     if not seconds:
         return "—"
-    return datetime.fromtimestamp(seconds, UTC).strftime(pattern)
+    return schedule.describe_day(schedule.local(seconds, schedule.zone_named(zone)).date())
+
+
+def _clock(seconds, zone: str | None = None) -> str:
+    """ "20:00" """
+    return schedule.format_time(seconds, schedule.zone_named(zone), weekday=False)
+
+
+def _until(end, start, zone: str | None = None) -> str:
+    """An end after its start: "22:00" on the same day, "Sat 13 Jun 01:30" on another."""
+    named = schedule.zone_named(zone)
+    if end and start and schedule.local(end, named).date() == schedule.local(start, named).date():
+        return schedule.format_time(end, named, weekday=False)
+    return schedule.format_time(end, named)
 
 
 def init_filters(bp) -> None:
-    bp.add_app_template_filter(lambda s: _format(s, "%Y-%m-%d"), "day")
-    bp.add_app_template_filter(lambda s: _format(s, "%Y-%m-%d %H:%M"), "when")
-    bp.add_app_template_filter(lambda s: _format(s, "%H:%M"), "clock")
+    bp.add_app_template_filter(_day, "day")
+    bp.add_app_template_filter(_when, "when")
+    bp.add_app_template_filter(_clock, "clock")
+    bp.add_app_template_filter(_until, "until")

@@ -4,7 +4,8 @@ every rule is the services'."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,40 +20,51 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from app.services import schedule
 from web.forms import PlainWords, show_errors
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
-NOT_VALUES = {"csrf_token", "version", "artists", "location"}
+NOT_VALUES = {"csrf_token", "version", "artists", "location", "length", "back"}
 PART_FIELDS = {"artist_name": "artists", "location_name": "location"}  # an event's parts, typed in its form
 
 
 def _time(label: str):
-    return DateTimeLocalField(
-        label, format=TIME_FORMAT, validators=[Optional()], description="UTC", render_kw={"step": 60}
-    )
+    return DateTimeLocalField(label, format=TIME_FORMAT, validators=[Optional()], render_kw={"step": 60})
 
 
-def to_local(seconds: int | None) -> datetime | None:
-    """Unix seconds → the value a datetime-local field shows (UTC); 0 (not set) shows an empty field."""
-    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None) if seconds else None
+def to_local(seconds: int | None, zone: ZoneInfo) -> datetime | None:
+    """Unix seconds → the value a datetime-local field shows (in the zone); 0 (not set): an empty field."""
+    return schedule.local(seconds, zone).replace(tzinfo=None) if seconds else None
 
 
 class EntityForm(FlaskForm):
     version = HiddenField()  # the version the editor started from: a change made in between is a conflict
+    zone = ZoneInfo("UTC")  # times are typed and shown in the festival's zone (set_zone)
+
+    def set_zone(self, name: str | None):
+        self.zone = schedule.zone_named(name)
+        for field in self:
+            if isinstance(field, DateTimeLocalField):
+                field.description = f"Local time ({self.zone.key})"
+        return self
+
+    def time_zone(self) -> ZoneInfo:
+        return self.zone
 
     class Meta:
         def get_translations(self, form):
             return PlainWords()
 
     def values(self) -> dict:
-        """The contract's fields as the services take them (times as unix seconds; empty time → 0)."""
+        """The contract's fields as the services take them (times as unix seconds; empty time → 0). A
+        local time that does not exist in the zone (clocks going forward) is Invalid."""
         out = {}
         for field in self:
             if field.short_name in NOT_VALUES:
                 continue
             value = field.data
             if isinstance(field, DateTimeLocalField):
-                value = int(value.replace(tzinfo=UTC).timestamp()) if value else 0
+                value = schedule.to_unix(value, self.time_zone(), field.short_name) if value else 0
             elif isinstance(field, StringField | TextAreaField) and value is None:
                 value = ""
             elif isinstance(field, IntegerField | FloatField) and value is None:
@@ -65,7 +77,7 @@ class EntityForm(FlaskForm):
         for field in self:
             if field.short_name in obj and field.short_name not in NOT_VALUES:
                 value = obj[field.short_name]
-                field.data = to_local(value) if isinstance(field, DateTimeLocalField) else value
+                field.data = to_local(value, self.time_zone()) if isinstance(field, DateTimeLocalField) else value
 
     def show_errors(self, exc) -> None:
         """A service's Invalid/Conflict: its field messages next to the fields, the rest above the form."""
@@ -80,10 +92,34 @@ class EntityForm(FlaskForm):
 
 class FestivalForm(EntityForm):
     festival_name = StringField("Name", render_kw={"maxlength": 255, "required": True})
+    festival_timezone = StringField(
+        "Time zone",
+        description="Where the festival happens: its times are entered and shown in this zone.",
+        render_kw={
+            "list": "time-zones",
+            "autocomplete": "off",
+            "maxlength": 64,
+            "spellcheck": "false",
+            "data-browser-zone": "",  # empty (a new festival): static/js/schedule.js puts the browser's zone in
+        },
+    )
     festival_start = _time("Starts")
     festival_end = _time("Ends")
     festival_price = StringField("Price", render_kw={"maxlength": 255})
     festival_description = TextAreaField("Description", render_kw={"rows": 4})
+
+    def time_zone(self) -> ZoneInfo:
+        """The zone typed in this form (a new festival's, or a changed one) decides its own times."""
+        return schedule.zone_named((self.festival_timezone.data or "").strip() or self.zone.key)
+
+    def values(self) -> dict:
+        out = super().values()
+        out["festival_timezone"] = out["festival_timezone"].strip() or "UTC"
+        return out
+
+    def fill(self, obj: dict) -> None:
+        self.set_zone(obj.get("festival_timezone"))
+        super().fill(obj)
 
 
 class EventForm(EntityForm):
@@ -97,6 +133,37 @@ class EventForm(EntityForm):
     )
     location = StringField("Location", render_kw={"autocomplete": "off", "list": "location-names"})
     event_description = TextAreaField("Description", render_kw={"rows": 2})
+    length = IntegerField(
+        "Length (minutes)",
+        validators=[Optional()],
+        default=60,
+        description="Used when “Ends” is left empty.",
+        render_kw={"min": 5, "max": 1440, "step": 5},
+    )
+    back = HiddenField()  # "timetable": the edit came from the timetable's dialog
+
+    def values(self) -> dict:
+        out = super().values()
+        if out.get("event_start") and not out.get("event_end") and self.length.data:
+            out["event_end"] = out["event_start"] + max(1, min(self.length.data, 1440)) * 60
+        return out
+
+
+class MoveForm(EntityForm):
+    """Move an event (its length kept): a new start, typed or dropped on the timetable, and a stage."""
+
+    start = _time("Starts")
+    at = IntegerField(validators=[Optional()])  # unix seconds, from the timetable's drag and drop
+    location = StringField("Stage", render_kw={"autocomplete": "off", "list": "location-names"})
+
+    def moment(self) -> int | None:
+        if self.at.data:
+            return self.at.data
+        return schedule.to_unix(self.start.data, self.zone, "start") if self.start.data else None
+
+
+class ShiftForm(FlaskForm):
+    minutes = IntegerField("Shift by (minutes)", validators=[DataRequired()], description="Negative: earlier.")
 
 
 class PlaceForm(EntityForm):

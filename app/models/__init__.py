@@ -3,7 +3,7 @@
 from app.models.artist import Artist
 from app.models.audit import AuditEntry
 from app.models.event import Event
-from app.models.festival import Festival
+from app.models.festival import Festival, FestivalStage
 from app.models.idempotency import IdempotencyRecord
 from app.models.keys import ApiKey
 from app.models.location import Location
@@ -21,6 +21,7 @@ MODELS = [
     AuditEntry,
     *ENTITY_MODELS,
     *RELATION_TABLES,
+    FestivalStage,
     RefreshToken,
     PasswordReset,
     DataVersion,
@@ -37,6 +38,7 @@ __all__ = [
     "ENTITY_MODELS",
     "Event",
     "Festival",
+    "FestivalStage",
     "IdempotencyRecord",
     "Image",
     "Link",

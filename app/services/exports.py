@@ -17,7 +17,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import icalendar
 import orjson
@@ -27,6 +27,7 @@ from app.permissions import Actor
 from app.registry import ENTITIES
 from app.services import entities
 from app.services.queries import ListQuery, fetch
+from app.services.schedule import local, zone_of
 
 # Fixed, so that a guid (and the calendar UID made from it) never changes: calendar apps and schedule
 # readers update an event they know instead of showing it twice.
@@ -48,15 +49,7 @@ class Program:
         return [event for event in self.events if event["event_start"] > 0]
 
     def local(self, seconds: int) -> datetime:
-        return datetime.fromtimestamp(seconds, UTC).astimezone(self.zone)
-
-
-def zone_of(festival: dict) -> ZoneInfo:
-    """The festival's time zone (`festival_timezone`, where the database has it), else UTC."""
-    try:
-        return ZoneInfo(festival.get("festival_timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+        return local(seconds, self.zone)
 
 
 def _include(entity: str, *names: str) -> list:

@@ -24,7 +24,7 @@ from app.models.base import utcnow
 from app.models.relations import EventArtist, EventLocation, FestivalEvent
 from app.permissions import Actor, own_library
 from app.schemas import validate_body
-from app.services import audit, entities, exports
+from app.services import audit, entities, exports, schedule
 from app.text import whole_number
 
 FIELDS = exports.CSV_COLUMNS
@@ -207,7 +207,8 @@ def _clock(text: str) -> time | None:
 
 
 def _moment(text: str, day: date, program: exports.Program) -> int | None:
-    """ "18:30" on the row's day, or a full "2027-07-17 01:30" (an end after midnight), in the festival's zone."""
+    """ "18:30" on the row's day, or a full "2027-07-17 01:30" (an end after midnight), in the festival's zone
+    (Invalid for a time the clocks skip; a time that happens twice is the first)."""
     clock = _clock(text)
     if clock is None:
         when, _, rest = text.replace("T", " ").partition(" ")
@@ -215,7 +216,7 @@ def _moment(text: str, day: date, program: exports.Program) -> int | None:
         if other is None or clock is None:
             return None
         day = other
-    return int(datetime.combine(day, clock, program.zone).timestamp())
+    return schedule.to_unix(datetime.combine(day, clock), program.zone)
 
 
 def _split_artists(text: str) -> list[str]:
@@ -247,7 +248,10 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
             return "no start"
         if not end_text:
             return "no end"
-        start, end = _moment(start_text, day, program), _moment(end_text, day, program)
+        try:
+            start, end = _moment(start_text, day, program), _moment(end_text, day, program)
+        except Invalid as exc:  # a time the clocks skip that night
+            return next(iter(exc.fields.values()))
         if start is None:
             return f"start “{start_text}” is not a time like 18:30"
         if end is None:
@@ -276,6 +280,8 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
                 "event_end": row.end,
             },
         )
+        # The portal's checks on events (a name, within the festival's days), the same for every row.
+        schedule.check_event(program.festival, {"event_name": row.name, "event_start": row.start, "event_end": row.end})
     except Invalid as exc:
         key, message = next(iter(exc.fields.items()))
         return f"{FIELD_LABELS.get(key, key)}: {message[:1].lower()}{message[1:]}"

@@ -3,8 +3,7 @@ their artists and location (saved together, in one transaction), and the timetab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from peewee import JOIN, IntegrityError, fn
@@ -70,7 +69,7 @@ def _event_include() -> list:
     return [(name, spec.relations[name]) for name in ("artist", "location", "image")]
 
 
-def _member_event(festival_id: int, event_id: int):
+def member_event(festival_id: int, event_id: int):
     """The event row, which must be one of the festival's events (Invalid otherwise)."""
     event = (
         Event.select(Event)
@@ -90,8 +89,14 @@ def _event_dict(event_id: int, actor: Actor) -> dict:
 def event_of(festival_id: int, event_id: int, actor: Actor) -> dict:
     """One event of the festival, with the includes of `events_of`."""
     entities.require_editable("festival", festival_id, actor)
-    _member_event(festival_id, event_id)
+    member_event(festival_id, event_id)
     return _event_dict(event_id, actor)
+
+
+def event_ids(festival_id: int) -> list[int]:
+    return [
+        row.related_id for row in FestivalEvent.select(FestivalEvent.related).where(FestivalEvent.owner == festival_id)
+    ]
 
 
 def split_names(text: str | None) -> list[str]:
@@ -139,9 +144,11 @@ def save_event(
     artist_names: list[str],
     location_name: str,
     expected_version: str | None = None,
+    check: Callable[[dict, dict], None] | None = None,
 ) -> dict:
     """Create (event_id None) or change an event of the festival with its artists and location, all or
-    nothing. Artists and the location are found by name or created.
+    nothing. Artists and the location are found by name or created. `check(festival, values)` (the
+    festival's dict and the event's merged values) may refuse the event with Invalid, in the transaction.
 
     One composed write: authorized once (the festival's editor edits its events), each version bumped
     once, one audit row for the whole change (fields, artists, location, and what was created)."""
@@ -149,16 +156,20 @@ def save_event(
     festival_events = ENTITIES["festival"].relations["events"]
     try:
         with write_transaction():
-            entities.require_editable("festival", festival_id, actor)
+            festival = entities.require_editable("festival", festival_id, actor)
             if event_id is None:
                 require_creator(actor)
                 values = entities.validated(spec, data)
+                stored = entities.stored_values(spec, spec.model())
                 event = None
             else:
-                event = _member_event(festival_id, event_id)
+                event = member_event(festival_id, event_id)
                 require_edit(actor, spec, event)
                 entities.check_version("event", event, expected_version)
-                values = entities.validated(spec, data, stored=entities.stored_values(spec, event))
+                stored = entities.stored_values(spec, event)
+                values = entities.validated(spec, data, stored=stored)
+            if check is not None:
+                check(from_row(ENTITIES["festival"], festival), {**stored, **values})
             now = utcnow()
             artists, new_artists = _find_or_create("artist", artist_names, actor, now)
             location = [location_name.strip()] if location_name.strip() else []
@@ -199,7 +210,7 @@ def save_event(
 def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:
     with write_transaction():
         entities.require_editable("festival", festival_id, actor)
-        event = _member_event(festival_id, event_id)
+        event = member_event(festival_id, event_id)
         require_edit(actor, ENTITIES["event"], event)
         entities.remove(ENTITIES["event"], event)
         audit.record(actor, "event", event_id, "delete", {})
@@ -214,51 +225,3 @@ def name_suggestions(entity: str, text: str, actor: Actor, limit: int = 10) -> l
     query = model.select(model.name).where(contains_text(model.name, text.strip()) & own_library(actor, model))
     query = query.distinct()
     return [row.name for row in query.order_by(model.name).limit(limit)]
-
-
-# --- timetable ---------------------------------------------------------------------------------------
-
-SLOT = 15 * 60  # the grid's row height in seconds
-
-
-@dataclass
-class TimetableDay:
-    date: str  # YYYY-MM-DD (UTC)
-    start: int  # the first row's time (unix seconds)
-    rows: int
-    locations: list[str]
-    hours: list[tuple[int, str]] = field(default_factory=list)  # (row, "HH:MM") of each full hour
-    cells: list[dict] = field(default_factory=list)  # event, column, row, span
-
-
-def timetable(festival_id: int, actor: Actor) -> list[TimetableDay]:
-    """The festival's timed events as one grid per day: a column per location, a row per 15 minutes.
-    An event running past midnight stays on the day it starts."""
-    events = [event for event in events_of(festival_id, actor) if event["event_end"] > event["event_start"] > 0]
-    by_day: dict[str, list[dict]] = {}
-    for event in events:
-        day = datetime.fromtimestamp(event["event_start"], UTC).strftime("%Y-%m-%d")
-        by_day.setdefault(day, []).append(event)
-    days = []
-    for date, day_events in sorted(by_day.items()):
-        locations = sorted({_location_name(event) for event in day_events}, key=lambda name: (name == "", name))
-        start = min(event["event_start"] for event in day_events) // 3600 * 3600
-        end = max(event["event_end"] for event in day_events)
-        rows = max(1, -(-(end - start) // SLOT))
-        table = TimetableDay(date, start, rows, [name or "No location" for name in locations])
-        for row in range(0, rows, 3600 // SLOT):
-            hour = datetime.fromtimestamp(start, UTC) + timedelta(seconds=row * SLOT)
-            table.hours.append((row, hour.strftime("%H:%M")))
-        for event in day_events:
-            first = (event["event_start"] - start) // SLOT
-            span = max(1, -(-(event["event_end"] - event["event_start"]) // SLOT))
-            table.cells.append(
-                {"event": event, "column": locations.index(_location_name(event)), "row": first, "span": span}
-            )
-        days.append(table)
-    return days
-
-
-def _location_name(event: dict) -> str:
-    located = event["include"]["location"]
-    return located[0]["location_name"] if located else ""

@@ -34,6 +34,7 @@ CONTRACT_FIELDS = {
         "festival_end",
         "festival_description",
         "festival_price",
+        "festival_timezone",
     },
     "event": {
         "event_id",

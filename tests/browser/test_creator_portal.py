@@ -170,8 +170,11 @@ def test_the_portal_works_with_javascript_off(page_without_js, server):
     expect(page.get_by_text("The event is saved.")).to_be_visible()
     expect(page.locator("#event-rows tr", has_text="Unplugged (late)")).to_contain_text("20:00 – 20:30")
 
+    # Delete asks first: without JavaScript on a confirmation page, nothing is deleted before it.
     page.locator("#event-rows tr", has_text="Unplugged (late)").get_by_role("button", name="Delete").click()
-    expect(page.get_by_text("The event is deleted.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Delete “Unplugged (late)”?")).to_be_visible()
+    page.get_by_test_id("confirm-delete").click()
+    expect(page.get_by_text("“Unplugged (late)” is deleted.")).to_be_visible()
     expect(page.locator("#event-rows tr")).to_have_count(0)
 
 

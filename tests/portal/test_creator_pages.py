@@ -174,8 +174,21 @@ def test_other_creator_cannot_open_or_change_my_festival(app, factory, browser_c
     assert Festival.get_by_id(festival_id).name == "Sommerfest"
 
 
-def test_publish_makes_the_festival_visible_in_the_api(app, factory, browser_client):
+def test_publish_makes_the_festival_visible_in_the_api(app, factory, browser_client, creator):
     festival_id = new_festival(browser_client)
+    editor = text(browser_client.get(f"/festivals/{festival_id}"))
+    assert "the festival needs: at least one event, a place, an image." in editor
+    response = browser_client.post(f"/festivals/{festival_id}/publish", data={"csrf_token": token(browser_client)})
+    assert response.status_code == 303
+    refused = text(browser_client.get(response.headers["Location"]))
+    assert "Not published yet: the festival needs at least one event, a place, an image." in refused
+    assert not Festival.get_by_id(festival_id).is_valid
+
+    add_event(browser_client, festival_id, "Opening", "18:00", "19:00", location="Tent")
+    for segment, entity in (("place", "place"), ("image", "image")):
+        part = factory.create(entity, creator)
+        factory.link("festival", festival_id, segment, part[f"{entity}_id"], creator)
+    assert "Before publishing" not in text(browser_client.get(f"/festivals/{festival_id}"))
     response = browser_client.post(f"/festivals/{festival_id}/publish", data={"csrf_token": token(browser_client)})
     assert response.status_code == 303
     api = app.test_client()

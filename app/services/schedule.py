@@ -1,0 +1,384 @@
+"""A festival's schedule as its organizer builds it: local times in the festival's time zone, the checks
+on events (refused, or saved with a warning), the publish checklist, the order of its stages, moving,
+duplicating and shifting events, and the timetable grid.
+
+The portal's events page, timetable and CSV import all check events here, so one event is judged the same
+everywhere. The API stays as lenient as its contract (api.md): old clients create an event without a name
+and fill it in later, link events before their festival has dates, and publish with `festival_is_valid`;
+refusing any of that would break them. The checks are the portal's (and the import's) help to organizers.
+
+Local times: the organizer types wall-clock times of the festival's zone; the API keeps unix seconds. On
+the night clocks go forward, the skipped local times (02:00–02:59 in Europe/Berlin) do not exist and are
+refused with a message; on the night clocks go back, a local time that happens twice means the first one
+(still summer time), and the portal shows such times with their zone abbreviation (“02:30 CEST”)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.db import write_transaction
+from app.errors import Invalid
+from app.models import Event, FestivalStage, Location
+from app.models.base import utcnow
+from app.permissions import Actor, require_edit
+from app.registry import ENTITIES
+from app.serialize import from_row
+from app.services import audit, entities, program, relations
+
+NIGHT_AFTER = time(12, 0)  # events may run until noon of the day after the festival's last day
+SLOT = 5 * 60  # the timetable's row: moves snap to it
+
+
+# --- local times ---------------------------------------------------------------------------------------
+
+
+def zone_of(festival: dict) -> ZoneInfo:
+    """The festival's zone (`festival_timezone`), UTC when unset or unknown."""
+    try:
+        return ZoneInfo(festival.get("festival_timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    return zone_of({"festival_timezone": name})
+
+
+def local(seconds: int, zone: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC).astimezone(zone)
+
+
+def _ambiguous(moment: datetime) -> bool:
+    return moment.replace(fold=0).utcoffset() != moment.replace(fold=1).utcoffset()
+
+
+def to_unix(wall: datetime, zone: ZoneInfo, key: str = "time") -> int:
+    """A wall-clock time (naive) in `zone` as unix seconds. A time skipped when clocks go forward is
+    Invalid (for the field `key`); a time that happens twice is the first of the two."""
+    moment = wall.replace(tzinfo=zone, fold=0)
+    seconds = int(moment.timestamp())
+    if local(seconds, zone).replace(tzinfo=None) != wall:
+        gap = moment.replace(fold=1).utcoffset() - moment.utcoffset()
+        later = (wall + abs(gap)).strftime("%H:%M")
+        message = (
+            f"{wall:%H:%M} on {describe_day(wall.date())} does not exist in {zone.key}: the clocks go forward "
+            f"that night (choose e.g. {later})"
+        )
+        raise Invalid(f"invalid time: {key} {message}", {key: message})
+    return seconds
+
+
+def describe_day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b} {day:%Y}"
+
+
+def format_time(seconds: int | None, zone: ZoneInfo, *, weekday: bool = True, clock: bool = True) -> str:
+    """ "Fri 12 Jun 20:00" in the zone ("—" when not set); a time that happens twice that night gets its
+    zone abbreviation ("Sun 25 Oct 02:30 CEST")."""
+    if not seconds:
+        return "—"
+    moment = local(seconds, zone)
+    parts = []
+    if weekday:
+        parts.append(f"{moment:%a} {moment.day} {moment:%b}")
+    if clock:
+        parts.append(moment.strftime("%H:%M") + (f" {moment.tzname()}" if _ambiguous(moment) else ""))
+    return " ".join(parts)
+
+
+# --- checks --------------------------------------------------------------------------------------------
+
+
+def festival_window(festival: dict) -> tuple[int, int] | None:
+    """From midnight of the festival's first day to noon after its last day (in its zone), or None while
+    it has no dates."""
+    start, end = festival.get("festival_start") or 0, festival.get("festival_end") or 0
+    if not (0 < start <= end):
+        return None
+    zone = zone_of(festival)
+    first = local(start, zone).date()
+    last = local(max(start, end - 1), zone).date()  # an end at midnight closes the day before
+    opens = datetime.combine(first, time(), zone)
+    closes = datetime.combine(last + timedelta(days=1), NIGHT_AFTER, zone)
+    return int(opens.timestamp()), int(closes.timestamp())
+
+
+def check_event(festival: dict, values: dict) -> None:
+    """Refuse an event without a name, or one outside the festival's days (± the night after): Invalid
+    with a message per field. `values` are the event's merged fields (JSON keys)."""
+    problems: dict[str, str] = {}
+    if not (values.get("event_name") or "").strip():
+        problems["event_name"] = "give the event a name"
+    window = festival_window(festival)
+    start, end = values.get("event_start") or 0, values.get("event_end") or 0
+    if window and start:
+        opens, closes = window
+        zone = zone_of(festival)
+        days = f"{format_time(opens, zone, clock=False)} – {format_time(window_last_day(festival), zone, clock=False)}"
+        if start < opens or start >= closes:
+            problems["event_start"] = f"is outside the festival's days ({days})"
+        elif end > closes:
+            problems["event_end"] = f"is after the festival (events may run until 12:00 the day after {days})"
+    if problems:
+        raise Invalid("invalid event: " + "; ".join(f"{k} {v}" for k, v in problems.items()), problems)
+
+
+def window_last_day(festival: dict) -> int:
+    return max(festival["festival_start"], festival["festival_end"] - 1)
+
+
+def stage_of(event: dict) -> str:
+    located = event["include"]["location"]
+    return located[0]["location_name"] if located else ""
+
+
+def warnings(events: list[dict]) -> dict[int, list[str]]:
+    """Event id → what is worth a second look, though saved: an exact duplicate (same name, times and
+    stage) or an overlap with another event on the same stage."""
+    found: dict[int, list[str]] = {}
+    by_stage: dict[str, list[dict]] = {}
+    for event in events:
+        if event["event_end"] > event["event_start"] > 0 and stage_of(event):
+            by_stage.setdefault(stage_of(event).casefold(), []).append(event)
+    for stage_events in by_stage.values():
+        stage_events.sort(key=lambda e: (e["event_start"], e["event_id"]))
+        for index, event in enumerate(stage_events):
+            for other in stage_events[index + 1 :]:
+                if other["event_start"] >= event["event_end"]:
+                    break
+                same = (other["event_name"].casefold(), other["event_start"], other["event_end"]) == (
+                    event["event_name"].casefold(),
+                    event["event_start"],
+                    event["event_end"],
+                )
+                for one, two in ((event, other), (other, event)):
+                    name = two["event_name"] or "an unnamed event"
+                    found.setdefault(one["event_id"], []).append(
+                        f"duplicate of “{name}”" if same else f"overlaps “{name}” on {stage_of(one)}"
+                    )
+    return found
+
+
+def publish_checklist(festival: dict, event_count: int) -> list[str]:
+    """What a festival lacks before visitors should see it (empty: ready). `festival` with include
+    image and place."""
+    missing = []
+    if not (0 < festival["festival_start"] <= festival["festival_end"]):
+        missing.append("its dates (start and end)")
+    if event_count == 0:
+        missing.append("at least one event")
+    if not festival["include"]["place"]:
+        missing.append("a place")
+    if not festival["include"]["image"]:
+        missing.append("an image")
+    return missing
+
+
+def checklist_of(festival_id: int, actor: Actor) -> list[str]:
+    festival, _ = program.festival_with_parts(festival_id, actor)
+    return publish_checklist(festival, len(program.event_ids(festival_id)))
+
+
+def publish(festival_id: int, actor: Actor) -> dict:
+    """Publish from the portal: refused with what is missing (Invalid, the list in its message)."""
+    missing = checklist_of(festival_id, actor)
+    if missing:
+        raise Invalid("not published yet: the festival needs " + ", ".join(missing), {"publish": ", ".join(missing)})
+    return entities.update("festival", festival_id, actor, {"festival_is_valid": True})
+
+
+# --- stage order ---------------------------------------------------------------------------------------
+
+
+def stages(festival_id: int, events: list[dict]) -> list[dict]:
+    """The festival's stages in its own order: those placed in order first, then the other locations of
+    its events by name. Each {"id", "name"}."""
+    used = {}
+    for event in events:
+        for location in event["include"]["location"]:
+            used.setdefault(location["location_id"], location["location_name"])
+    ordered = [
+        {"id": row.location_id, "name": row.location.name}
+        for row in FestivalStage.select(FestivalStage, Location)
+        .join(Location)
+        .where(FestivalStage.festival == festival_id)
+        .order_by(FestivalStage.position)
+    ]
+    placed = {stage["id"] for stage in ordered}
+    rest = sorted(({"id": i, "name": n} for i, n in used.items() if i not in placed), key=lambda s: s["name"].lower())
+    return [stage for stage in ordered if stage["id"] in used] + rest
+
+
+def move_stage(festival_id: int, location_id: int, step: int, actor: Actor) -> None:
+    """Move a stage one place left (step -1) or right (+1) in the festival's order; the whole order is
+    stored, so it stays the same every day and after new stages come."""
+    with write_transaction():
+        entities.require_editable("festival", festival_id, actor)
+        order = [stage["id"] for stage in stages(festival_id, program.events_of(festival_id, actor))]
+        if location_id not in order:
+            raise Invalid("this location is not a stage of the festival", {"stage": "is not a stage of the festival"})
+        index = order.index(location_id)
+        other = index + step
+        if 0 <= other < len(order):
+            order[index], order[other] = order[other], order[index]
+        FestivalStage.delete().where(FestivalStage.festival == festival_id).execute()
+        FestivalStage.insert_many(
+            [{"festival": festival_id, "location": stage, "position": n} for n, stage in enumerate(order)]
+        ).execute()
+        audit.record(actor, "festival", festival_id, "stage_order", {"stages": order})
+
+
+# --- moving, duplicating, shifting ---------------------------------------------------------------------
+
+
+def move_event(festival_id: int, event_id: int, actor: Actor, start: int, location_name: str) -> dict:
+    """The event at a new start (its length kept, snapped to 5 minutes) and on a stage, checked like any
+    save."""
+    event = program.event_of(festival_id, event_id, actor)
+    start = round(start / SLOT) * SLOT
+    length = max(0, event["event_end"] - event["event_start"])
+    return program.save_event(
+        festival_id,
+        event_id,
+        actor,
+        {"event_start": start, "event_end": start + length},
+        [artist["artist_name"] for artist in event["include"]["artist"]],
+        location_name,
+        check=check_event,
+    )
+
+
+COPIED = ("event_name", "event_description", "event_type", "event_start", "event_end", "event_is_scheduled")
+
+
+def duplicate_event(festival_id: int, event_id: int, actor: Actor) -> dict:
+    """A copy of the event (its fields, artists and stage) as a new event of the festival."""
+    event = program.event_of(festival_id, event_id, actor)
+    return program.save_event(
+        festival_id,
+        None,
+        actor,
+        {key: event[key] for key in (*COPIED, "event_has_timeslot")},
+        [artist["artist_name"] for artist in event["include"]["artist"]],
+        stage_of(event),
+    )
+
+
+def shift_events(festival_id: int, event_ids: list[int], minutes: int, actor: Actor) -> int:
+    """Move these events of the festival by `minutes` (negative: earlier), all or none; each must stay
+    within the festival's days. Returns how many were shifted."""
+    if not event_ids:
+        raise Invalid("choose the events to shift", {"events": "choose at least one event"})
+    if not minutes or abs(minutes) > 7 * 24 * 60:
+        raise Invalid("shift by 1 minute up to 7 days", {"minutes": "shift by 1 minute up to 7 days (10080)"})
+    delta = minutes * 60
+    with write_transaction():
+        festival = from_row(ENTITIES["festival"], entities.require_editable("festival", festival_id, actor))
+        now = utcnow()
+        rows = [program.member_event(festival_id, event_id) for event_id in sorted(set(event_ids))]
+        for row in rows:
+            require_edit(actor, ENTITIES["event"], row)
+            if row.start <= 0:
+                raise Invalid(f"“{row.name}” has no time to shift", {"events": f"“{row.name}” has no time yet"})
+            check_event(
+                festival, {"event_name": row.name, "event_start": row.start + delta, "event_end": row.end + delta}
+            )
+        for row in rows:
+            Event.update(start=Event.start + delta, end=Event.end + delta, version=now).where(
+                Event.id == row.id
+            ).execute()
+        relations.bump_version("festival", festival_id, now)
+        audit.record(
+            actor, "festival", festival_id, "shift_events", {"events": [r.id for r in rows], "minutes": minutes}
+        )
+    return len(rows)
+
+
+# --- timetable -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimetableDay:
+    date: date
+    label: str  # "Fri 12 Jun 2026"
+    start: int  # the first row's time (unix seconds, a full local hour)
+    rows: int  # SLOT rows
+    hours: list[tuple[int, str]] = field(default_factory=list)  # (row, "HH:MM") of each full local hour
+    cells: list[dict] = field(default_factory=list)  # event, column, row, span, lane, lanes, warnings
+
+
+def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagged: dict) -> list[TimetableDay]:
+    """One grid per local day (an event past midnight stays on the day it starts), a column per stage in
+    the festival's order (the same columns every day), 5-minute rows in real time (a day with a clock
+    change has an hour more or less). Events overlapping on a stage share its column side by side."""
+    zone = zone_of(festival)
+    timed = [event for event in events if event["event_end"] > event["event_start"] > 0]
+    columns = {stage["id"]: index for index, stage in enumerate(stage_list)}
+    no_stage = len(stage_list)
+    by_day: dict[date, list[dict]] = {}
+    for event in timed:
+        by_day.setdefault(local(event["event_start"], zone).date(), []).append(event)
+    days = []
+    for day, day_events in sorted(by_day.items()):
+        first = local(min(e["event_start"] for e in day_events), zone).replace(minute=0, second=0, microsecond=0)
+        start = int(first.timestamp())
+        end = max(e["event_end"] for e in day_events)
+        rows = max(12, -(-(end - start) // SLOT))
+        table = TimetableDay(day, describe_day(day), start, rows)
+        seen_hours = set()
+        for row in range(rows):
+            moment = local(start + row * SLOT, zone)
+            if moment.minute == 0 and (moment.hour, moment.utcoffset()) not in seen_hours:
+                seen_hours.add((moment.hour, moment.utcoffset()))
+                table.hours.append((row, moment.strftime("%H:%M")))
+        for event in day_events:
+            located = event["include"]["location"]
+            column = columns.get(located[0]["location_id"], no_stage) if located else no_stage
+            table.cells.append(
+                {
+                    "event": event,
+                    "column": column,
+                    "row": (event["event_start"] - start) // SLOT,
+                    "span": max(1, -(-(event["event_end"] - event["event_start"]) // SLOT)),
+                    "warnings": flagged.get(event["event_id"], []),
+                }
+            )
+        _lanes(table.cells)
+        days.append(table)
+    return days
+
+
+def _lanes(cells: list[dict]) -> None:
+    """Side by side: each group of overlapping events on a column gets as many lanes as it needs at
+    most at once; each event a lane (greedy, in start order)."""
+    by_column: dict[int, list[dict]] = {}
+    for cell in cells:
+        by_column.setdefault(cell["column"], []).append(cell)
+    for column_cells in by_column.values():
+        column_cells.sort(key=lambda c: (c["event"]["event_start"], c["event"]["event_id"]))
+        group: list[dict] = []
+        lane_ends: list[int] = []
+        group_end = 0
+        for cell in column_cells:
+            start, end = cell["event"]["event_start"], cell["event"]["event_end"]
+            if group and start >= group_end:
+                _close(group, len(lane_ends))
+                group, lane_ends, group_end = [], [], 0
+            free = next((n for n, lane_end in enumerate(lane_ends) if lane_end <= start), None)
+            if free is None:
+                free = len(lane_ends)
+                lane_ends.append(end)
+            else:
+                lane_ends[free] = end
+            cell["lane"] = free
+            group.append(cell)
+            group_end = max(group_end, end)
+        if group:
+            _close(group, len(lane_ends))
+
+
+def _close(group: list[dict], lanes: int) -> None:
+    for cell in group:
+        cell["lanes"] = lanes
