@@ -11,7 +11,7 @@ from app.errors import Conflict, Invalid
 from app.services import entities, program, schedule
 from portal import bp
 from portal.forms import EventForm, MoveForm, ShiftForm
-from web.forms import ConfirmForm, sentence, show_errors
+from web.forms import ConfirmForm, confirmation, confirmed, sentence, show_errors
 from web.htmx import go, render, wants_fragment
 
 
@@ -87,30 +87,25 @@ def _stages(*events: dict | None) -> set[str]:
     return {schedule.stage_of(event).casefold() for event in events if event}
 
 
-def _neighbours(festival_id: int, event_id: int | None, stages: set[str]) -> tuple[list[dict], dict]:
-    """The other rows whose warnings may have changed with this event (flagged ones and those on its old
-    or new stage), to swap out of band; and the festival's warnings."""
-    events = program.events_of(festival_id, current_user.actor)
+def _row_context(festival: dict, event: dict, *stage_of: dict | None, message: str = "") -> dict:
+    """What a row's template needs after a change, with the other rows whose warnings may have changed with
+    it (flagged ones and those on its old or new stage) to swap out of band."""
+    events = program.events_of(festival["festival_id"], current_user.actor)
     flagged = schedule.warnings(events)
+    stages = _stages(*stage_of)
     others = [
-        event
-        for event in events
-        if event["event_id"] != event_id and (event["event_id"] in flagged or _stages(event) & stages)
+        other
+        for other in events
+        if other["event_id"] != event["event_id"] and (other["event_id"] in flagged or _stages(other) & stages)
     ]
-    return others, flagged
-
-
-def _row(festival: dict, event: dict, before: dict | None = None, message: str = ""):
-    others, flagged = _neighbours(festival["festival_id"], event["event_id"], _stages(event, before))
-    return render(
-        "portal/_event_saved.html",
-        festival_id=festival["festival_id"],
-        zone=festival["festival_timezone"],
-        event=event,
-        flagged=flagged,
-        others=others,
-        message=message,
-    )
+    return {
+        "festival_id": festival["festival_id"],
+        "zone": festival["festival_timezone"],
+        "event": event,
+        "flagged": flagged,
+        "others": others,
+        "message": message,
+    }
 
 
 def _save(festival_id: int, event_id: int | None, form: EventForm):
@@ -153,17 +148,8 @@ def add_event(festival_id: int):
             return render("portal/_event_add.html", status=422, festival_id=festival_id, form=form)
         return _page(festival_id, 422, add_form=form)
     if wants_fragment():  # the new row at the end of the table, and the form again for the next (out of band)
-        others, flagged = _neighbours(festival_id, event["event_id"], _stages(event))
-        return render(
-            "portal/_event_added.html",
-            festival_id=festival_id,
-            zone=festival["festival_timezone"],
-            event=event,
-            flagged=flagged,
-            others=others,
-            message="Added.",
-            form=_add_form(festival, event),
-        )
+        context = _row_context(festival, event, event, message="Added.")
+        return render("portal/_event_added.html", **context, form=_add_form(festival, event))
     flash(f"“{event['event_name']}” is added.", "success")
     return go(url_for(".events", festival_id=festival_id))
 
@@ -172,7 +158,8 @@ def add_event(festival_id: int):
 @login_required
 def event_row(festival_id: int, event_id: int):
     if wants_fragment():
-        return _row(_festival(festival_id), program.event_of(festival_id, event_id, current_user.actor))
+        event = program.event_of(festival_id, event_id, current_user.actor)
+        return render("portal/_event_row.html", **_row_context(_festival(festival_id), event))
     return go(url_for(".events", festival_id=festival_id), 302)
 
 
@@ -212,7 +199,7 @@ def save_event(festival_id: int, event_id: int):
             flash(f"“{event['event_name']}” is saved.", "success")
             return go(url_for(".timetable", festival_id=festival_id))
         if wants_fragment():
-            return _row(festival, event, before, message="Saved.")
+            return render("portal/_event_saved.html", **_row_context(festival, event, event, before, message="Saved."))
         flash("The event is saved.", "success")
         return go(url_for(".events", festival_id=festival_id))
     status = 409 if conflict else 422
@@ -222,30 +209,28 @@ def save_event(festival_id: int, event_id: int):
     return _page(festival_id, status, editing=event_id, edit_form=form)
 
 
-@bp.route("/festivals/<id:festival_id>/events/<id:event_id>/delete", methods=["GET", "POST"])
+@bp.post("/festivals/<id:festival_id>/events/<id:event_id>/delete")
 @login_required
 def delete_event(festival_id: int, event_id: int):
-    """With htmx the row's Delete asks in the browser and posts here; without JavaScript it opens this
-    confirmation page first."""
+    """With htmx the row's Delete asked in the browser; without JavaScript this answers a confirmation page
+    first."""
     event = program.event_of(festival_id, event_id, current_user.actor)
-    form = ConfirmForm()
-    if form.validate_on_submit():
+    name = event["event_name"] or "this event"
+    if not confirmed():
+        return confirmation(
+            f"Delete event “{name}”?",
+            url_for(".delete_event", festival_id=festival_id, event_id=event_id),
+            url_for(".events", festival_id=festival_id),
+            "It leaves the festival and is deleted; its artists and location stay in your library. "
+            "This cannot be undone.",
+        )
+    if ConfirmForm().validate_on_submit():
         program.delete_event(festival_id, event_id, current_user.actor)
-        name = event["event_name"] or "The event"
         if wants_fragment():  # the row says what happened, in place; its neighbours' warnings change
-            others, flagged = _neighbours(festival_id, event_id, _stages(event))
-            festival = _festival(festival_id)
-            return render(
-                "portal/_event_deleted.html",
-                name=name,
-                festival_id=festival_id,
-                zone=festival["festival_timezone"],
-                others=others,
-                flagged=flagged,
-            )
+            context = _row_context(_festival(festival_id), event, event)
+            return render("portal/_event_deleted.html", **context, name=name)
         flash(f"“{name}” is deleted.", "success")
-        return go(url_for(".events", festival_id=festival_id))
-    return render("portal/event_delete.html", festival=_festival(festival_id), event=event, form=form)
+    return go(url_for(".events", festival_id=festival_id))
 
 
 @bp.post("/festivals/<id:festival_id>/events/<id:event_id>/duplicate")

@@ -10,9 +10,10 @@ import orjson
 from playwright.sync_api import expect
 
 from app.db import db
+from app.models import User
 from app.services import api_keys
 from tests.browser.test_login_pages import fill_login
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, Factory
 
 EVENTS = [  # name, start, end, artists, location
     ("Opening", "2026-07-03T18:00", "2026-07-03T19:30", "Ada Lovelace", "Main stage"),
@@ -38,14 +39,19 @@ def create_festival(page, name: str) -> str:
     return page.url
 
 
-def add_event(page, name, start, end, artists, location) -> None:
-    form = page.locator("#event-add-form")
+def fill_event(form, name, start, end, artists=None, location=None) -> None:
+    """Type an event into the add form and send it."""
     form.get_by_label("Name").fill(name)
     form.get_by_label("Starts").fill(start)
     form.get_by_label("Ends").fill(end)
-    form.get_by_label("Artists").fill(artists)
-    form.get_by_label("Location").fill(location)
+    for label, value in (("Artists", artists), ("Location", location)):
+        if value is not None:
+            form.get_by_label(label).fill(value)
     form.get_by_role("button", name="Add event").click()
+
+
+def add_event(page, name, start, end, artists, location) -> None:
+    fill_event(page.locator("#event-add-form"), name, start, end, artists, location)
     expect(page.locator("#event-rows tr", has_text=name)).to_be_visible()
 
 
@@ -71,11 +77,7 @@ def test_creator_runs_a_festival_from_the_browser(page, server, screenshot):
     expect(page.locator("#event-rows tr", has_text="Night set")).to_contain_text("Ada Lovelace, Bo Diddley")
 
     # A validation error shows next to its field, without a reload, and what was typed stays.
-    form = page.locator("#event-add-form")
-    form.get_by_label("Name").fill("Backwards")
-    form.get_by_label("Starts").fill("2026-07-03T22:00")
-    form.get_by_label("Ends").fill("2026-07-03T21:00")
-    form.get_by_role("button", name="Add event").click()
+    fill_event(page.locator("#event-add-form"), "Backwards", "2026-07-03T22:00", "2026-07-03T21:00")
     expect(page.locator("#event-add-form #event_end-error")).to_have_text("Must not be before “Starts”.")
     expect(page.locator("#event-add-form").get_by_label("Name")).to_have_value("Backwards")
     assert loads == []
@@ -93,6 +95,18 @@ def test_creator_runs_a_festival_from_the_browser(page, server, screenshot):
     page.set_viewport_size({"width": 1280, "height": 800})
 
     page.goto(editor_url)
+    page.get_by_role("button", name="Publish").click()  # the checklist first: what is missing
+    expect(page.get_by_text("Not published yet: the festival needs a place, an image.")).to_be_visible()
+    page.locator("#place-form").get_by_label("Town").fill("Seeburg")
+    page.get_by_role("button", name="Save place").click()
+    expect(page.get_by_test_id("publish-checklist")).to_have_text(re.compile("needs: an image"))
+    festival_id = int(re.search(r"/festivals/(\d+)", editor_url).group(1))
+    with server.app.app_context(), db.connection_context():  # an upload needs the file server: made here
+        factory = Factory(server.app)
+        owner = User.get(User.email == user.email)
+        image = factory.create("image", owner)
+        factory.link("festival", festival_id, "image", image["image_id"], owner)
+    page.reload()
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("is published")).to_be_visible()
     page.get_by_role("link", name="Festivals").first.click()
@@ -172,8 +186,8 @@ def test_the_portal_works_with_javascript_off(page_without_js, server):
 
     # Delete asks first: without JavaScript on a confirmation page, nothing is deleted before it.
     page.locator("#event-rows tr", has_text="Unplugged (late)").get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("heading", name="Delete “Unplugged (late)”?")).to_be_visible()
-    page.get_by_test_id("confirm-delete").click()
+    expect(page.get_by_role("heading", name="Delete event “Unplugged (late)”?")).to_be_visible()
+    page.get_by_test_id("confirm").click()
     expect(page.get_by_text("“Unplugged (late)” is deleted.")).to_be_visible()
     expect(page.locator("#event-rows tr")).to_have_count(0)
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app.db import db
 from tests.browser.conftest import _page
-from tests.browser.test_creator_portal import create_festival, log_in
+from tests.browser.test_creator_portal import create_festival, fill_event, log_in
 from tests.factories import Factory
 
 # Fri 12 Jun 2026, 20:00 in Berlin (summer time, UTC+2) is 18:00 UTC: 2026-06-12T18:00:00Z.
@@ -21,8 +21,14 @@ BERLIN = {"timezone_id": "Europe/Berlin", "locale": "en-GB"}
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
 
 
-def berlin_page(browser, server):
-    return _page(browser, server, **BERLIN)
+def events_page_in_berlin(browser, server, name: str):
+    """A creator's browser in Berlin, on the events page of a new festival: (context, page, user, festival id)."""
+    context, page = _page(browser, server, **BERLIN)
+    user = server.user("creator")
+    log_in(page, user.email)
+    festival_id = festival_in_berlin(page, name)
+    page.get_by_role("link", name="Events").first.click()
+    return context, page, user, festival_id
 
 
 def api_get(server, user, path: str) -> dict:
@@ -50,13 +56,7 @@ def add_event(page, name, start, end, artists, location) -> None:
     """Through the add form; the new row appears at the end of the table (warnings may name it elsewhere)."""
     rows = page.locator("#event-rows tr:not(.deleted)")
     count = rows.count()
-    form = page.locator("#event-add-form")
-    form.get_by_label("Name").fill(name)
-    form.get_by_label("Starts").fill(start)
-    form.get_by_label("Ends").fill(end)
-    form.get_by_label("Artists").fill(artists)
-    form.get_by_label("Location").fill(location)
-    form.get_by_role("button", name="Add event").click()
+    fill_event(page.locator("#event-add-form"), name, start, end, artists, location)
     expect(rows).to_have_count(count + 1)
     expect(rows.last.get_by_role("rowheader")).to_contain_text(name)
 
@@ -76,11 +76,7 @@ def no_page_overflow(page, width: int) -> None:
 
 
 def test_berlin_local_times_come_out_of_the_api_as_the_right_unix_seconds(browser, server, screenshot):
-    context, page = berlin_page(browser, server)
-    user = server.user("creator")
-    log_in(page, user.email)
-    festival_id = festival_in_berlin(page, "Spree Nights")
-    page.get_by_role("link", name="Events").first.click()
+    context, page, user, festival_id = events_page_in_berlin(browser, server, "Spree Nights")
     add_event(page, "Opening", "2026-06-12T20:00", "2026-06-12T21:30", "Ada Lovelace", "Main stage")
     row = page.locator("#event-rows tr", has_text="Opening")
     expect(row).to_contain_text("Fri 12 Jun 20:00 – 21:30")
@@ -97,10 +93,7 @@ def test_berlin_local_times_come_out_of_the_api_as_the_right_unix_seconds(browse
 
     # Outside the festival's days: refused, with the message next to the field.
     form = page.locator("#event-add-form")
-    form.get_by_label("Name").fill("Too early")
-    form.get_by_label("Starts").fill("2026-06-01T20:00")
-    form.get_by_label("Ends").fill("2026-06-01T21:00")
-    form.get_by_role("button", name="Add event").click()
+    fill_event(form, "Too early", "2026-06-01T20:00", "2026-06-01T21:00")
     expect(form.locator("#event_start-error")).to_contain_text(
         "Is outside the festival's days (Fri 12 Jun – Sun 14 Jun)"
     )
@@ -116,11 +109,7 @@ def test_berlin_local_times_come_out_of_the_api_as_the_right_unix_seconds(browse
 
 
 def test_artist_suggestions_are_shown_after_typing(browser, server):
-    context, page = berlin_page(browser, server)
-    user = server.user("creator")
-    log_in(page, user.email)
-    festival_in_berlin(page, "Suggest Fest")
-    page.get_by_role("link", name="Events").first.click()
+    context, page, _, _ = events_page_in_berlin(browser, server, "Suggest Fest")
     add_event(page, "Opening", "2026-06-12T20:00", "2026-06-12T21:00", "Ada Lovelace", "River Tent")
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -140,11 +129,7 @@ def test_artist_suggestions_are_shown_after_typing(browser, server):
 
 
 def test_timetable_drag_and_drop_moves_an_event_and_overlaps_stand_side_by_side(browser, server, screenshot):
-    context, page = berlin_page(browser, server)
-    user = server.user("creator")
-    log_in(page, user.email)
-    festival_id = festival_in_berlin(page, "Grid Fest")
-    page.get_by_role("link", name="Events").first.click()
+    context, page, user, festival_id = events_page_in_berlin(browser, server, "Grid Fest")
     add_event(page, "Opening", "2026-06-12T18:00", "2026-06-12T19:00", "Ada", "Main stage")
     add_event(page, "Workshop", "2026-06-12T18:30", "2026-06-12T19:30", "Bo", "Main stage")  # overlaps Opening
     add_event(page, "Reading", "2026-06-12T20:00", "2026-06-12T21:00", "Cy", "Tent")

@@ -314,8 +314,9 @@ def test_a_festival_entered_in_its_zone(browser_client):
 def test_delete_without_javascript_asks_on_a_page_first(browser_client, factory, creator, berlin):
     event = _save(berlin, creator, factory, "Keep me", utc(2026, 6, 12, 18), utc(2026, 6, 12, 19), "Main")
     url = f"/festivals/{berlin}/events/{event['event_id']}/delete"
-    page = browser_client.get(url)
-    assert page.status_code == 200 and "Delete “Keep me”?" in text(page)
+    token = csrf_token(browser_client, f"/festivals/{berlin}/events")
+    page = browser_client.post(url, data={"csrf_token": token})
+    assert page.status_code == 200 and "Delete event “Keep me”?" in text(page)
     assert Event.select().count() == 1
-    gone = browser_client.post(url, data={"csrf_token": csrf_token(browser_client, url)})
+    gone = browser_client.post(url, data={"csrf_token": token, "confirmed": "1"})
     assert gone.status_code == 303 and Event.select().count() == 0
