@@ -307,6 +307,7 @@ class TimetableDay:
     rows: int  # SLOT rows
     hours: list[tuple[int, str]] = field(default_factory=list)  # (row, "HH:MM") of each full local hour
     cells: list[dict] = field(default_factory=list)  # event, column, row, span, lane, lanes, warnings
+    widths: list[int] = field(default_factory=list)  # per column: the most events side by side (its width)
 
 
 def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagged: dict) -> list[TimetableDay]:
@@ -346,6 +347,9 @@ def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagge
                 }
             )
         _lanes(table.cells)
+        table.widths = [1] * (len(stage_list) + 1)
+        for cell in table.cells:
+            table.widths[cell["column"]] = max(table.widths[cell["column"]], cell["lanes"])
         days.append(table)
     return days
 

@@ -1,6 +1,6 @@
 """The schedule in Chromium: a festival in Europe/Berlin entered in local times, artist suggestions as
 one types, the timetable's drag and drop, overlapping events side by side; screenshots of the events page
-and the timetable at 390 and 1440 px (`screenshots/events-*.png`, `screenshots/timetable-*.png`)."""
+and the timetable at 390 and 1440 px (`screenshots/events-*.png`, `screenshots/timetable-overlaps-*.png`)."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def test_timetable_drag_and_drop_moves_an_event_and_overlaps_stand_side_by_side(
     for name, size in WIDTHS.items():
         page.set_viewport_size(size)
         no_page_overflow(page, size["width"])
-        screenshot(page, f"timetable-{name}")
+        screenshot(page, f"timetable-overlaps-{name}")
     page.set_viewport_size(WIDTHS["desktop"])
 
     # Drag Workshop to the Tent at 19:00 (a little off the row: it snaps to 5 minutes).
@@ -189,6 +189,7 @@ def test_timetable_drag_and_drop_moves_an_event_and_overlaps_stand_side_by_side(
     block(page, "Reading").get_by_role("link", name="Reading", exact=True).click()
     dialog = page.locator("#tt-dialog")
     expect(dialog).to_be_visible()
+    screenshot(page, "timetable-dialog")
     dialog.get_by_label("Name").fill("Reading (long)")
     dialog.get_by_role("button", name="Save event").click()
     expect(block(page, "Reading (long)")).to_be_visible()
