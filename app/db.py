@@ -106,7 +106,8 @@ class TrackedPostgresqlDatabase(VersionTracking, PooledPostgresqlDatabase):
 
 def open_database(url: str, pool_size: int = 16, lock_timeout_s: float = 5.0):
     """A peewee database for the URL: SQLite with WAL and foreign keys, or pooled PostgreSQL. `lock_timeout_s`:
-    how long a SQLite statement waits for a lock (busy_timeout) and a write for its turn."""
+    how long a statement waits for a lock (SQLite: busy_timeout, and a write for its turn; PostgreSQL:
+    lock_timeout)."""
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
@@ -129,6 +130,10 @@ def open_database(url: str, pool_size: int = 16, lock_timeout_s: float = 5.0):
         return database
     if scheme in ("postgres", "postgresql", "postgres+pool", "postgresql+pool"):
         params = db_url.parse(url)
+        # A statement waits for a row or table lock at most this long, then fails (503) instead of holding
+        # its thread; reads take no such locks.
+        lock_timeout = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
+        params["options"] = f"{params['options']} {lock_timeout}" if params.get("options") else lock_timeout
         return TrackedPostgresqlDatabase(
             params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10, **params
         )

@@ -42,7 +42,8 @@ def database_cause(exc: BaseException) -> str:
     causes, seen = [], set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        causes.append(f"{type(exc).__name__}: {exc}".strip())
+        if not causes or str(exc) not in causes[-1]:  # peewee's wrapper of a driver error says the same
+            causes.append(f"{type(exc).__name__}: {exc}".strip())
         exc = exc.__cause__ or exc.__context__
     return " <- while handling ".join(causes)
 
