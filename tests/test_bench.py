@@ -1,0 +1,37 @@
+"""bench/api_bench.py is not part of the suite; this only checks that its one command still runs end to end
+with tiny numbers (a real process: gunicorn, the Flask constant app, Caddy and wrk) and prints every table."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import USE_POSTGRES, create_postgres_database, worker_database_name
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_api_bench_runs_with_tiny_numbers(tmp_path):
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "api_bench.py"),
+        "--festivals=1",
+        "--events=20",
+        "--duration=1s",
+        "--connections=2",
+        "--threads=1",
+        "--workers=1",
+        "--port=20340",
+        f"--out={tmp_path}",
+    ]
+    if USE_POSTGRES:
+        url = create_postgres_database(worker_database_name("bench"))
+        command += [f"--pg-url={url}", "--pg-festivals=2", "--pg-events=40", "--pg-duration=1s"]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for label in ("300 events", "one festival"):
+        row = next(line for line in run.stdout.splitlines() if line.startswith(f"| {label}"))
+        assert "failed" not in row and len(re.findall(r"\d+%", row)) == 4, row  # Caddy, uncached, cached, 304
+    if USE_POSTGRES:
+        assert "| `/events?name=…&limit=50` |" in run.stdout and "EXPLAIN ANALYZE" in run.stdout
+    assert list(tmp_path.glob("api-bench-*.md"))
