@@ -26,6 +26,8 @@ class PackageConverter(BaseConverter):
 @bp.record_once
 def _register_converter(state) -> None:
     state.app.url_map.converters["npm_package"] = PackageConverter
+    # Browsers ask for /favicon.ico on pages without an icon link (a JSON answer opened in a tab): no 404s.
+    state.app.add_url_rule("/favicon.ico", "favicon", lambda: current_app.send_static_file("favicon.ico"))
 
 
 @bp.get("/<npm_package:package>/<path:filename>")

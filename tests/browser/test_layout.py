@@ -234,3 +234,11 @@ def test_admin_pages_fit_every_width_with_a_clean_console(browser, server):
     visit.check("/library/artists", shot="admin-library")
     problems = visit.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_icon_is_served_where_browsers_look_for_it(app):
+    client = app.test_client()
+    linked = client.get("/static/favicon.ico")
+    assert linked.status_code == 200 and linked.mimetype == "image/vnd.microsoft.icon"
+    assert client.get("/favicon.ico").data == linked.data  # pages without the link, e.g. a JSON answer in a tab
+    assert 'rel="icon"' in client.get("/api/docs").get_data(as_text=True)
