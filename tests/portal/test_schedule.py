@@ -320,3 +320,45 @@ def test_delete_without_javascript_asks_on_a_page_first(browser_client, factory,
     assert Event.select().count() == 1
     gone = browser_client.post(url, data={"csrf_token": token, "confirmed": "1"})
     assert gone.status_code == 303 and Event.select().count() == 0
+
+
+def test_portal_shift_duplicate_move_and_stage_order(browser_client, factory, creator, berlin):
+    one = _save(berlin, creator, factory, "One", utc(2026, 6, 12, 18), utc(2026, 6, 12, 19), "Main")
+    two = _save(berlin, creator, factory, "Two", utc(2026, 6, 12, 20), utc(2026, 6, 12, 21), "Tent")
+    page = f"/festivals/{berlin}/events"
+    token = csrf_token(browser_client, page)
+
+    shifted = browser_client.post(
+        f"{page}/shift", data={"csrf_token": token, "minutes": "15", "events": [one["event_id"], two["event_id"]]}
+    )
+    assert shifted.status_code == 303
+    assert "2 events shifted by 15 minutes." in text(browser_client.get(page))
+    assert Event.get_by_id(two["event_id"]).start == utc(2026, 6, 12, 20, 15)
+    too_far = browser_client.post(f"{page}/shift", data={"csrf_token": token, "minutes": "99999", "events": [1]})
+    assert too_far.status_code == 422 and "Shift by 1 minute up to 7 days." in text(too_far)
+
+    assert browser_client.post(f"{page}/{one['event_id']}/duplicate", data={"csrf_token": token}).status_code == 303
+    listed = text(browser_client.get(page))
+    assert listed.count("duplicate of “One”") == 2  # both copies flagged in the table
+
+    move = f"{page}/{two['event_id']}/move"
+    form = text(browser_client.get(move))
+    assert 'value="2026-06-12T22:15"' in form  # its start, in Berlin time
+    outside = browser_client.post(move, data={"csrf_token": token, "start": "2026-06-20T20:00", "location": "Tent"})
+    assert outside.status_code == 422 and "Is outside the festival&#39;s days" in text(outside)
+    moved = browser_client.post(move, data={"csrf_token": token, "start": "2026-06-13T19:02", "location": "Main"})
+    assert moved.status_code == 303
+    event = program.event_of(berlin, two["event_id"], factory.actor(creator))
+    assert (event["event_start"], schedule.stage_of(event)) == (utc(2026, 6, 13, 17), "Main")  # 19:00 Berlin
+
+    _save(berlin, creator, factory, "Three", utc(2026, 6, 13, 12), utc(2026, 6, 13, 13), "Tent")
+    timetable = f"/festivals/{berlin}/timetable"
+    tent = next(
+        s for s in schedule.stages(berlin, program.events_of(berlin, factory.actor(creator))) if s["name"] == "Tent"
+    )
+    assert (
+        browser_client.post(f"/festivals/{berlin}/stages/{tent['id']}/left", data={"csrf_token": token}).status_code
+        == 303
+    )
+    headers = text(browser_client.get(timetable))
+    assert headers.index('data-stage="Tent"') < headers.index('data-stage="Main"')
