@@ -192,7 +192,7 @@ def test_creator_pages_fit_every_width_with_a_clean_console(browser, server):
     visit.check(f"{festival}/events", shot="events", axe=True, act=type_artist)
     assert visit.page.locator(TIME_CELLS).count() == 8  # the time check above measured every event
     visit.check(f"{festival}/events/{ids['event']}/edit")
-    visit.check(f"{festival}/timetable", shot="timetable")
+    visit.check(f"{festival}/timetable", shot="timetable", axe=True)
     visit.check(f"{festival}/preview")
     visit.check(f"{festival}/import")
     visit.check(f"{festival}/delete")
