@@ -15,6 +15,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Callable
+from functools import lru_cache
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -117,13 +118,29 @@ def set_pool(database) -> None:
     POOL.labels("max").set(database._max_connections or 0)
 
 
+# The labelled series, looked up once: `labels()` took longer than answering a cached read below Flask.
+@lru_cache(maxsize=4096)
+def _requests(route: str, method: str, status: int):
+    return REQUESTS.labels(route, method, str(status))
+
+
+@lru_cache(maxsize=4096)
+def _latency(route: str, method: str):
+    return LATENCY.labels(route, method)
+
+
+@lru_cache(maxsize=8)
+def _read_cache(result: str):
+    return READ_CACHE.labels(result)
+
+
 def count_answer(route: str, method: str, status: int, seconds: float, cache: str | None = None) -> None:
     """One answered request: its count, its latency and its X-Cache (also for answers made below Flask)."""
     method = method if method in METHODS else "other"
-    REQUESTS.labels(route, method, str(status)).inc()
-    LATENCY.labels(route, method).observe(seconds)
+    _requests(route, method, status).inc()
+    _latency(route, method).observe(seconds)
     if cache in ("hit", "miss", "not-modified"):
-        READ_CACHE.labels(cache).inc()
+        _read_cache(cache).inc()
 
 
 def init_metrics(app: Flask, authorize: Callable[[], None], database=None) -> None:
