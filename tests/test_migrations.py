@@ -128,3 +128,18 @@ def test_0005_fills_name_keys_of_existing_names_without_losing_any(empty_databas
                 for row in empty_database.execute_sql(f"SELECT {table}_name_key FROM {table} ORDER BY {table}_id")
             ]
             assert keys[0] == "café" and keys[1].startswith("café#") and keys[2] == "jazz", keys
+
+
+def test_name_search_indexes_keep_no_pending_list(empty_database):
+    """PostgreSQL's trigram indexes merge new rows at once (0009): a name= search never scans a pending list."""
+    assert "0009_trigram_reads" in migrate(empty_database)
+    if USE_POSTGRES:  # SQLite has no trigram indexes
+        with empty_database.connection_context():
+            options = dict(
+                empty_database.execute_sql(
+                    "SELECT relname, array_to_string(reloptions, ',') FROM pg_class WHERE relname LIKE '%%_name_trgm'"
+                ).fetchall()
+            )
+        assert options == {
+            f"{table}_name_trgm": "fastupdate=off" for table in ("festival", "event", "artist", "location", "tag")
+        }

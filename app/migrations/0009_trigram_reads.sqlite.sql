@@ -1,0 +1,1 @@
+-- 0009 trigram indexes without a pending list: PostgreSQL only (SQLite has no trigram indexes).
