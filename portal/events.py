@@ -58,9 +58,12 @@ def _page(
     editing: int | None = None,
     edit_form: EventForm | None = None,
     shift_form: ShiftForm | None = None,
+    after: int | None = None,
 ):
     festival = _festival(festival_id)
     events = program.events_of(festival_id, current_user.actor)
+    if add_form is None:  # after an add without JavaScript (?after=id): the next event where that one ended
+        add_form = _add_form(festival, next((event for event in events if event["event_id"] == after), None))
     if editing is not None and edit_form is None:
         edit_form = _edit_form(festival, next(event for event in events if event["event_id"] == editing))
     image_of = next(((e["include"]["image"] or [None])[0] for e in events if e["event_id"] == editing), None)
@@ -75,7 +78,7 @@ def _page(
         flagged=schedule.warnings(events),
         image_of=image_of,
         files_url=current_app.config["FILES_URL"],
-        add_form=add_form or _add_form(festival),
+        add_form=add_form,
         editing=editing,
         edit_form=edit_form,
         shift_form=shift_form or ShiftForm(formdata=None),
@@ -134,7 +137,7 @@ def _save(festival_id: int, event_id: int | None, form: EventForm):
 @bp.get("/festivals/<id:festival_id>/events")
 @login_required
 def events(festival_id: int):
-    return _page(festival_id)
+    return _page(festival_id, after=request.args.get("after", type=int))
 
 
 @bp.post("/festivals/<id:festival_id>/events")
@@ -151,7 +154,7 @@ def add_event(festival_id: int):
         context = _row_context(festival, event, event, message="Added.")
         return render("portal/_event_added.html", **context, form=_add_form(festival, event))
     flash(f"“{event['event_name']}” is added.", "success")
-    return go(url_for(".events", festival_id=festival_id))
+    return go(url_for(".events", festival_id=festival_id, after=event["event_id"]))
 
 
 @bp.get("/festivals/<id:festival_id>/events/<id:event_id>")

@@ -203,6 +203,9 @@ def test_keyboard_and_no_javascript_move_form(page_without_js, server):
     create_festival(page, "Plain Moves")  # 3–5 Jul 2026, UTC (no browser zone without JavaScript)
     page.get_by_role("link", name="Events").first.click()
     add_event(page, "Set", "2026-07-03T18:00", "2026-07-03T19:00", "Ada", "Main stage")
+    form = page.locator("#event-add-form")  # after the page load, the form keeps the day and the stage too
+    expect(form.get_by_label("Starts")).to_have_value("2026-07-03T19:00")
+    expect(form.get_by_label("Location")).to_have_value("Main stage")
     add_event(page, "Talk", "2026-07-03T18:00", "2026-07-03T19:00", "Bo", "Tent")
     page.get_by_role("link", name="Timetable").first.click()
     page.get_by_role("link", name="Move “Set”").click()
