@@ -74,6 +74,19 @@ AXE_RUN = """async () => {
 }"""
 
 
+POST_FORM = """([path, fields]) => {  // a plain form (htmx never sees it), with the page's CSRF token
+  const form = Object.assign(document.createElement('form'), {method: 'post', action: path});
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  for (const [name, value] of Object.entries({csrf_token: token, ...fields})) {
+    form.appendChild(Object.assign(document.createElement('textarea'), {name, value}));
+  }
+  document.body.appendChild(form);
+  form.submit();
+}"""
+CSV = "name,day,start,end,stage,artists\nLate set with a long name,2027-06-27,22:00,23:30,Main stage,Ada Lovelace\n"
+ODD_CSV = "Programmpunkt;Tag;Beginn;Ende;Bühne\nLesung;2027-06-27;11:00;12:00;Zelt\n"
+
+
 class Visit:
     """One browser tab that notes console errors and failed requests, and checks pages at every width."""
 
@@ -102,6 +115,14 @@ class Visit:
         assert response is not None and response.status == 200, f"{path}: {response and response.status}"
         if act is not None:
             act(self.page)
+        self.measure(path, shot)
+        if axe:
+            self.where = f"{path} (axe)"
+            self.page.add_script_tag(url=AXE_URL)
+            for violation in self.page.evaluate(AXE_RUN):
+                self.note(violation)
+
+    def measure(self, path: str, shot: str | None) -> None:
         for label, (width, height) in WIDTHS.items():
             self.where = f"{path} at {width}px"
             self.page.set_viewport_size({"width": width, "height": height})
@@ -109,11 +130,16 @@ class Visit:
                 self.note(problem)
             if shot:
                 self.page.screenshot(path=str(SCREENSHOTS / f"layout-{shot}-{label}.png"), full_page=True)
-        if axe:
-            self.where = f"{path} (axe)"
-            self.page.add_script_tag(url=AXE_URL)
-            for violation in self.page.evaluate(AXE_RUN):
-                self.note(violation)
+
+    def check_post(self, path: str, fields: dict, shot: str | None = None) -> None:
+        """A page that answers a form (a confirmation, an import preview): posted as a plain form, as without
+        JavaScript, then measured like the others."""
+        self.where = path
+        self.page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
+        with self.page.expect_navigation() as answer:
+            self.page.evaluate(POST_FORM, [path, fields])
+        assert answer.value.status == 200, f"POST {path}: {answer.value.status}"
+        self.measure(path, shot)
 
     def close(self) -> list[str]:
         self.context.close()
@@ -160,7 +186,8 @@ def seed(server, owner) -> dict:
             )
             events.append(saved["event_id"])
         location = factory.create("location", owner, name="Backyard stage with a rather long name")
-        return {"festival": festival_id, "event": events[0], "location": location["location_id"]}
+        tag = parts.find_or_create_tag(LONG_TAG, actor)[0]
+        return {"festival": festival_id, "event": events[0], "location": location["location_id"], "tag": tag}
 
 
 def test_creator_pages_fit_every_width_with_a_clean_console(browser, server):
@@ -200,6 +227,11 @@ def test_creator_pages_fit_every_width_with_a_clean_console(browser, server):
     for kind in ("locations", "links", "tags"):
         visit.check(f"/library/{kind}")
     visit.check(f"/library/locations/{ids['location']}", shot="library-item")
+    visit.check(f"/library/tags/{ids['tag']}")
+    visit.check(f"{festival}/events/{ids['event']}/move")
+    visit.check_post(f"/library/locations/{ids['location']}/delete", {}, shot="confirm")
+    visit.check_post(f"{festival}/import", {"text": CSV}, shot="import-preview")
+    visit.check_post(f"{festival}/import", {"text": ODD_CSV})
     visit.check("/account/password")
     problems = visit.close()
     assert not problems, "\n".join(problems)
@@ -213,7 +245,7 @@ def test_admin_pages_fit_every_width_with_a_clean_console(browser, server):
         server.user("user", email=f"visitor-number-{number}-with-a-long-name@mail.example.org")
     seed(server, creator)
     with server.app.app_context(), db.connection_context():
-        api_keys.create_key("The iOS app's key for the 2027 season (TestFlight builds included)")
+        _, key = api_keys.create_key("The iOS app's key for the 2027 season (TestFlight builds included)")
         api_keys.create_key("gateway", "service")
     visit = Visit(browser, server)
     visit.check("/login", shot="login", axe=True)
@@ -232,6 +264,8 @@ def test_admin_pages_fit_every_width_with_a_clean_console(browser, server):
     visit.check("/admin/services", shot="admin-services")
     visit.check("/festivals", shot="admin-dashboard")
     visit.check("/library/artists", shot="admin-library")
+    visit.check_post(f"/admin/keys/{key.id}/revoke", {}, shot="admin-key-revoke")
+    visit.check_post(f"/admin/users/{creator.id}/reset-link", {}, shot="admin-reset-link")
     problems = visit.close()
     assert not problems, "\n".join(problems)
 

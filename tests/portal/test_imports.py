@@ -75,7 +75,7 @@ def upload(browser_client, festival_id, csv_text: str):
 def statuses(response) -> list[tuple[str, str]]:
     """(status, what happens) of each preview row, in file order."""
     rows = re.findall(r'<tr class="row-(\w+)" data-testid="import-row">(.*?)</tr>', text(response), re.S)
-    return [(status, re.sub(r"<[^>]+>|\s+", " ", cells.rsplit("<td>", 1)[1]).strip()) for status, cells in rows]
+    return [(status, re.sub(r"<[^>]+>|\s+", " ", re.split(r"<td[^>]*>", cells)[-1]).strip()) for status, cells in rows]
 
 
 def confirm(browser_client, festival_id, preview):
