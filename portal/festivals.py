@@ -175,7 +175,7 @@ def save_place(festival_id: int):
         except Invalid as exc:
             form.show_errors(exc)
         else:
-            return _done(festival_id, "place", "The place is saved.")
+            return _done(festival_id, "place", "The place is saved.", "portal/_festival_place_saved.html")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_place.html", place_form=form)
 
 
