@@ -77,12 +77,22 @@ def test_metrics_are_not_routed_publicly(stack):
             response = stack.get(host, path, allow_redirects=False)
             assert response.status_code == 404, (host, path, response.status_code)
             assert response.json() == {"error": "not found"}, (host, path)
-    # the services do answer it on their own ports (loopback callers; here with the gateway's certificate)
+
+
+def test_services_answer_metrics_on_their_own_ports_to_loopback_callers_and_admins(stack):
+    """Straight to each process's mTLS port (with the gateway's certificate): a loopback caller reads the
+    metrics; a request that came through a proxy (X-Forwarded-For) needs an admin's Bearer token."""
     cert = (str(stack.pki / "gateway.pem"), str(stack.pki / "gateway.key"))
     addresses = [stack.address(name) for name in ("app1", "identity", "files")] + [f"127.0.0.1:{stack.registry_port}"]
+    forwarded = {"X-Forwarded-For": "203.0.113.0"}
     for address in addresses:
-        direct = requests.get(f"https://{address}/metrics", cert=cert, timeout=5)
+        url = f"https://{address}/metrics"
+        direct = requests.get(url, cert=cert, timeout=5)
         assert direct.status_code == 200 and "festivals_http_requests_total" in direct.text, address
+        refused = requests.get(url, cert=cert, headers=forwarded, timeout=5)
+        assert refused.status_code == 401 and set(refused.json()) == {"error"}, address
+        admin = requests.get(url, cert=cert, headers={**forwarded, **stack.admin_headers}, timeout=5)
+        assert admin.status_code == 200, (address, admin.text)
     heartbeats = requests.get(f"https://127.0.0.1:{stack.registry_port}/metrics", cert=cert, timeout=5).text
     assert 'festivals_heartbeats_total{available="true",service="app"}' in heartbeats
 
