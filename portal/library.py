@@ -42,8 +42,7 @@ def library(kind: str):
         except (Invalid, Conflict) as exc:
             form.show_errors(exc)
         else:
-            flash(f"“{created[label]}” is added.", "success")
-            return go(url_for(".library", kind=kind))
+            return go(url_for(".library", kind=kind) + flash_at("add", f"“{created[label]}” is added."))
     search = request.args.get("q", "").strip()[:255]
     owner_id = whole_number(request.args.get("owner", ""), max_digits=9)  # an admin's owner filter
     page = Paging.parse(request.args)

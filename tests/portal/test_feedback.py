@@ -80,3 +80,10 @@ def test_a_locations_place_is_saved_with_its_message_next_to_it(factory, browser
     assert saved.headers["Location"] == f"/library/locations/{location}#place-notice"
     page = text(browser_client.get(f"/library/locations/{location}"))
     assert re.search(r'id="place-notice" role="status">The place is saved\.</p>', page)
+
+
+def test_an_added_library_item_is_said_next_to_the_add_button(browser_client):
+    added = browser_client.post("/library/tags", data={"csrf_token": token(browser_client), "tag_name": "open air"})
+    assert added.status_code == 303 and added.headers["Location"] == "/library/tags#add-notice"
+    page = text(browser_client.get("/library/tags"))
+    assert re.search(r'<button type="submit">Add</button><p [^>]*id="add-notice"[^>]*>“open air” is added\.</p>', page)
