@@ -263,7 +263,7 @@ def test_admin_pages_fit_every_width_with_a_clean_console(browser, server):
     visit.check("/admin/audit", shot="admin-audit", axe=True)
     visit.check("/admin/services", shot="admin-services")
     visit.check("/festivals", shot="admin-dashboard")
-    visit.check("/library/artists", shot="admin-library")
+    visit.check("/library/artists", shot="admin-library", axe=True)
     visit.check_post(f"/admin/keys/{key.id}/revoke", {}, shot="admin-key-revoke")
     visit.check_post(f"/admin/users/{creator.id}/reset-link", {}, shot="admin-reset-link")
     problems = visit.close()
