@@ -29,6 +29,9 @@ SQLITE_PRAGMAS = {
 }
 
 
+CONNECT_TIMEOUT_S = 5  # PostgreSQL: a connection attempt gives up after this (libpq waits forever otherwise)
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -134,6 +137,7 @@ def open_database(url: str, pool_size: int = 16, lock_timeout_s: float = 5.0):
         # its thread; reads take no such locks.
         lock_timeout = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
         params["options"] = f"{params['options']} {lock_timeout}" if params.get("options") else lock_timeout
+        params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)  # a server that does not answer: 503, no hang
         return TrackedPostgresqlDatabase(
             params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10, **params
         )
