@@ -24,7 +24,8 @@ def precondition(request: Request) -> Precondition:
         etags = request.if_match
         if etags.star_tag:
             return Precondition(tags=(ANY,))
-        return Precondition(tags=tuple(tag.partition(".")[0] for tag in etags.as_set()))
+        # werkzeug parses an empty `""` as None: a tag that names no version, matching nothing
+        return Precondition(tags=tuple(tag.partition(".")[0] for tag in etags.as_set() if tag))
     since = request.if_unmodified_since
     if since is not None:
         return Precondition(unmodified_since=since.astimezone(UTC).replace(tzinfo=None))

@@ -56,7 +56,10 @@ def openapi_paths() -> dict:
                     "200": {
                         "description": "the file",
                         "headers": {"ETag": {"schema": {"type": "string"}}},
-                        "content": {mimetype: {"schema": {"type": "string"}}},
+                        # the JSON schedule is an object; the other files are text
+                        "content": {
+                            mimetype: {"schema": {"type": "object" if mimetype.endswith("json") else "string"}}
+                        },
                     },
                     "304": {"description": "unchanged since the ETag sent in If-None-Match"},
                     "404": {

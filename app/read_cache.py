@@ -123,7 +123,7 @@ def still_valid(if_none_match: ETags, digest: str, stored_etag: str | None = Non
     if if_none_match.contains_weak(digest):
         return digest
     for tag in if_none_match.as_set(include_weak=True):
-        if tag.endswith("." + digest):
+        if tag and tag.endswith("." + digest):  # werkzeug parses an empty `""` as None
             return tag
     if stored_etag is not None and if_none_match.contains_weak(stored_etag):
         return stored_etag

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.errors import Invalid
 from app.text import whole_number
@@ -29,8 +29,16 @@ NoNul = AfterValidator(_no_nul)
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoNul]
 Short = Annotated[str, StringConstraints(max_length=255), NoNul]
 Text = Annotated[str, StringConstraints(max_length=100_000), NoNul]
-UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME)]
-Code = Annotated[int, Field(ge=-1, le=255)]
+
+
+def _whole(value: Any) -> Any:
+    # JSON has one number type: 1358.0 is the integer 1358 (also to JSON Schema); 1358.5 stays an error.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Whole = BeforeValidator(_whole)
+UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME), Whole]
+Code = Annotated[int, Field(ge=-1, le=255), Whole]
 
 
 def _check_url(value: str, schemes: tuple[str, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -166,3 +167,19 @@ def app_env(instance: Path, url: str, **extra) -> dict:
         "FESTIVALS_BEHIND_PROXY": "",
         **extra,
     }
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of `pid` (e.g. gunicorn's workers), from /proc."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(entry))
+    return sorted(children)
