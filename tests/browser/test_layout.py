@@ -22,7 +22,7 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 AXE_URL = "/__test__/axe.min.js"  # answered by the test's route, never by the app
 LONG_TAG = ("Neo-psychedelic-kraut-" * 12)[:255]
 LONG_LINK = "https://example.org/festivals/2027/lineup/" + "a-rather-long-path-segment-" * 6 + "?ref=newsletter"
-DAY = 1814090400  # 2027-06-26 18:00 UTC
+DAY = 1814090400  # Sun 2027-06-27 10:00 UTC
 
 # What a page may not show: measured in the page, one sentence per problem.
 TIME_CELLS = "#event-rows > tr:not(.editing) > td:first-of-type"  # the events table's time column
