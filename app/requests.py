@@ -7,7 +7,7 @@ import logging
 
 import orjson
 from flask import Flask, g, request
-from peewee import OperationalError
+from peewee import InterfaceError, InternalError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import DomainError, Invalid
@@ -16,6 +16,7 @@ from common.http import http_error, init_request_ids
 
 log = logging.getLogger("festivals.request")
 JSON_PREFIXES = ("/api", "/identity", "/metrics")
+READ_ONLY_TRANSACTION = "25006"  # PostgreSQL: a write in a read-only transaction
 
 
 def wants_json() -> bool:
@@ -77,8 +78,15 @@ def init_requests(app: Flask) -> None:
         }
         return http_error(exc, messages, error_response)
 
+    @app.errorhandler(InternalError)
+    def _database_internal(exc: InternalError):
+        if getattr(getattr(exc, "orig", None), "pgcode", None) == READ_ONLY_TRANSACTION:  # the driver's error
+            return _database_down(exc)  # a standby, or writes turned off: like a database that is down
+        return _unexpected(exc)
+
+    @app.errorhandler(InterfaceError)  # e.g. "connection already closed": the server went away mid-request
     @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError):
+    def _database_down(exc: Exception):
         log.error("database unavailable on %s %s: %s", request.method, request.path, database_cause(exc))
         if wants_json():
             response = error_response(503, "the database is unavailable; try again shortly")

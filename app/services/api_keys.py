@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 from functools import cache
 
-from peewee import InterfaceError, OperationalError
+from peewee import PeeweeException
 
 from app import sql_shapes
 from app.db import db, is_sqlite, write_transaction
@@ -69,7 +69,7 @@ class KeyUse:
             try:
                 self._write(database, uses)
                 written += len(uses)
-            except (OperationalError, InterfaceError) as exc:
+            except PeeweeException as exc:  # locked, down, read-only: kept for the next round
                 log.warning("last use of %d key(s) not written yet: %s", len(uses), exc)
                 self._keep(database, uses)
         return written
