@@ -63,23 +63,23 @@ def _search_text(limit: int) -> str:
     return request.args.get("q", "").replace("\x00", "").strip()[:limit]
 
 
+def _search_page(find, max_length: int) -> dict:
+    """A searchable, paged admin list: `find(actor, search, limit, offset)` -> (rows, total); the result is
+    the template's context (rows, paging, search, and `back`, this page for the forms on its rows)."""
+    paging = Paging.parse(request.args)
+    search = _search_text(max_length)
+    rows, paging.total = find(_actor(), search or None, paging.per_page, paging.offset)
+    return {"rows": rows, "paging": paging, "search": search, "back": request.full_path.rstrip("?")}
+
+
 # --- users -----------------------------------------------------------------------------------------
 
 
 @bp.get("/users", endpoint="users")
 def user_list():
-    paging = Paging.parse(request.args)
-    search = _search_text(254)
-    rows, paging.total = accounts.list_users(_actor(), search or None, paging.per_page, paging.offset)
-    return render(
-        "portal/admin/users.html",
-        "portal/admin/_user_results.html",
-        rows=rows,
-        paging=paging,
-        search=search,
-        logins=audit.last_logins(_actor(), [row.id for row in rows]),
-        back=request.full_path.rstrip("?"),
-    )
+    page = _search_page(accounts.list_users, 254)
+    logins = audit.last_logins(_actor(), [row.id for row in page["rows"]])
+    return render("portal/admin/users.html", "portal/admin/_user_results.html", logins=logins, **page)
 
 
 def _user_changed(user_id: int, form, change, done: str):
@@ -210,17 +210,8 @@ def key_revoke(key_id: int):
 
 @bp.get("/festivals")
 def festivals():
-    paging = Paging.parse(request.args)
-    search = _search_text(255)
-    rows, paging.total = entities.festivals_with_owners(_actor(), search or None, paging.per_page, paging.offset)
-    return render(
-        "portal/admin/festivals.html",
-        "portal/admin/_festival_results.html",
-        rows=rows,
-        paging=paging,
-        search=search,
-        back=request.full_path.rstrip("?"),
-    )
+    page = _search_page(entities.festivals_with_owners, 255)
+    return render("portal/admin/festivals.html", "portal/admin/_festival_results.html", **page)
 
 
 @bp.post("/festivals/<id:festival_id>/owner")
