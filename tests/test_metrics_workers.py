@@ -65,7 +65,6 @@ def test_a_scrape_sums_every_worker_and_keeps_a_dead_workers_counts(tmp_path, se
                 break
         workers = served_by(server.log())
         assert len(workers) == 2 and all(workers.values()), workers
-        assert sum(workers.values()) == sent
         assert version_count(server.url) == sent  # whichever worker answers the scrape
         max_connections = sample(server.url, "festivals_db_pool_connections", state="max")
         assert max_connections == 2 * 16  # each live worker's pool (a gauge summed over live processes)

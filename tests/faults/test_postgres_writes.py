@@ -31,7 +31,7 @@ def test_a_write_waiting_for_a_row_lock_answers_503_after_the_lock_timeout(clust
             cursor.execute('SELECT 1 FROM "festival" WHERE "festival_id" = %s FOR UPDATE', [festival])
         started = time.monotonic()
         assert client.get(f"/api/v1/festivals/{festival}", headers=reader).status_code == 200
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 1.0  # at once: no lock to wait for
         started = time.monotonic()
         with ThreadPoolExecutor(1) as pool:  # without a lock timeout it would wait as long as the lock is held
             patch = pool.submit(

@@ -14,7 +14,7 @@ import requests
 from tests.processes import migrated, seed
 
 LOCK_TIMEOUT_S = 2.0
-FAST_S = 0.5  # "at once": a read never waits for the lock
+FAST_S = 1.0  # "at once" on a busy CI machine: a read never waits for the lock (it did for 5-20 s)
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_reads_stay_fast_and_writes_fail_in_bounded_time_while_locked(locked_app
             results = [future.result() for future in writes]
 
         for name, (response, seconds) in reads.items():
-            assert seconds < FAST_S + (0.6 if name == "ready" else 0), (name, seconds)
+            assert seconds < FAST_S + (0.5 if name == "ready" else 0), (name, seconds)
             if name != "ready":
                 assert response.status_code == 200, (name, response.text)
         ready = reads["ready"][0]

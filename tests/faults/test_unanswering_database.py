@@ -48,7 +48,7 @@ def test_health_answers_at_once_and_reads_fail_in_bounded_time(make_app, silent_
     try:
         started = time.monotonic()
         health = pool.submit(client.get, "/health").result(timeout=2)
-        assert health.status_code == 200 and time.monotonic() - started < 0.5
+        assert health.status_code == 200 and time.monotonic() - started < 1.0
         started = time.monotonic()
         ready = pool.submit(client.get, "/ready").result(timeout=CONNECT_TIMEOUT_S + 5)
         assert ready.status_code == 503 and ready.get_json()["database"] == "unreachable"
