@@ -72,14 +72,10 @@ def _done(festival_id: int, place: str, message: str, fragment: str | None = Non
 def new_festival():
     require_creator(current_user.actor)
     form = FestivalForm()
-    if form.validate_on_submit():
-        try:
-            festival = entities.create("festival", current_user.actor, form.values())
-        except (Invalid, Conflict) as exc:
-            form.show_errors(exc)
-        else:
-            flash(f"“{festival['festival_name']}” is created, as a draft.", "success")
-            return go(url_for(".festival", festival_id=festival["festival_id"]))
+    festival = form.submit(lambda: entities.create("festival", current_user.actor, form.values()))
+    if festival:
+        flash(f"“{festival['festival_name']}” is created, as a draft.", "success")
+        return go(url_for(".festival", festival_id=festival["festival_id"]))
     return render(
         "portal/festival_new.html",
         "portal/_festival_form.html",
@@ -169,13 +165,8 @@ def delete_festival(festival_id: int):
 @login_required
 def save_place(festival_id: int):
     form = PlaceForm()
-    if form.validate_on_submit():
-        try:
-            parts.save_to_one("festival", festival_id, "place", current_user.actor, form.values())
-        except Invalid as exc:
-            form.show_errors(exc)
-        else:
-            return _done(festival_id, "place", "The place is saved.", "portal/_festival_place_saved.html")
+    if form.submit(lambda: parts.save_to_one("festival", festival_id, "place", current_user.actor, form.values())):
+        return _done(festival_id, "place", "The place is saved.", "portal/_festival_place_saved.html")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_place.html", place_form=form)
 
 
@@ -183,13 +174,8 @@ def save_place(festival_id: int):
 @login_required
 def add_link(festival_id: int):
     form = LinkForm()
-    if form.validate_on_submit():
-        try:
-            parts.create_linked("festival", festival_id, "links", current_user.actor, form.values())
-        except Invalid as exc:
-            form.show_errors(exc)
-        else:
-            return _done(festival_id, "links", "The link is added.")
+    if form.submit(lambda: parts.create_linked("festival", festival_id, "links", current_user.actor, form.values())):
+        return _done(festival_id, "links", "The link is added.")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_links.html", link_form=form)
 
 
@@ -197,13 +183,8 @@ def add_link(festival_id: int):
 @login_required
 def add_tag(festival_id: int):
     form = TagForm()
-    if form.validate_on_submit():
-        try:
-            parts.add_tag("festival", festival_id, form.tag_name.data or "", current_user.actor)
-        except (Invalid, Conflict) as exc:
-            form.show_errors(exc)
-        else:
-            return _done(festival_id, "tags", f"“{form.tag_name.data.strip()}” is added.")
+    if form.submit(lambda: parts.add_tag("festival", festival_id, form.tag_name.data or "", current_user.actor)):
+        return _done(festival_id, "tags", f"“{form.tag_name.data.strip()}” is added.")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_tags.html", tag_form=form)
 
 

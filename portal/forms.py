@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from app.errors import Conflict, Invalid
 from app.services import schedule
 from web.forms import PlainWords, show_errors
 
@@ -82,6 +83,18 @@ class EntityForm(FlaskForm):
     def show_errors(self, exc) -> None:
         """A service's Invalid/Conflict: its field messages next to the fields, the rest above the form."""
         show_errors(self, exc, aliases=PART_FIELDS, wording=self._labelled)
+
+    def submit(self, save):
+        """The shape of every form handler: validate, then `save()` (a service call, usually reading
+        `self.values()`). Returns what `save` returned, or None when the form is invalid or the service
+        refused it (Invalid, Conflict: its messages are then next to the fields)."""
+        if not self.validate_on_submit():
+            return None
+        try:
+            return save()
+        except (Invalid, Conflict) as exc:
+            self.show_errors(exc)
+            return None
 
     def _labelled(self, message: str) -> str:
         """The services name fields by their keys (`event_start`); a person reads the field's label."""

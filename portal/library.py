@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
-from app.errors import Conflict, Invalid
 from app.services import entities, parts
 from app.services import library as library_service
 from app.services.queries import ListQuery, list_entities
@@ -36,13 +35,9 @@ def _kind(kind: str):
 def library(kind: str):
     entity, form_class, label = _kind(kind)
     form = form_class(formdata=request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            created = entities.create(entity, current_user.actor, form.values())
-        except (Invalid, Conflict) as exc:
-            form.show_errors(exc)
-        else:
-            return go(url_for(".library", kind=kind) + flash_at("add", f"“{created[label]}” is added."))
+    created = form.submit(lambda: entities.create(entity, current_user.actor, form.values()))
+    if created:
+        return go(url_for(".library", kind=kind) + flash_at("add", f"“{created[label]}” is added."))
     search = request.args.get("q", "").strip()[:255]
     owner_id = whole_number(request.args.get("owner", ""), max_digits=9)  # an admin's owner filter
     page = Paging.parse(request.args)
@@ -74,16 +69,13 @@ def library_item(kind: str, item_id: int):
     if request.method == "GET":
         return _item_page(kind, item_id)
     form = form_class()
-    if form.validate_on_submit():
-        try:
-            entities.update(
-                entity, item_id, current_user.actor, form.values(), expected_version=form.version.data or None
-            )
-        except (Invalid, Conflict) as exc:
-            form.show_errors(exc)
-        else:
-            flash(f"“{form[label].data}” is saved.", "success")
-            return go(url_for(".library", kind=kind))
+    if form.submit(
+        lambda: entities.update(
+            entity, item_id, current_user.actor, form.values(), expected_version=form.version.data or None
+        )
+    ):
+        flash(f"“{form[label].data}” is saved.", "success")
+        return go(url_for(".library", kind=kind))
     return _item_page(kind, item_id, form=form)
 
 
@@ -126,15 +118,9 @@ def _item_page(kind: str, item_id: int, form=None, place_form=None):
 @login_required
 def location_place(item_id: int):
     form = PlaceForm()
-    if form.validate_on_submit():
-        try:
-            parts.save_to_one("location", item_id, "place", current_user.actor, form.values())
-        except Invalid as exc:
-            form.show_errors(exc)
-        else:
-            return go(
-                url_for(".library_item", kind="locations", item_id=item_id) + flash_at("place", "The place is saved.")
-            )
+    if form.submit(lambda: parts.save_to_one("location", item_id, "place", current_user.actor, form.values())):
+        place = url_for(".library_item", kind="locations", item_id=item_id)
+        return go(place + flash_at("place", "The place is saved."))
     return _item_page("locations", item_id, place_form=form)
 
 
