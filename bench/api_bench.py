@@ -315,6 +315,31 @@ def rps(result: Result) -> str:
     return f"{result.rps:,.0f}{bad}"
 
 
+def interleaved(bench: Bench, label: str, targets: dict[str, tuple[str, dict]]) -> dict[str, Result]:
+    """Each target measured in `--rounds` slices of the duration, taking turns: load from other work on the
+    machine then weighs on every figure alike, so the ratios hold even when that load changes during the run."""
+    rounds = bench.args.rounds
+    seconds = max(1, round(to_ms(bench.args.duration) / 1000 / rounds))
+    slices: dict[str, list[Result]] = {name: [] for name in targets}
+    for number in range(rounds):
+        for name, (url, headers) in targets.items():
+            slices[name].append(bench.wrk(f"{name} {label} ({number + 1}/{rounds})", url, headers, None, f"{seconds}s"))
+    return {name: combined(f"{name} {label}", results) for name, results in slices.items()}
+
+
+def combined(label: str, results: list[Result]) -> Result:
+    """Equal slices: the mean rate, every error counted."""
+    out = Result(label, failed=next((r.failed for r in results if r.failed), ""))
+    if not out.failed:
+        out.rps = sum(r.rps or 0 for r in results) / len(results)
+        out.requests = sum(r.requests or 0 for r in results)
+    out.non_2xx = sum(r.non_2xx for r in results)
+    for result in results:
+        for kind, count in result.socket_errors.items():
+            out.socket_errors[kind] = out.socket_errors.get(kind, 0) + count
+    return out
+
+
 def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
     args = bench.args
     print(f"bench: sqlite: bench-seed --festivals {args.festivals} --events {args.events}", flush=True)
@@ -350,11 +375,15 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for n, (label, path) in enumerate(SQLITE_READS.items()):
-        flask_ceiling = bench.wrk(f"Flask constant {label}", f"{constant}/body{n}.json", {})
-        caddy = bench.wrk(f"Caddy static {label}", f"http://{HOST}:{caddy_port}/body{n}.json", {})
-        ours_uncached = bench.wrk(f"uncached {label}", uncached + path, headers)
-        ours_cached = bench.wrk(f"cached {label}", cached + path, headers)
-        not_modified = bench.wrk(f"304 {label}", cached + path, {**headers, "If-None-Match": etags[label]})
+        targets = {
+            "Flask constant": (f"{constant}/body{n}.json", {}),
+            "Caddy static": (f"http://{HOST}:{caddy_port}/body{n}.json", {}),
+            "uncached": (uncached + path, headers),
+            "cached": (cached + path, headers),
+            "304": (cached + path, {**headers, "If-None-Match": etags[label]}),
+        }
+        figures = interleaved(bench, label, targets)
+        flask_ceiling, caddy, ours_uncached, ours_cached, not_modified = figures.values()
         ceiling = flask_ceiling.rps
         rows.append(
             f"| {label} | {sizes[label]:,} | {rps(flask_ceiling)} | {rps(caddy)} ({ratio(caddy.rps, ceiling)}) "
@@ -436,6 +465,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--festivals", type=int, default=20, help="SQLite festivals to seed (default 20)")
     p.add_argument("--events", type=int, default=6000, help="SQLite events (default 6000: 300 per festival)")
     p.add_argument("--duration", default="10s", help="wrk duration per figure (default 10s)")
+    p.add_argument("--rounds", type=int, default=5, help="slices per figure, measured in turns (default 5)")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: cores)")
@@ -482,9 +512,9 @@ def main(argv: list[str] | None = None) -> int:
         f"## API read bench {now:%Y-%m-%d %H:%M %Z} ({git_describe()})\n\n"
         f"SQLite, {args.festivals} festivals / {args.events} events (every event with an artist and a stage); "
         f"gunicorn {args.workers} workers on {os.cpu_count()} cores; wrk -t{args.threads} "
-        f"-c{args.connections} -d{args.duration}; load average at the end {os.getloadavg()[0]:.1f} "
-        f"(other work on the machine depresses every figure); req/s (ratio to the Flask constant-bytes "
-        f"ceiling)\n\n"
+        f"-c{args.connections}, {args.duration} per figure in {args.rounds} slices taken in turns; "
+        f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine depresses every figure); "
+        f"req/s (ratio to the Flask constant-bytes ceiling)\n\n"
         f"{sqlite_table}\n\n{pg_table}\n"
     )
     print()
