@@ -32,7 +32,7 @@ from werkzeug.utils import get_content_type
 from app.db import db, is_sqlite
 from app.models import ApiKey
 from app.models.base import utcnow
-from app.read_cache import THIN_READ, key_of, still_valid, unpack
+from app.read_cache import THIN_READ, key_of, still_valid
 from app.requests import log as access_log
 from app.services import api_keys
 from common.http import log_access, request_id
@@ -124,7 +124,7 @@ class ThinReads:
         stored = store.get(digest) if store is not None else None
         if stored is None:
             return None
-        etag, mimetype, body = unpack(stored)
+        etag, mimetype, body = stored
         valid = still_valid(etags, digest[:32], etag)
         if valid is not None:
             return self._not_modified(route, environ, valid)
