@@ -1,5 +1,6 @@
 """Extension singletons, bound to an app in create_app with init_app."""
 
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -11,6 +12,13 @@ login_manager = LoginManager()
 htmx = Htmx()  # request.htmx (HX-* request headers) for web/htmx.py
 # No default limits: only the identity endpoints that check secrets are limited (see identity/views.py).
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+LIMITED_BLUEPRINTS = ("identity", "identity_pages")  # the only routes with limits (decorated there)
+
+
+@limiter.request_filter
+def _no_limits_here() -> bool:
+    """Other requests skip the limiter's evaluation: it cost an API read more than its own queries."""
+    return request.blueprint not in LIMITED_BLUEPRINTS
 
 
 def init_extensions(app) -> None:
