@@ -87,13 +87,13 @@ def test_services_answer_metrics_on_their_own_ports_to_loopback_callers_and_admi
     forwarded = {"X-Forwarded-For": "203.0.113.0"}
     for address in addresses:
         url = f"https://{address}/metrics"
-        direct = requests.get(url, cert=cert, timeout=5)
+        direct = requests.get(url, cert=cert, timeout=30)
         assert direct.status_code == 200 and "festivals_http_requests_total" in direct.text, address
-        refused = requests.get(url, cert=cert, headers=forwarded, timeout=5)
+        refused = requests.get(url, cert=cert, headers=forwarded, timeout=30)
         assert refused.status_code == 401 and set(refused.json()) == {"error"}, address
-        admin = requests.get(url, cert=cert, headers={**forwarded, **stack.admin_headers}, timeout=5)
+        admin = requests.get(url, cert=cert, headers={**forwarded, **stack.admin_headers}, timeout=30)
         assert admin.status_code == 200, (address, admin.text)
-    heartbeats = requests.get(f"https://127.0.0.1:{stack.registry_port}/metrics", cert=cert, timeout=5).text
+    heartbeats = requests.get(f"https://127.0.0.1:{stack.registry_port}/metrics", cert=cert, timeout=30).text
     assert 'festivals_heartbeats_total{available="true",service="app"}' in heartbeats
 
 
