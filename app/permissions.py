@@ -3,7 +3,7 @@ questions and never compare roles or owners themselves. Ownership is always read
 
 - read:  `require_reader` (any key or login), drafts through `visible` (a query condition) and
   `visibility_class` (who sees the same answer: the cache key's part);
-- the portal's library: `own_library` / `library_rows` — each organizer works with their own artists,
+- the portal's library: `own_library` / `library_rows` / `library_of` — each organizer works with their own artists,
   locations, links and tags (the API keeps sharing them: anyone may link them, only owners edit);
 - edit:  `can_edit` / `require_edit` — the row's owner or an admin; an event also by its festival's owner;
 - link:  `require_link` — edit the owning side; putting an event into a festival needs the event too;
@@ -110,6 +110,14 @@ def own_library(actor: Actor, model):
     portal suggests as one types, and where a typed name is looked up before a new one is made, so that
     no organizer's event is tied to (and renamed with) another organizer's location. Admins too."""
     return model.owner.is_null() if actor.user_id is None else (model.owner == actor.user_id)
+
+
+def library_of(actor: Actor, festival_owner_id: int | None) -> Actor:
+    """Whose library the names typed for a festival's events resolve in, and who owns what they create: the
+    festival's owner (an admin adding events to someone's festival works in that organizer's library)."""
+    if not actor.is_admin or festival_owner_id is None or festival_owner_id == actor.user_id:
+        return actor
+    return Actor("user", user_id=festival_owner_id, role="creator")
 
 
 def library_rows(actor: Actor, model, owner_id: int | None = None):

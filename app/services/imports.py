@@ -22,7 +22,7 @@ from app.errors import Conflict, Invalid
 from app.models import Artist, Event, Festival, Location
 from app.models.base import utcnow
 from app.models.relations import EventArtist, EventLocation, FestivalEvent
-from app.permissions import Actor, own_library
+from app.permissions import Actor, library_of, own_library
 from app.schemas import validate_body
 from app.services import audit, entities, exports, schedule
 from app.text import whole_number
@@ -440,9 +440,10 @@ def confirm(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int
 def _save(festival_id: int, actor: Actor, new: list[Row], changed: list[Row]) -> None:
     now = utcnow()
     relink = [row for row in changed if any(change.startswith("artists") for change in row.changes)]
-    stages = _own_ids(Location, [row.stage for row in new], actor, now)
+    library = library_of(actor, Festival.select(Festival.owner).where(Festival.id == festival_id).scalar())
+    stages = _own_ids(Location, [row.stage for row in new], library, now)
     artists = _own_ids(
-        Artist, [name for row in sorted(new + relink, key=lambda r: r.line) for name in row.artists], actor, now
+        Artist, [name for row in sorted(new + relink, key=lambda r: r.line) for name in row.artists], library, now
     )
     _new_event_ids(new, actor, now)  # before the changed events get the same version
     for row in changed:

@@ -13,7 +13,7 @@ from app.errors import Conflict, Invalid
 from app.models import Artist, Event, Festival, Location
 from app.models.base import utcnow
 from app.models.relations import FestivalEvent
-from app.permissions import Actor, own_library, own_rows, require_creator, require_edit, require_reader
+from app.permissions import Actor, library_of, own_library, own_rows, require_creator, require_edit, require_reader
 from app.registry import ENTITIES
 from app.serialize import from_row
 from app.services import audit, entities, relations
@@ -171,9 +171,10 @@ def save_event(
             if check is not None:
                 check(from_row(ENTITIES["festival"], festival), {**stored, **values})
             now = utcnow()
-            artists, new_artists = _find_or_create("artist", artist_names, actor, now)
+            library = library_of(actor, festival.owner_id)
+            artists, new_artists = _find_or_create("artist", artist_names, library, now)
             location = [location_name.strip()] if location_name.strip() else []
-            locations, new_locations = _find_or_create("location", location, actor, now)
+            locations, new_locations = _find_or_create("location", location, library, now)
             if event is None:
                 event = entities.insert(spec, actor, values, now)
                 relations.add_link(festival_events, festival_id, event.id)

@@ -2,7 +2,7 @@
 listed and suggested, a typed name finds their own row or makes a new one (never another organizer's), and
 an admin sees everyone's with an owner filter. The API keeps sharing them (see tests/api)."""
 
-from app.models import Event, Location
+from app.models import Artist, Event, Location
 from app.services import entities
 from tests.identity.test_pages import client_for, log_in, text
 from tests.portal.test_creator_pages import HTMX, add_event, new_festival
@@ -76,3 +76,17 @@ def test_an_admin_sees_everyones_library_and_filters_by_owner(app, factory):
     filtered = text(client.get(f"/library/artists?owner={one.id}"))
     assert "First Artist" in filtered and "Second Artist" not in filtered
     assert text(client.get("/library/artists?owner=x")).count("Second Artist") == 1  # not a number: no filter
+
+
+def test_an_admin_adding_events_to_an_organizers_festival_works_in_that_organizers_library(
+    app, factory, browser_client, creator
+):
+    festival_id = new_festival(browser_client)
+    creators = factory.create("location", creator, name="River Tent")
+    admin = factory.user("admin")
+    factory.create("location", admin, name="River Tent")  # the admin's own of the same name is not taken
+    client = logged_in(app, admin)
+
+    assert add_event(client, festival_id, "Admin's set", "20:00", "21:00", "New Band", "River Tent").status_code == 303
+    assert location_of("Admin's set").id == creators["location_id"]
+    assert Artist.get(Artist.name == "New Band").owner_id == creator.id  # a new name joins the organizer's library
