@@ -264,6 +264,10 @@ def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> 
     return child
 
 
+# The text elements of a Frab <event>, in the schema's order.
+FRAB_EVENT_TEXT = "date start duration room slug url title subtitle track type language abstract description".split()
+
+
 def frab_xml(program: Program, base_url: str, version: str) -> bytes:
     """The same schedule in the Frab XML layout (what ConfClerk and the older readers load)."""
     data = frab(program, base_url, version)["schedule"]
@@ -286,21 +290,7 @@ def frab_xml(program: Program, base_url: str, version: str) -> bytes:
             room_element = _element(day_element, "room", name=room)
             for event in events:
                 item = _element(room_element, "event", id=event["id"], guid=event["guid"])
-                for key in (
-                    "date",
-                    "start",
-                    "duration",
-                    "room",
-                    "slug",
-                    "url",
-                    "title",
-                    "subtitle",
-                    "track",
-                    "type",
-                    "language",
-                    "abstract",
-                    "description",
-                ):
+                for key in FRAB_EVENT_TEXT:
                     _element(item, key, event[key])
                 if "logo" in event:
                     _element(item, "logo", event["logo"])
