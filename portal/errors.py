@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.errors import DomainError
+from web.forms import sentence
 from web.htmx import render
 
 TITLES = {401: "Please log in", 403: "Not allowed", 404: "Not found", 405: "Read-only mode", 409: "Conflict"}
@@ -23,4 +24,4 @@ def problem(status: int, message: str):
 def init_errors(bp: Blueprint) -> None:
     @bp.errorhandler(DomainError)
     def _refused(exc: DomainError):
-        return problem(exc.status, exc.message[:1].upper() + exc.message[1:] + ".")
+        return problem(exc.status, sentence(exc.message))

@@ -14,6 +14,7 @@ from app.errors import Conflict, Invalid
 from app.services import imports, program
 from app.text import whole_number
 from portal import bp
+from web.forms import sentence
 from web.htmx import go, render
 
 
@@ -83,7 +84,7 @@ def import_events(festival_id: int):
         try:
             table = imports.read_csv(text)
         except Invalid as exc:
-            form.file.errors = [exc.message[:1].upper() + exc.message[1:] + "."]
+            form.file.errors = [sentence(exc.message)]
         else:
             if imports.needs_mapping(table.headers):
                 return _mapping_page(festival_id, text, table, imports.guess_mapping(table.headers))
@@ -101,7 +102,7 @@ def _carried(festival_id: int):
     try:
         return carry, carry.csv_text.data or "", imports.read_csv(carry.csv_text.data or "")
     except Invalid as exc:
-        flash(exc.message[:1].upper() + exc.message[1:] + ".", "error")
+        flash(sentence(exc.message), "error")
         return None, None, None
 
 
@@ -134,7 +135,7 @@ def import_confirm(festival_id: int):
     try:
         plan = imports.confirm(festival_id, current_user.actor, table, mapping, carry.digest.data or "")
     except Conflict as exc:
-        return _preview_page(festival_id, text, table, mapping, exc.message[:1].upper() + exc.message[1:] + ".", 409)
+        return _preview_page(festival_id, text, table, mapping, sentence(exc.message), 409)
     counts = plan.counts
     flash(
         f"Imported: {counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged"
