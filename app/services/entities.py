@@ -118,10 +118,11 @@ def saved(spec: EntitySpec, row) -> Saved:
     return Saved(from_row(spec, row), version_tag(row.version))
 
 
-def editable(spec: EntitySpec, entity_id: int, actor: Actor, precondition: Precondition = NONE):
+def editable(spec: EntitySpec, entity_id: int, actor: Actor, precondition: Precondition = NONE, *, lock: bool = True):
     """The row, when the actor may see and change it and it is as `precondition` expects (412 otherwise);
-    NotFound or Forbidden otherwise. Locked for the rest of the transaction (see require_visible)."""
-    row = require_visible(spec, entity_id, actor, lock=True)
+    NotFound or Forbidden otherwise. Locked for the rest of the transaction unless `lock` is False (see
+    require_visible)."""
+    row = require_visible(spec, entity_id, actor, lock=lock)
     require_edit(actor, spec, row)
     precondition.check(spec.name, row)
     return row
@@ -169,9 +170,10 @@ def check(entity: str, data: Any) -> dict[str, Any]:
 
 
 def require_editable(entity: str, entity_id: int, actor: Actor):
-    """The row, when the actor may change it (owner or admin); NotFound or Forbidden otherwise."""
+    """The row, when the actor may change it (owner or admin); NotFound or Forbidden otherwise. Not locked:
+    pages and exports ask this too, and must not wait for a long write of the same row."""
     require_reader(actor)
-    return editable(ENTITIES[entity], entity_id, actor)
+    return editable(ENTITIES[entity], entity_id, actor, lock=False)
 
 
 def delete(entity: str, entity_id: int, actor: Actor, precondition: Precondition = NONE) -> None:

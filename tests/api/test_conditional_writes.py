@@ -226,3 +226,39 @@ def test_an_empty_etag_is_no_version_and_no_error(client, writer, festival):
 
     assert read.status_code == 200
     assert write.status_code == 412
+
+
+def test_asking_who_may_edit_does_not_wait_for_a_write_of_the_row(app, factory, creator, festival, database_url):
+    """Writes lock the row they check; pages and exports that only ask whether the caller may edit it must
+    not wait behind a long write (an import) holding that lock."""
+    from app.db import db
+    from tests.conftest import USE_POSTGRES
+
+    if USE_POSTGRES:
+        import psycopg2
+
+        holder = psycopg2.connect(database_url)
+        holder.cursor().execute("SELECT 1 FROM festival WHERE festival_id = %s FOR UPDATE", (festival,))
+    else:
+        import sqlite3
+
+        holder = sqlite3.connect(database_url.split(":///", 1)[1], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("UPDATE festival SET festival_price = festival_price WHERE festival_id = ?", (festival,))
+    answered = []
+
+    def ask():
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            answered.append(entities.require_editable("festival", festival, factory.actor(creator)).id)
+            db.close()
+
+    try:
+        asking = threading.Thread(target=ask)
+        asking.start()
+        asking.join(timeout=5)
+        assert answered == [festival]
+    finally:
+        holder.rollback()
+        holder.close()
+        asking.join()
