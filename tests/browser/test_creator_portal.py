@@ -109,7 +109,9 @@ def test_creator_runs_a_festival_from_the_browser(page, server, screenshot):
     page.reload()
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("is published")).to_be_visible()
+    page.wait_for_load_state("networkidle")  # a click while the publish answer still loads was lost on a busy CI
     page.get_by_role("link", name="Festivals").first.click()
+    expect(page).to_have_url(re.compile(r"/festivals$"))
     expect(page.locator("#festival-table")).to_contain_text("Published")
     screenshot(page, "dashboard")
 
