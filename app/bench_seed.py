@@ -143,6 +143,25 @@ def _pair_cols(table) -> list[str]:
     return [table.owner.column_name, table.related.column_name]
 
 
+def _bench_place(place_id: int, now, festival_number: int, addition: str, lat: float, lon: float) -> tuple:
+    """A place row in the column order written below: id, version, created, owner, street, zip, town, street_addition,
+    country, lat, lon, description."""
+    return (
+        place_id,
+        now,
+        now,
+        None,
+        f"Bench street {festival_number}",
+        "12345",
+        "Benchtown",
+        addition,
+        "Germany",
+        lat,
+        lon,
+        "",
+    )
+
+
 def bench_seed(festivals: int, events: int, progress: Callable | None = None) -> dict[str, int]:
     """Load `festivals` festivals with `events` events in all; `progress(n)` is called with the festivals done."""
     writer = BulkWriter(db.obj)
@@ -184,22 +203,7 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                     )
                 )
                 place, link, image = _take(ids, Place), _take(ids, Link), _take(ids, Image)
-                rows[Place].append(
-                    (
-                        place,
-                        now,
-                        now,
-                        None,
-                        f"Bench street {f}",
-                        "12345",
-                        "Benchtown",
-                        "",
-                        "Germany",
-                        50.0 + f % 100 / 100,
-                        10.0 + f % 50 / 100,
-                        "",
-                    )
-                )
+                rows[Place].append(_bench_place(place, now, f, "", 50.0 + f % 100 / 100, 10.0 + f % 50 / 100))
                 rows[Link].append((link, now, now, None, f"https://bench.example.org/festival/{fid}", 0))
                 rows[Image].append(
                     (image, now, now, None, f"hash{fid}", "poster", f"https://files.example.org/images/hash{fid}")
@@ -215,22 +219,7 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                     rows[Location].append(
                         (location, now, now, None, f"Stage {s + 1} of {fid}", "A stage.", s % 2 == 0, s % 3 != 0)
                     )
-                    rows[Place].append(
-                        (
-                            stage_place,
-                            now,
-                            now,
-                            None,
-                            f"Bench street {f}",
-                            "12345",
-                            "Benchtown",
-                            f"Area {s + 1}",
-                            "Germany",
-                            50.0,
-                            10.0,
-                            "",
-                        )
-                    )
+                    rows[Place].append(_bench_place(stage_place, now, f, f"Area {s + 1}", 50.0, 10.0))
                     pairs[rel.LocationPlace].append((location, stage_place))
                 count = per_festival + (1 if f < extra else 0)
                 artists = []
