@@ -6,9 +6,9 @@ Defaults are for development only; the instance folder holds what is generated o
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from app.instance_files import read_or_create_secret
+from common.files import private_folder
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -26,7 +26,7 @@ def instance_path() -> str:
 
 def load_config(instance: str) -> dict:
     """Everything the app reads from the environment, in one place (documented in the README)."""
-    Path(instance).mkdir(mode=0o700, parents=True, exist_ok=True)  # secrets, keys, the database: owner only
+    private_folder(instance)  # secrets, keys, the database: owner only
     default_db = "sqlite:///" + os.path.join(instance, "festivals.sqlite3")
     return {
         "DATABASE_URL": os.environ.get("FESTIVALS_DATABASE_URL", default_db),

@@ -118,7 +118,10 @@ def read_key(kinds: Iterable[str], visibility: str) -> str:
 def still_valid(if_none_match: ETags, digest: str, stored_etag: str | None = None) -> str | None:
     """The tag of `If-None-Match` that still names the current answer, else None: the read's digest itself,
     an object read's `"<version>.<digest>"` (the same digest: nothing it depends on changed, its version
-    included), or the stored answer's ETag."""
+    included), or the stored answer's ETag. `*` matches only a current representation (RFC 9110 13.1.2):
+    the stored answer (a 200), never a read not yet made (a missing id or a hidden draft answers 404)."""
+    if if_none_match.star_tag:
+        return stored_etag
     if if_none_match.contains_weak(digest):
         return digest
     for tag in if_none_match.as_set(include_weak=True):
@@ -170,5 +173,7 @@ def cached_read(
         response.set_etag(etag)
         if store is not None and not response.is_streamed:
             store.set(key, etag, response.mimetype or "", response.get_data())
+        if request.if_none_match.star_tag:  # it exists: `*` matches it
+            return _not_modified(etag, "not-modified")
     response.headers["X-Cache"] = "miss"
     return response

@@ -9,6 +9,15 @@ import os
 import tempfile
 
 
+def private_folder(path: str) -> str:
+    """`path` (and missing parents) made owner-only, and made so again when an earlier start or another tool
+    (`mkdir -p`) left it open to others: the instance folder holds secrets, keys and the SQLite database."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    if os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
 def write_temp(path: str, data: bytes, mode: int = 0o600) -> str:
     """`data` in a new, flushed temporary file beside `path` (same folder: a rename or link is atomic)."""
     directory = os.path.dirname(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 
+from common.files import private_folder
 from common.heartbeat import from_env
 
 SERVICES = {"app": "app", "files": "files", "identity_app": "identity"}  # wsgi entry point -> service name
@@ -31,9 +32,9 @@ def _pid_alive(name: str) -> bool:
 
 def prepare_metrics_dir() -> str:
     """A fresh, empty folder for this process group's metric files (owner only); old groups' folders go."""
-    instance = os.path.abspath(os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
+    instance = private_folder(os.path.abspath(os.environ.get("FESTIVALS_INSTANCE_PATH", "instance")))
     parent = os.path.abspath(os.environ.get("FESTIVALS_METRICS_DIR") or os.path.join(instance, "metrics"))
-    os.makedirs(parent, mode=0o700, exist_ok=True)
+    private_folder(parent)
     for name in os.listdir(parent):
         if not _pid_alive(name):
             shutil.rmtree(os.path.join(parent, name), ignore_errors=True)

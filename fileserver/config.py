@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from common.files import private_folder
+
 MIB = 1024 * 1024
 DEFAULT_THUMB_SIZES = (64, 160, 320, 640, 1280, 1920)
 DEFAULT_PORTAL_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
@@ -37,6 +39,7 @@ def parse_sizes(sizes) -> tuple[int, ...]:
 def load_files_config(overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     instance = os.path.abspath(overrides.get("INSTANCE_PATH") or os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
+    private_folder(instance)  # its identity keys and media: owner only
     config = {
         "INSTANCE_PATH": instance,
         "MEDIA_DIR": os.path.abspath(os.environ.get("FESTIVALS_MEDIA_DIR") or os.path.join(instance, "media")),

@@ -258,3 +258,23 @@ def test_api_key_revalidation_is_one_query(client, world, count_queries):
     assert client.get(url, headers={**world["public"], "If-None-Match": first.headers["ETag"]}).status_code == 304
     assert tables_read(count_queries.sql) == {"api_key", "data_version"}
     assert len(count_queries.sql) == 1  # the key and the counters together (app/thin_reads.py)
+
+
+def test_if_none_match_star_is_404_for_missing_ids_and_hidden_drafts(client, world):
+    """`*` matches only a current representation (RFC 9110 13.1.2): what the plain read answers 404 stays 404."""
+    star = {**world["public"], "If-None-Match": "*"}
+    for url in (
+        f"/api/v1/festivals/{world['draft']}",
+        "/api/v1/festivals/987654",
+        f"/api/v1/events/{world['draft_event']}",
+    ):
+        assert client.get(url, headers=world["public"]).status_code == 404
+        for _ in range(2):  # also once the public read of something else is in the cache
+            answer = client.get(url, headers=star)
+            assert answer.status_code == 404, (url, answer.status_code)
+            assert "error" in answer.get_json()
+    published = f"/api/v1/festivals/{world['festival']}"
+    assert client.get(published, headers=star).status_code == 304  # not cached yet: made, then matched
+    assert client.get(published, headers=star).status_code == 304  # from the cache
+    owners = {**world["as_owner"], "If-None-Match": "*"}
+    assert client.get(f"/api/v1/festivals/{world['draft']}", headers=owners).status_code == 304
