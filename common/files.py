@@ -6,7 +6,9 @@ read only by the service's own user (the file server's visitors get media over H
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from typing import BinaryIO
 
 
 def private_folder(path: str) -> str:
@@ -18,14 +20,18 @@ def private_folder(path: str) -> str:
     return path
 
 
-def write_temp(path: str, data: bytes, mode: int = 0o600) -> str:
-    """`data` in a new, flushed temporary file beside `path` (same folder: a rename or link is atomic)."""
+def write_temp(path: str, data: bytes | BinaryIO, mode: int = 0o600) -> str:
+    """`data` (bytes, or a file object copied from where it stands in chunks) in a new, flushed temporary file
+    beside `path` (same folder: a rename or link is atomic)."""
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)  # folders it creates: owner only
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                shutil.copyfileobj(data, handle, 1024 * 1024)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -35,7 +41,7 @@ def write_temp(path: str, data: bytes, mode: int = 0o600) -> str:
     return tmp
 
 
-def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
+def write_atomic(path: str, data: bytes | BinaryIO, mode: int = 0o600) -> None:
     """Replace `path`: readers see the old file or the whole new one, never a part."""
     tmp = write_temp(path, data, mode)
     try:

@@ -18,7 +18,7 @@ from common.tls import TlsFiles
 from fileserver.auth import AccountCheck, make_key_source, require_admin
 from fileserver.config import load_files_config
 from fileserver.http import init_http
-from fileserver.storage import Storage
+from fileserver.storage import open_store
 from fileserver.views import init_views
 
 VERSION = "0.1.0"
@@ -33,7 +33,7 @@ def create_files_app(config: dict | None = None) -> Flask:
     files.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_BYTES"] + MULTIPART_ALLOWANCE
     # Pillow refuses images over twice this at open (DecompressionBombError); uploads check the limit itself.
     Image.MAX_IMAGE_PIXELS = settings["MAX_IMAGE_PIXELS"]
-    files.extensions["files_storage"] = Storage(settings["MEDIA_DIR"])
+    files.extensions["files_storage"] = open_store(settings)
     tls = TlsFiles(settings["TLS_CERT"], settings["TLS_KEY"], settings["TLS_CA"])
     tls.check()
     client = tls.client_context()

@@ -189,8 +189,9 @@ def _for_output(image: Image.Image, fmt: str) -> Image.Image:
     return image
 
 
-def make_variant(path: str, variant: Variant) -> bytes:
-    with Image.open(path) as source:
+def make_variant(original, variant: Variant) -> bytes:
+    """The variant's bytes from the original (a path or a seekable file object)."""
+    with Image.open(original) as source:
         scaled, final = plan(source.size, variant)
         if source.format == "JPEG":
             source.draft(None, scaled)  # let the decoder scale by 1/2, 1/4 or 1/8: far fewer pixels to decode

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-import os
 import platform
 import time
 
-from flask import Blueprint, Flask, current_app, request, send_file
+from flask import Blueprint, Flask, Response, current_app, request
 from PIL import Image
 from werkzeug.routing import BaseConverter
+from werkzeug.wsgi import wrap_file
 
-from common.files import write_atomic
 from common.metrics import THUMBNAILS, UPLOADS
 from common.ops import ops_blueprint
 from fileserver import documents, images
 from fileserver.auth import may_delete, require_writer
 from fileserver.http import FilesError, data_response
-from fileserver.storage import EXTENSIONS, Storage
+from fileserver.storage import EXTENSIONS, MediaStore, Stored
 
 YEAR = 365 * 24 * 3600
 log = logging.getLogger("festivals.files.views")
@@ -30,7 +29,7 @@ class HashConverter(BaseConverter):
     regex = "[0-9a-f]{64}"
 
 
-def storage() -> Storage:
+def storage() -> MediaStore:
     return current_app.extensions["files_storage"]
 
 
@@ -52,16 +51,30 @@ def uploaded_bytes(field: str) -> bytes:
     return data
 
 
-def send_stored(path: str, mimetype: str, etag: str, name: str):
-    """A stored file with long-lived cache headers; `name` is what a browser saves it as."""
-    try:
-        response = send_file(path, mimetype=mimetype, conditional=True, etag=etag, max_age=YEAR, download_name=name)
-    except FileNotFoundError:
-        raise FilesError(404, "not found") from None
+def send_stored(stored: Stored | None, mimetype: str, etag: str, name: str):
+    """A stored file with long-lived cache headers, ETag/304 and Range/206 (what werkzeug's send_file does for
+    a path, for any store's file object); `name` is what a browser saves it as."""
+    if stored is None:
+        raise FilesError(404, "not found")
+    response = Response(wrap_file(request.environ, stored.file), mimetype=mimetype, direct_passthrough=True)
+    response.content_length = stored.size
+    response.last_modified = int(stored.mtime)
+    response.headers["Content-Disposition"] = f"inline; filename={name}"
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR
     response.cache_control.immutable = True
+    response.expires = int(time.time() + YEAR)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return response.make_conditional(request.environ, accept_ranges=True, complete_length=stored.size)
+
+
+def open_stored(kind: str, digest: str) -> Stored | None:
+    try:
+        return storage().open(kind, digest)
+    except FileNotFoundError:
+        return None
 
 
 def stored_answer(kind: str, prefix: str, digest: str, created: bool):
@@ -108,7 +121,7 @@ def get_image(digest: str):
     if variant is None:
         storage().link_public(digest, meta["mimetype"])
         return send_stored(
-            storage().path("images", digest), meta["mimetype"], digest, digest + EXTENSIONS[meta["mimetype"]]
+            open_stored("images", digest), meta["mimetype"], digest, digest + EXTENSIONS[meta["mimetype"]]
         )
     response = send_stored(
         ensure_variant(digest, variant), variant.mimetype, f"{digest}-{variant.name}", f"{digest}-{variant.name}"
@@ -117,22 +130,25 @@ def get_image(digest: str):
     return response
 
 
-def ensure_variant(digest: str, variant: images.Variant) -> str:
-    """The variant's file, made once: the first request (of any worker) makes it under a per-variant
-    lock; everyone else waits for the lock and then finds the file."""
-    path = os.path.join(storage().variants_dir(digest), variant.name)
-    if os.path.isfile(path):
-        return path
+def ensure_variant(digest: str, variant: images.Variant) -> Stored | None:
+    """The variant, made once: the first request (of any worker) makes it under a per-variant lock; everyone
+    else waits for the lock and then finds it stored."""
+    stored = storage().open_variant(digest, variant.name)
+    if stored is not None:
+        return stored
     with storage().variant_lock(digest, variant.name):
-        if not os.path.isfile(path):
+        stored = storage().open_variant(digest, variant.name)
+        if stored is None:
             try:
-                data = images.make_variant(storage().path("images", digest), variant)
+                with storage().local_copy("images", digest) as original:
+                    data = images.make_variant(original, variant)
             except FileNotFoundError:  # deleted meanwhile
                 raise FilesError(404, "not found") from None
-            write_atomic(path, data)
+            storage().put_variant(digest, variant.name, data, variant.mimetype)
             THUMBNAILS.labels(variant.mimetype.rpartition("/")[2]).inc()
             log.info("made variant %s of %s", variant.name, digest)
-    return path
+            stored = storage().open_variant(digest, variant.name)
+    return stored
 
 
 @bp.delete("/images/<hash:digest>")
@@ -160,7 +176,7 @@ def upload_pdf():
 
 @bp.get("/pdf/<hash:digest>")
 def get_pdf(digest: str):
-    return send_stored(storage().path("pdf", digest), documents.PDF_MIMETYPE, digest, f"{digest}.pdf")
+    return send_stored(open_stored("pdf", digest), documents.PDF_MIMETYPE, digest, f"{digest}.pdf")
 
 
 @bp.delete("/pdf/<hash:digest>")
