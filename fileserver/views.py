@@ -206,7 +206,21 @@ def _info() -> dict:
     }
 
 
+UPLOAD_PREFIXES = ("image", "pdf")  # the `kind` label of UPLOADS: stored_answer's prefixes
+
+
+def count_from_zero() -> None:
+    """Every upload and thumbnail series at 0 from the start: a fresh server's scrape shows them (a rate or an
+    alert works before the first upload), the same whatever ran before."""
+    for prefix in UPLOAD_PREFIXES:
+        for result in ("created", "existing"):
+            UPLOADS.labels(prefix, result)
+    for fmt in images.OUTPUTS:
+        THUMBNAILS.labels(fmt)
+
+
 def init_views(files: Flask) -> None:
+    count_from_zero()
     files.url_map.converters["hash"] = HashConverter
     files.register_blueprint(bp)
     files.register_blueprint(ops_blueprint(_ready, _info))  # /health /ready /version /info
