@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
 from api.conditional import idempotency_key, precondition, with_etag
-from api.params import parse_list_query
+from api.params import LIST_PARAMS, parse_list_query
 from app.errors import Invalid, ReadOnly
 from app.read_cache import cached_read
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
@@ -61,6 +61,7 @@ def list_entities(spec: EntitySpec):
     return cached_read(
         *queries.read_scope(spec.name, g.actor, q),
         lambda: data_response(queries.list_entities(spec.name, g.actor, q)),
+        params=LIST_PARAMS,
         plain=True,
     )
 
@@ -84,6 +85,7 @@ def get_entity(spec: EntitySpec, entity_id: int):
     return cached_read(
         *queries.read_scope(spec.name, g.actor, q),
         lambda: render_object(queries.get_entity(spec.name, entity_id, g.actor, q)),
+        params=LIST_PARAMS,
         plain=True,
     )
 
@@ -112,6 +114,7 @@ def list_related(spec: EntitySpec, entity_id: int, segment: str):
     return cached_read(
         *queries.read_scope(relation.related, g.actor, q, relation),
         lambda: data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q)),
+        params=LIST_PARAMS,
         plain=True,
     )
 

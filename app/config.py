@@ -61,7 +61,7 @@ def load_config(instance: str) -> dict:
         # Response cache of reads (app/read_cache.py): in-process bytes per worker, or Redis with REDIS_URL.
         "READ_CACHE_BYTES": int(os.environ.get("FESTIVALS_READ_CACHE_BYTES", str(64 * 1024 * 1024))),
         "READ_CACHE_PREFIX": os.environ.get("FESTIVALS_READ_CACHE_PREFIX", "festivals:read:"),
-        "READ_CACHE_TTL": int(os.environ.get("FESTIVALS_READ_CACHE_TTL", str(24 * 3600))),
+        "READ_CACHE_TTL": int(os.environ.get("FESTIVALS_READ_CACHE_TTL", "3600")),  # at most 6 h
         "LOGIN_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_RATE_LIMIT", "10/minute"),
         "LOGIN_IP_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_IP_RATE_LIMIT", "30/minute"),
         "SIGNUP_RATE_LIMIT": os.environ.get("FESTIVALS_SIGNUP_RATE_LIMIT", "10/hour"),

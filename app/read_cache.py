@@ -12,7 +12,7 @@ query and the class. Then:
 The cache is in-process (bounded by bytes, least recently used first out, one per worker) by default, and Redis
 when FESTIVALS_REDIS_URL is set (shared by every instance). Any read can use it, JSON or not:
 
-    return cached_read(kinds, visibility, lambda: make_the_response())
+    return cached_read(kinds, visibility, lambda: make_the_response(), params=("limit", "offset"))
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ THIN_READ = "festivals.thin_read"  # environ: (fixed key part, kinds, route) of 
 
 
 Stored = tuple[str, str, bytes]  # (ETag, mimetype, body) of a stored answer
+MAX_TTL = 6 * 3600  # Redis: an entry lives at most this long (only to free memory; it is unreachable after a write)
+
+
+def largest_answer(max_bytes: int) -> int:
+    """The largest body a store keeps: one huge answer must not flush everything else (or fill Redis)."""
+    return max_bytes // 8
 
 
 class MemoryStore:
@@ -43,7 +49,7 @@ class MemoryStore:
 
     def __init__(self, max_bytes: int):
         self._entries = LRUCache(maxsize=max_bytes, getsizeof=lambda stored: len(stored[2]) + 64)
-        self._largest = max_bytes // 8  # one huge answer must not flush everything else
+        self._largest = largest_answer(max_bytes)
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Stored | None:
@@ -60,13 +66,14 @@ class RedisStore:
     """Answers in Redis (packed as one value), shared by every instance. Redis being down costs speed, never an
     answer."""
 
-    def __init__(self, url: str, prefix: str, ttl: int):
+    def __init__(self, url: str, prefix: str, ttl: int, max_bytes: int):
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._errors = (redis.RedisError, OSError)
         self._prefix = prefix
-        self._ttl = ttl
+        self._ttl = min(ttl, MAX_TTL)
+        self._largest = largest_answer(max_bytes)
 
     def get(self, key: str) -> Stored | None:
         try:
@@ -80,6 +87,8 @@ class RedisStore:
         return etag.decode(), mimetype.decode(), body
 
     def set(self, key: str, etag: str, mimetype: str, body: bytes) -> None:
+        if len(body) > self._largest:
+            return
         try:
             self._redis.set(self._prefix + key, f"{etag}\n{mimetype}\n".encode() + body, ex=self._ttl)
         except self._errors as exc:
@@ -91,16 +100,20 @@ def init_read_cache(app) -> None:
     if config["READ_CACHE_BYTES"] <= 0:  # no response cache; ETags and 304s still come from the counters
         store = None
     elif config["REDIS_URL"]:
-        store = RedisStore(config["REDIS_URL"], config["READ_CACHE_PREFIX"], config["READ_CACHE_TTL"])
+        store = RedisStore(
+            config["REDIS_URL"], config["READ_CACHE_PREFIX"], config["READ_CACHE_TTL"], config["READ_CACHE_BYTES"]
+        )
     else:
         store = MemoryStore(config["READ_CACHE_BYTES"])
     app.extensions["read_cache"] = store
 
 
-def read_scope_of_request(kinds: Iterable[str], visibility: str) -> tuple[str, tuple[str, ...]]:
-    """(the part of this request's key that no write changes, the kinds whose counters complete it)."""
+def read_scope_of_request(kinds: Iterable[str], visibility: str, params: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+    """(the part of this request's key that no write changes, the kinds whose counters complete it). Only the
+    query parameters the read uses (`params`, each read as `args.get` reads it: the first value) are part of it,
+    sorted: unknown or repeated ones name the same answer, so junk in a URL cannot fill the store."""
     parts = [FORMAT, current_app.config["VERSION"], request.path, visibility]
-    parts += [f"{name}={value}" for name, value in sorted(request.args.items(multi=True))]
+    parts += [f"{name}={request.args[name]}" for name in sorted(set(params)) if name in request.args]
     return "\n".join(parts), tuple(sorted(set(kinds)))
 
 
@@ -108,11 +121,6 @@ def key_of(fixed: str, kinds: tuple[str, ...], versions: dict[str, int]) -> str:
     """A read's key: its fixed part and the current counters of its kinds."""
     text = fixed + "".join(f"\n{kind}:{versions.get(kind, 0)}" for kind in kinds)
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
-
-
-def read_key(kinds: Iterable[str], visibility: str) -> str:
-    """The key of this request's read: what it depends on, as of now."""
-    return key_of(*read_scope_of_request(kinds, visibility), read_versions(db))
 
 
 def still_valid(if_none_match: ETags, digest: str, stored_etag: str | None = None) -> str | None:
@@ -140,14 +148,20 @@ def _not_modified(etag: str, how: str) -> Response:
 
 
 def cached_read(
-    kinds: Iterable[str], visibility: str, render: Callable[[], Response], *, plain: bool = False
+    kinds: Iterable[str],
+    visibility: str,
+    render: Callable[[], Response],
+    *,
+    params: Iterable[str],
+    plain: bool = False,
 ) -> Response:
     """The answer of `render()` (a 200 is stored), or the stored one, or 304; see the module's docstring.
     Call it after authentication and after checking the query (errors are never stored). `render` may set
     its own ETag, the version tag of the object it answers (app/services/preconditions.py): the ETag is then
     `"<version tag>.<digest>"`, which If-Match on a write compares by its version tag alone. `plain`: the
-    answer's headers never depend on the data, so app/thin_reads.py may answer its hits and 304s."""
-    fixed, kinds = read_scope_of_request(kinds, visibility)
+    answer's headers never depend on the data, so app/thin_reads.py may answer its hits and 304s. `params`: the
+    query parameters `render` reads (the others are not part of the key)."""
+    fixed, kinds = read_scope_of_request(kinds, visibility, params)
     key = key_of(fixed, kinds, read_versions(db))
     if plain:
         request.environ[THIN_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "")

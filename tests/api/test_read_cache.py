@@ -3,12 +3,14 @@ it at once (no TTL to wait for), on both cache stores; drafts never leak across 
 a cache hit read the counters only."""
 
 import os
+import random
 import uuid
 
 import pytest
 import redis
 
 from app.permissions import Actor
+from app.read_cache import RedisStore
 from app.services import entities, users
 
 TEST_REDIS = os.environ.get("FESTIVALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -278,3 +280,36 @@ def test_if_none_match_star_is_404_for_missing_ids_and_hidden_drafts(client, wor
     assert client.get(published, headers=star).status_code == 304  # from the cache
     owners = {**world["as_owner"], "If-None-Match": "*"}
     assert client.get(f"/api/v1/festivals/{world['draft']}", headers=owners).status_code == 304
+
+
+def stored_keys(app) -> int:
+    """How many answers the app's response cache holds."""
+    store = app.extensions["read_cache"]
+    if isinstance(store, RedisStore):
+        return sum(1 for _ in redis.Redis.from_url(TEST_REDIS).scan_iter(app.config["READ_CACHE_PREFIX"] + "*"))
+    return len(store._entries)
+
+
+def test_reads_with_junk_parameters_add_at_most_a_handful_of_keys(app, client, world):
+    rng = random.Random(20)
+    url = f"/api/v1/festivals/{world['festival']}/events"
+    for number in range(500):
+        junk = {f"utm_{rng.randrange(10**9)}": "x" * rng.randrange(1, 200), "cb": str(number)}
+        answer = client.get(url, query_string={"include": "artist,location", **junk}, headers=world["public"])
+        assert answer.status_code == 200
+    assert stored_keys(app) <= 3
+    same = client.get(url, query_string={"include": "artist,location", "zz": "1"}, headers=world["public"])
+    assert same.headers["X-Cache"] == "hit"  # an unknown parameter names the same answer
+
+
+def test_answers_over_the_size_cap_are_not_stored(make_app, world):
+    redis.Redis.from_url(TEST_REDIS).ping()
+    app = make_app(REDIS_URL=TEST_REDIS, READ_CACHE_PREFIX=f"test-read-{uuid.uuid4().hex}:", READ_CACHE_BYTES=800)
+    client = app.test_client()
+    small, large = "/api/v1/tags", f"/api/v1/festivals/{world['festival']}/events?include=artist,location"
+    assert len(client.get(large, headers=world["public"]).data) > 800 // 8
+    assert client.get(large, headers=world["public"]).headers["X-Cache"] == "miss"
+    client.get(small, headers=world["public"])
+    assert client.get(small, headers=world["public"]).headers["X-Cache"] == "hit"
+    keys = list(redis.Redis.from_url(TEST_REDIS).scan_iter(app.config["READ_CACHE_PREFIX"] + "*"))
+    assert len(keys) == 1 and 0 < redis.Redis.from_url(TEST_REDIS).ttl(keys[0]) <= 3600
