@@ -1,5 +1,5 @@
 """Command line (these names are an interface): migrate, create-user, create-api-key, demo-data,
-bootstrap-dev, bench-seed, rotate-keys, pki."""
+bootstrap-dev, bench-seed, rotate-keys, pki, import-go."""
 
 from __future__ import annotations
 
@@ -202,7 +202,29 @@ def pki_list_command(directory):
         )
 
 
+@click.command("import-go")
+@click.option("--api-db", required=True, help="the Go API database: mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+@click.option("--identity-db", required=True, help="the Go identity database: mysql://...")
+@click.option("--media", required=True, help="the Go file server's originals folder (upload-*.jpg, upload-*.pdf)")
+@click.option("--dry-run", is_flag=True, help="read and check everything, print what would change, write nothing")
+@with_appcontext
+def import_go_command(api_db, identity_db, media, dry_run):
+    """Take over a Go FestivalsApp deployment: users, keys, media, entities with their ids, owners, relations.
+    Safe to run again (writes only what is new or changed); docs/migrating-from-go.md."""
+    from fileserver.config import load_files_config
+    from tools.import_go import SourceError, import_go
+
+    files = load_files_config({"INSTANCE_PATH": current_app.instance_path})
+    try:
+        report = import_go(api_db, identity_db, media, files, dry_run)
+    except SourceError as exc:
+        raise click.ClickException(f"{exc}; nothing was written") from None
+    for line in report.lines():
+        click.echo(line)
+
+
 commands = [
+    import_go_command,
     pki_command,
     rotate_keys_command,
     migrate_command,

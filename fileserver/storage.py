@@ -6,7 +6,11 @@ uploader), and cached variants (thumbnails). Two implementations behind one inte
   the gateway can serve it from disk with its type known.
 - S3Store (fileserver/s3.py, FESTIVALS_MEDIA_STORE=s3): the same names as object keys in a bucket.
 
-A name is only ever built from a hash that matched HASH: user input never reaches the file system or a key.
+A file imported from the Go file server (tools/import_go.py) keeps its old name as an alias: `legacy/<name>.json`
+says which stored file `upload-123.jpg` is (its kind and hash).
+
+A name is only ever built from a hash that matched HASH or a Go name that matched LEGACY_NAME: user input never
+reaches the file system or a key otherwise.
 `put_file` streams: the content is hashed and stored from a (spooled) file, never read into memory whole."""
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import fcntl
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -27,6 +32,8 @@ from common.files import create_exclusive, write_atomic
 from fileserver.http import FilesError
 
 KINDS = ("images", "pdf")
+# The Go file server's names: upload-<digits> and an extension that says nothing reliable about the type.
+LEGACY_NAME = re.compile(r"^upload-[0-9]{1,30}\.[a-z]{2,4}$")
 # The extension of an image's public name, by its type (what Caddy's file server reads the type from).
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 CHUNK = 1024 * 1024
@@ -125,6 +132,13 @@ class MediaStore:
     def delete(self, kind: str, digest: str) -> None:
         raise NotImplementedError
 
+    def read_alias(self, name: str) -> dict | None:
+        """{"kind", "hash", ...} of a Go file server's name (storage.LEGACY_NAME), or None."""
+        raise NotImplementedError
+
+    def write_alias(self, name: str, alias: dict) -> None:
+        raise NotImplementedError
+
     def link_public(self, digest: str, mimetype: str) -> None:
         """A store that the gateway reads from disk keeps `<hash>.<ext>` beside each image; others need none."""
 
@@ -183,6 +197,21 @@ class LocalStore(MediaStore):
 
     def exists(self, kind: str, digest: str) -> bool:
         return os.path.isfile(self.path(kind, digest))
+
+    def alias_path(self, name: str) -> str:
+        if not LEGACY_NAME.fullmatch(name):
+            raise ValueError("not a Go file server's name")
+        return os.path.join(self.root, "legacy", name + ".json")
+
+    def read_alias(self, name: str) -> dict | None:
+        try:
+            with open(self.alias_path(name), "rb") as handle:
+                return orjson.loads(handle.read())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def write_alias(self, name: str, alias: dict) -> None:
+        write_atomic(self.alias_path(name), orjson.dumps(alias))
 
     def read_meta(self, kind: str, digest: str) -> dict | None:
         try:

@@ -29,6 +29,12 @@ class HashConverter(BaseConverter):
     regex = "[0-9a-f]{64}"
 
 
+class LegacyNameConverter(BaseConverter):
+    """A Go file server's name (storage.LEGACY_NAME): `upload-123.jpg`."""
+
+    regex = r"upload-[0-9]{1,30}\.[a-z]{2,4}"
+
+
 def storage() -> MediaStore:
     return current_app.extensions["files_storage"]
 
@@ -130,6 +136,18 @@ def get_image(digest: str):
     return response
 
 
+@bp.get("/images/<legacy:name>")
+@bp.get("/pdf/<legacy:name>")
+def get_legacy(name: str):
+    """A Go file server's name (imported by tools/import_go.py) answers as an alias of the stored file: the same
+    bytes, thumbnails (?width=, ?height=) and cache headers as its own URL, in one request (no redirect), under
+    /images/ or /pdf/ whatever it turned out to be (a PDF saved as upload-5.jpg)."""
+    alias = storage().read_alias(name)
+    if alias is None:
+        raise FilesError(404, "not found")
+    return get_pdf(alias["hash"]) if alias["kind"] == "pdf" else get_image(alias["hash"])
+
+
 def ensure_variant(digest: str, variant: images.Variant) -> Stored | None:
     """The variant, made once: the first request (of any worker) makes it under a per-variant lock; everyone
     else waits for the lock and then finds it stored."""
@@ -222,5 +240,6 @@ def count_from_zero() -> None:
 def init_views(files: Flask) -> None:
     count_from_zero()
     files.url_map.converters["hash"] = HashConverter
+    files.url_map.converters["legacy"] = LegacyNameConverter
     files.register_blueprint(bp)
     files.register_blueprint(ops_blueprint(_ready, _info))  # /health /ready /version /info

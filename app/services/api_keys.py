@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -106,7 +107,7 @@ class KeyUse:
 KEY_USE = KeyUse()
 
 
-def _digest(key: str) -> str:
+def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -124,7 +125,9 @@ def create_key(comment: str, kind: str = "api", actor: Actor = SYSTEM) -> tuple[
             if not ApiKey.select().where(ApiKey.prefix == prefix).exists():
                 break
         key = f"{prefix}_{secrets.token_urlsafe(32)}"
-        row = ApiKey.create(kind=kind, prefix=prefix, key_hash=_digest(key), comment=comment, created_by=actor.user_id)
+        row = ApiKey.create(
+            kind=kind, prefix=prefix, key_hash=key_digest(key), comment=comment, created_by=actor.user_id
+        )
         audit.record(actor, f"{kind}_key", row.id, "create", {"prefix": prefix, "comment": comment})
     return key, row
 
@@ -140,17 +143,24 @@ def _by_prefix(prefix: str) -> list:
     return [sql, *sql_shapes.bind(slots, {"text": prefix})]
 
 
-def key_prefix(key: str) -> str | None:
-    """The prefix a presented key is looked up by; None when it cannot be a key."""
+OUR_KEY = re.compile(rf"^f[as]_[0-9a-f]{{{PREFIX_LEN}}}_")
+
+
+def key_prefix(key: str, kind: str = "api") -> str | None:
+    """The prefix a presented key is looked up by; None when it cannot be a key. Ours carry it
+    ("fa_1a2b3c4d_..."); any other key (the Go services' plain keys, imported by tools/import_go.py) is
+    looked up by "ga_"/"gs_" and 29 hex digits of its SHA-256: one indexed lookup either way."""
     key = key.strip()
-    if len(key) <= PREFIX_TOTAL or key[PREFIX_TOTAL] != "_":
+    if not key:
         return None
-    return key[:PREFIX_TOTAL]
+    if OUR_KEY.match(key):
+        return key[:PREFIX_TOTAL]
+    return f"g{kind[0]}_{key_digest(key)[:29]}"
 
 
 def key_matches(key: str, kind: str, row_kind: str, revoked, key_hash: str) -> bool:
     """Is the presented key this stored key of `kind`, and is it live?"""
-    return row_kind == kind and revoked is None and hmac.compare_digest(key_hash, _digest(key.strip()))
+    return row_kind == kind and revoked is None and hmac.compare_digest(key_hash, key_digest(key.strip()))
 
 
 def use_due(last_used, now) -> bool:
@@ -166,7 +176,7 @@ def note_use(prefix: str, last_used, now) -> None:
 
 def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
     """The live key row for a presented key of this kind, else None."""
-    prefix = key_prefix(key)
+    prefix = key_prefix(key, kind)
     if prefix is None:
         return None
     row = next(iter(ApiKey.raw(*_by_prefix(prefix))), None)

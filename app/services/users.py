@@ -8,6 +8,7 @@ import re
 import secrets
 from datetime import timedelta
 
+import bcrypt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
@@ -23,6 +24,12 @@ from app.services import audit, throttle
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
+# Roles of the Go services' user_role: 42 and 1 are what their admins assigned (and what the old
+# `POST /users/{id}/role/{42|1}` still sends); 0 (a new signup) and 2 (a coordinator, never assignable, no
+# rights of its own there) become `user`, who reads but creates nothing until an admin makes them a creator.
+GO_ROLES = {42: "admin", 1: "creator", 2: "user", 0: "user"}
+GO_ASSIGNABLE = {"42": "admin", "1": "creator"}
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 
 _hasher = PasswordHasher()
 _dummy_hash = _hasher.hash("festivals-dummy-password")
@@ -77,19 +84,34 @@ def set_password(user: User, password: str, actor: Actor = SYSTEM, keep_login: s
         audit.record(actor, "user", user.id, "password", {})
 
 
+def _password_matches(password_hash: str, password: str) -> bool:
+    """argon2 (ours), or bcrypt (an account imported from the Go services, until its first login)."""
+    if password_hash.startswith(BCRYPT_PREFIXES):
+        # bcrypt reads at most 72 bytes (the Go services' library cut longer passwords there too)
+        return bcrypt.checkpw(password.encode()[:72], password_hash.encode())
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(email: str, password: str, limit: str | None = None) -> User | None:
     """The active user with these credentials, or None. Unknown accounts still cost one hash check.
-    With `limit` ("10/minute"), attempts per account beyond it raise RateLimited before any check."""
+    With `limit` ("10/minute"), attempts per account beyond it raise RateLimited before any check.
+    An imported bcrypt hash is replaced by an argon2 one at its first successful login."""
     email = normalize_email(email)
     if limit:
         throttle.count_attempt("login:" + email, limit)
     user = User.get_or_none(User.email == email) if "\x00" not in email else None
-    try:
-        _hasher.verify(user.password_hash if user else _dummy_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not _password_matches(user.password_hash if user else _dummy_hash, password):
         return None
     if user is None or user.suspended:
         return None
+    if user.password_hash.startswith(BCRYPT_PREFIXES):
+        with write_transaction():  # only if still the bcrypt hash: a concurrent change of password wins
+            User.update(password_hash=_hasher.hash(password)).where(
+                (User.id == user.id) & (User.password_hash == user.password_hash)
+            ).execute()
     return user
 
 
@@ -120,10 +142,8 @@ def record_login(email: str, user: User | None, via: str) -> None:
 
 
 def change_password(user: User, old_password: str, new_password: str, keep_login: str | None = None) -> None:
-    try:
-        _hasher.verify(user.password_hash, old_password)
-    except (VerificationError, InvalidHashError):
-        raise Invalid("the current password is wrong", {"old_password": "is wrong"}) from None
+    if not _password_matches(user.password_hash, old_password):
+        raise Invalid("the current password is wrong", {"old_password": "is wrong"})
     set_password(user, new_password, Actor("user", user_id=user.id, role=user.role), keep_login=keep_login)
 
 
