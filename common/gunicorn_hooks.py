@@ -1,7 +1,8 @@
 """gunicorn config hooks: `gunicorn -c python:common.gunicorn_hooks ... wsgi:app`.
 
-- Heartbeats from the master process (one thread per instance, whatever the number of workers), and a last
-  "not available" beat on a clean stop. Without FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY nothing is sent.
+- Heartbeats for the master (one per instance, whatever the number of workers) from a child process started by
+  exec (common/heartbeat.py: no thread in the forking master), and a last "not available" beat on a clean stop.
+  Without FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY nothing is sent.
 - Prometheus multiprocess mode (common/metrics.py): loading this config points PROMETHEUS_MULTIPROC_DIR at a
   fresh folder of this process group, `<FESTIVALS_METRICS_DIR>/<master pid>` (default `<instance>/metrics/`),
   before the app or prometheus_client is imported anywhere (also with --preload); workers inherit it. A dead
@@ -14,7 +15,7 @@ import os
 import shutil
 
 from common.files import private_folder
-from common.heartbeat import from_env
+from common.heartbeat import HeartbeatProcess, configured, interval_from_env
 
 SERVICES = {"app": "app", "files": "files", "identity_app": "identity"}  # wsgi entry point -> service name
 _senders = []
@@ -59,10 +60,15 @@ def when_ready(server):
         None,
     )
     server.log.info("metrics of all workers in %s", _metrics_dir)
-    sender = from_env(SERVICES.get(entry, entry), port) if port else None
-    if sender is not None:
-        _senders.append(sender.start())
-        server.log.info("heartbeats every %ss to %s as %s", sender.interval, sender.url, sender.body["service"])
+    if port and configured():
+        beats = HeartbeatProcess(SERVICES.get(entry, entry), port).start()
+        _senders.append(beats)
+        server.log.info(
+            "heartbeats every %ss to %s from process %s",
+            interval_from_env(),
+            os.environ["FESTIVALS_DISCOVERY_URL"],
+            beats.process.pid,
+        )
 
 
 def child_exit(server, worker):

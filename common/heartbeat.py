@@ -3,12 +3,20 @@
 `available` is whether the instance's own `/ready?scope=reads` answers 200. On a clean stop a last beat says
 `"available": false`, so the gateway stops sending traffic at once instead of after the stale timeout.
 
-Started once per gunicorn master (see common/gunicorn_hooks.py), not per worker: one instance, one beat."""
+One per gunicorn master (see common/gunicorn_hooks.py), not per worker: one instance, one beat. The beats run
+in a process of their own, started by exec (`python -m common.heartbeat`), never as a thread of the master: a
+thread talking TLS while the master forks workers can hold an OpenSSL lock at the fork, and the new worker then
+blocks forever on its first hash. The process dies with its master (PR_SET_PDEATHSIG, and it watches its parent
+pid) and sends its last beat on SIGTERM."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -51,8 +59,7 @@ class HeartbeatSender:
         if tls is not None and tls.enabled:  # the registry and our own port speak mTLS: our certificate, our CA
             self.session.verify, self.session.cert = tls.ca, (tls.cert, tls.key)
             self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace our CA
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+        self.stopped = threading.Event()  # set by a signal handler: the loop's waits end at once
 
     def ready(self) -> bool:
         if not self.ready_url:
@@ -77,33 +84,31 @@ class HeartbeatSender:
             log.warning("heartbeat to %s refused: %s %s", self.url, response.status_code, response.text[:200])
         return response.status_code == 202
 
-    def _run(self) -> None:
+    def run(self, parent: int) -> None:
+        """Beats until stopped or the parent (the gunicorn master) is gone, then a last beat saying "not
+        available": the gateway takes the instance out at once."""
         # the master is ready before its workers: the first beat waits (30 s at most) until they answer
         deadline = time.monotonic() + 30
         while not self.ready() and time.monotonic() < deadline and not self.stopped.wait(0.2):
             pass
-        while not self.stopped.is_set():
+        while not self.stopped.is_set() and os.getppid() == parent:
             self.send(self.ready())
             self.stopped.wait(self.interval)
-
-    def start(self) -> HeartbeatSender:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        """A last beat saying "not available": the gateway takes the instance out at once."""
-        self.stopped.set()
-        self.thread.join(timeout=self.interval + 1)
         self.send(False)
+
+
+def configured() -> bool:
+    """Heartbeats need FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY."""
+    return bool(os.environ.get("FESTIVALS_DISCOVERY_URL", "") and os.environ.get("FESTIVALS_SERVICE_KEY", ""))
 
 
 def from_env(service: str, port: int) -> HeartbeatSender | None:
     """A sender configured by FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY; None when either is unset."""
-    url, key = os.environ.get("FESTIVALS_DISCOVERY_URL", ""), os.environ.get("FESTIVALS_SERVICE_KEY", "")
-    if not url or not key:
+    if not configured():
         return None
+    url, key = os.environ["FESTIVALS_DISCOVERY_URL"], os.environ["FESTIVALS_SERVICE_KEY"]
     host = os.environ.get("FESTIVALS_ADVERTISE_HOST", "127.0.0.1")
-    interval = float(os.environ.get("FESTIVALS_HEARTBEAT_S", "") or 5)
+    interval = interval_from_env()
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     tls = TlsFiles.from_env()
     scheme = "https" if tls.enabled else "http"  # the instance serves TLS itself when it has a certificate
@@ -117,3 +122,66 @@ def from_env(service: str, port: int) -> HeartbeatSender | None:
         ready_url=f"{scheme}://{local}:{port}/ready?scope=reads",  # as the gateway's health checks
         tls=tls,
     )
+
+
+def interval_from_env() -> float:
+    return float(os.environ.get("FESTIVALS_HEARTBEAT_S", "") or 5)
+
+
+class HeartbeatProcess:
+    """The beats of this process (a gunicorn master) from a child process started by exec: no thread of ours
+    in the master, so nothing of ours holds a lock when it forks a worker."""
+
+    def __init__(self, service: str, port: int):
+        self.service, self.port = service, port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> HeartbeatProcess:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "common.heartbeat", self.service, str(self.port), str(os.getpid())], cwd=root
+        )
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM: the child sends its last beat ("not available") and exits; killed when it takes too long."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=max(2.0, interval_from_env()) + 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def die_with_parent() -> None:
+    """SIGTERM to this process when its parent dies (Linux; elsewhere the loop's parent pid check does it)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def main(argv: list[str]) -> int:
+    """`python -m common.heartbeat SERVICE PORT PARENT_PID` (started by HeartbeatProcess)."""
+    if len(argv) != 3:
+        print("usage: python -m common.heartbeat SERVICE PORT PARENT_PID", file=sys.stderr)
+        return 2
+    service, port, parent = argv[0], int(argv[1]), int(argv[2])
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before the line above
+        return 0
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    sender = from_env(service, port)
+    if sender is None:
+        return 0
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda *_: sender.stopped.set())
+    sender.run(parent)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -45,16 +45,26 @@ def wait_for(
 
 class Gunicorn:
     """`gunicorn -c python:common.gunicorn_hooks` of `entry` (e.g. "wsgi:app") on a free loopback port, with
-    the settings in `env` added to this process's environment; its output in `folder/<name>.log`."""
+    the settings in `env` added to this process's environment; its output in `folder/<name>.log`. With `tls`
+    (common.tls.TlsFiles) it serves mTLS with those files and `url` is https."""
 
-    def __init__(self, entry: str, folder, env: dict, workers: int = 2, threads: int = 4, name: str = "gunicorn"):
+    def __init__(
+        self,
+        entry: str,
+        folder,
+        env: dict,
+        workers: int = 2,
+        threads: int = 4,
+        name: str = "gunicorn",
+        tls=None,
+    ):
         import os
         import sys
 
         from app import ROOT
 
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.log_path = folder / f"{name}.log"
         self.name = name
         log = open(self.log_path, "w+")  # noqa: SIM115 - read back by log()
@@ -76,6 +86,7 @@ class Gunicorn:
                 "-",
                 "--access-logformat",
                 "access pid=%(p)s %(r)s %(s)s",
+                *(tls.gunicorn_args() if tls else []),
                 entry,
             ],
             cwd=ROOT,
@@ -86,7 +97,7 @@ class Gunicorn:
         )
         self._log = log
         try:
-            wait_for(f"{self.url}/health", self.process, name=name, log=log)
+            wait_for(f"{self.url}/health", self.process, name=name, log=log, context=tls and tls.client_context())
         except Exception:
             self.stop()
             raise

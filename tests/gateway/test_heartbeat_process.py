@@ -1,0 +1,186 @@
+"""Heartbeats never leave a lock held across a fork: a real gunicorn beating over mTLS (every beat a new TLS
+handshake) to a TLS endpoint, while its worker is killed and forked again hundreds of times under CPU load; each
+new worker must answer a request that hashes. With the beats in a thread of the master, a worker forked while
+that thread held an OpenSSL lock blocked forever in its first sha256."""
+
+from __future__ import annotations
+
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import orjson
+import pytest
+import requests
+
+from common import pki
+from common.tls import TlsFiles
+from tests.processes import Gunicorn, child_pids
+
+FORKS = 300
+ANSWER_S = 20  # a new worker that does not answer within this is hung
+BUDGET_S = 420  # the whole fork loop, on a loaded CI machine
+
+
+class BeatEndpoint:
+    """A registry stand-in on an mTLS port: records every beat, answers 202 and closes the connection (so the
+    sender makes a TLS handshake for each beat)."""
+
+    def __init__(self, files: TlsFiles):
+        self.beats: list[dict] = []
+        beats = self.beats
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                beats.append(orjson.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=files.ca)
+        context.load_cert_chain(files.cert, files.key)
+        context.verify_mode = ssl.CERT_REQUIRED
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def certificates(tmp_path) -> dict[str, TlsFiles]:
+    folder = tmp_path / "pki"
+    pki.init_ca(folder)
+    files = {}
+    for name in ("gateway", "app"):
+        cert, key = pki.issue(folder, name, dns=["localhost"], ips=["127.0.0.1"])
+        files[name] = TlsFiles(str(cert), str(key), str(folder / "ca.pem"))
+    return files
+
+
+@pytest.fixture
+def endpoint(certificates):
+    beats = BeatEndpoint(certificates["gateway"])
+    yield beats
+    beats.server.shutdown()
+
+
+@pytest.fixture
+def cpu_load():
+    """Another process keeping a core busy: a thread holding a lock gets preempted as on a loaded machine."""
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    yield
+    burner.kill()
+    burner.wait(timeout=10)
+
+
+def beating_gunicorn(tmp_path, certificates, endpoint, workers: int = 1) -> Gunicorn:
+    app = certificates["app"]
+    env = {
+        "FESTIVALS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "FESTIVALS_DISCOVERY_URL": endpoint.url,
+        "FESTIVALS_SERVICE_KEY": "fork-test-key",
+        "FESTIVALS_HEARTBEAT_S": "0.05",  # beats (and their handshakes) all the time
+        "FESTIVALS_TLS_CERT": app.cert,
+        "FESTIVALS_TLS_KEY": app.key,
+        "FESTIVALS_TLS_CA": app.ca,
+    }
+    # threads=1: gunicorn's sync worker closes each connection, so every ready check is a handshake too
+    return Gunicorn("tests.fork_app:app", tmp_path, env, workers=workers, threads=1, name="forking", tls=app)
+
+
+def is_heartbeat(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"common.heartbeat" in cmdline.read()
+    except OSError:  # gone meanwhile
+        return False
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan may wait a while to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def kill_and_wait(pids: list[int], server: Gunicorn) -> None:
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while set(pids) & set(child_pids(server.process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def worker_of(server: Gunicorn, session: requests.Session) -> int:
+    response = session.get(f"{server.url}/hash", timeout=ANSWER_S)
+    assert response.status_code == 200
+    pid, digest = response.text.split()
+    assert len(digest) == 64
+    return int(pid)
+
+
+def test_workers_forked_while_beating_over_tls_never_hang(tmp_path, certificates, endpoint, cpu_load):
+    server = beating_gunicorn(tmp_path, certificates, endpoint)
+    app = certificates["app"]
+    session = requests.Session()
+    session.verify, session.cert, session.trust_env = app.ca, (app.cert, app.key), False
+    forks, hangs = 0, []
+    started = time.monotonic()
+    try:
+        endpoint_deadline = time.monotonic() + 30
+        while not endpoint.beats and time.monotonic() < endpoint_deadline:
+            time.sleep(0.1)
+        assert endpoint.beats, f"no heartbeat arrived:\n{server.log()[-3000:]}"
+        worker = worker_of(server, session)
+        while forks < FORKS and time.monotonic() - started < BUDGET_S and len(hangs) < 3:
+            if worker is not None:
+                kill_and_wait([worker], server)
+            forks += 1
+            try:
+                new = worker_of(server, session)
+            except requests.Timeout:  # hung: count it, kill it, go on with the next new worker
+                hung = [pid for pid in child_pids(server.process.pid) if not is_heartbeat(pid)]
+                hangs.append(hung)
+                kill_and_wait(hung, server)
+                worker = None
+                continue
+            assert new != worker
+            worker = new
+        beats_during = len(endpoint.beats)
+    finally:
+        server.stop()
+    took = time.monotonic() - started
+    print(f"{forks} forks in {took:.0f}s, {len(hangs)} hung, {beats_during} beats meanwhile")
+    assert hangs == [], f"{len(hangs)} of {forks} new workers hung (pids {hangs})"
+    assert forks >= 200, f"only {forks} forks in {took:.0f}s"
+    assert beats_during > forks / 10  # the beats really ran all along
+    assert endpoint.beats[-1]["available"] is False  # the last beat on the clean stop
+
+
+def test_heartbeat_process_dies_with_its_master(tmp_path, certificates, endpoint):
+    """kill -9 of the master alone: its heartbeat process notices, says "not available" and exits."""
+    server = beating_gunicorn(tmp_path, certificates, endpoint)
+    try:
+        deadline = time.monotonic() + 30
+        while not endpoint.beats and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [beats] = [pid for pid in child_pids(server.process.pid) if is_heartbeat(pid)]
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while running(beats) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(beats), "the heartbeat process outlived its master"
+        assert endpoint.beats[-1]["available"] is False
+    finally:
+        server.stop()
