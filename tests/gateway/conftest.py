@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -38,23 +39,33 @@ CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
 
 class Webhook:
-    """A test server receiving the registry's alert POSTs."""
+    """A test server receiving JSON POSTs (the registry's alerts; heartbeats with `status` 202 and `tls`, an
+    mTLS port then). Each answer closes its connection."""
 
-    def __init__(self):
+    def __init__(self, status: int = 204, tls: TlsFiles | None = None):
         self.alerts: list[dict] = []
         received = self.alerts
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 received.append(orjson.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=tls.ca)
+            context.load_cert_chain(tls.cert, tls.key)
+            context.verify_mode = ssl.CERT_REQUIRED
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.base = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.base}/alerts"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def of(self, port: int) -> list[str]:

@@ -7,51 +7,21 @@ from __future__ import annotations
 
 import os
 import signal
-import ssl
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import orjson
 import pytest
 import requests
 
 from common import pki
 from common.tls import TlsFiles
+from tests.gateway.conftest import Webhook
 from tests.processes import Gunicorn, child_pids
 
 FORKS = 300
 ANSWER_S = 20  # a new worker that does not answer within this is hung
 BUDGET_S = 420  # the whole fork loop, on a loaded CI machine
-
-
-class BeatEndpoint:
-    """A registry stand-in on an mTLS port: records every beat, answers 202 and closes the connection (so the
-    sender makes a TLS handshake for each beat)."""
-
-    def __init__(self, files: TlsFiles):
-        self.beats: list[dict] = []
-        beats = self.beats
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                beats.append(orjson.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=files.ca)
-        context.load_cert_chain(files.cert, files.key)
-        context.verify_mode = ssl.CERT_REQUIRED
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
@@ -67,7 +37,9 @@ def certificates(tmp_path) -> dict[str, TlsFiles]:
 
 @pytest.fixture
 def endpoint(certificates):
-    beats = BeatEndpoint(certificates["gateway"])
+    """A registry stand-in on an mTLS port: records every beat (in `alerts`), answers 202 and closes the
+    connection (so the sender makes a TLS handshake for each beat)."""
+    beats = Webhook(status=202, tls=certificates["gateway"])
     yield beats
     beats.server.shutdown()
 
@@ -85,7 +57,7 @@ def beating_gunicorn(tmp_path, certificates, endpoint, workers: int = 1) -> Guni
     app = certificates["app"]
     env = {
         "FESTIVALS_INSTANCE_PATH": str(tmp_path / "instance"),
-        "FESTIVALS_DISCOVERY_URL": endpoint.url,
+        "FESTIVALS_DISCOVERY_URL": endpoint.base,
         "FESTIVALS_SERVICE_KEY": "fork-test-key",
         "FESTIVALS_HEARTBEAT_S": "0.05",  # beats (and their handshakes) all the time
         "FESTIVALS_TLS_CERT": app.cert,
@@ -138,9 +110,9 @@ def test_workers_forked_while_beating_over_tls_never_hang(tmp_path, certificates
     started = time.monotonic()
     try:
         endpoint_deadline = time.monotonic() + 30
-        while not endpoint.beats and time.monotonic() < endpoint_deadline:
+        while not endpoint.alerts and time.monotonic() < endpoint_deadline:
             time.sleep(0.1)
-        assert endpoint.beats, f"no heartbeat arrived:\n{server.log()[-3000:]}"
+        assert endpoint.alerts, f"no heartbeat arrived:\n{server.log()[-3000:]}"
         worker = worker_of(server, session)
         while forks < FORKS and time.monotonic() - started < BUDGET_S and len(hangs) < 3:
             if worker is not None:
@@ -156,7 +128,7 @@ def test_workers_forked_while_beating_over_tls_never_hang(tmp_path, certificates
                 continue
             assert new != worker
             worker = new
-        beats_during = len(endpoint.beats)
+        beats_during = len(endpoint.alerts)
     finally:
         server.stop()
     took = time.monotonic() - started
@@ -164,7 +136,7 @@ def test_workers_forked_while_beating_over_tls_never_hang(tmp_path, certificates
     assert hangs == [], f"{len(hangs)} of {forks} new workers hung (pids {hangs})"
     assert forks >= 200, f"only {forks} forks in {took:.0f}s"
     assert beats_during > forks / 10  # the beats really ran all along
-    assert endpoint.beats[-1]["available"] is False  # the last beat on the clean stop
+    assert endpoint.alerts[-1]["available"] is False  # the last beat on the clean stop
 
 
 def test_heartbeat_process_dies_with_its_master(tmp_path, certificates, endpoint):
@@ -172,7 +144,7 @@ def test_heartbeat_process_dies_with_its_master(tmp_path, certificates, endpoint
     server = beating_gunicorn(tmp_path, certificates, endpoint)
     try:
         deadline = time.monotonic() + 30
-        while not endpoint.beats and time.monotonic() < deadline:
+        while not endpoint.alerts and time.monotonic() < deadline:
             time.sleep(0.1)
         [beats] = [pid for pid in child_pids(server.process.pid) if is_heartbeat(pid)]
         os.kill(server.process.pid, signal.SIGKILL)
@@ -181,6 +153,6 @@ def test_heartbeat_process_dies_with_its_master(tmp_path, certificates, endpoint
         while running(beats) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not running(beats), "the heartbeat process outlived its master"
-        assert endpoint.beats[-1]["available"] is False
+        assert endpoint.alerts[-1]["available"] is False
     finally:
         server.stop()
