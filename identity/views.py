@@ -190,7 +190,24 @@ def list_users():
 
 @bp.post("/users/<id:user_id>/role/<role>")
 def set_role(user_id: int, role: str):
-    return data_response([user_dict(users.set_role(current_actor(), user_id, role))])
+    """`role` by name, or as the Go services' clients send it (42 admin, 1 creator)."""
+    return data_response([user_dict(users.set_role(current_actor(), user_id, users.GO_ASSIGNABLE.get(role, role)))])
+
+
+@bp.post("/users/<id:user_id>/change-password")
+def change_password_go(user_id: int):
+    """The Go services' password change: one's own, `{"old-password", "new-password"}`; today's password rules."""
+    user, sid = current_login()
+    if user.id != user_id:
+        raise Forbidden("only the account's own user may change its password")
+    body = _body()
+    old, new = body.get("old-password"), body.get("new-password")
+    if not isinstance(old, str) or not isinstance(new, str):
+        raise Invalid(
+            "old-password and new-password are required", {"old-password": "required", "new-password": "required"}
+        )
+    users.change_password(user, old, new, keep_login=sid)
+    return data_response([])
 
 
 @bp.post("/users/<id:user_id>/suspend")
