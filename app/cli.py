@@ -148,10 +148,27 @@ def pki_command():
 @_dir_option
 @click.option("--days", default=pki.CA_DAYS, show_default=True, type=click.IntRange(1, 36500))
 @click.option("--replace", is_flag=True, help="make a new CA; the old one is moved to old/<time>/")
+@click.option(
+    "--import",
+    "imported",
+    nargs=2,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="CA.pem CA.key",
+    help="use an existing root CA (its certificate and unencrypted key), e.g. the one a Go deployment's apps trust",
+)
 @with_appcontext
-def pki_init_command(directory, days, replace):
-    """Create the CA (an existing one is kept unless --replace)."""
+def pki_init_command(directory, days, replace, imported):
+    """Create the CA, or import one (an existing one is kept unless --replace)."""
     directory = _pki_dir(directory)
+    if imported:
+        try:
+            path = pki.import_ca(directory, *imported, replace=replace)
+        except pki.PkiError as exc:
+            raise click.ClickException(str(exc)) from None
+        info = pki.describe(path)
+        click.echo(f"CA {path} is {info.subject}, valid until {info.not_after:%Y-%m-%d}")
+        click.echo("issue the service certificates again (pki issue) and restart the gateway and services")
+        return
     path, created = pki.init_ca(directory, days=days, replace=replace)
     info = pki.describe(path)
     if not created:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_DAYS = 3650
@@ -105,23 +105,79 @@ def cert_paths(directory: str | Path, name: str) -> tuple[Path, Path]:
     return directory / f"{name}.pem", directory / f"{name}.key"
 
 
-def init_ca(
-    directory: str | Path, common_name: str = "FestivalsApp private CA", days: int = CA_DAYS, replace: bool = False
-) -> tuple[Path, bool]:
-    """Create the CA; (path of ca.pem, created). An existing CA is kept unless `replace`, and a replaced
-    one is moved to `old/<timestamp>/` (never deleted: certificates it signed stay verifiable by hand)."""
+def _make_room(directory: str | Path, replace: bool) -> bool:
+    """Prepares the folder for a new CA: False when one exists and is kept; with `replace` it is moved to
+    `old/<timestamp>/` (never deleted: certificates it signed stay verifiable by hand)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
     cert_path, key_path = ca_paths(directory)
     if cert_path.exists() or key_path.exists():
         if not replace:
-            return cert_path, False
+            return False
         archive = directory / "old" / _now().strftime("%Y%m%dT%H%M%SZ")
         archive.mkdir(parents=True, exist_ok=True)
         for path in (cert_path, key_path):
             if path.exists():
                 shutil.move(str(path), archive / path.name)
+    return True
+
+
+def _spki(public_key) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def import_ca(directory: str | Path, cert_file: str | Path, key_file: str | Path, replace: bool = False) -> Path:
+    """An operator's existing root CA (the one their apps trust) becomes this CA: certificates issued from now
+    on, and the gateway's (Caddy's internal issuer sits under it), chain to it. Refused with a PkiError when the
+    certificate is not a valid CA certificate or the key is not its key; the same CA again is a no-op; another
+    CA already here is kept unless `replace`."""
+    try:
+        cert = x509.load_pem_x509_certificate(Path(cert_file).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise PkiError(f"{cert_file}: not a PEM certificate ({exc})") from None
+    try:
+        key = serialization.load_pem_private_key(Path(key_file).read_bytes(), password=None)
+    except TypeError:
+        raise PkiError(f"{key_file}: the key is encrypted; decrypt it first (openssl pkey -in ... -out ...)") from None
+    except (OSError, ValueError) as exc:
+        raise PkiError(f"{key_file}: not a PEM private key ({exc})") from None
+    try:
+        ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        ca = False
+    if not ca:
+        raise PkiError(f"{cert_file}: not a CA certificate (basicConstraints CA:TRUE is missing)")
+    try:
+        if not cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
+            raise PkiError(f"{cert_file}: the CA certificate may not sign certificates (keyUsage keyCertSign)")
+    except x509.ExtensionNotFound:
+        pass
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise PkiError(f"{key_file}: an RSA or ECDSA key is needed to sign with SHA-256")
+    if _spki(key.public_key()) != _spki(cert.public_key()):
+        raise PkiError(f"{key_file} is not the key of {cert_file} (their public keys differ)")
+    if cert.not_valid_after_utc <= _now():
+        raise PkiError(f"{cert_file}: the CA certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+    cert_path, key_path = ca_paths(directory)
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    if cert_path.exists() and cert_path.read_bytes() == pem and key_path.exists():
+        return cert_path
+    if not _make_room(directory, replace):
+        raise PkiError(f"another CA is in {directory}; --replace moves it to old/ and imports this one")
+    _write_private(key_path, _key_pem(key))
+    _write_public(cert_path, pem)
+    return cert_path
+
+
+def init_ca(
+    directory: str | Path, common_name: str = "FestivalsApp private CA", days: int = CA_DAYS, replace: bool = False
+) -> tuple[Path, bool]:
+    """Create the CA; (path of ca.pem, created). An existing CA is kept unless `replace`, and a replaced
+    one is moved to `old/<timestamp>/` (never deleted: certificates it signed stay verifiable by hand)."""
+    if not _make_room(directory, replace):
+        return ca_paths(directory)[0], False
+    cert_path, key_path = ca_paths(directory)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
