@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import re
+
+from markupsafe import Markup, escape
+
 from app.services import schedule
 
 
@@ -31,7 +35,13 @@ def _until(end, start, zone: str | None = None) -> str:
     return schedule.format_time(end, named)
 
 
+def _breakable(address: str) -> Markup:
+    """An email address that may break before its @ and after its dots (<wbr>), never between two letters."""
+    return Markup(re.sub(r"(@)|(\.)", lambda m: "<wbr>@" if m.group(1) else ".<wbr>", str(escape(address))))
+
+
 def init_filters(bp) -> None:
+    bp.add_app_template_filter(_breakable, "breakable")
     bp.add_app_template_filter(_day, "day")
     bp.add_app_template_filter(_when, "when")
     bp.add_app_template_filter(_clock, "clock")
