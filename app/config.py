@@ -38,8 +38,13 @@ def load_config(instance: str) -> dict:
         "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
         "DB_POOL_SIZE": int(os.environ.get("FESTIVALS_DB_POOL_SIZE", "16")),
-        # SQLite: how long a write waits for the write lock before answering 503 (WAL reads never wait).
+        # How long a write waits for a lock before answering 503 (SQLite: the write lock; WAL reads never wait).
         "DB_LOCK_TIMEOUT": float(os.environ.get("FESTIVALS_DB_LOCK_TIMEOUT", "5")),
+        # PostgreSQL: how long any other statement waits for a lock (only a table lock makes a read wait), the
+        # longest run of any statement, and write transactions per process at once (the rest wait their turn).
+        "DB_READ_LOCK_TIMEOUT": float(os.environ.get("FESTIVALS_DB_READ_LOCK_TIMEOUT", "0.2")),
+        "DB_STATEMENT_TIMEOUT": float(os.environ.get("FESTIVALS_DB_STATEMENT_TIMEOUT", "30")),
+        "DB_WRITERS": int(os.environ.get("FESTIVALS_DB_WRITERS", "2")),
         "ACCESS_TOKEN_TTL": int(os.environ.get("FESTIVALS_ACCESS_TOKEN_TTL", "900")),
         "TOKEN_ISSUER": os.environ.get("FESTIVALS_TOKEN_ISSUER", "festivals-identity"),
         "TOKEN_AUDIENCE": os.environ.get("FESTIVALS_TOKEN_AUDIENCE", "festivals"),

@@ -43,45 +43,48 @@ class DatabaseLocked(OperationalError):
 
 
 class WriteGate:
-    """One thread per process at a time waits for SQLite's write lock (SQLite has one writer anyway).
+    """A few threads per process at a time in a write; the others wait for their turn, up to the lock timeout.
 
-    The others wait for the gate as long as its holder is working, up to the lock timeout. When the holder has
-    been waiting for the lock itself for more than STUCK_S (another process holds it: our own writes take
-    milliseconds), they answer 503 at once instead of piling up threads in busy_timeout: the threads stay
-    free for reads, which WAL never blocks."""
+    When every turn's holder has been waiting for a database lock for more than STUCK_S (another session or
+    process holds it: our own writes take milliseconds), the others answer 503 at once instead of piling up
+    threads that wait for the same lock: the threads stay free for reads and /health. SQLite: one turn (it has
+    one writer anyway), waiting while taking the write lock. PostgreSQL: FESTIVALS_DB_WRITERS turns, waiting
+    for the whole transaction (its row and table locks come one statement at a time)."""
 
     STUCK_S = 0.5
 
-    def __init__(self, timeout_s: float):
+    def __init__(self, timeout_s: float, turns: int = 1):
         self.timeout_s = timeout_s
-        self._lock = threading.Lock()
-        self._waiting_since: float | None = None
+        self._turns = threading.BoundedSemaphore(turns)
+        self._size = turns
+        self._waiting: dict[int, float] = {}  # thread -> since when it waits for a lock
 
     @contextlib.contextmanager
     def enter(self):
         deadline = time.monotonic() + self.timeout_s
-        while not self._lock.acquire(timeout=0.05):
+        while not self._turns.acquire(timeout=0.05):
             if self.stuck():
-                raise DatabaseLocked("database is locked (this process's writer is waiting for it)")
+                raise DatabaseLocked("database is locked (this process's writers are waiting for it)")
             if time.monotonic() >= deadline:
                 raise DatabaseLocked(f"database is locked (no turn to write within {self.timeout_s:g} s)")
         try:
             yield
         finally:
-            self._lock.release()
+            self._turns.release()
 
     def stuck(self) -> bool:
-        """Whether a writer of this process has been waiting for the lock for longer than STUCK_S."""
-        since = self._waiting_since
-        return since is not None and time.monotonic() - since > self.STUCK_S
+        """Whether every turn's holder has been waiting for a lock for longer than STUCK_S."""
+        since = list(self._waiting.values())
+        return len(since) >= self._size and time.monotonic() - max(since) > self.STUCK_S
 
     @contextlib.contextmanager
     def waiting_for_lock(self):
-        self._waiting_since = time.monotonic()
+        thread = threading.get_ident()
+        self._waiting[thread] = time.monotonic()
         try:
             yield
         finally:
-            self._waiting_since = None
+            self._waiting.pop(thread, None)
 
 
 class TrackedSqliteDatabase(VersionTracking, PooledSqliteDatabase):
@@ -104,13 +107,30 @@ class TrackedSqliteDatabase(VersionTracking, PooledSqliteDatabase):
 
 
 class TrackedPostgresqlDatabase(VersionTracking, PooledPostgresqlDatabase):
-    """Pooled PostgreSQL whose writes bump the data-version counters (app/data_versions.py)."""
+    """Pooled PostgreSQL whose writes bump the data-version counters (app/data_versions.py). A statement
+    waits for a lock at most the read lock timeout (the session's lock_timeout), one of a write transaction the
+    write lock timeout (SET LOCAL): reads take no locks a normal write holds, so a read that waits at all waits
+    behind a table lock (a migration, a stuck script) and gives up quickly."""
+
+    def __init__(self, *args, lock_timeout_s: float = 5.0, writers: int = 2, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.write_gate = WriteGate(lock_timeout_s, writers)
 
 
-def open_database(url: str, pool_size: int = 16, lock_timeout_s: float = 5.0):
+def open_database(
+    url: str,
+    pool_size: int = 16,
+    lock_timeout_s: float = 5.0,
+    *,
+    read_lock_timeout_s: float = 0.2,
+    statement_timeout_s: float = 30.0,
+    writers: int = 2,
+):
     """A peewee database for the URL: SQLite with WAL and foreign keys, or pooled PostgreSQL. `lock_timeout_s`:
-    how long a statement waits for a lock (SQLite: busy_timeout, and a write for its turn; PostgreSQL:
-    lock_timeout)."""
+    how long a write waits for a lock (SQLite: busy_timeout, and a write for its turn; PostgreSQL:
+    lock_timeout in a write transaction). PostgreSQL only: `read_lock_timeout_s` the lock_timeout of every other
+    statement, `statement_timeout_s` any statement's longest run, `writers` write transactions per process at
+    once (WriteGate)."""
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
@@ -133,13 +153,21 @@ def open_database(url: str, pool_size: int = 16, lock_timeout_s: float = 5.0):
         return database
     if scheme in ("postgres", "postgresql", "postgres+pool", "postgresql+pool"):
         params = db_url.parse(url)
-        # A statement waits for a row or table lock at most this long, then fails (503) instead of holding
-        # its thread; reads take no such locks.
-        lock_timeout = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
-        params["options"] = f"{params['options']} {lock_timeout}" if params.get("options") else lock_timeout
+        # Every statement fails (503) instead of holding its thread: after the read lock timeout when it waits
+        # for a lock (a write transaction raises it), after the statement timeout when it runs too long.
+        timeouts = (
+            f"-c lock_timeout={int(read_lock_timeout_s * 1000)} -c statement_timeout={int(statement_timeout_s * 1000)}"
+        )
+        params["options"] = f"{params['options']} {timeouts}" if params.get("options") else timeouts
         params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)  # a server that does not answer: 503, no hang
         return TrackedPostgresqlDatabase(
-            params.pop("database"), max_connections=pool_size, stale_timeout=300, timeout=10, **params
+            params.pop("database"),
+            max_connections=pool_size,
+            stale_timeout=300,
+            timeout=10,
+            lock_timeout_s=lock_timeout_s,
+            writers=writers,
+            **params,
         )
     return db_url.connect(url)
 
@@ -191,15 +219,21 @@ def is_sqlite(database=None) -> bool:
 
 @contextlib.contextmanager
 def write_transaction():
-    """One transaction per write. SQLite takes the write lock up front (IMMEDIATE) so that a concurrent
-    writer waits instead of failing on lock upgrade; through the process's write gate, so that a lock held
-    elsewhere costs one waiting thread, not all of them (DatabaseLocked, a 503, within the lock timeout)."""
+    """One transaction per write, through the process's write gate, so that a lock held elsewhere costs a
+    few waiting threads, not all of them (DatabaseLocked, a 503, within the lock timeout). SQLite takes the
+    write lock up front (IMMEDIATE) so that a concurrent writer waits instead of failing on lock upgrade.
+    PostgreSQL waits for each lock up to the write lock timeout (SET LOCAL: this transaction only)."""
     database = db.obj
-    if not is_sqlite() or database.in_transaction():
+    if database.in_transaction():
         with db.atomic():
             yield
         return
     gate = database.write_gate
+    if not is_sqlite():
+        with gate.enter(), gate.waiting_for_lock(), db.atomic():
+            database.cursor().execute(f"SET LOCAL lock_timeout = {int(gate.timeout_s * 1000)}")
+            yield
+        return
     with gate.enter(), contextlib.ExitStack() as stack:
         with gate.waiting_for_lock():
             stack.enter_context(db.atomic("IMMEDIATE"))
@@ -208,11 +242,13 @@ def write_transaction():
 
 def write_check(timeout_s: float = 0.5) -> str:
     """Whether a write would go through now, without writing: "ok", "locked" (SQLite: another writer holds
-    the lock longer than `timeout_s`), "read-only" (PostgreSQL: a standby or read-only transactions), or
-    "failed" (the cause is logged)."""
+    the lock longer than `timeout_s`; both: this process's writers all wait for locks), "read-only"
+    (PostgreSQL: a standby or read-only transactions), or "failed" (the cause is logged)."""
     database = db.obj
     try:
         if not is_sqlite():
+            if database.write_gate.stuck():
+                return "locked"
             row = database.execute_sql(
                 "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'"
             ).fetchone()
@@ -238,7 +274,15 @@ def write_check(timeout_s: float = 0.5) -> str:
 
 
 def init_db(app) -> None:
-    database = open_database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"], app.config["DB_LOCK_TIMEOUT"])
+    config = app.config
+    database = open_database(
+        config["DATABASE_URL"],
+        config["DB_POOL_SIZE"],
+        config["DB_LOCK_TIMEOUT"],
+        read_lock_timeout_s=config["DB_READ_LOCK_TIMEOUT"],
+        statement_timeout_s=config["DB_STATEMENT_TIMEOUT"],
+        writers=config["DB_WRITERS"],
+    )
     db.initialize(database)
     app.extensions["database"] = database
 

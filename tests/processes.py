@@ -180,6 +180,13 @@ def app_env(instance: Path, url: str, **extra) -> dict:
     }
 
 
+def timed(call):
+    """(what `call()` answers, the seconds it took)."""
+    started = time.monotonic()
+    answer = call()
+    return answer, time.monotonic() - started
+
+
 def child_pids(pid: int) -> list[int]:
     """The live child processes of `pid` (e.g. gunicorn's workers), from /proc."""
     children = []

@@ -52,11 +52,16 @@ LOCK_KEY = 4711  # PostgreSQL advisory lock id of `migrate`
 def _run_lock(database):
     """Held for the whole run (see the module docstring); waits as long as the other runner needs."""
     if isinstance(database, PostgresqlDatabase):
+        # No lock or statement timeout of the app's reads (app/db.py) for this session while it migrates.
+        database.execute_sql("SET lock_timeout = 0")
+        database.execute_sql("SET statement_timeout = 0")
         database.execute_sql("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
             yield
-        finally:  # a pooled connection outlives the run: the session lock must not stay with it
+        finally:  # a pooled connection outlives the run: the session lock and settings must not stay with it
             database.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+            database.execute_sql("RESET lock_timeout")
+            database.execute_sql("RESET statement_timeout")
         return
     if database.database == ":memory:":  # private to this connection: nobody to wait for
         yield
@@ -97,5 +102,14 @@ def migrate(database) -> list[str]:
         return [name for name, _ in missing]
 
 
+@contextmanager
 def _transaction(database, dialect: str):
-    return database.atomic("IMMEDIATE") if dialect == "sqlite" else database.atomic()
+    if dialect == "sqlite":
+        with database.atomic("IMMEDIATE"):
+            yield
+        return
+    with database.atomic():
+        # A migration waits for the app's table locks as long as a write does (then it fails, and is run again).
+        gate = getattr(database, "write_gate", None)
+        database.execute_sql(f"SET LOCAL lock_timeout = {int(gate.timeout_s * 1000) if gate else 0}")
+        yield

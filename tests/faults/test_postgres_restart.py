@@ -9,16 +9,10 @@ import time
 
 import requests
 
-from tests.processes import migrated, seed
+from tests.processes import migrated, seed, timed
 
 DOWN_ANSWER_S = 3.0  # a request while the server is down answers within this (connection refused at once)
 ENVELOPE = {"error": "the database is unavailable; try again shortly"}
-
-
-def timed(call) -> tuple[requests.Response, float]:
-    started = time.monotonic()
-    response = call()
-    return response, time.monotonic() - started
 
 
 def test_postgres_down_answers_503_and_the_app_recovers_without_a_restart(cluster, tmp_path, serve_app):
