@@ -18,6 +18,7 @@ from common.tls import TlsFiles
 from fileserver.auth import AccountCheck, make_key_source, require_admin
 from fileserver.config import load_files_config
 from fileserver.http import init_http
+from fileserver.media_copy import media_to_s3
 from fileserver.storage import open_store
 from fileserver.views import init_views
 
@@ -51,6 +52,7 @@ def create_files_app(config: dict | None = None) -> Flask:
     init_http(files)
     init_metrics(files, require_admin)  # GET /metrics: loopback callers and admins
     init_views(files)
+    files.cli.add_command(media_to_s3)  # flask --app wsgi:files media-to-s3 FOLDER
     if settings["BEHIND_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -12,6 +12,7 @@ from common.files import private_folder
 MIB = 1024 * 1024
 DEFAULT_THUMB_SIZES = (64, 160, 320, 640, 1280, 1920)
 DEFAULT_PORTAL_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
+MEDIA_STORES = ("local", "s3")  # FESTIVALS_MEDIA_STORE
 
 
 def _int(name: str, default: int) -> int:
@@ -43,6 +44,12 @@ def load_files_config(overrides: dict | None = None) -> dict:
     config = {
         "INSTANCE_PATH": instance,
         "MEDIA_DIR": os.path.abspath(os.environ.get("FESTIVALS_MEDIA_DIR") or os.path.join(instance, "media")),
+        # Where originals and thumbnails live: `local` (MEDIA_DIR) or `s3` (the bucket below; credentials from
+        # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or any other source boto3 reads). docs/media-store.md
+        "MEDIA_STORE": os.environ.get("FESTIVALS_MEDIA_STORE", "").strip().lower() or "local",
+        "S3_ENDPOINT": os.environ.get("FESTIVALS_S3_ENDPOINT", "").strip().rstrip("/"),
+        "S3_BUCKET": os.environ.get("FESTIVALS_S3_BUCKET", "").strip(),
+        "S3_REGION": os.environ.get("FESTIVALS_S3_REGION", "").strip(),
         # Base of the URLs answered as image_ref / pdf_ref; empty: the host the request came to.
         "FILES_URL": os.environ.get("FESTIVALS_FILES_URL", "").rstrip("/"),
         # When set, tokens are verified with the JWKS published there; else with the keys in the instance folder.
@@ -70,6 +77,8 @@ def load_files_config(overrides: dict | None = None) -> dict:
         "BEHIND_PROXY": os.environ.get("FESTIVALS_BEHIND_PROXY", "").strip().lower() in ("1", "true", "yes", "on"),
     }
     config.update(overrides)
+    if config["MEDIA_STORE"] not in MEDIA_STORES:
+        raise ValueError(f"FESTIVALS_MEDIA_STORE must be local or s3, not {config['MEDIA_STORE']!r}")
     config["THUMB_SIZES"] = parse_sizes(config["THUMB_SIZES"])
     if isinstance(config["PORTAL_ORIGINS"], str):
         config["PORTAL_ORIGINS"] = tuple(o.strip() for o in config["PORTAL_ORIGINS"].split(",") if o.strip())

@@ -61,14 +61,17 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def hash_file(fileobj: BinaryIO) -> tuple[str, int]:
-    """(sha256 hex, size) of a file object read from its start in chunks; left positioned at its start."""
-    fileobj.seek(0)
+def hash_file(fileobj: BinaryIO, rewind: bool = True) -> tuple[str, int]:
+    """(sha256 hex, size) of a file object read in chunks; a seekable one (`rewind`) is read from its start
+    and left positioned there."""
+    if rewind:
+        fileobj.seek(0)
     digest, size = hashlib.sha256(), 0
     while chunk := fileobj.read(CHUNK):
         digest.update(chunk)
         size += len(chunk)
-    fileobj.seek(0)
+    if rewind:
+        fileobj.seek(0)
     return digest.hexdigest(), size
 
 

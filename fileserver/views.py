@@ -121,7 +121,7 @@ def upload_image():
 @bp.get("/images/<hash:digest>")
 def get_image(digest: str):
     meta = storage().read_meta("images", digest)
-    if meta is None or not storage().exists("images", digest):
+    if meta is None:  # the original itself may still be missing: send_stored answers 404 then
         raise FilesError(404, "not found")
     variant = images.parse_variant(request.args, request.accept_mimetypes, meta, current_app.config["THUMB_SIZES"])
     if variant is None:
@@ -219,6 +219,7 @@ def _info() -> dict:
         "image_formats": sorted(images.MIMETYPES.values()),
         "thumb_formats": sorted(images.OUTPUTS),
         "token_keys": "jwks" if config["IDENTITY_URL"] else "instance folder",
+        "media_store": config["MEDIA_STORE"],
         "python": platform.python_version(),
         "pillow": Image.__version__,
     }

@@ -183,3 +183,13 @@ def serve_app():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory):
+    """The suite's S3 server process (moto's standalone server); each user makes its own bucket."""
+    from tests.s3 import MotoServer
+
+    server = MotoServer(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.stop()

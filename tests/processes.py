@@ -43,6 +43,17 @@ def wait_for(
     raise RuntimeError(f"{name} did not answer {url} within {seconds}s")
 
 
+def terminate(process: subprocess.Popen, seconds: float = 15) -> None:
+    """SIGTERM, then SIGKILL when it has not exited within `seconds`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 class Gunicorn:
     """`gunicorn -c python:common.gunicorn_hooks` of `entry` (e.g. "wsgi:app") on a free loopback port, with
     the settings in `env` added to this process's environment; its output in `folder/<name>.log`. With `tls`
@@ -106,13 +117,7 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        terminate(self.process)
         self._log.close()
 
 

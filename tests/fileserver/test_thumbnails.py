@@ -128,11 +128,11 @@ def test_thumbnail_sizes_come_from_config(small_files):
 def test_thumbnail_is_made_once_then_served_from_disk(files, photo):
     first = get(files, photo, "?w=640&format=webp")
     [cached] = [p for p in files.variants(photo) if p.name == "w640-h0-contain.webp"]
-    made = cached.stat().st_mtime_ns
+    made = files.version(cached)
     again = get(files, photo, "?w=640&format=webp")
     assert again.content == first.content
     assert again.headers["ETag"] == first.headers["ETag"]
-    assert cached.stat().st_mtime_ns == made
+    assert files.version(cached) == made
     revalidated = get(files, photo, "?w=640&format=webp", **{"If-None-Match": first.headers["ETag"]})
     assert revalidated.status_code == 304
 
@@ -162,6 +162,7 @@ def test_concurrent_first_requests_make_exactly_one_variant(files):
     assert len({body for _, body in results}) == 1
     assert [p.name for p in files.variants(digest)] == ["w1280-h1280-cover.webp"]
     assert (files.instance / "files.log").read_text().count(f"made variant w1280-h1280-cover.webp of {digest}") == 1
-    folder = files.media / "variants" / digest[:2] / digest
-    assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
+    if files.store == "local":  # no temporary file left beside it
+        folder = files.media / "variants" / digest[:2] / digest
+        assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
     assert picture(get(files, digest, "?w=1280&h=1280&fit=cover&format=webp")).size == (1280, 1280)

@@ -1,0 +1,95 @@
+"""The suite's S3 engine: moto's standalone server (`moto_server`), a real process speaking the S3 wire protocol
+on a free loopback port. Each user gets its own bucket; a public-read bucket policy on the media prefixes, as
+docs/media-store.md asks of an operator, so the gateway can proxy downloads."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import orjson
+from botocore.config import Config
+
+from tests.processes import free_port, terminate, wait_for
+
+REGION = "eu-central-1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "festivals-test", "AWS_SECRET_ACCESS_KEY": "festivals-test-secret"}
+PUBLIC_PREFIXES = ("images", "pdf", "variants")
+_names = itertools.count(1)
+
+
+def public_read_policy(bucket: str) -> str:
+    return orjson.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PublicMedia",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": [f"arn:aws:s3:::{bucket}/{prefix}/*" for prefix in PUBLIC_PREFIXES],
+                }
+            ],
+        }
+    ).decode()
+
+
+class MotoServer:
+    """A running moto_server; `env` adds settings (e.g. INITIAL_NO_AUTH_ACTION_COUNT=0: credentials checked)."""
+
+    def __init__(self, folder: Path, **env: str):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = open(folder / f"moto-{self.port}.log", "w+")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            env={**os.environ, **CREDENTIALS, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_for(f"{self.endpoint}/moto-api/", self.process, seconds=60, name="moto_server", log=self.log)
+        except Exception:
+            self.stop()
+            raise
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 2}),
+        )
+
+    def new_bucket(self, prefix: str = "festival-media") -> str:
+        name = f"{prefix}-{os.getpid()}-{next(_names)}"
+        self.client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.client.put_bucket_policy(Bucket=name, Policy=public_read_policy(name))
+        return name
+
+    def settings(self, bucket: str) -> dict:
+        """The file server's environment for this bucket."""
+        return {
+            "FESTIVALS_MEDIA_STORE": "s3",
+            "FESTIVALS_S3_ENDPOINT": self.endpoint,
+            "FESTIVALS_S3_BUCKET": bucket,
+            "FESTIVALS_S3_REGION": REGION,
+            **CREDENTIALS,
+        }
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def stop(self) -> None:
+        terminate(self.process)
+        self.log.close()
