@@ -4,7 +4,8 @@ bucket the file server's settings name (FESTIVALS_MEDIA_STORE=s3 ...).
 Every original is hashed in the folder (its name is its sha256: a file that does not match is reported, not
 copied) and again as the bucket holds it after the copy. Safe to run again and to stop at any point: an object
 already in the bucket is read back and hashed, and sent again only when its hash is wrong; a record already in the
-bucket is kept (its uploader stays). Thumbnails are not copied: the file server makes them again on first request.
+bucket is kept (its uploader stays). The Go file server's old names (`legacy/`, tools/import_go.py) are copied too.
+Thumbnails are not copied: the file server makes them again on first request.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import orjson
 from flask import current_app
 from flask.cli import with_appcontext
 
-from fileserver.storage import KINDS, StoreUnavailable, hash_file
+from fileserver.storage import KINDS, LEGACY_NAME, StoreUnavailable, hash_file
 
 NAME = re.compile(r"^[0-9a-f]{64}$")
 
@@ -67,6 +68,16 @@ def copy_one(store, original: Original) -> str:
     return outcome
 
 
+def aliases(folder: str):
+    """(old name, its record) of every alias in the folder's `legacy/`."""
+    root = os.path.join(folder, "legacy")
+    for entry in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        name = entry.removesuffix(".json")
+        if LEGACY_NAME.fullmatch(name):
+            with open(os.path.join(root, entry), "rb") as handle:
+                yield name, orjson.loads(handle.read())
+
+
 @click.command("media-to-s3")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @with_appcontext
@@ -83,6 +94,10 @@ def media_to_s3(folder: str) -> None:
             total += 1
             if outcome not in ("copied", "already in the bucket"):
                 problems.append(f"{original.kind}/{original.digest}: {outcome}")
+        for name, alias in aliases(folder):
+            if store.read_alias(name) != alias:
+                store.write_alias(name, alias)
+            counts["old names (aliases) in the bucket"] += 1
     except StoreUnavailable as exc:
         raise click.ClickException(f"stopped after {total} originals: {exc.message} (run again to resume)") from None
     click.echo(f"{total} originals in {folder} -> bucket {store.bucket}")

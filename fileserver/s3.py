@@ -25,6 +25,7 @@ from fileserver.storage import (
     MediaStore,
     Stored,
     StoreUnavailable,
+    alias_name,
     hash_file,
     object_name,
     variants_name,
@@ -234,6 +235,23 @@ class S3Store(MediaStore):
             return None
         with self.calls(), closing(found["Body"]) as body:
             return hash_file(body, rewind=False)[0]
+
+    def read_alias(self, name: str) -> dict | None:
+        try:
+            key = alias_name(name)
+        except ValueError:
+            return None
+        found = self._get(key)
+        if found is None:
+            return None
+        with self.calls():
+            return orjson.loads(found["Body"].read())
+
+    def write_alias(self, name: str, alias: dict) -> None:
+        with self.calls():
+            self.client.put_object(
+                Bucket=self.bucket, Key=alias_name(name), Body=orjson.dumps(alias), ContentType="application/json"
+            )
 
     def open(self, kind: str, digest: str) -> Stored:
         key = object_name(kind, digest)

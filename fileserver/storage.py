@@ -86,6 +86,13 @@ def object_name(kind: str, digest: str) -> str:
     return f"{kind}/{digest[:2]}/{digest}"
 
 
+def alias_name(name: str) -> str:
+    """`legacy/upload-123.jpg.json`: the record of a Go file server's name (ValueError for any other name)."""
+    if not LEGACY_NAME.fullmatch(name):
+        raise ValueError("not a Go file server's name")
+    return f"legacy/{name}.json"
+
+
 def variants_name(digest: str) -> str:
     check_name("images", digest)
     return f"variants/{digest[:2]}/{digest}"
@@ -202,9 +209,7 @@ class LocalStore(MediaStore):
         return os.path.isfile(self.path(kind, digest))
 
     def alias_path(self, name: str) -> str:
-        if not LEGACY_NAME.fullmatch(name):
-            raise ValueError("not a Go file server's name")
-        return os.path.join(self.root, "legacy", name + ".json")
+        return os.path.join(self.root, alias_name(name))
 
     def read_alias(self, name: str) -> dict | None:
         try:

@@ -120,6 +120,8 @@ def local_media(folder) -> dict:
         digests[("images", store.store("images", data, {"mimetype": "image/jpeg", "uploader": str(number)})[0])] = data
     pdf = minimal_pdf()
     digests[("pdf", store.store("pdf", pdf, {"mimetype": "application/pdf", "pages": 1, "uploader": "1"})[0])] = pdf
+    first = next(digest for kind, digest in digests if kind == "images")
+    store.write_alias("upload-7.jpg", {"kind": "images", "hash": first})  # a Go file server's name (import-go)
     return digests
 
 
@@ -152,7 +154,7 @@ def test_media_to_s3_copies_verifies_resumes_and_the_bucket_serves_the_same_byte
     first = copy_command(media, env)
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"25 originals in {media} -> bucket {bucket}" in first.stdout
-    assert "25 copied" in first.stdout
+    assert "25 copied" in first.stdout and "1 old names (aliases) in the bucket" in first.stdout
     for kind, digest in digests:
         body = moto.read(bucket, f"{kind}/{digest[:2]}/{digest}")
         assert hashlib.sha256(body).hexdigest() == digest
@@ -178,6 +180,8 @@ def test_media_to_s3_copies_verifies_resumes_and_the_bucket_serves_the_same_byte
             served = requests.get(f"{files.url}/{kind}/{digest}", timeout=10)
             assert served.status_code == 200 and served.content == data
         assert requests.get(f"{files.url}/images/{damaged}?w=160", timeout=30).status_code == 200
+        old_name = requests.get(f"{files.url}/images/upload-7.jpg", timeout=10)
+        assert old_name.status_code == 200 and old_name.content == digests[("images", damaged)]
     finally:
         files.stop()
 
