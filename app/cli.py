@@ -187,12 +187,13 @@ def pki_init_command(directory, days, replace, imported):
 @click.option("--dns", multiple=True, help="a DNS name the service is reached by (repeatable)")
 @click.option("--ip", multiple=True, help="an IP address the service is reached by (repeatable)")
 @click.option("--days", default=pki.CERT_DAYS, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--role", default="", help="app, identity, files or gateway (default: NAME); the registry binds it")
 @_dir_option
 @with_appcontext
-def pki_issue_command(name, dns, ip, days, directory):
+def pki_issue_command(name, dns, ip, days, role, directory):
     """A key and certificate for service NAME (server and client use), signed by the CA."""
     try:
-        cert, key = pki.issue(_pki_dir(directory), name, dns=dns, ips=ip, days=days)
+        cert, key = pki.issue(_pki_dir(directory), name, dns=dns, ips=ip, days=days, role=role)
     except pki.PkiError as exc:
         raise click.ClickException(str(exc)) from None
     info = pki.describe(cert)

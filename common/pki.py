@@ -2,7 +2,9 @@
 
 Layout of the folder (`<instance>/pki/` by default): `ca.pem` + `ca.key` (the CA), `<name>.pem` + `<name>.key`
 per service. Keys are written with mode 0600. Service certificates carry both serverAuth and clientAuth, so one
-certificate serves a service's TLS port and identifies it when it calls another service.
+certificate serves a service's TLS port and identifies it when it calls another service. Each names its role
+(`app`, `identity`, `files`, `gateway`) in the subject's OU: the discovery registry lets a certificate register
+only the service of its role.
 Keys are ECDSA P-256: every TLS stack in the system (OpenSSL for Python/gunicorn, Go for Caddy) speaks it."""
 
 from __future__ import annotations
@@ -241,12 +243,19 @@ def check_ips(addresses) -> list:
 
 
 def issue(
-    directory: str | Path, name: str, dns=(), ips=(), days: int = CERT_DAYS, not_before: dt.datetime | None = None
+    directory: str | Path,
+    name: str,
+    dns=(),
+    ips=(),
+    days: int = CERT_DAYS,
+    not_before: dt.datetime | None = None,
+    role: str = "",
 ) -> tuple[Path, Path]:
-    """A key and a certificate signed by the CA for `name` (its common name), valid for server and client
-    authentication, with the DNS names and IP addresses as subject alternative names. Issuing again
-    replaces the service's key and certificate (that is how they are renewed)."""
+    """A key and a certificate signed by the CA for `name` (its common name) and `role` (its OU; the name when
+    not given), valid for server and client authentication, with the DNS names and IP addresses as subject
+    alternative names. Issuing again replaces the service's key and certificate (that is how they are renewed)."""
     check_name(name)
+    role = check_name(role or name)
     dns, ips = check_dns(dns), check_ips(ips)
     if days < 1:
         raise PkiError("--days must be at least 1")
@@ -261,6 +270,7 @@ def issue(
                 [
                     x509.NameAttribute(NameOID.COMMON_NAME, name),
                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FestivalsApp"),
+                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
                 ]
             )
         )
@@ -285,6 +295,15 @@ def issue(
     _write_private(key_path, _key_pem(key))
     _write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path
+
+
+def peer_role(peercert: dict | None) -> str | None:
+    """The role of a verified peer certificate as `ssl.SSLSocket.getpeercert()` gives it: its OU, or its
+    common name for a certificate issued before roles (they were issued per service name)."""
+    if not peercert:
+        return None
+    subject = dict(pair for rdn in peercert.get("subject", ()) for pair in rdn)
+    return subject.get("organizationalUnitName") or subject.get("commonName")
 
 
 def describe(path: str | Path, now: dt.datetime | None = None) -> CertInfo:

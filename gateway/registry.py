@@ -21,7 +21,7 @@ import orjson
 import requests
 
 from gateway.caddy import GROUPS, CaddyAdmin, build_config
-from gateway.settings import Settings
+from gateway.settings import Settings, ip_of
 
 log = logging.getLogger("festivals.gateway")
 SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
@@ -111,6 +111,21 @@ def parse_heartbeat(body) -> Instance:
         raise BadHeartbeat(fields)
     name = service.strip().lower()
     return Instance(ALIASES.get(name, name), host.strip("[]").lower(), port, scheme, available)
+
+
+def address_refusal(settings: Settings, instance: Instance) -> str | None:
+    """Why the gateway must not send traffic to the instance's address (None: it may): only the configured
+    networks, hosts and ports (FESTIVALS_REGISTRY_UPSTREAMS), never the gateway's own ports."""
+    address = ip_of(instance.host)
+    own_hosts = {address.rpartition(":")[0].strip("[]") for address in (settings.registry, settings.admin)}
+    local = instance.host in ("localhost", *own_hosts) or (
+        address is not None and (address.is_loopback or address.is_unspecified)
+    )
+    if local and instance.port in settings.own_ports():
+        return f"{instance.dial} is a port of the gateway itself"
+    if not any(rule.allows(instance.host, instance.port) for rule in settings.upstreams_allowed):
+        return f"{instance.dial} is not an address instances may have (FESTIVALS_REGISTRY_UPSTREAMS)"
+    return None
 
 
 class MemoryStore:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 
 from common.tls import TlsFiles
@@ -19,6 +20,70 @@ def is_local_name(name: str) -> bool:
         return True
     except ValueError:
         return name == "localhost" or name.endswith(LOCAL_SUFFIXES)
+
+
+HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$")
+DEFAULT_UPSTREAMS = "127.0.0.0/8,::1"  # loopback: every process on this machine (scripts/stack)
+
+
+@dataclass(frozen=True)
+class UpstreamRule:
+    """Where instances may be: an IP network or an exact host name (never resolved: DNS could change), and a
+    port range."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network | None
+    name: str
+    low: int = 1
+    high: int = 65535
+
+    def allows(self, host: str, port: int) -> bool:
+        if not self.low <= port <= self.high:
+            return False
+        if self.network is None:
+            return host == self.name
+        address = ip_of(host)
+        return address is not None and address.version == self.network.version and address in self.network
+
+
+def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host is, None for a name; an IPv4-mapped IPv6 address as the IPv4 address."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def parse_upstreams(value: str) -> tuple[UpstreamRule, ...]:
+    """FESTIVALS_REGISTRY_UPSTREAMS: comma-separated `NETWORK`, `HOST` or either with `:PORT` or `:LOW-HIGH`
+    (an IPv6 network with a port in brackets: `[fd00::/8]:8000-8999`)."""
+    rules = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        if entry.startswith("["):
+            host, _, rest = entry[1:].partition("]")
+            ports = rest[1:] if rest.startswith(":") else rest
+        elif entry.count(":") == 1:
+            host, ports = entry.split(":")
+        else:
+            host, ports = entry, ""
+        if ports and not re.fullmatch(r"\d{1,5}(-\d{1,5})?", ports):
+            raise ValueError(f"FESTIVALS_REGISTRY_UPSTREAMS: bad port range in {entry!r}")
+        low, _, high = ports.partition("-")
+        low_port, high_port = (int(low), int(high or low)) if ports else (1, 65535)
+        try:
+            network = ipaddress.ip_network(host, strict=False)
+        except ValueError:
+            network = None
+        if not 1 <= low_port <= high_port <= 65535:
+            raise ValueError(f"FESTIVALS_REGISTRY_UPSTREAMS: ports must be 1-65535, low first, in {entry!r}")
+        if network is None and not HOST_NAME.match(host.lower()):
+            raise ValueError(f"FESTIVALS_REGISTRY_UPSTREAMS: not a network or host name: {entry!r}")
+        rules.append(UpstreamRule(network, "" if network else host.lower(), low_port, high_port))
+    if not rules:
+        raise ValueError("FESTIVALS_REGISTRY_UPSTREAMS names no network or host")
+    return tuple(rules)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -55,6 +120,8 @@ class Settings:
     ca_key: str = ""  # our CA's key, for the internal issuer (local names only; ACME needs none)
     acme_email: str = ""
     storage: str = ""  # Caddy's data: certificates it obtained, its intermediate CA
+    # where instances may be (FESTIVALS_REGISTRY_UPSTREAMS): a heartbeat naming another address is refused
+    upstreams_allowed: tuple[UpstreamRule, ...] = field(default_factory=lambda: parse_upstreams(DEFAULT_UPSTREAMS))
 
     @property
     def https(self) -> bool:
@@ -64,6 +131,13 @@ class Settings:
     def hsts(self) -> bool:
         """Strict-Transport-Security on a real domain only: browsers would pin it for a local name too."""
         return self.https and not is_local_name(self.domain)
+
+    def own_ports(self) -> set[int]:
+        """Ports of the gateway itself (the registry, Caddy's admin API and its listeners)."""
+        return {int(address.rpartition(":")[2]) for address in (self.registry, self.admin)} | {
+            self.port,
+            self.https_port,
+        }
 
     @property
     def stale_after_s(self) -> float:
@@ -100,6 +174,7 @@ def load_settings(**overrides) -> Settings:
         "tls": TlsFiles.from_env(),
         "https_port": int(os.environ.get("FESTIVALS_GATEWAY_HTTPS_PORT", "8443")),
         "acme_email": os.environ.get("FESTIVALS_ACME_EMAIL", "").strip(),
+        "upstreams_allowed": parse_upstreams(os.environ.get("FESTIVALS_REGISTRY_UPSTREAMS", "") or DEFAULT_UPSTREAMS),
         "storage": os.path.abspath(
             os.environ.get("FESTIVALS_GATEWAY_STORAGE", "") or os.path.join(instance, "caddy", "data")
         ),

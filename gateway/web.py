@@ -1,6 +1,8 @@
 """The registry's HTTP face (behind Caddy at discovery.<domain>): heartbeats in, the instance list out.
 
-POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202
+POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202; straight to the
+                  registry's mTLS port with a client certificate of the service's role (common/pki.py), for
+                  an address FESTIVALS_REGISTRY_UPSTREAMS allows
 GET  /services    Bearer token of an admin -> every instance with its state and last beat
 GET  /health, /ready
 GET  /metrics     loopback callers and admins (Prometheus text, common/metrics.py)"""
@@ -15,8 +17,9 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from common.metrics import HEARTBEATS, init_metrics
+from common.pki import peer_role
 from gateway.identity import IdentityClient, IdentityUnavailable
-from gateway.registry import BadHeartbeat, Registry, parse_heartbeat
+from gateway.registry import BadHeartbeat, Registry, address_refusal, parse_heartbeat
 from gateway.settings import Settings, load_settings
 
 
@@ -46,10 +49,14 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
         except IdentityUnavailable as exc:
             raise Refused(503, f"the identity service cannot be asked right now: {exc}") from None
 
+    def client_role() -> str | None:
+        """The role in the client certificate gunicorn's TLS socket verified (None: no TLS, no certificate).
+        Through Caddy the client is the gateway itself, whose role registers nothing."""
+        getpeercert = getattr(request.environ.get("gunicorn.socket"), "getpeercert", None)
+        return peer_role(getpeercert()) if getpeercert else None
+
     @web.post("/loversear")
     def heartbeat():
-        if not verified(identity.service_key_valid, request.headers.get("Service-Key", "")):
-            raise Refused(401, "a valid Service-Key is required")
         try:
             body = orjson.loads(request.get_data(cache=False) or b"null")
         except orjson.JSONDecodeError:
@@ -58,6 +65,20 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
             instance = parse_heartbeat(body)
         except BadHeartbeat as exc:
             raise Refused(400, "invalid heartbeat", exc.fields) from None
+        # local checks first: they cost no call to identity
+        role = client_role()
+        if role != instance.service:
+            raise Refused(
+                403,
+                f"a heartbeat of {instance.service} needs a client certificate of the role {instance.service} "
+                f"({'this one is ' + role if role else 'none was given'}); send it straight to the registry's "
+                "mTLS port",
+            )
+        refusal = address_refusal(settings, instance)
+        if refusal:
+            raise Refused(403, refusal, {"host": refusal})
+        if not verified(identity.service_key_valid, request.headers.get("Service-Key", "")):
+            raise Refused(401, "a valid Service-Key is required")
         beat = registry.beat(instance)
         HEARTBEATS.labels(beat.service, "true" if beat.available else "false").inc()
         return answer({"data": [beat.public()]}, 202)

@@ -189,6 +189,19 @@ class Stack:
         headers = {"Host": f"{host}.{DOMAIN}", **kwargs.pop("headers", {})}
         return requests.post(self.url(path), headers=headers, timeout=10, **kwargs)
 
+    def beat(self, body, key: str | None = "", cert: str = "app") -> requests.Response:
+        """A heartbeat straight to the registry's mTLS port with the certificate `cert` (the stack's service
+        key unless `key` says otherwise; None: no Service-Key header)."""
+        key = self.service_key if key == "" else key
+        return requests.post(
+            f"https://127.0.0.1:{self.registry_port}/loversear",
+            json=body,
+            headers={} if key is None else {"Service-Key": key},
+            cert=(str(self.pki / f"{cert}.pem"), str(self.pki / f"{cert}.key")),
+            verify=self.ca,
+            timeout=10,
+        )
+
     def upstreams(self, group: str) -> list[str]:
         """What Caddy balances the group over now (nothing while Caddy or its config is not there)."""
         try:

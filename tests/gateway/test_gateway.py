@@ -15,6 +15,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from tests.gateway.conftest import BEAT_S, DOMAIN, STALE_AFTER_S
+from tests.processes import free_port
 
 
 def marker() -> str:
@@ -154,11 +155,10 @@ def test_backends_see_only_the_masked_address(stack):
 # --- discovery --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", [None, "", "fs_00000000_forged", "api"])
+@pytest.mark.parametrize("key", [None, "fs_00000000_forged", "api"])
 def test_heartbeat_without_a_valid_service_key_is_refused(stack, key):
-    headers = {} if key is None else {"Service-Key": stack.api_headers["Api-Key"] if key == "api" else key}
     beat = {"service": "app", "host": "127.0.0.1", "port": 1, "available": True}
-    response = stack.post("discovery", "/loversear", json=beat, headers=headers)
+    response = stack.beat(beat, key=stack.api_headers["Api-Key"] if key == "api" else key)
     assert response.status_code == 401
     assert response.json()["error"]
     assert all(row["port"] != 1 for row in stack.services())
@@ -176,7 +176,7 @@ def test_heartbeat_without_a_valid_service_key_is_refused(stack, key):
     ],
 )
 def test_bad_heartbeat_is_400(stack, body):
-    response = stack.post("discovery", "/loversear", json=body, headers={"Service-Key": stack.service_key})
+    response = stack.beat(body)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid heartbeat" or response.json()["fields"]
 
@@ -190,7 +190,7 @@ def test_go_format_heartbeat_is_accepted(stack):
         "port": stack.ports["files"],
         "available": True,
     }
-    response = stack.post("discovery", "/loversear", json=go_beat, headers={"Service-Key": stack.service_key})
+    response = stack.beat(go_beat, cert="files")
     assert response.status_code == 202
     [instance] = response.json()["data"]
     assert (instance["service"], instance["host"], instance["port"], instance["state"]) == (
@@ -199,13 +199,56 @@ def test_go_format_heartbeat_is_accepted(stack):
         stack.ports["files"],
         "live",
     )
-    other = {"service": "festivals-database", "host": "https://db-0.example.org:5432", "available": True}
-    response = stack.post("discovery", "/loversear", json=other, headers={"Service-Key": stack.service_key})
-    assert response.status_code == 202
-    assert response.json()["data"][0]["port"] == 5432
     files = [row for row in stack.services() if row["service"] == "files"]
     assert len(files) == 1
     assert stack.upstreams("files") == [stack.address("files")]
+
+
+def test_a_certificate_registers_only_its_own_role(stack):
+    """A fake upstream holding the app's certificate and a valid Service-Key cannot become the file server
+    (nor anything through Caddy, whose client certificate is the gateway's); each is a clear 403."""
+    fake = free_port()
+    before = stack.services()
+    for service in ("files", "identity", "festivals-fileserver", "festivals-database"):
+        response = stack.beat({"service": service, "host": "127.0.0.1", "port": fake, "available": True})
+        assert response.status_code == 403, response.text
+        assert "client certificate of the role" in response.json()["error"]
+        assert "this one is app" in response.json()["error"]
+    through_caddy = stack.post(
+        "discovery",
+        "/loversear",
+        json={"service": "app", "host": "127.0.0.1", "port": fake, "available": True},
+        headers={"Service-Key": stack.service_key},
+    )
+    assert through_caddy.status_code == 403 and "this one is gateway" in through_caddy.json()["error"]
+    assert all(row["port"] != fake for row in stack.services())
+    assert len(stack.services()) == len(before)
+    assert stack.upstreams("files") == [stack.address("files")]
+
+
+@pytest.mark.parametrize(
+    "host, port",
+    [
+        ("169.254.169.254", 80),
+        ("evil.example", 443),
+        ("10.0.0.5", 8443),
+        ("::ffff:a9fe:a9fe", 80),  # 169.254.169.254
+        ("127.0.0.1", "registry"),
+        ("localhost", "registry"),
+        ("::ffff:7f00:1", "registry"),  # 127.0.0.1
+        ("127.0.0.1", "admin"),
+        ("127.0.0.1", "https"),
+    ],
+)
+def test_heartbeat_for_a_foreign_address_is_refused(stack, host, port):
+    port = {"registry": stack.registry_port, "admin": stack.admin_port, "https": stack.https_port}.get(port, port)
+    response = stack.beat({"service": "app", "host": host, "port": port, "available": True})
+    assert response.status_code == 403, response.text
+    body = response.json()
+    assert body["error"] == body["fields"]["host"]
+    assert "FESTIVALS_REGISTRY_UPSTREAMS" in body["error"] or "gateway itself" in body["error"]
+    assert all(row["port"] != port for row in stack.services())
+    assert sorted(stack.upstreams("api")) == sorted([stack.address("app1"), stack.address("app2")])
 
 
 def test_admin_services_page_lists_the_instances(stack):

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from gateway.registry import Registry, parse_heartbeat
-from gateway.settings import load_settings
+from gateway.settings import load_settings, parse_upstreams
 
 REDIS_URL = os.environ.get("FESTIVALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -51,3 +51,32 @@ def test_redis_state_survives_a_registry_restart_and_goes_stale_once(settings, c
     assert restarted.upstreams()["api"] == []
     alerts = [record.getMessage() for record in caplog.records if "ALERT" in record.getMessage()]
     assert alerts == [f"ALERT instance app 10.0.0.5:8443 is stale (was live, last beat {known.public()['last_beat']})"]
+
+
+def test_upstream_ranges_allow_only_what_is_configured():
+    from gateway.registry import Instance, address_refusal
+
+    settings = load_settings(
+        upstreams_allowed=parse_upstreams("10.20.0.0/16:8000-8999,festivals-app-1.internal:5100,[fd00::/8]:443"),
+        registry="10.20.0.1:8090",
+    )
+
+    def refusal(host, port):
+        return address_refusal(settings, Instance("app", host, port))
+
+    assert refusal("10.20.3.4", 8443) is None
+    assert refusal("festivals-app-1.internal", 5100) is None
+    assert refusal("fd00::12", 443) is None
+    for host, port in [("10.20.3.4", 9000), ("10.21.0.1", 8443), ("festivals-app-2.internal", 5100), ("fd00::12", 80)]:
+        assert "FESTIVALS_REGISTRY_UPSTREAMS" in refusal(host, port)
+    assert "gateway itself" in refusal("10.20.0.1", 8090)  # the registry's own address, inside the range
+    default = load_settings()
+    assert address_refusal(default, Instance("app", "127.0.0.1", 5100)) is None
+    assert "gateway itself" in address_refusal(default, Instance("app", "127.0.0.1", 2019))
+    assert address_refusal(default, Instance("app", "169.254.169.254", 80))
+
+
+@pytest.mark.parametrize("value", ["", " , ", "10.0.0.0/8:80-", "10.0.0.0/8:0", "10.0.0.0/8:90-80", "bad host!", "x:y"])
+def test_bad_upstream_ranges_are_refused_at_start(value):
+    with pytest.raises(ValueError, match="FESTIVALS_REGISTRY_UPSTREAMS"):
+        parse_upstreams(value)

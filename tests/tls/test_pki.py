@@ -99,7 +99,7 @@ def test_issued_certificate_serves_and_authenticates_a_client(app, tmp_path):
     def accept():
         conn, _ = listener.accept()
         with server.wrap_socket(conn, server_side=True) as tls:
-            seen["peer"] = tls.getpeercert()["subject"]
+            seen["peer"] = tls.getpeercert()
             tls.sendall(b"hello")
 
     thread = threading.Thread(target=accept)
@@ -113,7 +113,27 @@ def test_issued_certificate_serves_and_authenticates_a_client(app, tmp_path):
         assert tls.recv(5) == b"hello"
     thread.join(5)
     listener.close()
-    assert (("commonName", "gateway"),) in seen["peer"]
+    assert (("commonName", "gateway"),) in seen["peer"]["subject"]
+    assert pki.peer_role(seen["peer"]) == "gateway"  # what the registry reads from its TLS socket
+
+
+def test_issue_names_the_role_in_the_certificate(app, tmp_path):
+    """The registry lets a certificate register only its role's service: the role is the subject's OU."""
+    assert run(app, "init").exit_code == 0
+    assert run(app, "issue", "app-zweiter-host", "--role", "app").exit_code == 0
+    assert run(app, "issue", "files").exit_code == 0
+    folder = tmp_path / "instance" / "pki"
+    assert load(folder / "app-zweiter-host.pem").subject.rfc4514_string() == (
+        "OU=app,O=FestivalsApp,CN=app-zweiter-host"
+    )
+    assert "OU=files" in load(folder / "files.pem").subject.rfc4514_string()
+    bad = run(app, "issue", "x", "--role", "Verwaltung Süd")
+    assert bad.exit_code != 0 and "certificate name" in bad.output
+    # a certificate from before roles: its common name is the role
+    assert pki.peer_role({"subject": ((("commonName", "identity"),), (("organizationName", "FestivalsApp"),))}) == (
+        "identity"
+    )
+    assert pki.peer_role(None) is None
 
 
 def test_issue_again_renews(app, tmp_path):
