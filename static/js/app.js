@@ -26,6 +26,23 @@
       event.detail.isError = false;
     }
   });
+
+  // A field check (data-check) answers for the value it sent: when the field changed since, the answer is
+  // stale and would show the old value again, so it is dropped (the newer value's check is queued behind it).
+  function checkedValue(block) {
+    var field = block.querySelector("input, textarea, select");
+    return field ? field.value : "";
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var block = event.detail.elt;
+    if (block && block.hasAttribute && block.hasAttribute("data-check")) { block.dataset.sent = checkedValue(block); }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var block = event.detail.elt;
+    if (block && block.hasAttribute && block.hasAttribute("data-check") && checkedValue(block) !== block.dataset.sent) {
+      event.detail.shouldSwap = false;
+    }
+  });
 })();
 
 // Image upload: the chosen file goes straight to the file server with a short-lived token from the app;

@@ -4,11 +4,13 @@ schedule files download, field checks never save a stale value, the words and da
 from __future__ import annotations
 
 import re
+import time
 
+from flask import request
 from playwright.sync_api import expect
 
 from app.db import db
-from app.models import Event
+from app.models import Event, Festival
 from app.services import program
 from tests.browser.test_creator_portal import log_in
 from tests.factories import Factory
@@ -83,3 +85,54 @@ def test_schedule_file_links_download_with_javascript_on(page, server):
         content = open(download.value.path(), encoding="utf-8").read()
         assert "Lieder von der Elbe" in content
     expect(page).to_have_url(re.compile(rf"/festivals/{festival_id}$"))  # still the editor, not the file's text
+
+
+def slow_checks(server, seconds: float = 1.5) -> None:
+    """Field checks answer late, as on a busy server: the user is faster than the check."""
+
+    def wait():
+        if request.path == "/festivals/check":
+            time.sleep(seconds)
+
+    server.app.before_request_funcs.setdefault(None, []).insert(0, wait)
+
+
+def stored_festival(server, festival_id: int) -> Festival:
+    with server.app.app_context(), db.connection_context():
+        return Festival.get_by_id(festival_id)
+
+
+def test_field_checks_never_show_or_save_a_stale_value(page, server):
+    owner = server.user("creator")
+    festival_id, _ = festival_with_an_event(server, owner)
+    slow_checks(server)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    log_in(page, owner.email)
+    page.goto(f"/festivals/{festival_id}")
+    form = page.locator("#festival-form")
+
+    # Two changes of one field while the first check is still on its way: its late answer must not bring
+    # the first value back.
+    price = form.get_by_label("Price")
+    price.fill("50 €")
+    price.press("Tab")
+    price.fill("55 € an der Abendkasse")
+    price.press("Tab")
+    page.wait_for_load_state("networkidle")
+    expect(form.get_by_label("Price")).to_have_value("55 € an der Abendkasse")
+
+    # Two fields changed quickly, then Save at once: the saved values are the last ones typed.
+    form.get_by_label("Name").fill("Elbufer-Klänge Dresden 2027")
+    form.get_by_label("Name").press("Tab")
+    form.get_by_label("Ends").fill("2027-06-29T22:00")
+    form.get_by_label("Ends").fill("2027-06-29T23:30")
+    form.get_by_role("button", name="Save details").click()
+    expect(form.get_by_text("Saved.")).to_be_visible(timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    festival = stored_festival(server, festival_id)
+    assert festival.name == "Elbufer-Klänge Dresden 2027"
+    assert festival.price == "55 € an der Abendkasse"
+    assert festival.end == 1814304600  # Tue 29 Jun 2027 23:30 in Berlin (UTC+2)
+    expect(form.get_by_label("Ends")).to_have_value("2027-06-29T23:30")
+    assert not errors, errors
