@@ -42,7 +42,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
 
         # exactly one hop: the gateway's X-Forwarded-For (the masked address) becomes remote_addr
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-    configure_logging("festivals", app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    configure_logging("festivals", app.config["LOG_FORMAT"], app.config["LOG_LEVEL"], app.config["LOG_HEALTH"])
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     init_requests(app)  # request ids first: every later hook, log line and error response uses them
     init_security_headers(app)  # CSP, frame-ancestors, nosniff, Referrer-Policy, Permissions-Policy, HSTS

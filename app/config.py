@@ -8,16 +8,8 @@ from __future__ import annotations
 import os
 
 from app.instance_files import read_or_create_secret
+from common.env import env_flag
 from common.files import private_folder
-
-TRUE_WORDS = {"1", "true", "yes", "on"}
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in TRUE_WORDS
 
 
 def instance_path() -> str:
@@ -37,6 +29,8 @@ def load_config(instance: str) -> dict:
         "BEHIND_PROXY": env_flag("FESTIVALS_BEHIND_PROXY"),
         "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
+        # Access lines of /health and /ready (the gateway asks each second): off unless turned on.
+        "LOG_HEALTH": env_flag("FESTIVALS_LOG_HEALTH"),
         "DB_POOL_SIZE": int(os.environ.get("FESTIVALS_DB_POOL_SIZE", "16")),
         # How long a write waits for a lock before answering 503 (SQLite: the write lock; WAL reads never wait).
         "DB_LOCK_TIMEOUT": float(os.environ.get("FESTIVALS_DB_LOCK_TIMEOUT", "5")),

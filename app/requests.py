@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from app.errors import DomainError, Invalid
 from app.responses import error_response
 from common.http import http_error, init_request_ids
+from common.logs import loggable_path
 
 log = logging.getLogger("festivals.request")
 JSON_PREFIXES = ("/api", "/identity", "/metrics")
@@ -87,7 +88,7 @@ def init_requests(app: Flask) -> None:
     @app.errorhandler(InterfaceError)  # e.g. "connection already closed": the server went away mid-request
     @app.errorhandler(OperationalError)
     def _database_down(exc: Exception):
-        log.error("database unavailable on %s %s: %s", request.method, request.path, database_cause(exc))
+        log.error("database unavailable on %s %s: %s", request.method, loggable_path(request.path), database_cause(exc))
         if wants_json():
             response = error_response(503, "the database is unavailable; try again shortly")
             response.headers["Retry-After"] = "5"
@@ -96,7 +97,7 @@ def init_requests(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, loggable_path(request.path))
         if wants_json():
             return error_response(500, "internal error")
         return f"internal error (request id {g.get('request_id', '')})", 500

@@ -3,6 +3,7 @@
 - Heartbeats for the master (one per instance, whatever the number of workers) from a child process started by
   exec (common/heartbeat.py: no thread in the forking master), and a last "not available" beat on a clean stop.
   Without FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY nothing is sent.
+- Its access log, when turned on, names no secret of a URL path (RedactingLogger).
 - Prometheus multiprocess mode (common/metrics.py): loading this config points PROMETHEUS_MULTIPROC_DIR at a
   fresh folder of this process group, `<FESTIVALS_METRICS_DIR>/<master pid>` (default `<instance>/metrics/`),
   before the app or prometheus_client is imported anywhere (also with --preload); workers inherit it. A dead
@@ -14,8 +15,11 @@ from __future__ import annotations
 import os
 import shutil
 
+from gunicorn.glogging import Logger
+
 from common.files import private_folder
 from common.heartbeat import HeartbeatProcess, configured, interval_from_env
+from common.logs import loggable_path
 
 SERVICES = {"app": "app", "files": "files", "identity_app": "identity"}  # wsgi entry point -> service name
 _senders = []
@@ -47,6 +51,18 @@ def prepare_metrics_dir() -> str:
 
 
 _metrics_dir = prepare_metrics_dir()
+
+
+class RedactingLogger(Logger):
+    """gunicorn's access log (when turned on: --access-logfile) without the secrets of a URL path, also in
+    the Referer of a page that had one (common/logs.py)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: loggable_path(value) if isinstance(value, str) else value for key, value in atoms.items()}
+
+
+logger_class = RedactingLogger
 
 
 def when_ready(server):

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -74,7 +75,7 @@ class HeartbeatSender:
             response = self.session.post(
                 self.url,
                 json={**self.body, "available": available},
-                headers=self.headers,
+                headers={**self.headers, "X-Request-ID": uuid.uuid4().hex},  # the registry's log lines of it
                 timeout=max(2.0, self.interval),
             )
         except requests.RequestException as exc:

@@ -1,5 +1,6 @@
 """Per-request plumbing every service shares: a request id (the caller's X-Request-ID when it looks sane,
-else a new one) on `g`, in the response and in every log line, and one access log line per request."""
+else a new one; behind the gateway Caddy's) on `g`, in the response, in every log line and on every call to
+another service made while answering (`passed_on()`), and one access log line per request."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import time
 import uuid
 
 import orjson
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+from common.logs import loggable_path
+
+REQUEST_ID_CHARS = r"[A-Za-z0-9._:@/+=-]{1,128}"  # also Caddy's test of a client's id (gateway/caddy.py)
+REQUEST_ID = re.compile(f"^{REQUEST_ID_CHARS}$")
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
@@ -26,6 +30,12 @@ def request_id(incoming: str) -> str:
     return incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
+def passed_on() -> dict:
+    """The headers of a call to another service made while answering a request: its request id."""
+    rid = g.get("request_id") if has_request_context() else None
+    return {"X-Request-ID": rid} if rid else {}
+
+
 def log_access(
     log: logging.Logger, method: str, path: str, status: int, duration_ms: float, client, rid: str | None = None
 ) -> None:
@@ -33,6 +43,7 @@ def log_access(
     `rid`: its request id, when answered outside a Flask request)."""
     if not log.isEnabledFor(logging.INFO):
         return
+    path = loggable_path(path)
     log.info(
         "%s %s %s %.1fms from %s",
         method,

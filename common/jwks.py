@@ -12,6 +12,8 @@ import urllib.request
 import jwt
 import orjson
 
+from common.http import passed_on
+
 ALGORITHM = "EdDSA"
 
 
@@ -38,7 +40,8 @@ class JwksKeys:
     def _fetch(self) -> None:
         self._fetched = time.monotonic()
         try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout, context=self.context) as response:  # noqa: S310
+            request = urllib.request.Request(self.url, headers=passed_on())  # the request that needed the keys
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as response:  # noqa: S310
                 document = orjson.loads(response.read())
             keys = {}
             for entry in document.get("keys", []):

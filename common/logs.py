@@ -1,8 +1,11 @@
-"""Logging: one line per event, plain text or JSON (FESTIVALS_LOG_FORMAT), each with the request id."""
+"""Logging: one line per event, plain text or JSON (FESTIVALS_LOG_FORMAT), each with the request id; no
+secret of a URL path (the password-reset token) and, unless FESTIVALS_LOG_HEALTH says so, no access line of a
+health check (the gateway asks every instance each second)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -11,6 +14,23 @@ from flask import g, has_request_context
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 EXTRA_KEYS = ("method", "path", "status", "duration_ms", "client")  # the access log line's fields
+HEALTH_PATHS = frozenset({"/health", "/ready"})
+# A secret in a URL path (RE2 and Python syntax: Caddy's access log filter uses it too): the reset token
+SECRET_PATH = r"(?i)(/reset/)[^/?#\s]+"
+_SECRET_PATH = re.compile(SECRET_PATH)
+REDACTED = "REDACTED"
+
+
+def loggable_path(path: str) -> str:
+    """`path` (or a request line, a URL) with its secrets replaced."""
+    return _SECRET_PATH.sub(r"\1" + REDACTED, path)
+
+
+class HealthFilter(logging.Filter):
+    """Drops the access lines of health checks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "path", None) not in HEALTH_PATHS
 
 
 class RequestIdFilter(logging.Filter):
@@ -37,10 +57,12 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
-def configure_logging(logger: str, log_format: str, level: str) -> None:
+def configure_logging(logger: str, log_format: str, level: str, log_health: bool = False) -> None:
     """Everything logged under `logger` goes to stderr, one line each; nothing propagates further."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    if not log_health:
+        handler.addFilter(HealthFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger(logger)
     root.handlers[:] = [handler]

@@ -47,7 +47,7 @@ def create_files_app(config: dict | None = None) -> Flask:
             settings["IDENTITY_URL"], context=client, ttl=settings["ACCOUNT_CHECK_SECONDS"]
         )
     if not files.testing:
-        configure_logging("festivals.files", settings["LOG_FORMAT"], settings["LOG_LEVEL"])
+        configure_logging("festivals.files", settings["LOG_FORMAT"], settings["LOG_LEVEL"], settings["LOG_HEALTH"])
     files.extensions["certificates"].warn(logging.getLogger("festivals.files.tls"))
     init_http(files)
     init_metrics(files, require_admin)  # GET /metrics: loopback callers and admins

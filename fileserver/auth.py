@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app, request
 
+from common.http import passed_on
 from common.jwks import ALGORITHM, JwksKeys
 from common.signing_keys import key_files, key_id, split_retired
 from fileserver.http import FilesError
@@ -123,7 +124,7 @@ class AccountCheck:
         return cached[1]
 
     def _ask(self, token: str) -> dict | None:
-        request_ = urllib.request.Request(self.url, headers={"Authorization": f"Bearer {token}"})
+        request_ = urllib.request.Request(self.url, headers={"Authorization": f"Bearer {token}", **passed_on()})
         try:
             with urllib.request.urlopen(request_, timeout=self.timeout, context=self.context) as response:  # noqa: S310 (configured)
                 return orjson.loads(response.read())["data"][0]

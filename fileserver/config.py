@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from common.env import env_flag
 from common.files import private_folder
 
 MIB = 1024 * 1024
@@ -73,8 +74,9 @@ def load_files_config(overrides: dict | None = None) -> dict:
         "TLS_WARN_DAYS": _int("FESTIVALS_TLS_WARN_DAYS", 30),
         "LOG_FORMAT": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
+        "LOG_HEALTH": env_flag("FESTIVALS_LOG_HEALTH"),  # access lines of /health and /ready
         # Behind the gateway: trust exactly one proxy hop's X-Forwarded-* headers (werkzeug ProxyFix).
-        "BEHIND_PROXY": os.environ.get("FESTIVALS_BEHIND_PROXY", "").strip().lower() in ("1", "true", "yes", "on"),
+        "BEHIND_PROXY": env_flag("FESTIVALS_BEHIND_PROXY"),
     }
     config.update(overrides)
     if config["MEDIA_STORE"] not in MEDIA_STORES:

@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from common.http import http_error, init_request_ids, json_response
+from common.logs import loggable_path
 
 log = logging.getLogger("festivals.files")
 CORS_METHODS = "GET, HEAD, POST, DELETE, OPTIONS"
@@ -87,5 +88,5 @@ def init_http(files: Flask) -> None:
 
     @files.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, loggable_path(request.path))
         return error_response(500, "internal error")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import platform
 import time
 
 from flask import Blueprint, Flask, Response, current_app, request
-from PIL import Image
 from werkzeug.routing import BaseConverter
 from werkzeug.wsgi import wrap_file
 
@@ -220,8 +218,6 @@ def _info() -> dict:
         "thumb_formats": sorted(images.OUTPUTS),
         "token_keys": "jwks" if config["IDENTITY_URL"] else "instance folder",
         "media_store": config["MEDIA_STORE"],
-        "python": platform.python_version(),
-        "pillow": Image.__version__,
     }
 
 

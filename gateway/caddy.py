@@ -11,6 +11,8 @@ from __future__ import annotations
 import orjson
 import requests
 
+from common.http import REQUEST_ID_CHARS
+from common.logs import REDACTED, SECRET_PATH
 from gateway.settings import Settings, is_local_name
 
 # Which services' live instances each proxy balances over: the first service with a live instance wins
@@ -32,6 +34,16 @@ MASK_FORWARDED_FOR = [
     {"search_regexp": r"^:$", "replace": "::"},  # "::1" became ":" above: its /48 is "::"
 ]
 
+
+# One neutral Server header (Caddy's and gunicorn's would both go out, Caddy's naming itself)
+SERVER = "FestivalsApp"
+# Set by the first route: the request id every hop logs (the client's X-Request-ID when well-formed, else
+# Caddy's UUID of the request) and the host with the public port that the backends build URLs with.
+REQUEST_ID_VAR = "{festivals.request_id}"
+FORWARDED_HOST_VAR = "{festivals.forwarded_host}"
+# Caddy 2.6's access log has no field of its own for it: the request id goes into `user_id` (no handler of
+# ours authenticates, so nothing else would use it)
+LOG_ID_VAR = "{http.auth.user.id}"
 
 # What the access log leaves out: headers (a client-sent address, credentials; and writing them costs the
 # static files a third of their speed), the remote port
@@ -94,7 +106,46 @@ def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
             "active": {"uri": "/ready?scope=reads", "interval": interval, "timeout": "2s"},
             "passive": {"fail_duration": "5s", "max_fails": 1},
         },
-        "headers": {"request": {"replace": {"X-Forwarded-For": MASK_FORWARDED_FOR}}},
+        "headers": forwarded_headers(),
+    }
+
+
+def forwarded_headers() -> dict:
+    """What every backend is told: the masked visitor's address, the host with its public port (URLs it
+    builds, e.g. a password-reset link, carry the port), the request id."""
+    return {
+        "request": {
+            "replace": {"X-Forwarded-For": MASK_FORWARDED_FOR},
+            "set": {"X-Forwarded-Host": [FORWARDED_HOST_VAR], "X-Request-ID": [REQUEST_ID_VAR]},
+        },
+    }
+
+
+def request_context(settings: Settings) -> dict:
+    """The first route of every server: the request id (in the request passed on, the answer and the access
+    log) and the forwarded host; every answer gets one neutral Server header and the X-Request-ID."""
+    public_port = settings.https_port if settings.https else settings.port
+    default_port = 443 if settings.https else 80
+    with_port = "${1}" if public_port == default_port else f"${{1}}:{public_port}"
+    well_formed = f"^({REQUEST_ID_CHARS})$"
+    return route(
+        [
+            _map("{http.request.header.X-Request-ID}", [REQUEST_ID_VAR, LOG_ID_VAR], [(well_formed, "${1}")], None),
+            _map(
+                "{http.request.host}|{http.request.port}",
+                [FORWARDED_HOST_VAR],
+                [(r"^(.*)\|$", with_port), (r"^(.*)\|(\d+)$", "${1}:${2}")],
+                "{http.request.host}",
+            ),
+            answer_headers(),
+        ]
+    )
+
+
+def answer_headers() -> dict:
+    return {
+        "handler": "headers",
+        "response": {"set": {"Server": [SERVER], "X-Request-ID": [REQUEST_ID_VAR]}, "deferred": True},
     }
 
 
@@ -128,13 +179,19 @@ def refuse_metrics() -> dict:
     )
 
 
-def _map(source: str, destination: str, mappings: list, default: str) -> dict:
+def _map(source: str, destination, mappings: list, default: str | None) -> dict:
+    """Caddy's map handler; `destination` one placeholder or several that get the same output; `default`
+    None: Caddy's UUID of the request."""
+    destinations = [destination] if isinstance(destination, str) else list(destination)
+    default = "{http.request.uuid}" if default is None else default
     return {
         "handler": "map",
         "source": source,
-        "destinations": [destination],
-        "mappings": [{"input_regexp": pattern, "outputs": [output]} for pattern, output in mappings],
-        "defaults": [default],
+        "destinations": destinations,
+        "mappings": [
+            {"input_regexp": pattern, "outputs": [output] * len(destinations)} for pattern, output in mappings
+        ],
+        "defaults": [default] * len(destinations),
     }
 
 
@@ -222,7 +279,7 @@ def discovery_routes(settings: Settings, upstreams: dict) -> list:
                     "handler": "reverse_proxy",
                     "upstreams": [{"dial": settings.registry}],
                     "transport": transport(settings),
-                    "headers": {"request": {"replace": {"X-Forwarded-For": MASK_FORWARDED_FOR}}},
+                    "headers": forwarded_headers(),
                 }
             ]
         )
@@ -265,6 +322,7 @@ def hosts(settings: Settings, upstreams: dict) -> dict:
 def error_routes() -> list:
     """Errors Caddy raises itself (no live instance, every try failed) answer with the envelope."""
     return [
+        route([answer_headers()]),
         route(
             [envelope(503, "no live instance of this service is available; try again shortly")],
             [{"vars": {"{http.error.status_code}": ["503"]}}],
@@ -292,6 +350,7 @@ def server(settings: Settings, upstreams: dict) -> dict:
         route([{"handler": "subroute", "routes": [refuse_metrics(), *host_routes]}], [{"host": [host]}], terminal=True)
         for host, host_routes in hosts(settings, upstreams).items()
     ]
+    routes.insert(0, request_context(settings))
     routes.append(route([envelope(403, "unknown host")]))  # nothing upstream is contacted
     if not settings.https:
         port, automatic_https = settings.port, {"disable": True}
@@ -318,6 +377,7 @@ def redirect_server(settings: Settings) -> dict:
         "listen": [f":{settings.port}"],
         "logs": {"default_logger_name": "festivals"},
         "routes": [
+            request_context(settings),
             route([redirect], [{"host": list(hosts(settings, {}))}], terminal=True),
             route([envelope(403, "unknown host")]),
         ],
@@ -352,7 +412,8 @@ def tls_apps(settings: Settings) -> dict:
 
 
 def logging_config(settings: Settings) -> dict:
-    """The access log names only the masked address (ip_mask), never a client-sent address or a credential."""
+    """The access log names only the masked address (ip_mask), never a client-sent address or a credential
+    (nor the password-reset token of a URL); `user_id` is the request id (request_context)."""
     writer = {"output": "file", "filename": settings.access_log} if settings.access_log else {"output": "stderr"}
     access = "http.log.access.festivals"
     return {
@@ -366,6 +427,7 @@ def logging_config(settings: Settings) -> dict:
                     "wrap": {"format": "json"},
                     "fields": {
                         "request>remote_ip": {"filter": "ip_mask", "ipv4_cidr": 24, "ipv6_cidr": 48},
+                        "request>uri": {"filter": "regexp", "regexp": SECRET_PATH, "value": "${1}" + REDACTED},
                         **{field: {"filter": "delete"} for field in UNLOGGED},
                     },
                 },

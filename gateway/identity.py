@@ -11,6 +11,7 @@ import time
 
 import requests
 
+from common.http import passed_on
 from common.tls import TlsFiles
 
 
@@ -45,7 +46,7 @@ class IdentityClient:
         if not self.base:
             raise IdentityUnavailable("FESTIVALS_IDENTITY_URL is not set")
         try:
-            response = self.session.get(self.base + path, headers=headers, timeout=self.timeout)
+            response = self.session.get(self.base + path, headers={**headers, **passed_on()}, timeout=self.timeout)
         except requests.RequestException as exc:
             if cached is not None and cached[0]:
                 return cached[0]  # accepted before: stays accepted while identity is down

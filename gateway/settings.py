@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from common.env import env_flag
 from common.tls import TlsFiles
 
 PUBLIC_TLS = ("auto", "internal", "acme", "off")
@@ -107,6 +108,9 @@ class Settings:
     redis_url: str = ""
     redis_prefix: str = "festivals:registry:"
     access_log: str = ""  # a file for Caddy's (masked) access log; stderr when empty
+    log_format: str = "text"  # the registry's own log (FESTIVALS_LOG_FORMAT): text or json
+    log_level: str = "INFO"
+    log_health: bool = False  # the registry's access lines of /health and /ready
     log_files: bool = False  # files.<domain> in the access log too
     # Caddy checks each upstream's /ready this often, and retries a failed idempotent request this long
     health_interval_s: float = 1.0
@@ -170,7 +174,10 @@ def load_settings(**overrides) -> Settings:
         "redis_url": os.environ.get("FESTIVALS_REDIS_URL", ""),
         "redis_prefix": os.environ.get("FESTIVALS_REGISTRY_PREFIX", "festivals:registry:"),
         "access_log": os.environ.get("FESTIVALS_GATEWAY_ACCESS_LOG", ""),
-        "log_files": os.environ.get("FESTIVALS_GATEWAY_LOG_FILES", "").strip().lower() in ("1", "true", "yes", "on"),
+        "log_format": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
+        "log_level": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
+        "log_health": env_flag("FESTIVALS_LOG_HEALTH"),
+        "log_files": env_flag("FESTIVALS_GATEWAY_LOG_FILES"),
         "tls": TlsFiles.from_env(),
         "https_port": int(os.environ.get("FESTIVALS_GATEWAY_HTTPS_PORT", "8443")),
         "acme_email": os.environ.get("FESTIVALS_ACME_EMAIL", "").strip(),

@@ -10,12 +10,13 @@ GET  /metrics     loopback callers and admins (Prometheus text, common/metrics.p
 from __future__ import annotations
 
 import logging
-import sys
 
 import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from common.http import init_request_ids
+from common.logs import configure_logging
 from common.metrics import HEARTBEATS, init_metrics
 from common.pki import peer_role
 from gateway.identity import IdentityClient, IdentityUnavailable
@@ -37,10 +38,12 @@ def answer(payload, status: int = 200) -> Response:
 
 def create_registry_app(settings: Settings | None = None, start: bool = True) -> Flask:
     settings = settings or load_settings()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # one line per event like every service (JSON with FESTIVALS_LOG_FORMAT=json), with the request id
+    configure_logging("festivals", settings.log_format, settings.log_level, settings.log_health)
     registry = Registry(settings)
     identity = IdentityClient(settings.identity_url, tls=settings.tls)
     web = Flask(__name__)
+    init_request_ids(web, logging.getLogger("festivals.gateway.request"))
     web.extensions["registry"] = registry
 
     def verified(check, credential: str) -> object:

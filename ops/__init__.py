@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import platform
 
 from flask import current_app, request
 
@@ -36,7 +35,6 @@ def _info() -> dict:
         "api": "v1",
         "database": type(db.obj).__name__.replace("Database", "").replace("Pooled", "").replace("Tracked", "").lower(),
         "read_only": config["READ_ONLY"],
-        "python": platform.python_version(),
     }
 
 

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_login import current_user
 
 from common.heartbeat import loopback_target
+from common.http import passed_on
 from identity.tokens import issue_access_token
 from portal.admin import bp
 from web.htmx import render
@@ -32,7 +33,9 @@ def _registry_instances() -> tuple[list[dict], str | None]:
     tls = current_app.extensions["tls"]  # the registry's port is mTLS when the app has a certificate
     secure = {"verify": tls.ca, "cert": (tls.cert, tls.key)} if tls.enabled else {}
     try:
-        response = requests.get(url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=5, **secure)
+        response = requests.get(
+            url, headers={**headers, **passed_on(), "Authorization": f"Bearer {token}"}, timeout=5, **secure
+        )
         response.raise_for_status()
         return response.json()["data"], None
     except (requests.RequestException, ValueError, KeyError) as exc:

@@ -49,11 +49,27 @@ def test_request_id_is_echoed_and_logged(client):
     collect.filters = handler.filters
     logging.getLogger("festivals").addHandler(collect)
     try:
-        response = client.get("/health", headers={"X-Request-ID": "abc-123"})
+        response = client.get("/version", headers={"X-Request-ID": "abc-123"})
     finally:
         logging.getLogger("festivals").removeHandler(collect)
     assert response.headers["X-Request-ID"] == "abc-123"
     assert any(getattr(r, "request_id", None) == "abc-123" for r in collect.records)
+
+
+@pytest.mark.parametrize("log_health", [False, True])
+def test_health_checks_are_logged_only_when_turned_on(make_app, log_health):
+    """The gateway asks /ready each second: FESTIVALS_LOG_HEALTH turns those access lines on."""
+    client = make_app(LOG_HEALTH=log_health).test_client()
+    collect = Collect()
+    collect.filters = logging.getLogger("festivals").handlers[0].filters
+    logging.getLogger("festivals").addHandler(collect)
+    try:
+        for path in ("/health", "/ready", "/version"):
+            assert client.get(path).status_code == 200
+    finally:
+        logging.getLogger("festivals").removeHandler(collect)
+    logged = [getattr(record, "path", None) for record in collect.records if collect.filter(record)]
+    assert logged == (["/health", "/ready", "/version"] if log_health else ["/version"])
 
 
 def test_request_id_generated_when_missing_or_unsafe(client):

@@ -107,7 +107,7 @@ def test_unknown_path_and_wrong_method_answer_the_envelope(files, stored):
 
 
 def test_request_id_is_echoed_when_sane_and_generated_otherwise(files):
-    sane = requests.get(f"{files.url}/health", headers={"X-Request-ID": "abc-123"}, timeout=5)
+    sane = requests.get(f"{files.url}/version", headers={"X-Request-ID": "abc-123"}, timeout=5)
     assert sane.headers["X-Request-ID"] == "abc-123"
     insane = requests.get(f"{files.url}/health", headers={"X-Request-ID": "no spaces <allowed>"}, timeout=5)
     assert insane.headers["X-Request-ID"] != "no spaces <allowed>"

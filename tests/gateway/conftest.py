@@ -78,6 +78,7 @@ class Stack:
 
     def __init__(self, folder: Path, database_url: str, webhook: Webhook):
         self.folder = folder
+        self.database_url = database_url
         self.instance = folder / "instance"
         self.port, self.admin_port, self.registry_port = free_port(), free_port(), free_port()
         self.https_port = free_port()
@@ -106,6 +107,7 @@ class Stack:
             "FESTIVALS_DISCOVERY_URL": f"https://127.0.0.1:{self.registry_port}",
             "FESTIVALS_FILES_URL": f"https://files.{DOMAIN}:{self.https_port}",
             "FESTIVALS_BEHIND_PROXY": "1",
+            "FESTIVALS_LOG_FORMAT": "json",  # as in production: every line parsed by the tests
             "XDG_DATA_HOME": str(folder / "caddy"),
             "XDG_CONFIG_HOME": str(folder / "caddy"),
         }

@@ -44,7 +44,12 @@ def test_acme_config_for_a_real_domain():
     assert "api.festivals.example.org" in policy["subjects"] and "festivals.example.org" in policy["subjects"]
     assert "pki" not in config["apps"]  # Caddy holds no key of our CA for a public domain
     assert config["apps"]["http"]["servers"]["redirect"]["listen"] == [":80"]
-    redirect = config["apps"]["http"]["servers"]["redirect"]["routes"][0]["handle"][0]
+    [redirect] = [
+        handler
+        for route in config["apps"]["http"]["servers"]["redirect"]["routes"]
+        for handler in route["handle"]
+        if handler.get("status_code") == 308
+    ]
     assert redirect["headers"]["Location"] == ["https://{http.request.host}{http.request.uri}"]
 
 
