@@ -69,6 +69,8 @@ def load_config(instance: str) -> dict:
         "ARGON2_MEMORY_COST": int(os.environ.get("FESTIVALS_ARGON2_MEMORY_COST", "65536")),
         # Request bodies over 1 MiB are refused with 413 (the API never needs more).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # A CSV import (and the steps that carry its text): larger, so that every events.csv we export imports.
+        "MAX_IMPORT_BYTES": int(os.environ.get("FESTIVALS_MAX_IMPORT_BYTES", str(32 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "JSON_SORT_KEYS": False,

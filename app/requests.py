@@ -20,6 +20,16 @@ JSON_PREFIXES = ("/api", "/identity", "/metrics")
 READ_ONLY_TRANSACTION = "25006"  # PostgreSQL: a write in a read-only transaction
 
 
+def large_body(view):
+    """Marks a view whose form may be as large as MAX_IMPORT_BYTES (a CSV import and the steps carrying it)."""
+    view.large_body = True
+    return view
+
+
+def body_limit_text(limit: int) -> str:
+    return f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit // 1024} KiB"
+
+
 def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
 
@@ -52,6 +62,13 @@ def database_cause(exc: BaseException) -> str:
 
 def init_requests(app: Flask) -> None:
     init_request_ids(app, log)
+
+    @app.before_request  # before CSRFProtect reads the form
+    def _body_limit():
+        if getattr(app.view_functions.get(request.endpoint or ""), "large_body", False):
+            # the form around the file, and a browser's CRLF line breaks in a carried text
+            limit = app.config["MAX_IMPORT_BYTES"]
+            request.max_content_length = request.max_form_memory_size = limit + limit // 16 + 64 * 1024
 
     @app.after_request
     def _api_version(response):

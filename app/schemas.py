@@ -13,7 +13,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.errors import Invalid
-from app.text import whole_number
+from app.text import has_control, whole_number
 
 MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z: keeps every time representable everywhere
 
@@ -25,9 +25,18 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _no_control(value: str) -> str:
+    # A name is one line of text: control characters would break exports (schedule.xml) and displays.
+    if has_control(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 NoNul = AfterValidator(_no_nul)
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoNul]
+NoControl = AfterValidator(_no_control)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoControl]
 Short = Annotated[str, StringConstraints(max_length=255), NoNul]
+ShortName = Annotated[str, StringConstraints(max_length=255), NoControl]  # a name that may be empty
 Text = Annotated[str, StringConstraints(max_length=100_000), NoNul]
 
 
@@ -102,7 +111,7 @@ class FestivalBody(Body):
 class EventBody(Body):
     event_id: Ignored
     event_version: Ignored
-    event_name: Short = None
+    event_name: ShortName = None
     event_description: Text = None
     event_type: Code = Field(default=None, description="-1..255, meaning owned by clients")
     event_start: UnixTime = None

@@ -4,13 +4,15 @@ preview of every row → confirm. Nothing is saved before the confirmation; the 
 
 from __future__ import annotations
 
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, TextAreaField
 
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, DomainError, Invalid
+from app.requests import body_limit_text, large_body
 from app.services import imports, program
 from app.text import whole_number
 from portal import bp
@@ -74,6 +76,7 @@ def _preview_page(
 
 
 @bp.route("/festivals/<id:festival_id>/import", methods=["GET", "POST"])
+@large_body
 @login_required
 def import_events(festival_id: int):
     """Step 1: the file. Known headers go straight to the preview, others to the mapping step."""
@@ -107,6 +110,7 @@ def _carried(festival_id: int):
 
 
 @bp.post("/festivals/<id:festival_id>/import/preview")
+@large_body
 @login_required
 def import_preview(festival_id: int):
     """Step 2: the columns as chosen in the mapping step (or, without choices, the mapping step again)."""
@@ -125,6 +129,7 @@ def import_preview(festival_id: int):
 
 
 @bp.post("/festivals/<id:festival_id>/import/confirm")
+@large_body
 @login_required
 def import_confirm(festival_id: int):
     """Step 3: save what the preview showed, in one transaction."""
@@ -143,3 +148,22 @@ def import_confirm(festival_id: int):
         "success",
     )
     return go(url_for(".events", festival_id=festival_id))
+
+
+IMPORT_STEPS = {"portal.import_events", "portal.import_preview", "portal.import_confirm"}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def import_too_large(exc: RequestEntityTooLarge):
+    """A file over the import limit: the first step again, the limit next to the file field (other pages: the
+    plain 413)."""
+    festival_id = (request.view_args or {}).get("festival_id")
+    if request.endpoint not in IMPORT_STEPS or festival_id is None or not current_user.is_authenticated:
+        return exc
+    form = ImportForm(formdata=None)
+    limit = body_limit_text(current_app.config["MAX_IMPORT_BYTES"])
+    form.file.errors = [f"The file is larger than the import limit of {limit}."]
+    try:
+        return _page(festival_id, "import.html", 413, form=form)
+    except DomainError:  # not the caller's festival
+        return exc

@@ -28,6 +28,7 @@ from app.registry import ENTITIES
 from app.services import entities
 from app.services.queries import ListQuery, fetch
 from app.services.schedule import local, zone_of
+from app.text import csv_cell, xml_text
 
 # Fixed, so that a guid (and the calendar UID made from it) never changes: calendar apps and schedule
 # readers update an event they know instead of showing it twice.
@@ -258,9 +259,10 @@ def frab(program: Program, base_url: str, version: str) -> dict:
 
 
 def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
-    child = ET.SubElement(parent, tag, {key: str(value) for key, value in attrs.items()})
+    """Without the characters XML 1.0 forbids (names stored before they were refused, descriptions)."""
+    child = ET.SubElement(parent, tag, {key: xml_text(str(value)) for key, value in attrs.items()})
     if text is not None:
-        child.text = text
+        child.text = xml_text(text)
     return child
 
 
@@ -369,12 +371,13 @@ def join_artists(names: list[str]) -> str:
 
 
 def events_csv(program: Program) -> bytes:
-    """UTF-8 with a byte-order mark, so that spreadsheet programs read accents right."""
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read accents right; no cell runs as a
+    formula when the file is opened (the import takes the quote off again)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for event in program.events:
-        writer.writerow(csv_row(program, event))
+        writer.writerow([csv_cell(cell) for cell in csv_row(program, event)])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -25,7 +25,7 @@ from app.models.relations import EventArtist, EventLocation, FestivalEvent
 from app.permissions import Actor, library_of, own_library
 from app.schemas import validate_body
 from app.services import audit, entities, exports, schedule
-from app.text import whole_number
+from app.text import csv_uncell, has_control, whole_number
 
 FIELDS = exports.CSV_COLUMNS
 REQUIRED = ("name", "day", "start", "end", "stage")
@@ -87,7 +87,14 @@ def read_csv(text: str) -> Table:
         lines = [(reader.line_num, row) for row in reader]  # line_num: where the row ends in the file
     except csv.Error as exc:
         raise Invalid(f"the file is not valid CSV ({exc})", {"csv": "is not valid CSV"}) from None
-    lines = [(number, row) for number, row in lines if any(cell.strip() for cell in row)]
+    opened = unclosed_quote(text, lines[-2][0] + 1 if len(lines) > 1 else 1) if lines else None
+    if opened is not None:  # the reader took every following row into that one cell
+        raise Invalid(
+            f"a quote opened on line {opened} is never closed",
+            {"csv": f"quote on line {opened} is never closed"},
+        )
+    # Our export starts cells a spreadsheet would run as formulas with a quote (exports.csv_cell): taken off.
+    lines = [(number, [csv_uncell(cell) for cell in row]) for number, row in lines if any(c.strip() for c in row)]
     if not lines:
         raise Invalid("the file is empty", {"csv": "is empty"})
     headers = [cell.strip() for cell in lines[0][1]]
@@ -97,6 +104,22 @@ def read_csv(text: str) -> Table:
             {"csv": f"more than {MAX_ROWS} rows"},
         )
     return Table(headers, lines[1:])
+
+
+def unclosed_quote(text: str, first_line: int) -> int | None:
+    """The line where the last row's quote opened when the file ends inside it (the reader does not say),
+    else None. `first_line`: where the last row starts."""
+    rest = text.split("\n")[first_line - 1 :]
+    quoted, opened = False, None
+    for number, line in enumerate(rest, first_line):
+        for position, char in enumerate(line):
+            if char != '"':
+                continue
+            if not quoted and (position == 0 or line[position - 1] in ",;\t"):  # a quoted cell starts
+                quoted, opened = True, number
+            elif quoted:
+                quoted = False  # closed, or the first of a doubled quote (the second one opens again)
+    return opened if quoted else None
 
 
 def _header_key(header: str) -> str:
@@ -268,6 +291,8 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
     for label, value in (("name", row.name), ("stage", row.stage), *(("artist name", a) for a in row.artists)):
         if len(value) > 255:
             return f"{label} is longer than 255 characters"
+        if has_control(value):
+            return f"{label} must not contain control characters"
     try:
         # Stage and artist names need no more: not empty, at most 255 characters (above), no NUL (the file).
         validate_body(
