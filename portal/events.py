@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from app.errors import Conflict, Invalid
 from app.services import entities, program, schedule
 from portal import bp
+from portal.filters import counted
 from portal.forms import EventForm, MoveForm, ShiftForm
 from web.forms import ConfirmForm, confirmation, confirmed, sentence, show_errors
 from web.htmx import go, render, wants_fragment
@@ -256,7 +257,7 @@ def shift_events(festival_id: int):
         except Invalid as exc:
             form.minutes.errors = [*form.minutes.errors, sentence(exc.message)]
         else:
-            flash(f"{count} event{'s' if count != 1 else ''} shifted by {form.minutes.data} minutes.", "success")
+            flash(f"{counted(count, 'event')} shifted by {form.minutes.data} minutes.", "success")
             return go(url_for(".events", festival_id=festival_id))
     return _page(festival_id, 422, shift_form=form)
 

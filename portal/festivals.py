@@ -155,10 +155,12 @@ def delete_festival(festival_id: int):
     festival, _ = program.festival_with_parts(festival_id, current_user.actor)
     form = ConfirmForm()
     if form.validate_on_submit():  # the page is the confirmation: its form is the only way to this POST
-        entities.delete("festival", festival_id, current_user.actor)
-        flash(f"“{festival['festival_name']}” is deleted.", "success")
+        program.delete_festival(festival_id, current_user.actor)
+        flash(f"“{festival['festival_name']}” and its events are deleted.", "success")
         return go(url_for(".dashboard"))
-    return render("portal/festival_delete.html", festival=festival, form=form)
+    return render(
+        "portal/festival_delete.html", festival=festival, form=form, event_count=len(program.event_ids(festival_id))
+    )
 
 
 @bp.post("/festivals/<id:festival_id>/place")

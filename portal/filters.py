@@ -40,7 +40,13 @@ def _breakable(address: str) -> Markup:
     return Markup(re.sub(r"(@)|(\.)", lambda m: "<wbr>@" if m.group(1) else ".<wbr>", str(escape(address))))
 
 
+def counted(count: int, word: str, plural: str | None = None) -> str:
+    """ "1 event", "24 events" (`plural` where adding an s is wrong)."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
 def init_filters(bp) -> None:
+    bp.add_app_template_filter(counted, "counted")
     bp.add_app_template_filter(_breakable, "breakable")
     bp.add_app_template_filter(_day, "day")
     bp.add_app_template_filter(_when, "when")

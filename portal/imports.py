@@ -16,6 +16,7 @@ from app.requests import body_limit_text, large_body
 from app.services import imports, program
 from app.text import whole_number
 from portal import bp
+from portal.filters import counted
 from web.forms import sentence
 from web.htmx import go, render
 
@@ -144,7 +145,7 @@ def import_confirm(festival_id: int):
     counts = plan.counts
     flash(
         f"Imported: {counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged"
-        + (f", {counts['error']} rows with errors left out." if counts["error"] else "."),
+        + (f", {counted(counts['error'], 'row')} with errors left out." if counts["error"] else "."),
         "success",
     )
     return go(url_for(".events", festival_id=festival_id))

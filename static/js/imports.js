@@ -13,7 +13,7 @@
   function rowsIn(form) {
     var text = form.querySelector("textarea, input[name=csv_text]");
     var count = text && text.value ? text.value.split("\n").filter(function (line) { return line.trim(); }).length - 1 : 0;
-    return count > 0 ? count + " rows" : "the rows";
+    return count > 1 ? count + " rows" : count === 1 ? "1 row" : "the rows";
   }
 
   function working(form, message) {

@@ -20,6 +20,22 @@
   document.addEventListener("DOMContentLoaded", defaultZone);
   document.addEventListener("htmx:afterSettle", defaultZone);
 
+  // The times' hints name the zone the form's zone field shows ("Local time (Europe/Berlin)"), also while
+  // it is typed: the server named the zone it knew when it rendered the page.
+  function nameZone(input) {
+    var zone = input.value.trim() || "UTC";
+    input.form.querySelectorAll("input[type=datetime-local]").forEach(function (time) {
+      var hint = document.getElementById(time.id + "-hint");
+      if (hint) { hint.textContent = "Local time (" + zone + ")"; }
+    });
+  }
+  function nameZones() { document.querySelectorAll("input[data-browser-zone]").forEach(nameZone); }
+  document.addEventListener("DOMContentLoaded", nameZones);
+  document.addEventListener("htmx:afterSettle", nameZones);
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("input[data-browser-zone]")) { nameZone(event.target); }
+  });
+
   // Click a block: its editor opens in the dialog (htmx fills the dialog's body).
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "tt-dialog-body") {

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from app.db import db
 from app.models import Event, Festival
 from app.services import program
+from tests.browser.conftest import _page
 from tests.browser.test_creator_portal import log_in
 from tests.factories import Factory
 
@@ -136,3 +137,49 @@ def test_field_checks_never_show_or_save_a_stale_value(page, server):
     assert festival.end == 1814304600  # Tue 29 Jun 2027 23:30 in Berlin (UTC+2)
     expect(form.get_by_label("Ends")).to_have_value("2027-06-29T23:30")
     assert not errors, errors
+
+
+def test_words_and_dates_read_right_and_a_deleted_festival_takes_its_events(browser, server):
+    context, page = _page(browser, server, timezone_id="Europe/Berlin", locale="de-DE")
+    owner = server.user("creator")
+    log_in(page, owner.email)
+
+    # A new festival in Berlin: the times' hints name the zone the zone field shows, also when it is changed.
+    page.get_by_test_id("new-festival").click()
+    expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
+    expect(page.locator("#festival_start-hint")).to_have_text("Local time (Europe/Berlin)")
+    page.get_by_label("Time zone").fill("America/New_York")
+    expect(page.locator("#festival_end-hint")).to_have_text("Local time (America/New_York)")
+    page.get_by_label("Time zone").fill("Europe/Berlin")
+    page.get_by_label("Name").fill("Sommerfest am Großen Garten")
+    page.get_by_label("Starts").fill("2027-07-31T12:00")
+    page.get_by_label("Ends").fill("2027-08-01T23:00")
+    page.get_by_role("button", name="Create festival").click()
+    expect(page.get_by_role("heading", name="Sommerfest am Großen Garten", level=1)).to_be_visible()
+    festival_id = int(re.search(r"/festivals/(\d+)", page.url).group(1))
+
+    # One row imported: singular words.
+    page.get_by_role("link", name="Import CSV").click()
+    page.get_by_label("…or paste the rows").fill(
+        "Title;Date;Begin;Until;Room;Performers\nMatinée;2027-08-01;11:00;12:30;Palaisbühne;Jördis Müller\n"
+    )
+    page.get_by_role("button", name="Check the rows").click()
+    expect(page.get_by_text("1 row was read.")).to_be_visible()
+    page.get_by_role("button", name="Preview the import").click()
+    page.get_by_role("button", name="Import 1 event", exact=True).click()
+    expect(page.get_by_text("Imported: 1 new, 0 changed, 0 unchanged.")).to_be_visible()
+
+    # Days without a leading zero, in the visitor preview.
+    page.goto(f"/festivals/{festival_id}/preview")
+    expect(page.get_by_test_id("app-preview")).to_contain_text("Sat 31 Jul 2027 – Sun 1 Aug 2027")
+    expect(page.get_by_role("heading", name="Sunday, 1 August")).to_be_visible()
+
+    # Deleting the festival deletes its events with it (nothing would lead to them any more).
+    page.goto(f"/festivals/{festival_id}/delete")
+    expect(page.get_by_text("The festival goes with its 1 event")).to_be_visible()
+    page.get_by_test_id("confirm-delete").click()
+    expect(page.get_by_text("“Sommerfest am Großen Garten” and its events are deleted.")).to_be_visible()
+    with server.app.app_context(), db.connection_context():
+        assert Festival.select().where(Festival.id == festival_id).count() == 0
+        assert Event.select().where(Event.name == "Matinée").count() == 0
+    context.close()
