@@ -150,10 +150,9 @@ def test_words_and_dates_read_right_and_a_deleted_festival_takes_its_events(brow
     expect(page.locator("#festival_start-hint")).to_have_text("Local time (Europe/Berlin)")
     page.get_by_label("Time zone").fill("America/New_York")
     expect(page.locator("#festival_end-hint")).to_have_text("Local time (America/New_York)")
-    page.get_by_label("Time zone").fill("Europe/Berlin")
-    page.get_by_label("Name").fill("Sommerfest am Großen Garten")
-    page.get_by_label("Starts").fill("2027-07-31T12:00")
-    page.get_by_label("Ends").fill("2027-08-01T23:00")
+    typed = {"Time zone": "Europe/Berlin", "Name": "Sommerfest am Großen Garten"}
+    for label, value in {**typed, "Starts": "2027-07-31T12:00", "Ends": "2027-08-01T23:00"}.items():
+        page.get_by_label(label).fill(value)
     page.get_by_role("button", name="Create festival").click()
     expect(page.get_by_role("heading", name="Sommerfest am Großen Garten", level=1)).to_be_visible()
     festival_id = int(re.search(r"/festivals/(\d+)", page.url).group(1))
