@@ -292,7 +292,7 @@ def build_document(version: str) -> dict:
         "info": {
             "title": "FestivalsAPI",
             "version": version,
-            "description": "Festivals, their events, artists, locations, places, images, links and tags.",
+            "description": "Festivals, their events, artists, locations, places, images, videos, links and tags.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"ApiKey": []}, {"Bearer": []}],

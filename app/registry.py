@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.models import Artist, Event, Festival, Image, Link, Location, Place, Tag
+from app.models import Artist, Event, Festival, Image, Link, Location, Place, Tag, Video
 from app.models import relations as rel
 
 
@@ -96,6 +96,17 @@ _entity(
     )
 )
 _entity(EntitySpec("tag", "tags", Tag, ("id", "name"), versioned=False, required=("tag_name",)))
+_entity(
+    EntitySpec(
+        "video",
+        "videos",
+        Video,
+        ("id", "hash", "ref", "duration", "width", "height", "mime"),
+        versioned=False,
+        searchable=False,
+        required=("video_ref",),
+    )
+)
 
 
 def _relation(owner, segment, related, table, *, to_one=False, reverse=False):
@@ -132,6 +143,10 @@ _relation("event", "location", "location", rel.EventLocation, to_one=True)
 _relation("event", "artist", "artist", rel.EventArtist)
 _relation("event", "festival", "festival", rel.FestivalEvent, to_one=True, reverse=True)
 _relation("tag", "festivals", "festival", rel.FestivalTag, reverse=True)
+# Additive (wave 3): a client that does not ask for `include=video` sees exactly what it saw before.
+_relation("festival", "video", "video", rel.FestivalVideo, to_one=True)
+_relation("artist", "video", "video", rel.ArtistVideo, to_one=True)
+_relation("event", "video", "video", rel.EventVideo, to_one=True)
 
 
 def canonical_relations(entity: str) -> list[RelationSpec]:

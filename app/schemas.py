@@ -144,6 +144,28 @@ class ImageBody(Body):
     image_ref: WebUrl = Field(default=None, description="absolute URL of the file on the file server")
 
 
+VIDEO_MIMETYPES = ("video/mp4", "video/webm")  # what the file server accepts (fileserver/videos.py)
+
+
+def _check_video_mime(value: str) -> str:
+    if value not in VIDEO_MIMETYPES:
+        raise ValueError("must be " + " or ".join(VIDEO_MIMETYPES))
+    return value
+
+
+class VideoBody(Body):
+    video_id: Ignored
+    video_version: Ignored
+    video_hash: Short = Field(default=None, description="the file server's id of the stored file")
+    video_ref: WebUrl = Field(default=None, description="absolute URL of the file on the file server")
+    video_duration: Annotated[float, Field(ge=0, le=86400)] = Field(default=None, description="seconds")
+    video_width: Annotated[int, Field(ge=0, le=100_000), Whole] = Field(default=None, description="pixels")
+    video_height: Annotated[int, Field(ge=0, le=100_000), Whole] = Field(default=None, description="pixels")
+    video_mime: Annotated[str, StringConstraints(max_length=255), AfterValidator(_check_video_mime)] = Field(
+        default=None, description="video/mp4 or video/webm"
+    )
+
+
 class LinkBody(Body):
     link_id: Ignored
     link_version: Ignored
@@ -179,6 +201,7 @@ BODIES: dict[str, type[Body]] = {
     "link": LinkBody,
     "place": PlaceBody,
     "tag": TagBody,
+    "video": VideoBody,
 }
 
 # JSON key -> its `start` partner: an end must not be before its start.

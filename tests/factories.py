@@ -53,6 +53,7 @@ class Factory:
             "image": {"image_ref": "https://files.example.org/images/abc", "image_hash": "abc"},
             "event": {"event_name": f"Event {next(_counter)}"},
             "place": {"place_town": "Leipzig"},
+            "video": {"video_ref": "https://files.example.org/videos/abc", "video_mime": "video/mp4"},
         }[entity]
         payload = {**defaults, **{f"{entity}_{key}": value for key, value in fields.items()}}
         return entities.create(entity, self.actor(owner), payload)

@@ -7,14 +7,14 @@ from app.models.festival import Festival, FestivalStage
 from app.models.idempotency import IdempotencyRecord
 from app.models.keys import ApiKey
 from app.models.location import Location
-from app.models.media import Image, Link, Place
+from app.models.media import Image, Link, Place, Video
 from app.models.relations import RELATION_TABLES
 from app.models.sessions import LoginSession, LoginThrottle, PasswordReset, RefreshToken
 from app.models.tag import Tag
 from app.models.user import User
 from app.models.versions import DataVersion
 
-ENTITY_MODELS = [Festival, Event, Artist, Location, Image, Link, Place, Tag]
+ENTITY_MODELS = [Festival, Event, Artist, Location, Image, Link, Place, Tag, Video]
 MODELS = [
     User,
     ApiKey,
@@ -51,4 +51,5 @@ __all__ = [
     "RefreshToken",
     "Tag",
     "User",
+    "Video",
 ]

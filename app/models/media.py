@@ -1,4 +1,4 @@
-"""Image, link and place: the small shared things festivals, artists, locations and events point at."""
+"""Image, video, link and place: the small shared things festivals, artists, locations and events point at."""
 
 from peewee import CharField, DoubleField, IntegerField, TextField
 
@@ -12,6 +12,19 @@ class Image(BaseModel):
     hash = CharField(max_length=255, default="", index=True, column_name="image_hash")
     comment = CharField(max_length=255, default="", column_name="image_comment")
     ref = CharField(max_length=2083, default="", column_name="image_ref")
+
+
+class Video(BaseModel):
+    """A video on the file server; duration, size and type are what its probe found at upload."""
+
+    ENTITY = "video"
+    id, version, created, owner = entity_fields(ENTITY)
+    hash = CharField(max_length=255, default="", index=True, column_name="video_hash")
+    ref = CharField(max_length=2083, default="", column_name="video_ref")
+    duration = DoubleField(default=0.0, column_name="video_duration")  # seconds
+    width = IntegerField(default=0, column_name="video_width")
+    height = IntegerField(default=0, column_name="video_height")
+    mime = CharField(max_length=255, default="", column_name="video_mime")
 
 
 class Link(BaseModel):

@@ -9,7 +9,7 @@ from app.models.artist import Artist
 from app.models.event import Event
 from app.models.festival import Festival
 from app.models.location import Location
-from app.models.media import Image, Link, Place
+from app.models.media import Image, Link, Place, Video
 from app.models.tag import Tag
 
 
@@ -48,6 +48,9 @@ LocationLink = relation_table(Location, Link)
 EventImage = relation_table(Event, Image, owner_unique=True)
 EventLocation = relation_table(Event, Location, owner_unique=True)
 EventArtist = relation_table(Event, Artist)
+FestivalVideo = relation_table(Festival, Video, owner_unique=True)
+ArtistVideo = relation_table(Artist, Video, owner_unique=True)
+EventVideo = relation_table(Event, Video, owner_unique=True)
 
 RELATION_TABLES = [
     FestivalEvent,
@@ -64,4 +67,7 @@ RELATION_TABLES = [
     EventImage,
     EventLocation,
     EventArtist,
+    FestivalVideo,
+    ArtistVideo,
+    EventVideo,
 ]

@@ -30,7 +30,7 @@ from app.text import name_key
 def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
     """JSON keys -> model attributes (`festival_name` -> `name`)."""
     prefix = spec.name + "_"
-    check_image_ref(values)
+    check_file_refs(values)
     attrs = {key[len(prefix) :]: value for key, value in values.items()}
     if spec.model in (Festival, Tag) and "name" in attrs:
         attrs["name_key"] = name_key(attrs["name"])
@@ -42,16 +42,17 @@ def attrs_of(spec: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-def check_image_ref(values: dict[str, Any]) -> None:
-    """With a file server configured (FESTIVALS_FILES_URL), an image must be one of its files: no other
-    host's URL is stored, so no page or app is made to load images from elsewhere."""
+def check_file_refs(values: dict[str, Any]) -> None:
+    """With a file server configured (FESTIVALS_FILES_URL), an image or video must be one of its files: no
+    other host's URL is stored, so no page or app is made to load media from elsewhere."""
     base = (current_app.config.get("FILES_URL") or "").rstrip("/") if has_app_context() else ""
-    ref = values.get("image_ref")
-    if base and isinstance(ref, str) and not ref.startswith(base + "/"):
-        raise Invalid(
-            f"invalid image: image_ref must be a file on the file server ({base}/...)",
-            {"image_ref": f"must be a file on the file server ({base}/...)"},
-        )
+    for entity in ("image", "video"):
+        ref = values.get(f"{entity}_ref")
+        if base and isinstance(ref, str) and not ref.startswith(base + "/"):
+            raise Invalid(
+                f"invalid {entity}: {entity}_ref must be a file on the file server ({base}/...)",
+                {f"{entity}_ref": f"must be a file on the file server ({base}/...)"},
+            )
 
 
 def _unique_conflict(spec: EntitySpec, attrs: dict[str, Any], exclude_id: int | None) -> None:

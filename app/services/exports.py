@@ -68,7 +68,7 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
     events = fetch(
         ENTITIES["event"],
         actor,
-        ListQuery(include=_include("event", "artist", "location", "image")),
+        ListQuery(include=_include("event", "artist", "location", "image", "video")),
         via=(ENTITIES["festival"].relations["events"], festival_id),
     )
     events.sort(key=lambda event: (event["event_start"], event["event_id"]))
@@ -91,6 +91,11 @@ def artist_names(event: dict) -> list[str]:
 def stage_name(event: dict) -> str:
     located = event["include"]["location"]
     return located[0]["location_name"] if located else ""
+
+
+def video_links(event: dict) -> list[dict]:
+    """The event's video as a schedule link (Frab's `links`: url and title)."""
+    return [{"url": video["video_ref"], "title": "Video"} for video in event["include"]["video"]]
 
 
 def guid(kind: str, entity_id: int) -> str:
@@ -216,7 +221,7 @@ def _frab_event(program: Program, event: dict, room: str, base_url: str) -> dict
             }
             for artist in event["include"]["artist"]
         ],
-        "links": [],
+        "links": video_links(event),
         "attachments": [],
         **({"logo": event["include"]["image"][0]["image_ref"]} if event["include"]["image"] else {}),
     }
@@ -299,7 +304,9 @@ def frab_xml(program: Program, base_url: str, version: str) -> bytes:
                 persons = _element(item, "persons")
                 for person in event["persons"]:
                     _element(persons, "person", person["public_name"], id=person["id"])
-                _element(item, "links")
+                links = _element(item, "links")
+                for link in event["links"]:
+                    _element(links, "link", link["title"], href=link["url"])
                 _element(item, "attachments")
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
@@ -338,6 +345,8 @@ def ical(program: Program) -> bytes:
             item.add("description", text)
         if artists:
             item.add("categories", artists)
+        for video in event["include"]["video"]:  # a link to the file, as calendar apps show attachments
+            item.add("attach", video["video_ref"], parameters={"FMTTYPE": video["video_mime"]})
         calendar.add_component(item)
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -124,7 +124,7 @@ def test_export_query_count_does_not_grow_with_events(client, factory, creator, 
         factory.link("event", event["event_id"], "artist", factory.create("artist", creator)["artist_id"], creator)
     count_queries.count = 0
     assert client.get(url).status_code == 200
-    assert count_queries.count == few <= 5  # festival, events, artists, locations, images
+    assert count_queries.count == few <= 6  # festival, events, artists, locations, images, videos
 
 
 # --- iCalendar ---------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def _program_in(zone: str) -> Program:
         "event_description": "",
         "event_start": T0 + 4 * 3600,
         "event_end": T0 + 5 * 3600,
-        "include": {"artist": [], "location": [], "image": []},
+        "include": {"artist": [], "location": [], "image": [], "video": []},
     }
     return Program(festival, [event], exports.zone_of(festival))
 
