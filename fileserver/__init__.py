@@ -16,14 +16,13 @@ from common.metrics import init_metrics
 from common.pki import ExpiryWatch
 from common.tls import TlsFiles
 from fileserver.auth import AccountCheck, make_key_source, require_admin
-from fileserver.config import load_files_config
+from fileserver.config import MULTIPART_ALLOWANCE, load_files_config
 from fileserver.http import init_http
 from fileserver.media_copy import media_to_s3
 from fileserver.storage import open_store
 from fileserver.views import init_views
 
 VERSION = "0.1.0"
-MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and headers around the file
 
 
 def create_files_app(config: dict | None = None) -> Flask:

@@ -12,6 +12,7 @@ from common.files import private_folder
 
 MIB = 1024 * 1024
 DEFAULT_THUMB_SIZES = (64, 160, 320, 640, 1280, 1920)
+MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and headers around an uploaded file
 DEFAULT_PORTAL_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
 MEDIA_STORES = ("local", "s3")  # FESTIVALS_MEDIA_STORE
 
@@ -63,6 +64,9 @@ def load_files_config(overrides: dict | None = None) -> dict:
         # A replaced signing key still verifies for this long (the identity service's access-token lifetime).
         "ACCESS_TOKEN_TTL": _int("FESTIVALS_ACCESS_TOKEN_TTL", 900),
         "MAX_UPLOAD_BYTES": _int("FESTIVALS_MAX_UPLOAD_BYTES", 20 * MIB),
+        # Videos: uploads stream to a temporary file, so the size limit is about disk, not memory.
+        "MAX_VIDEO_BYTES": _int("FESTIVALS_MAX_VIDEO_BYTES", 200 * MIB),
+        "MAX_VIDEO_SECONDS": _int("FESTIVALS_MAX_VIDEO_SECONDS", 600),
         "MAX_IMAGE_PIXELS": _int("FESTIVALS_MAX_IMAGE_PIXELS", 50_000_000),
         "THUMB_SIZES": parse_sizes(os.environ.get("FESTIVALS_THUMB_SIZES", "") or DEFAULT_THUMB_SIZES),
         # Origins whose pages may upload and delete from the browser (CORS), e.g. the portal's.

@@ -31,11 +31,13 @@ import orjson
 from common.files import create_exclusive, write_atomic
 from fileserver.http import FilesError
 
-KINDS = ("images", "pdf")
+KINDS = ("images", "pdf", "videos")
+PUBLIC = ("images", "videos")  # kinds also linked as `<hash>.<ext>` and having variants (thumbnails, posters)
 # The Go file server's names: upload-<digits> and an extension that says nothing reliable about the type.
 LEGACY_NAME = re.compile(r"^upload-[0-9]{1,30}\.[a-z]{2,4}$")
 # The extension of an image's public name, by its type (what Caddy's file server reads the type from).
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
+EXTENSIONS.update({"video/mp4": ".mp4", "video/webm": ".webm"})
 CHUNK = 1024 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024  # smaller files stay in memory while they are hashed and stored
 
@@ -94,7 +96,7 @@ def alias_name(name: str) -> str:
 
 
 def variants_name(digest: str) -> str:
-    check_name("images", digest)
+    check_name("images", digest)  # a video's posters too: a hash names one file whatever its kind
     return f"variants/{digest[:2]}/{digest}"
 
 
@@ -149,7 +151,7 @@ class MediaStore:
     def write_alias(self, name: str, alias: dict) -> None:
         raise NotImplementedError
 
-    def link_public(self, digest: str, mimetype: str) -> None:
+    def link_public(self, digest: str, mimetype: str, kind: str = "images") -> None:
         """A store that the gateway reads from disk keeps `<hash>.<ext>` beside each image; others need none."""
 
     def writable(self) -> bool:
@@ -196,10 +198,10 @@ class LocalStore(MediaStore):
     def variants_dir(self, digest: str) -> str:
         return os.path.join(self.root, variants_name(digest))
 
-    def link_public(self, digest: str, mimetype: str) -> None:
-        """`<hash>.<ext>` beside a stored image (made once; an image stored before links existed gets it
-        at its next download)."""
-        path = self.path("images", digest)
+    def link_public(self, digest: str, mimetype: str, kind: str = "images") -> None:
+        """`<hash>.<ext>` beside a stored image or video (made once; an image stored before links existed gets
+        it at its next download)."""
+        path = self.path(kind, digest)
         try:
             os.link(path, path + EXTENSIONS[mimetype])
         except (FileExistsError, FileNotFoundError, KeyError):
@@ -235,8 +237,8 @@ class LocalStore(MediaStore):
         created = create_exclusive(self.meta_path(kind, digest), orjson.dumps({**meta, "size": size}))
         if created or not os.path.isfile(path):
             write_atomic(path, fileobj)
-        if kind == "images":
-            self.link_public(digest, meta.get("mimetype", ""))
+        if kind in PUBLIC:
+            self.link_public(digest, meta.get("mimetype", ""), kind)
         return digest, created
 
     def open(self, kind: str, digest: str) -> Stored:
@@ -253,13 +255,13 @@ class LocalStore(MediaStore):
 
     def delete(self, kind: str, digest: str) -> None:
         stored = self.path(kind, digest)
-        links = [stored + extension for extension in EXTENSIONS.values()] if kind == "images" else []
+        links = [stored + extension for extension in EXTENSIONS.values()] if kind in PUBLIC else []
         for path in (stored, self.meta_path(kind, digest), *links):
             try:
                 os.unlink(path)
             except FileNotFoundError:
                 pass
-        if kind == "images":
+        if kind in PUBLIC:
             shutil.rmtree(self.variants_dir(digest), ignore_errors=True)
 
     def writable(self) -> bool:

@@ -11,7 +11,7 @@ from werkzeug.wsgi import wrap_file
 
 from common.metrics import THUMBNAILS, UPLOADS
 from common.ops import ops_blueprint
-from fileserver import documents, images
+from fileserver import documents, images, videos
 from fileserver.auth import may_delete, require_writer
 from fileserver.http import FilesError, data_response
 from fileserver.storage import EXTENSIONS, MediaStore, Stored
@@ -81,9 +81,10 @@ def open_stored(kind: str, digest: str) -> Stored | None:
         return None
 
 
-def stored_answer(kind: str, prefix: str, digest: str, created: bool):
+def stored_answer(kind: str, prefix: str, digest: str, created: bool, extra: dict | None = None):
     UPLOADS.labels(prefix, "created" if created else "existing").inc()
-    return data_response([{f"{prefix}_hash": digest, f"{prefix}_ref": file_url(kind, digest)}], 201 if created else 200)
+    stored = {f"{prefix}_hash": digest, f"{prefix}_ref": file_url(kind, digest), **(extra or {})}
+    return data_response([stored], 201 if created else 200)
 
 
 def delete_stored(kind: str, digest: str):
@@ -147,23 +148,32 @@ def get_legacy(name: str):
 
 
 def ensure_variant(digest: str, variant: images.Variant) -> Stored | None:
-    """The variant, made once: the first request (of any worker) makes it under a per-variant lock; everyone
-    else waits for the lock and then finds it stored."""
-    stored = storage().open_variant(digest, variant.name)
+    """An image's thumbnail, made once from the stored original."""
+
+    def make() -> bytes:
+        with storage().local_copy("images", digest) as original:
+            return images.make_variant(original, variant)
+
+    return ensure_made(digest, variant.name, variant.mimetype, make)
+
+
+def ensure_made(digest: str, name: str, mimetype: str, make) -> Stored | None:
+    """The variant `name` of a stored file, made once by `make()` (its bytes): the first request (of any
+    worker) makes it under a per-variant lock; everyone else waits for the lock and then finds it stored."""
+    stored = storage().open_variant(digest, name)
     if stored is not None:
         return stored
-    with storage().variant_lock(digest, variant.name):
-        stored = storage().open_variant(digest, variant.name)
+    with storage().variant_lock(digest, name):
+        stored = storage().open_variant(digest, name)
         if stored is None:
             try:
-                with storage().local_copy("images", digest) as original:
-                    data = images.make_variant(original, variant)
+                data = make()
             except FileNotFoundError:  # deleted meanwhile
                 raise FilesError(404, "not found") from None
-            storage().put_variant(digest, variant.name, data, variant.mimetype)
-            THUMBNAILS.labels(variant.mimetype.rpartition("/")[2]).inc()
-            log.info("made variant %s of %s", variant.name, digest)
-            stored = storage().open_variant(digest, variant.name)
+            storage().put_variant(digest, name, data, mimetype)
+            THUMBNAILS.labels(mimetype.rpartition("/")[2]).inc()
+            log.info("made variant %s of %s", name, digest)
+            stored = storage().open_variant(digest, name)
     return stored
 
 
@@ -215,13 +225,16 @@ def _info() -> dict:
         "max_image_pixels": config["MAX_IMAGE_PIXELS"],
         "thumb_sizes": list(config["THUMB_SIZES"]),
         "image_formats": sorted(images.MIMETYPES.values()),
+        "max_video_bytes": config["MAX_VIDEO_BYTES"],
+        "max_video_seconds": config["MAX_VIDEO_SECONDS"],
+        "video_formats": sorted(videos.MUXERS),
         "thumb_formats": sorted(images.OUTPUTS),
         "token_keys": "jwks" if config["IDENTITY_URL"] else "instance folder",
         "media_store": config["MEDIA_STORE"],
     }
 
 
-UPLOAD_PREFIXES = ("image", "pdf")  # the `kind` label of UPLOADS: stored_answer's prefixes
+UPLOAD_PREFIXES = ("image", "pdf", "video")  # the `kind` label of UPLOADS: stored_answer's prefixes
 
 
 def count_from_zero() -> None:
@@ -238,5 +251,7 @@ def init_views(files: Flask) -> None:
     count_from_zero()
     files.url_map.converters["hash"] = HashConverter
     files.url_map.converters["legacy"] = LegacyNameConverter
+    import fileserver.video_views  # noqa: F401 - its routes join this blueprint
+
     files.register_blueprint(bp)
     files.register_blueprint(ops_blueprint(_ready, _info))  # /health /ready /version /info

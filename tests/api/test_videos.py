@@ -201,7 +201,7 @@ def test_answers_without_include_video_are_byte_identical(app, client, writer, f
     with app.app_context(), db.atomic():  # the links gone without touching the owners' versions
         for table in tables:
             db.execute_sql(f'DELETE FROM "{table}"')
-        bump(db, tables)
+        bump(app.extensions["database"], tables)
     without_videos = [client.get(path, headers=writer).get_data() for path in reads]
 
     assert len(linked["data"][0]["include"]["video"]) == 1
