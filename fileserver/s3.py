@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from fileserver.storage import (
+    PUBLIC,
     SPOOL_BYTES,
     MediaStore,
     Stored,
@@ -294,7 +295,7 @@ class S3Store(MediaStore):
     def delete(self, kind: str, digest: str) -> None:
         keys = [object_name(kind, digest), self.meta_key(kind, digest)]
         with self.calls():
-            if kind == "images":
+            if kind in PUBLIC:  # thumbnails, posters
                 pages = self.client.get_paginator("list_objects_v2").paginate(
                     Bucket=self.bucket, Prefix=variants_name(digest) + "/"
                 )

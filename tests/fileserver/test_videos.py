@@ -15,7 +15,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.fileserver.conftest import start_server
+from tests.fileserver.conftest import start_server, store_of
 from tests.fileserver.test_delete_and_documents import pdf_bytes
 from tests.fileserver.test_upload import assert_error
 from tests.videos import POSTER_COLOUR, TRAILER_METADATA, samples
@@ -28,11 +28,15 @@ def clips(tmp_path_factory):
     return samples(tmp_path_factory.mktemp("clips"))
 
 
-@pytest.fixture(scope="module")
-def small_videos(tmp_path_factory):
-    """Videos up to 120,000 bytes and 3 seconds."""
+@pytest.fixture(scope="module", params=["local", "s3"])
+def small_videos(tmp_path_factory, request):
+    """Videos up to 120,000 bytes and 3 seconds, on each media store."""
     server = start_server(
-        tmp_path_factory, "small-videos", FESTIVALS_MAX_VIDEO_BYTES="120000", FESTIVALS_MAX_VIDEO_SECONDS="3"
+        tmp_path_factory,
+        "small-videos",
+        store_of(request),
+        FESTIVALS_MAX_VIDEO_BYTES="120000",
+        FESTIVALS_MAX_VIDEO_SECONDS="3",
     )
     yield server
     server.stop()
@@ -46,7 +50,7 @@ def upload(files, path, name="clip.bin", content_type="application/octet-stream"
 
 def stored_videos(files):
     """Stored videos (not their sidecars, not their `<hash>.<ext>` links)."""
-    return [path for path in files.stored("videos") if not path.suffix]
+    return [stored for stored in files.stored("videos") if "." not in stored.name]
 
 
 def probe(data: bytes):
@@ -83,7 +87,7 @@ def test_video_upload_mp4_is_probed_and_stored_once_without_metadata(files, clip
         assert key not in metadata and value not in str(metadata)
         assert value.encode() not in data
     assert data[4:8] == b"ftyp" and data.index(b"moov") < data.index(b"mdat")  # the index first: plays while loading
-    assert b'"uploader":"1"' in (stored.parent / f"{digest}.json").read_bytes()
+    assert b'"uploader":"1"' in files.meta("videos", digest)
 
 
 @pytest.mark.parametrize(
@@ -219,9 +223,9 @@ def test_video_poster_is_a_frame_in_image_sizes_and_formats_made_once(files, cli
     poster = f"{video['video_ref']}/poster"
 
     webp = requests.get(f"{poster}?w=160", headers={"Accept": "image/webp,*/*"}, timeout=60)
-    made = {path.name: path.stat().st_mtime_ns for path in files.variants(video["video_hash"])}
+    made = {stored.name: files.version(stored) for stored in files.variants(video["video_hash"])}
     again = requests.get(f"{poster}?w=160", headers={"Accept": "image/webp,*/*"}, timeout=60)
-    kept = {path.name: path.stat().st_mtime_ns for path in files.variants(video["video_hash"])}
+    kept = {stored.name: files.version(stored) for stored in files.variants(video["video_hash"])}
     jpeg = requests.get(f"{poster}?w=150&format=jpeg", timeout=60)  # 150: the nearest allowed size, 160
     full = requests.get(poster, timeout=60)
 
