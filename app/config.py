@@ -61,9 +61,12 @@ def load_config(instance: str) -> dict:
         "READ_CACHE_BYTES": int(os.environ.get("FESTIVALS_READ_CACHE_BYTES", str(64 * 1024 * 1024))),
         "READ_CACHE_PREFIX": os.environ.get("FESTIVALS_READ_CACHE_PREFIX", "festivals:read:"),
         "READ_CACHE_TTL": int(os.environ.get("FESTIVALS_READ_CACHE_TTL", "3600")),  # at most 6 h
+        # Password checks (every login route and the password changes) per account and per client, sliding
+        # windows shared through Redis when REDIS_URL is set (app/services/throttle.py); signups per client.
         "LOGIN_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_RATE_LIMIT", "10/minute"),
         "LOGIN_IP_RATE_LIMIT": os.environ.get("FESTIVALS_LOGIN_IP_RATE_LIMIT", "30/minute"),
         "SIGNUP_RATE_LIMIT": os.environ.get("FESTIVALS_SIGNUP_RATE_LIMIT", "10/hour"),
+        "RATE_LIMIT_PREFIX": os.environ.get("FESTIVALS_RATE_LIMIT_PREFIX", "festivals"),  # their keys in Redis
         # argon2 cost; tests lower it, production keeps argon2-cffi's RFC 9106 defaults.
         "ARGON2_TIME_COST": int(os.environ.get("FESTIVALS_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("FESTIVALS_ARGON2_MEMORY_COST", "65536")),

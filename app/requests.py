@@ -3,16 +3,18 @@ envelope for API/identity paths."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
 import orjson
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from peewee import InterfaceError, InternalError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import DomainError, Invalid
 from app.responses import error_response
-from common.http import http_error, init_request_ids
+from common.http import CLIENT_HEADER, http_error, init_request_ids
 from common.logs import loggable_path
 
 log = logging.getLogger("festivals.request")
@@ -28,6 +30,17 @@ def large_body(view):
 
 def body_limit_text(limit: int) -> str:
     return f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit // 1024} KiB"
+
+
+def client_key() -> str:
+    """Who is calling, for rate limits: behind the gateway the visitor's whole address (its CLIENT_HEADER:
+    X-Forwarded-For is masked to the /24, shared by neighbours), else the TCP peer. A keyed hash: neither
+    the limits' store nor a log line ever holds the address."""
+    address = request.headers.get(CLIENT_HEADER) if current_app.config["BEHIND_PROXY"] else None
+    address = address or request.remote_addr or ""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def wants_json() -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 import requests
 
-from common.http import REQUEST_ID_CHARS
+from common.http import CLIENT_HEADER, REQUEST_ID_CHARS
 from common.logs import REDACTED, SECRET_PATH
 from gateway.settings import Settings, is_local_name
 
@@ -112,11 +112,16 @@ def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
 
 def forwarded_headers() -> dict:
     """What every backend is told: the masked visitor's address, the host with its public port (URLs it
-    builds, e.g. a password-reset link, carry the port), the request id."""
+    builds, e.g. a password-reset link, carry the port), the request id, and the whole address in a header
+    of its own (set: a client's own is replaced) that rate limits use and nothing logs."""
     return {
         "request": {
             "replace": {"X-Forwarded-For": MASK_FORWARDED_FOR},
-            "set": {"X-Forwarded-Host": [FORWARDED_HOST_VAR], "X-Request-ID": [REQUEST_ID_VAR]},
+            "set": {
+                "X-Forwarded-Host": [FORWARDED_HOST_VAR],
+                "X-Request-ID": [REQUEST_ID_VAR],
+                CLIENT_HEADER: ["{http.request.remote.host}"],
+            },
         },
     }
 

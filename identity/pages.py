@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.errors import Invalid, NotFound, RateLimited
 from app.extensions import limiter
+from app.requests import client_key
 from app.services import sessions, users
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
 from identity.tokens import issue_access_token
@@ -47,8 +48,8 @@ def _config(name: str):
     return current_app.config[name]
 
 
-# Only the POSTs that check secrets or create accounts count (the same settings as the JSON routes).
-_per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"), methods=["POST"])
+# Only the POSTs that create accounts count (the same setting as the JSON route); password checks are limited
+# by app/services/throttle.py.
 _signups = limiter.limit(lambda: _config("SIGNUP_RATE_LIMIT"), methods=["POST"])
 
 
@@ -88,18 +89,21 @@ def _too_many(exc):
     )
 
 
+def _too_many_attempts(exc: RateLimited):
+    return (*_too_many(exc), {"Retry-After": str(exc.retry_after)})
+
+
 # --- pages -----------------------------------------------------------------------------------------
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_per_address
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = users.authenticate(form.email.data, form.password.data, _config("LOGIN_RATE_LIMIT"))
-        except RateLimited as exc:  # one counter per account for every login route (app/services/throttle.py)
-            return (*_too_many(exc), {"Retry-After": str(exc.retry_after)})
+            user = users.authenticate(form.email.data, form.password.data, client_key())
+        except RateLimited as exc:  # one budget per account and client for every password check
+            return _too_many_attempts(exc)
         users.record_login(form.email.data, user, "portal")
         if user is not None:
             _fresh_session()
@@ -144,7 +148,6 @@ def signup():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@_per_address
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -153,8 +156,11 @@ def password():
                 users.get_user(current_user.id),
                 form.old_password.data,
                 form.new_password.data,
+                client_key(),
                 keep_login=current_user.sid,
             )
+        except RateLimited as exc:
+            return _too_many_attempts(exc)
         except Invalid as exc:
             show_errors(form, exc, {"password": "new_password"})
         else:

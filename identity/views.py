@@ -13,7 +13,7 @@ from app.extensions import limiter
 from app.models import ApiKey, User
 from app.params import limit_offset
 from app.permissions import ANONYMOUS, Actor
-from app.requests import json_body
+from app.requests import client_key, json_body
 from app.responses import data_response, json_response
 from app.services import api_keys, entities, sessions, users
 from identity.principal import bearer_token, token_login
@@ -44,9 +44,6 @@ def _basic_credentials() -> tuple[str, str]:
     return email, password
 
 
-_per_address = limiter.limit(lambda: _config("LOGIN_IP_RATE_LIMIT"))
-
-
 def access_token_for(user, sid: str) -> str:
     return issue_access_token(
         user,
@@ -61,7 +58,7 @@ def access_token_for(user, sid: str) -> str:
 def login(email, password, via: str):
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         raise Invalid("email and password are required", {"email": "required", "password": "required"})
-    user = users.authenticate(email, password, _config("LOGIN_RATE_LIMIT"))
+    user = users.authenticate(email, password, client_key())
     users.record_login(email, user, via)
     if user is None:  # one message for unknown account, wrong password and suspended account
         raise Unauthorized("the email or password is wrong")
@@ -80,7 +77,6 @@ def _token_response(user, sid: str, refresh_token: str):
 
 
 @bp.post("/token")
-@_per_address
 def token():
     body = _body()
     if "refresh_token" in body:
@@ -90,7 +86,6 @@ def token():
 
 
 @bp.get("/users/login")
-@_per_address
 def basic_login():
     """The old clients' login: Basic credentials in, the raw JWT out as text."""
     email, password = _basic_credentials()
@@ -167,7 +162,7 @@ def change_password():
         raise Invalid(
             "old_password and new_password are required", {"old_password": "required", "new_password": "required"}
         )
-    users.change_password(user, old, new, keep_login=sid)
+    users.change_password(user, old, new, client_key(), keep_login=sid)
     return data_response([])
 
 
@@ -206,7 +201,7 @@ def change_password_go(user_id: int):
         raise Invalid(
             "old-password and new-password are required", {"old-password": "required", "new-password": "required"}
         )
-    users.change_password(user, old, new, keep_login=sid)
+    users.change_password(user, old, new, client_key(), keep_login=sid)
     return data_response([])
 
 

@@ -9,7 +9,7 @@ from app.models.keys import ApiKey
 from app.models.location import Location
 from app.models.media import Image, Link, Place, Video
 from app.models.relations import RELATION_TABLES
-from app.models.sessions import LoginSession, LoginThrottle, PasswordReset, RefreshToken
+from app.models.sessions import LoginSession, PasswordReset, RefreshToken
 from app.models.tag import Tag
 from app.models.user import User
 from app.models.versions import DataVersion
@@ -26,7 +26,6 @@ MODELS = [
     PasswordReset,
     DataVersion,
     LoginSession,
-    LoginThrottle,
     IdempotencyRecord,
 ]
 
@@ -44,7 +43,6 @@ __all__ = [
     "Link",
     "Location",
     "LoginSession",
-    "LoginThrottle",
     "MODELS",
     "PasswordReset",
     "Place",

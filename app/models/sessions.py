@@ -1,6 +1,6 @@
 """Logins, refresh tokens and one-time password reset links. Only SHA-256 hashes of the tokens are stored."""
 
-from peewee import AutoField, BigIntegerField, CharField, CompositeKey, DateTimeField, ForeignKeyField, IntegerField
+from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from app.db import BaseModel
 from app.models.base import utcnow
@@ -21,18 +21,6 @@ class LoginSession(BaseModel):
 
     class Meta:
         table_name = "login_session"
-
-
-class LoginThrottle(BaseModel):
-    """Login attempts per account and time window, shared by every login route and process."""
-
-    key = CharField(max_length=300, column_name="throttle_key")
-    window = BigIntegerField(column_name="throttle_window")
-    count = IntegerField(default=0, column_name="throttle_count")
-
-    class Meta:
-        table_name = "login_throttle"
-        primary_key = CompositeKey("key", "window")
 
 
 class RefreshToken(BaseModel):

@@ -95,13 +95,12 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def authenticate(email: str, password: str, limit: str | None = None) -> User | None:
+def authenticate(email: str, password: str, client: str | None) -> User | None:
     """The active user with these credentials, or None. Unknown accounts still cost one hash check.
-    With `limit` ("10/minute"), attempts per account beyond it raise RateLimited before any check.
+    Attempts beyond the account's or the client's budget raise RateLimited before any check (throttle).
     An imported bcrypt hash is replaced by an argon2 one at its first successful login."""
     email = normalize_email(email)
-    if limit:
-        throttle.count_attempt("login:" + email, limit)
+    throttle.password_check(email, client)
     user = User.get_or_none(User.email == email) if "\x00" not in email else None
     if not _password_matches(user.password_hash if user else _dummy_hash, password):
         return None
@@ -141,7 +140,10 @@ def record_login(email: str, user: User | None, via: str) -> None:
             audit.record(ANONYMOUS, "user", None, "login_failed", {"email": normalize_email(email)[:254], "via": via})
 
 
-def change_password(user: User, old_password: str, new_password: str, keep_login: str | None = None) -> None:
+def change_password(
+    user: User, old_password: str, new_password: str, client: str | None, keep_login: str | None = None
+) -> None:
+    throttle.password_check(user.email, client)  # the same budgets as logging in: it checks a password too
     if not _password_matches(user.password_hash, old_password):
         raise Invalid("the current password is wrong", {"old_password": "is wrong"})
     set_password(user, new_password, Actor("user", user_id=user.id, role=user.role), keep_login=keep_login)
