@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from peewee import PostgresqlDatabase
+from psycopg2.extras import execute_values
 
 from app.data_versions import bump, tracked_tables
 from app.db import db
@@ -102,6 +103,28 @@ class BulkWriter:
                     f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([marks] * len(part)),
                     [_sqlite_value(value) for row in part for value in row],
                 )
+        self.written += len(rows)
+
+    def upsert(self, model, columns: list[str], rows: list[tuple], conflict: list[str], update: list[str]) -> None:
+        """Rows that may be there already (tools/import_go.py): INSERT ... ON CONFLICT (`conflict`) DO UPDATE SET
+        `update` (DO NOTHING without), a page of rows per statement; the table's data version is raised."""
+        if not rows:
+            return
+        table = model._meta.table_name
+        names = ", ".join(f'"{name}"' for name in columns)
+        action = "DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in update) if update else "DO NOTHING"
+        target = ", ".join(f'"{name}"' for name in conflict)
+        tail = f"ON CONFLICT ({target}) {action}"
+        if self.postgres:
+            sql = f'INSERT INTO "{table}" ({names}) VALUES %s {tail}'
+            execute_values(self.database.cursor(), sql, rows, page_size=1000)
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.database.cursor().executemany(
+                f'INSERT INTO "{table}" ({names}) VALUES ({marks}) {tail}',
+                [tuple(_sqlite_value(value) for value in row) for row in rows],
+            )
+        bump(self.database, [table])
         self.written += len(rows)
 
     def finish(self, models: Iterable) -> None:

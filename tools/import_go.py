@@ -43,7 +43,6 @@ ENTITIES = [
     ("images", Image),
 ]
 GO_TABLE = {model.ENTITY: table for table, model in ENTITIES}
-BATCH = 1000  # rows per INSERT statement (SQLite allows 32766 bound values)
 
 
 @dataclass
@@ -85,17 +84,21 @@ class Report:
 
 
 def _write(model, rows: list[dict], conflict: list, update: list) -> None:
-    """New and changed rows in one transaction: an INSERT per BATCH rows that updates `update` on a conflict."""
+    """New and changed rows in one transaction, updating the fields `update` of rows already there."""
     if not rows:
         return
+    given = [model._meta.fields[name] for name in rows[0]]
+    defaults = [f for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None]
+    fields = given + defaults  # the model's defaults, as peewee would fill them in
+    columns = [field.column_name for field in fields]
+    values = []
+    for row in rows:
+        filled = [row[f.name] for f in given] + [f.default() if callable(f.default) else f.default for f in defaults]
+        values.append(tuple(field.db_value(value) for field, value in zip(fields, filled, strict=True)))
     with write_transaction():
-        for start in range(0, len(rows), BATCH):
-            query = model.insert_many(rows[start : start + BATCH])
-            if update:
-                query = query.on_conflict(conflict_target=conflict, preserve=update)
-            else:
-                query = query.on_conflict_ignore()
-            query.execute()
+        BulkWriter(db.obj).upsert(
+            model, columns, values, [field.column_name for field in conflict], [field.column_name for field in update]
+        )
 
 
 def _tally(count: Count, old, new) -> bool:

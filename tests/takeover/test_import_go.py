@@ -126,7 +126,6 @@ def test_import_go_interrupted_run_finishes_on_the_next(app, go, monkeypatch):
         real_write(model, rows, conflict, update)
 
     monkeypatch.setattr(importer, "_write", failing_write)
-    monkeypatch.setattr(importer, "BATCH", 50)
     monkeypatch.setattr("tools.go_source.CHUNK", 60)
     with pytest.raises(KeyboardInterrupt):
         run_without_runner(app, go)
