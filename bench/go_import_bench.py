@@ -112,7 +112,7 @@ def generate(api, identity, festivals: int, events: int) -> int:
             "images",
             "image_id, image_hash, image_comment, image_ref",
             (
-                (f + 1, "0" * 32, "Plakat", f"https://files.example.org/images/upload-{f + 1}.jpg")
+                (f + 1, "0" * 32, "Plakat", f"https://files.example.org/images/plakat-{f + 1}.jpg")
                 for f in range(festivals)
             ),
         )

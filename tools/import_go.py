@@ -248,6 +248,11 @@ class GoImport:
         meta = {"mimetype": image.mimetype, "width": image.width, "height": image.height, "alpha": image.alpha}
         return "images", image.data, meta
 
+    def _note_type(self, name: str, kind: str, mimetype: str) -> None:
+        if (kind == "pdf") != name.endswith(".pdf"):
+            what = "a PDF document" if kind == "pdf" else f"an image ({mimetype})"
+            self.report.problem("type differs from the name", f"{name} is {what}: stored so, its name answers")
+
     def import_media(self) -> None:
         count = self.report.table("media files")
         for name in sorted(os.listdir(self.media)):
@@ -264,6 +269,7 @@ class GoImport:
             source = {"size": stat.st_size, "mtime": int(stat.st_mtime)}
             same = alias and {k: alias.get(k) for k in source} == source
             if same and self.storage.exists(alias["kind"], alias["hash"]):
+                self._note_type(name, alias["kind"], alias.get("mimetype", ""))
                 self.uploads[name] = alias["hash"]
                 count.unchanged += 1
                 continue
@@ -274,14 +280,12 @@ class GoImport:
                 continue
             kind, data, meta = stored
             digest = content_hash(data)
-            if (kind == "pdf") != name.endswith(".pdf"):
-                what = "a PDF document" if kind == "pdf" else f"an image ({meta['mimetype']})"
-                self.report.problem("type differs from the name", f"{name} is {what}: stored so, its name answers")
+            self._note_type(name, kind, meta["mimetype"])
             self.uploads[name] = digest
             _tally(count, alias.get("hash") if alias else None, digest)
             if not self.dry_run:
                 self.storage.store(kind, data, {**meta, "uploader": "import-go", "uploaded_at": source["mtime"]})
-                self.storage.write_alias(name, {"kind": kind, "hash": digest, **source})
+                self.storage.write_alias(name, {"kind": kind, "hash": digest, "mimetype": meta["mimetype"], **source})
 
     # --- entities ------------------------------------------------------------------------------------------
 
@@ -399,7 +403,7 @@ class GoImport:
         if total > self.owner_rows[entity]:
             self.report.problem(
                 "owner of a missing row",
-                f"map_{entity}_user: {total - self.owner_rows[entity]} rows name a {entity} that does not exist",
+                f"map_{entity}_user: {total - self.owner_rows[entity]} row(s) for {entity} ids that do not exist",
             )
 
     # --- relations -----------------------------------------------------------------------------------------

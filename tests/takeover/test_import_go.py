@@ -60,7 +60,7 @@ def test_import_go_keeps_ids_relations_owners_and_reports_problems(app, go):
         "map_festival_tag row 5: festival 2 → tag 777: no tag 777",
         "artist 1: owned by users 2, 1; kept user 2",
         "festival 3: user 55 does not exist; no owner",
-        "map_event_user: 1 rows name a event that does not exist",
+        "map_event_user: 1 row(s) for event ids that do not exist",
         "upload-1003.jpg is a PDF document",
         "image 4: upload-9999.jpg is not in the media folder",
     ):
