@@ -435,3 +435,37 @@ def test_upstream_ports_refuse_clients_without_a_certificate(stack):
             requests.get(f"https://{stack.address(name)}/health", verify=stack.ca, timeout=30)
     with pytest.raises(requests.exceptions.ConnectionError, match="certificate required"):
         requests.get(f"https://127.0.0.1:{stack.registry_port}/health", verify=stack.ca, timeout=30)
+
+
+# --- rate limits see whole addresses --------------------------------------------------------------------------
+
+
+class FromAddress(HTTPAdapter):
+    """Connections from a source address of our choice (loopback has the whole of 127.0.0.0/8)."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def test_neighbours_behind_the_same_slash_24_keep_their_own_login_budget(stack):
+    """The instances see X-Forwarded-For masked to 127.0.0.0 for both, but the gateway's X-Festivals-Client
+    tells them apart: one client spending its budget of password checks does not lock out the other."""
+    guesser, neighbour = requests.Session(), requests.Session()
+    guesser.mount("https://", FromAddress("127.0.0.3"))
+    neighbour.mount("https://", FromAddress("127.0.0.4"))
+
+    def attempt(session, number: int) -> int:
+        body = {"email": f"nachbarin.{number}.{uuid.uuid4().hex[:6]}@example.org", "password": "falsches Passwort"}
+        response = session.post(stack.url("/token"), json=body, headers={"Host": f"identity.{DOMAIN}"}, timeout=30)
+        return response.status_code
+
+    statuses = []
+    while len(statuses) < 100 and 429 not in statuses:  # 30 a minute per worker of the identity service
+        statuses.append(attempt(guesser, len(statuses)))
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {401}, statuses
+    assert [attempt(neighbour, number) for number in range(5)] == [401] * 5
+    assert "127.0.0.3" not in stack.log("identity") and "127.0.0.4" not in stack.log("identity")
