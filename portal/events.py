@@ -44,6 +44,8 @@ def _add_form(festival: dict, after: dict | None = None) -> EventForm:
     """An empty add form; after an added event it keeps that event's day and stage: the next one starts
     where it ended, and lasts as long."""
     form = EventForm(formdata=None).set_zone(festival["festival_timezone"])
+    if after:  # the keyboard stays in the form: the next act's name is typed at once
+        form.event_name.render_kw = {**form.event_name.render_kw, "autofocus": True}
     if after and after["event_start"]:
         form.fill({"event_start": after["event_end"] or after["event_start"]})
         form.location.data = _names(after)[1]
@@ -153,7 +155,7 @@ def add_event(festival_id: int):
         return _page(festival_id, 422, add_form=form)
     if wants_fragment():  # the new row at the end of the table, and the form again for the next (out of band)
         context = _row_context(festival, event, event, message="Added.")
-        return render("portal/_event_added.html", **context, form=_add_form(festival, event))
+        return render("portal/_event_added.html", **context, form=_add_form(festival, event), just_added=event)
     flash(f"“{event['event_name']}” is added.", "success")
     return go(url_for(".events", festival_id=festival_id, after=event["event_id"]))
 
@@ -241,8 +243,16 @@ def delete_event(festival_id: int, event_id: int):
 @login_required
 def duplicate_event(festival_id: int, event_id: int):
     if ConfirmForm().validate_on_submit():
+        original = program.event_of(festival_id, event_id, current_user.actor)
         copy = schedule.duplicate_event(festival_id, event_id, current_user.actor)
-        flash(f"“{copy['event_name']}” is duplicated: the copy is flagged until you move or change it.", "success")
+        if copy["event_start"] != original["event_start"]:
+            when = schedule.format_time(
+                copy["event_start"], schedule.zone_named(_festival(festival_id)["festival_timezone"])
+            )
+            flash(f"“{copy['event_name']}” is duplicated: the copy starts at {when}, after the original.", "success")
+        else:
+            flash(f"“{copy['event_name']}” is duplicated: the copy is flagged until you move or change it.", "success")
+        event_id = copy["event_id"]
     return go(url_for(".events", festival_id=festival_id) + f"#event-{event_id}")
 
 

@@ -254,13 +254,26 @@ COPIED = ("event_name", "event_description", "event_type", "event_start", "event
 
 
 def duplicate_event(festival_id: int, event_id: int, actor: Actor) -> dict:
-    """A copy of the event (its fields, artists and stage) as a new event of the festival."""
+    """A copy of the event (its fields, artists and stage) as a new event of the festival, right after the
+    original on its stage and as long (the next act of a line-up); on the same slot when that would leave
+    the festival's days."""
     event = program.event_of(festival_id, event_id, actor)
+    values = {key: event[key] for key in (*COPIED, "event_has_timeslot")}
+    start, end = event["event_start"], event["event_end"]
+    if 0 < start < end:
+        after = {**values, "event_start": end, "event_end": 2 * end - start}
+        festival = program.festival_with_parts(festival_id, actor)[0]
+        try:
+            check_event(festival, after)
+        except Invalid:
+            pass
+        else:
+            values = after
     return program.save_event(
         festival_id,
         None,
         actor,
-        {key: event[key] for key in (*COPIED, "event_has_timeslot")},
+        values,
         [artist["artist_name"] for artist in event["include"]["artist"]],
         stage_of(event),
     )

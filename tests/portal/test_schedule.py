@@ -217,9 +217,17 @@ def test_shift_moves_all_or_nothing_and_duplicate_copies(factory, creator, berli
     assert Event.get_by_id(one["event_id"]).start == utc(2026, 6, 12, 18)
     assert schedule.shift_events(berlin, ids, -30, actor) == 2
     assert Event.get_by_id(two["event_id"]).start == utc(2026, 6, 14, 19, 30)
-    copy = schedule.duplicate_event(berlin, one["event_id"], actor)
-    assert (copy["event_name"], copy["event_start"]) == ("One", utc(2026, 6, 12, 17, 30))
-    assert schedule.warnings(program.events_of(berlin, actor))[copy["event_id"]] == ["duplicate of “One”"]
+    copy = schedule.duplicate_event(berlin, one["event_id"], actor)  # the next slot on the stage, as long
+    assert (copy["event_name"], copy["event_start"], copy["event_end"]) == (
+        "One",
+        utc(2026, 6, 12, 18, 30),
+        utc(2026, 6, 12, 19, 30),
+    )
+    assert copy["event_id"] not in schedule.warnings(program.events_of(berlin, actor))
+    dawn = _save(berlin, creator, factory, "Dawn", utc(2026, 6, 15, 8), utc(2026, 6, 15, 9, 30), "Main")
+    late = schedule.duplicate_event(berlin, dawn["event_id"], actor)  # after it, it would end after noon
+    assert (late["event_start"], late["event_end"]) == (utc(2026, 6, 15, 8), utc(2026, 6, 15, 9, 30))
+    assert schedule.warnings(program.events_of(berlin, actor))[late["event_id"]] == ["duplicate of “Dawn”"]
 
 
 def test_the_csv_import_uses_the_festival_zone_and_the_same_checks(factory, creator, berlin):
@@ -339,7 +347,8 @@ def test_portal_shift_duplicate_move_and_stage_order(browser_client, factory, cr
 
     assert browser_client.post(f"{page}/{one['event_id']}/duplicate", data={"csrf_token": token}).status_code == 303
     listed = text(browser_client.get(page))
-    assert listed.count("duplicate of “One”") == 2  # both copies flagged in the table
+    assert "“One” is duplicated: the copy starts at Fri 12 Jun 21:15, after the original." in listed
+    assert "duplicate of “One”" not in listed  # the copy is the next slot, not a flagged twin
 
     move = f"{page}/{two['event_id']}/move"
     form = text(browser_client.get(move))
