@@ -236,23 +236,33 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--pg-url", help="import into this PostgreSQL database (emptied first) instead of SQLite")
     parser.add_argument("--keep", action="store_true", help="keep the generated MariaDB databases")
+    parser.add_argument("--reuse", metavar="SUFFIX", help="time the import of go_bench_*_SUFFIX kept by --keep")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     options = parser.parse_args()
 
-    suffix = uuid.uuid4().hex[:8]
+    suffix = options.reuse or uuid.uuid4().hex[:8]
     names = {"api": f"go_bench_api_{suffix}", "identity": f"go_bench_identity_{suffix}"}
     server = connect()
-    with server.cursor() as cursor:
-        for name in names.values():
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     lines = []
     try:
-        api, identity = connect(names["api"]), connect(names["identity"])
-        load_schema(api, "go_api_schema.sql")
-        load_schema(identity, "go_identity_schema.sql")
-        started = time.monotonic()
-        rows = generate(api, identity, options.festivals, options.events)
-        generated = time.monotonic() - started
+        if options.reuse:
+            generated, rows = 0.0, 0
+            for name in names.values():
+                with connect(name).cursor() as cursor:
+                    cursor.execute("SHOW TABLES")
+                    for (table,) in cursor.fetchall():
+                        cursor.execute(f"SELECT COUNT(*) FROM `{table}`")
+                        rows += cursor.fetchone()[0]
+        else:
+            with server.cursor() as cursor:
+                for name in names.values():
+                    cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+            api, identity = connect(names["api"]), connect(names["identity"])
+            load_schema(api, "go_api_schema.sql")
+            load_schema(identity, "go_identity_schema.sql")
+            started = time.monotonic()
+            rows = generate(api, identity, options.festivals, options.events)
+            generated = time.monotonic() - started
         with tempfile.TemporaryDirectory(prefix="go-import-bench-") as folder:
             media = Path(folder) / "go-media"
             media.mkdir()
@@ -293,7 +303,7 @@ def main() -> None:
         ]
     finally:
         with server.cursor() as cursor:
-            for name in names.values() if not options.keep else ():
+            for name in names.values() if not (options.keep or options.reuse) else ():
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         server.close()
     print("\n".join(lines))
