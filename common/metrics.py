@@ -61,6 +61,8 @@ READ_CACHE = Counter("festivals_read_cache_total", "Cached reads by X-Cache answ
 UPLOADS = Counter("festivals_uploads_total", "File server uploads", ["kind", "result"])
 THUMBNAILS = Counter("festivals_thumbnails_made_total", "Thumbnails made (not served from disk)", ["format"])
 HEARTBEATS = Counter("festivals_heartbeats_total", "Heartbeats accepted by the registry", ["service", "available"])
+HEARTBEATS_REFUSED = Counter("festivals_heartbeats_refused_total", "Heartbeats the registry refused", ["status"])
+IDENTITY_LOOKUPS = Counter("festivals_registry_identity_lookups_total", "Calls of the registry to identity")
 
 
 def multiprocess_dir() -> str | None:

@@ -128,6 +128,10 @@ def address_refusal(settings: Settings, instance: Instance) -> str | None:
     return None
 
 
+class Full(Exception):
+    """The service has as many instances as FESTIVALS_REGISTRY_MAX_INSTANCES allows."""
+
+
 class MemoryStore:
     def __init__(self):
         self.rows: dict[str, dict] = {}
@@ -135,8 +139,15 @@ class MemoryStore:
     def all(self) -> list[Instance]:
         return [Instance(**row) for row in self.rows.values()]
 
+    def get(self, key: str) -> Instance | None:
+        row = self.rows.get(key)
+        return Instance(**row) if row else None
+
     def put(self, instance: Instance) -> None:
         self.rows[instance.key] = asdict(instance)
+
+    def delete(self, key: str) -> None:
+        self.rows.pop(key, None)
 
 
 class RedisStore:
@@ -151,8 +162,15 @@ class RedisStore:
     def all(self) -> list[Instance]:
         return [Instance(**orjson.loads(value)) for value in self.redis.hgetall(self.name).values()]
 
+    def get(self, key: str) -> Instance | None:
+        value = self.redis.hget(self.name, key)
+        return Instance(**orjson.loads(value)) if value else None
+
     def put(self, instance: Instance) -> None:
         self.redis.hset(self.name, instance.key, orjson.dumps(asdict(instance)))
+
+    def delete(self, key: str) -> None:
+        self.redis.hdel(self.name, key)
 
 
 class Registry:
@@ -170,34 +188,55 @@ class Registry:
 
     # --- heartbeats and states ----------------------------------------------------------------------
     def beat(self, instance: Instance) -> Instance:
+        """Records one beat: reads and writes this instance's entry only (a flood of beats must not cost a
+        pass over every entry each); the loop notices the rest."""
         with self.lock:
-            known = {row.key: row for row in self.store.all()}.get(instance.key)
+            known = self.store.get(instance.key)
+            if known is None:
+                count = sum(1 for row in self.store.all() if row.service == instance.service)
+                if count >= self.settings.max_instances:
+                    raise Full(
+                        f"{instance.service} has {count} instances, as many as FESTIVALS_REGISTRY_MAX_INSTANCES "
+                        "allows; stale ones are forgotten after FESTIVALS_REGISTRY_FORGET_S"
+                    )
             instance.last_beat = time.time()
-            instance.state = known.state if known else "new"
+            self._settle(instance, known.state if known else "new", instance.last_beat)
             self.store.put(instance)
-            self.refresh()
-            self.changed.set()
-            return next(row for row in self.store.all() if row.key == instance.key)
+        self.changed.set()
+        return instance
 
     def state_of(self, instance: Instance, now: float) -> str:
         if now - instance.last_beat > self.settings.stale_after_s:
             return "stale"
         return "live" if instance.available else "unavailable"
 
+    def _settle(self, instance: Instance, before: str, now: float) -> bool:
+        """The instance's state now; logs a join and alerts on each change to or from stale. True if changed."""
+        instance.state = self.state_of(instance, now)
+        if instance.state == before:
+            return False
+        if before == "new":
+            log.info("instance %s %s joined (%s)", instance.service, instance.dial, instance.state)
+        elif "stale" in (before, instance.state):
+            self.alert(instance, before)
+        return True
+
     def refresh(self) -> None:
-        """Recompute states; alert on each change to or from stale."""
+        """Recompute states (alerts on each change to or from stale); forget instances stale for longer than
+        FESTIVALS_REGISTRY_FORGET_S."""
         with self.lock:
             now = time.time()
             for instance in self.store.all():
-                state = self.state_of(instance, now)
-                if state == instance.state:
-                    continue
-                before, instance.state = instance.state, state
-                self.store.put(instance)
-                if before == "new":
-                    log.info("instance %s %s joined (%s)", instance.service, instance.dial, state)
-                elif "stale" in (before, state):
-                    self.alert(instance, before)
+                if instance.state == "stale" and now - instance.last_beat > self.settings.forget_after_s:
+                    self.store.delete(instance.key)
+                    log.info(
+                        "instance %s %s forgotten (stale since %s)",
+                        instance.service,
+                        instance.dial,
+                        instance.public()["last_beat"],
+                    )
+                elif self._settle(instance, instance.state, now):
+                    self.store.put(instance)
 
     def instances(self) -> list[Instance]:
         with self.lock:
@@ -216,7 +255,7 @@ class Registry:
 
     def push(self) -> None:
         """Give Caddy the config with the live set when it differs from what Caddy has (or Caddy lost it)."""
-        upstreams = self.upstreams()
+        upstreams = self.upstreams()  # a snapshot under the lock; only the loop's thread pushes
         if upstreams == self.pushed:
             return
         try:
@@ -277,12 +316,12 @@ class Registry:
             self.changed.clear()
             try:
                 self.refresh()
-                with self.lock:
-                    if time.monotonic() >= next_check:  # Caddy restarted without config? (every 5 s)
-                        next_check = time.monotonic() + 5
-                        if self.pushed is not None and not self.caddy.has_config():
-                            self.pushed = None
-                    self.push()
+                # Caddy is asked outside the lock: a slow admin API never holds up a heartbeat
+                if time.monotonic() >= next_check:  # Caddy restarted without config? (every 5 s)
+                    next_check = time.monotonic() + 5
+                    if self.pushed is not None and not self.caddy.has_config():
+                        self.pushed = None
+                self.push()
             except Exception:  # noqa: BLE001 - the loop must outlive any one failure
                 log.exception("registry loop")
 

@@ -87,6 +87,17 @@ def parse_upstreams(value: str) -> tuple[UpstreamRule, ...]:
     return tuple(rules)
 
 
+def _limit(name: str, default: str) -> str:
+    from limits import parse
+
+    value = os.environ.get(name, "").strip() or default
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a rate such as {default!r}") from None
+    return value
+
+
 def _seconds(name: str, default: float) -> float:
     value = float(os.environ.get(name, "") or default)
     if value <= 0:
@@ -126,6 +137,12 @@ class Settings:
     storage: str = ""  # Caddy's data: certificates it obtained, its intermediate CA
     # where instances may be (FESTIVALS_REGISTRY_UPSTREAMS): a heartbeat naming another address is refused
     upstreams_allowed: tuple[UpstreamRule, ...] = field(default_factory=lambda: parse_upstreams(DEFAULT_UPSTREAMS))
+    # against a heartbeat flood: instances per service, beats per Service-Key, identity lookups of keys it
+    # does not know yet per client certificate (`limits` notation), and how long a stale instance is kept
+    max_instances: int = 64
+    beat_limit: str = "10/second"
+    lookup_limit: str = "20/minute"
+    forget_after_s: float = 600.0
 
     @property
     def https(self) -> bool:
@@ -181,6 +198,10 @@ def load_settings(**overrides) -> Settings:
         "tls": TlsFiles.from_env(),
         "https_port": int(os.environ.get("FESTIVALS_GATEWAY_HTTPS_PORT", "8443")),
         "acme_email": os.environ.get("FESTIVALS_ACME_EMAIL", "").strip(),
+        "max_instances": int(os.environ.get("FESTIVALS_REGISTRY_MAX_INSTANCES", "") or 64),
+        "beat_limit": _limit("FESTIVALS_REGISTRY_BEAT_LIMIT", "10/second"),
+        "lookup_limit": _limit("FESTIVALS_REGISTRY_LOOKUP_LIMIT", "20/minute"),
+        "forget_after_s": _seconds("FESTIVALS_REGISTRY_FORGET_S", 600.0),
         "upstreams_allowed": parse_upstreams(os.environ.get("FESTIVALS_REGISTRY_UPSTREAMS", "") or DEFAULT_UPSTREAMS),
         "storage": os.path.abspath(
             os.environ.get("FESTIVALS_GATEWAY_STORAGE", "") or os.path.join(instance, "caddy", "data")

@@ -9,18 +9,22 @@ GET  /metrics     loopback callers and admins (Prometheus text, common/metrics.p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import orjson
 from flask import Flask, Response, request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
 from werkzeug.exceptions import HTTPException
 
 from common.http import init_request_ids
 from common.logs import configure_logging
-from common.metrics import HEARTBEATS, init_metrics
+from common.metrics import HEARTBEATS, HEARTBEATS_REFUSED, init_metrics
 from common.pki import peer_role
 from gateway.identity import IdentityClient, IdentityUnavailable
-from gateway.registry import BadHeartbeat, Registry, address_refusal, parse_heartbeat
+from gateway.registry import BadHeartbeat, Full, Registry, address_refusal, parse_heartbeat
 from gateway.settings import Settings, load_settings
 
 
@@ -45,6 +49,9 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
     web = Flask(__name__)
     init_request_ids(web, logging.getLogger("festivals.gateway.request"))
     web.extensions["registry"] = registry
+    # per process: one registry process owns the state (see gateway/registry.py)
+    limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+    beat_limit, lookup_limit = parse(settings.beat_limit), parse(settings.lookup_limit)
 
     def verified(check, credential: str) -> object:
         try:
@@ -52,11 +59,14 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
         except IdentityUnavailable as exc:
             raise Refused(503, f"the identity service cannot be asked right now: {exc}") from None
 
-    def client_role() -> str | None:
-        """The role in the client certificate gunicorn's TLS socket verified (None: no TLS, no certificate).
-        Through Caddy the client is the gateway itself, whose role registers nothing."""
+    def client_certificate() -> tuple[str | None, str]:
+        """The role in the client certificate gunicorn's TLS socket verified (None: no TLS, no certificate),
+        and the certificate's fingerprint. Through Caddy the client is the gateway, whose role registers
+        nothing."""
         getpeercert = getattr(request.environ.get("gunicorn.socket"), "getpeercert", None)
-        return peer_role(getpeercert()) if getpeercert else None
+        if getpeercert is None:
+            return None, ""
+        return peer_role(getpeercert()), hashlib.sha256(getpeercert(True) or b"").hexdigest()
 
     @web.post("/loversear")
     def heartbeat():
@@ -69,7 +79,7 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
         except BadHeartbeat as exc:
             raise Refused(400, "invalid heartbeat", exc.fields) from None
         # local checks first: they cost no call to identity
-        role = client_role()
+        role, fingerprint = client_certificate()
         if role != instance.service:
             raise Refused(
                 403,
@@ -80,9 +90,17 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
         refusal = address_refusal(settings, instance)
         if refusal:
             raise Refused(403, refusal, {"host": refusal})
-        if not verified(identity.service_key_valid, request.headers.get("Service-Key", "")):
+        key = request.headers.get("Service-Key", "")
+        if not limiter.hit(beat_limit, "beat", hashlib.sha256(key.encode()).hexdigest()):
+            raise Refused(429, f"more than {settings.beat_limit} heartbeats with this Service-Key")
+        if not identity.service_key_known(key) and not limiter.hit(lookup_limit, "lookup", fingerprint):
+            raise Refused(429, f"more than {settings.lookup_limit} unknown Service-Keys from this certificate")
+        if not verified(identity.service_key_valid, key):
             raise Refused(401, "a valid Service-Key is required")
-        beat = registry.beat(instance)
+        try:
+            beat = registry.beat(instance)
+        except Full as exc:
+            raise Refused(429, str(exc)) from None
         HEARTBEATS.labels(beat.service, "true" if beat.available else "false").inc()
         return answer({"data": [beat.public()]}, 202)
 
@@ -111,6 +129,8 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
 
     @web.errorhandler(Refused)
     def _refused(exc: Refused):
+        if request.path == "/loversear":
+            HEARTBEATS_REFUSED.labels(str(exc.status)).inc()
         body = {"error": exc.message, **({"fields": exc.fields} if exc.fields else {})}
         response = answer(body, exc.status)
         if exc.status == 401:

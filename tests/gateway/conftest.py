@@ -34,6 +34,8 @@ DOMAIN = "festivals.localhost"
 BEAT_S = 1.0
 GRACE_S = 1.0
 STALE_AFTER_S = 2 * BEAT_S + GRACE_S
+FORGET_S = 20.0  # stale instances are forgotten after this (600 s by default)
+MAX_INSTANCES = 40  # per service (64 by default)
 BIN = os.path.dirname(sys.executable)
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
@@ -99,6 +101,8 @@ class Stack:
             "FESTIVALS_REGISTRY_ADDRESS": f"127.0.0.1:{self.registry_port}",
             "FESTIVALS_HEARTBEAT_S": str(BEAT_S),
             "FESTIVALS_HEARTBEAT_GRACE_S": str(GRACE_S),
+            "FESTIVALS_REGISTRY_FORGET_S": str(FORGET_S),
+            "FESTIVALS_REGISTRY_MAX_INSTANCES": str(MAX_INSTANCES),
             "FESTIVALS_ALERT_WEBHOOK": webhook.url,
             "FESTIVALS_GATEWAY_ACCESS_LOG": str(folder / "access.log"),
             "FESTIVALS_GATEWAY_HTTPS_PORT": str(self.https_port),
@@ -151,7 +155,7 @@ class Stack:
                 *args,
                 entry,
             ],
-            FESTIVALS_SERVICE_KEY=self.service_key,
+            FESTIVALS_SERVICE_KEY=self.seeded["instance_keys"][name],
             **env,
         )
 
@@ -242,7 +246,13 @@ def seed(database_url: str, instance: Path) -> dict:
             event = factory.create("event", creator, name=f"Show {n}")
             factory.link("festival", festival["festival_id"], "events", event["event_id"], creator)
         service_key, _ = api_keys.create_key("gateway tests", "service", SYSTEM)
+        # a key per instance, as scripts/stack makes them (beats are limited per key), and one for floods
+        instance_keys = {
+            name: api_keys.create_key(f"gateway tests {name}", "service", SYSTEM)[0]
+            for name in ("app1", "app2", "identity", "files", "flood")
+        }
         return {
+            "instance_keys": instance_keys,
             "admin_token": factory.token(admin),
             "api_key": factory.api_key_headers()["Api-Key"],
             "service_key": service_key,

@@ -14,7 +14,7 @@ from PIL import Image
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from tests.gateway.conftest import BEAT_S, DOMAIN, STALE_AFTER_S
+from tests.gateway.conftest import BEAT_S, DOMAIN, FORGET_S, MAX_INSTANCES, STALE_AFTER_S
 from tests.processes import free_port
 
 
@@ -470,3 +470,101 @@ def test_neighbours_behind_the_same_slash_24_keep_their_own_login_budget(stack):
     assert statuses[-1] == 429 and set(statuses[:-1]) == {401}, statuses
     assert [attempt(neighbour, number) for number in range(5)] == [401] * 5
     assert "127.0.0.3" not in stack.log("identity") and "127.0.0.4" not in stack.log("identity")
+
+
+# --- a heartbeat flood ------------------------------------------------------------------------------------------
+
+
+def identity_lookups(stack) -> float:
+    """The registry's calls to identity so far (its /metrics, read over mTLS from loopback)."""
+    response = requests.get(
+        f"https://127.0.0.1:{stack.registry_port}/metrics",
+        cert=(str(stack.pki / "app.pem"), str(stack.pki / "app.key")),
+        verify=stack.ca,
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    [line] = [
+        line for line in response.text.splitlines() if line.startswith("festivals_registry_identity_lookups_total")
+    ]
+    return float(line.split()[-1])
+
+
+def test_a_heartbeat_flood_leaves_the_real_instances_live(stack):
+    """Thousands of beats in seconds from a client with a real certificate: valid ones with a key of its own
+    for made-up instances, and ones with random keys. They are limited and cost identity next to nothing; the
+    real instances stay in Caddy's upstreams all along; the made-up ones are forgotten once stale."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    valid, random_keys = 1500, 1500
+    flood_key, first_port = stack.seeded["instance_keys"]["flood"], 30000
+    beats = [({"service": "app", "host": "127.0.0.1", "port": first_port + n}, flood_key) for n in range(valid)]
+    beats += [
+        ({"service": "app", "host": "127.0.0.1", "port": stack.ports["app1"], "available": False}, uuid.uuid4().hex)
+        for _ in range(random_keys)
+    ]
+    real = sorted([stack.address("app1"), stack.address("app2")])
+    lookups_before = identity_lookups(stack)
+    missing, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            upstreams = stack.upstreams("api")
+            if not set(real) <= set(upstreams):
+                missing.append(upstreams)
+            time.sleep(0.2)
+
+    local = threading.local()
+
+    def send(beat):
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.cert = (str(stack.pki / "app.pem"), str(stack.pki / "app.key"))
+            local.session.verify = stack.ca
+        body, key = beat
+        started = time.monotonic()
+        try:
+            response = local.session.post(
+                f"https://127.0.0.1:{stack.registry_port}/loversear",
+                json=body,
+                headers={"Service-Key": key},
+                timeout=10,
+            )
+        except requests.RequestException as exc:
+            return repr(exc), time.monotonic() - started, key
+        return response.status_code, time.monotonic() - started, key
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(send, beats))
+        took = time.monotonic() - started
+        time.sleep(2 * BEAT_S)  # the real instances' next beats
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    lookups = identity_lookups(stack) - lookups_before
+    of_flood = [status for status, _, key in results if key == flood_key]
+    of_random = [status for status, _, key in results if key != flood_key]
+    slowest = max(seconds for _, seconds, _ in results)
+    print(
+        f"{len(results)} beats in {took:.1f}s ({len(results) / took:.0f}/s), slowest {slowest:.2f}s; "
+        f"flood key: {of_flood.count(202)} accepted, {of_flood.count(429)} limited; random keys: "
+        f"{of_random.count(401)} refused, {of_random.count(429)} limited; {lookups:.0f} identity lookups"
+    )
+    assert set(of_flood) <= {202, 429}, sorted(set(of_flood), key=str)
+    assert set(of_random) <= {401, 429}, sorted(set(of_random), key=str)
+    assert of_flood.count(202) < MAX_INSTANCES  # the cap, and 10 beats a second for the key
+    assert lookups <= 25  # the unknown keys of one certificate: 20 a minute
+    assert missing == [], f"the real instances left the upstreams {len(missing)} times: {missing[:3]}"
+    live = {(row["service"], row["port"]) for row in stack.services() if row["state"] == "live"}
+    assert {("app", stack.ports["app1"]), ("app", stack.ports["app2"]), ("files", stack.ports["files"])} <= live
+    forgotten = stack.wait_until(
+        lambda: all(not first_port <= row["port"] < first_port + valid for row in stack.services()),
+        STALE_AFTER_S + FORGET_S + 30,
+        "the made-up instances forgotten",
+    )
+    print(f"made-up instances forgotten {forgotten:.0f}s after the flood")
+    assert sorted(stack.upstreams("api")) == real

@@ -7,6 +7,7 @@ import logging
 import os
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
 import redis
@@ -80,3 +81,22 @@ def test_upstream_ranges_allow_only_what_is_configured():
 def test_bad_upstream_ranges_are_refused_at_start(value):
     with pytest.raises(ValueError, match="FESTIVALS_REGISTRY_UPSTREAMS"):
         parse_upstreams(value)
+
+
+def test_redis_state_caps_instances_per_service_and_forgets_stale_ones(settings):
+    from gateway.registry import Full
+
+    registry = Registry(replace(settings, max_instances=2, forget_after_s=0.3))
+    for port in (8001, 8002):
+        registry.beat(parse_heartbeat({"service": "files", "host": "10.0.0.7", "port": port}))
+    with pytest.raises(Full, match="FESTIVALS_REGISTRY_MAX_INSTANCES"):
+        registry.beat(parse_heartbeat({"service": "files", "host": "10.0.0.7", "port": 8003}))
+    assert registry.beat(parse_heartbeat({"service": "app", "host": "10.0.0.7", "port": 8003})).state == "live"
+    assert registry.beat(parse_heartbeat({"service": "files", "host": "10.0.0.7", "port": 8001})).state == "live"
+    time.sleep(settings.stale_after_s + 0.1)
+    registry.refresh()  # stale now
+    assert {row.state for row in registry.instances()} == {"stale"}
+    time.sleep(0.4)
+    registry.refresh()  # stale for longer than forget_after_s: gone, from Redis too
+    assert registry.instances() == [] and Registry(settings).instances() == []
+    assert registry.beat(parse_heartbeat({"service": "files", "host": "10.0.0.7", "port": 8003})).state == "live"
