@@ -557,7 +557,8 @@ def test_a_heartbeat_flood_leaves_the_real_instances_live(stack):
     assert set(of_flood) <= {202, 429}, sorted(set(of_flood), key=str)
     assert set(of_random) <= {401, 429}, sorted(set(of_random), key=str)
     assert of_flood.count(202) < MAX_INSTANCES  # the cap, and 10 beats a second for the key
-    assert lookups <= 25  # the unknown keys of one certificate: 20 a minute
+    # 20 unknown keys a minute per certificate, the flood key, the real instances' renewals: not 1500
+    assert lookups <= 40
     assert missing == [], f"the real instances left the upstreams {len(missing)} times: {missing[:3]}"
     live = {(row["service"], row["port"]) for row in stack.services() if row["state"] == "live"}
     assert {("app", stack.ports["app1"]), ("app", stack.ports["app2"]), ("files", stack.ports["files"])} <= live
