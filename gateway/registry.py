@@ -187,9 +187,10 @@ class Registry:
         self.webhook = requests.Session()
 
     # --- heartbeats and states ----------------------------------------------------------------------
-    def beat(self, instance: Instance) -> Instance:
+    def beat(self, instance: Instance, admit=None) -> Instance:
         """Records one beat: reads and writes this instance's entry only (a flood of beats must not cost a
-        pass over every entry each); the loop notices the rest."""
+        pass over every entry each); the loop notices the rest. `admit()` says whether the sender may add a
+        new instance now (its join limit)."""
         with self.lock:
             known = self.store.get(instance.key)
             if known is None:
@@ -199,6 +200,8 @@ class Registry:
                         f"{instance.service} has {count} instances, as many as FESTIVALS_REGISTRY_MAX_INSTANCES "
                         "allows; stale ones are forgotten after FESTIVALS_REGISTRY_FORGET_S"
                     )
+                if admit is not None and not admit():
+                    raise Full(f"more than {self.settings.join_limit} new instances with this Service-Key")
             instance.last_beat = time.time()
             self._settle(instance, known.state if known else "new", instance.last_beat)
             self.store.put(instance)

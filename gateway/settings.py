@@ -141,6 +141,7 @@ class Settings:
     # does not know yet per client certificate (`limits` notation), and how long a stale instance is kept
     max_instances: int = 64
     beat_limit: str = "10/second"
+    join_limit: str = "5/minute"  # new instances per Service-Key: each would dilute Caddy's upstreams
     lookup_limit: str = "20/minute"
     forget_after_s: float = 600.0
 
@@ -200,6 +201,7 @@ def load_settings(**overrides) -> Settings:
         "acme_email": os.environ.get("FESTIVALS_ACME_EMAIL", "").strip(),
         "max_instances": int(os.environ.get("FESTIVALS_REGISTRY_MAX_INSTANCES", "") or 64),
         "beat_limit": _limit("FESTIVALS_REGISTRY_BEAT_LIMIT", "10/second"),
+        "join_limit": _limit("FESTIVALS_REGISTRY_JOIN_LIMIT", "5/minute"),
         "lookup_limit": _limit("FESTIVALS_REGISTRY_LOOKUP_LIMIT", "20/minute"),
         "forget_after_s": _seconds("FESTIVALS_REGISTRY_FORGET_S", 600.0),
         "upstreams_allowed": parse_upstreams(os.environ.get("FESTIVALS_REGISTRY_UPSTREAMS", "") or DEFAULT_UPSTREAMS),

@@ -52,6 +52,7 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
     # per process: one registry process owns the state (see gateway/registry.py)
     limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
     beat_limit, lookup_limit = parse(settings.beat_limit), parse(settings.lookup_limit)
+    join_limit = parse(settings.join_limit)
 
     def verified(check, credential: str) -> object:
         try:
@@ -91,14 +92,15 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
         if refusal:
             raise Refused(403, refusal, {"host": refusal})
         key = request.headers.get("Service-Key", "")
-        if not limiter.hit(beat_limit, "beat", hashlib.sha256(key.encode()).hexdigest()):
+        key_id = hashlib.sha256(key.encode()).hexdigest()
+        if not limiter.hit(beat_limit, "beat", key_id):
             raise Refused(429, f"more than {settings.beat_limit} heartbeats with this Service-Key")
         if not identity.service_key_known(key) and not limiter.hit(lookup_limit, "lookup", fingerprint):
             raise Refused(429, f"more than {settings.lookup_limit} unknown Service-Keys from this certificate")
         if not verified(identity.service_key_valid, key):
             raise Refused(401, "a valid Service-Key is required")
         try:
-            beat = registry.beat(instance)
+            beat = registry.beat(instance, admit=lambda: limiter.hit(join_limit, "join", key_id))
         except Full as exc:
             raise Refused(429, str(exc)) from None
         HEARTBEATS.labels(beat.service, "true" if beat.available else "false").inc()
