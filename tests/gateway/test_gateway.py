@@ -14,8 +14,10 @@ from PIL import Image
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from fileserver.storage import LocalStore
 from tests.gateway.conftest import BEAT_S, DOMAIN, FORGET_S, STALE_AFTER_S
 from tests.processes import free_port
+from tests.takeover.conftest import pdf as pdf_bytes
 
 
 def marker() -> str:
@@ -285,6 +287,31 @@ def test_admin_services_page_lists_the_instances(stack):
 
 
 # --- files ----------------------------------------------------------------------------------------------------
+
+
+def test_go_file_names_answer_through_the_gateway(stack):
+    """What `import-go` leaves in the store (an original by hash, its Go name as an alias) answers at the Go
+    URLs, thumbnails included, through Caddy to the file server (an alias: the same bytes, no redirect)."""
+    media = LocalStore(str(stack.instance / "media"))
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 120, 200)).save(picture, "JPEG")
+    digest, _ = media.store("images", picture.getvalue(), {"mimetype": "image/jpeg", "width": 640, "height": 480})
+    media.write_alias("upload-1718000000.jpg", {"kind": "images", "hash": digest})
+    document = pdf_bytes()
+    pdf_digest, _ = media.store("pdf", document, {"mimetype": "application/pdf", "pages": 1})
+    media.write_alias("upload-1718000001.jpg", {"kind": "pdf", "hash": pdf_digest})  # a PDF saved as .jpg
+
+    original = stack.get("files", "/images/upload-1718000000.jpg", timeout=30)
+    assert (original.status_code, original.headers["Content-Type"]) == (200, "image/jpeg")
+    assert original.content == picture.getvalue()
+    thumb = stack.get("files", "/images/upload-1718000000.jpg?width=300&format=webp", timeout=30)
+    assert (thumb.status_code, thumb.headers["Content-Type"]) == (200, "image/webp")
+    assert Image.open(io.BytesIO(thumb.content)).width == 320  # the nearest allowed size
+    for path in ("/images/upload-1718000001.jpg", "/pdf/upload-1718000001.jpg"):
+        answer = stack.get("files", path, timeout=30)
+        assert (answer.status_code, answer.headers["Content-Type"]) == (200, "application/pdf")
+        assert answer.content == document
+    assert stack.get("files", "/images/upload-1.jpg", timeout=30).status_code == 404
 
 
 def test_files_come_from_disk_with_the_file_servers_headers(stack):
