@@ -40,10 +40,13 @@ def _edit_form(festival: dict, event: dict) -> EventForm:
     return form
 
 
-def _add_form(festival: dict, after: dict | None = None) -> EventForm:
+def _add_form(festival: dict, after: dict | None = None, at: int | None = None, stage: str = "") -> EventForm:
     """An empty add form; after an added event it keeps that event's day and stage: the next one starts
-    where it ended, and lasts as long."""
+    where it ended, and lasts as long. A slot clicked on the timetable (`at`, `stage`) fills both."""
     form = EventForm(formdata=None).set_zone(festival["festival_timezone"])
+    if at:
+        form.fill({"event_start": at})
+        form.location.data = stage
     if after:  # the keyboard stays in the form: the next act's name is typed at once
         form.event_name.render_kw = {**form.event_name.render_kw, "autofocus": True}
     if after and after["event_start"]:
@@ -149,15 +152,33 @@ def add_event(festival_id: int):
     festival = _festival(festival_id)
     form = EventForm().set_zone(festival["festival_timezone"])
     event, _ = _save(festival_id, None, form)
+    from_timetable = form.back.data == "timetable"
     if event is None:
         if wants_fragment():
-            return render("portal/_event_add.html", status=422, festival_id=festival_id, form=form)
+            template = "portal/_event_new_dialog.html" if from_timetable else "portal/_event_add.html"
+            return render(template, status=422, festival_id=festival_id, form=form)
         return _page(festival_id, 422, add_form=form)
+    if from_timetable:
+        flash(f"“{event['event_name']}” is added.", "success")
+        return go(url_for(".timetable", festival_id=festival_id))
     if wants_fragment():  # the new row at the end of the table, and the form again for the next (out of band)
         context = _row_context(festival, event, event, message="Added.")
         return render("portal/_event_added.html", **context, form=_add_form(festival, event), just_added=event)
     flash(f"“{event['event_name']}” is added.", "success")
     return go(url_for(".events", festival_id=festival_id, after=event["event_id"]))
+
+
+@bp.get("/festivals/<id:festival_id>/events/new")
+@login_required
+def new_event(festival_id: int):
+    """A slot clicked on the timetable: the add form in its dialog, with the slot's start and stage filled."""
+    festival = _festival(festival_id)
+    at = request.args.get("at", type=int)
+    form = _add_form(festival, at=at if at and at > 0 else None, stage=request.args.get("stage", "")[:255])
+    form.back.data = "timetable"
+    if wants_fragment():
+        return render("portal/_event_new_dialog.html", festival_id=festival_id, form=form)
+    return _page(festival_id, add_form=form)
 
 
 @bp.get("/festivals/<id:festival_id>/events/<id:event_id>")

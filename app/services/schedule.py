@@ -339,7 +339,7 @@ def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagge
         first = local(min(e["event_start"] for e in day_events), zone).replace(minute=0, second=0, microsecond=0)
         start = int(first.timestamp())
         end = max(e["event_end"] for e in day_events)
-        rows = max(12, -(-(end - start) // SLOT))
+        rows = max(12, -(-(end - start) // SLOT)) + 12  # an empty hour after the last act: room for the next
         table = TimetableDay(day, describe_day(day), start, rows)
         seen_hours = set()
         for row in range(rows):

@@ -40,6 +40,8 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "tt-dialog-body") {
       var dialog = document.getElementById("tt-dialog");
+      var form = dialog && dialog.querySelector("form[aria-label]");
+      if (form) { document.getElementById("tt-dialog-head").textContent = form.getAttribute("aria-label"); }
       if (dialog && !dialog.open) { dialog.showModal(); }
       var first = dialog && dialog.querySelector("input:not([type=hidden])");
       if (first) { first.focus(); }
@@ -50,8 +52,59 @@
     if (close) { close.closest("dialog").close(); }
   });
 
-  // Drag a block to another time or stage: snapped to the grid's rows (5 minutes), posted to its move form.
+  // Where a point of a day's grid is: the slot's moment (`every` seconds: 5 minutes for a drop, 15 for a click)
+  // and the stage under it (null outside the stages' columns).
+  function slotAt(grid, clientX, clientY, every) {
+    var body = grid.querySelector(".tt-body").getBoundingClientRect();
+    var rows = Number(grid.dataset.rows);
+    var slot = Number(grid.dataset.slot);
+    var row = Math.max(0, Math.min(rows - 1, Math.floor((clientY - body.top) / (body.height / rows))));
+    var perSlot = Math.max(1, Math.round(every / slot));
+    var stage = null;
+    grid.querySelectorAll(".tt-location").forEach(function (header) {
+      var box = header.getBoundingClientRect();
+      if (clientX >= box.left && clientX < box.right) { stage = header.dataset.stage; }
+    });
+    return {at: Number(grid.dataset.dayStart) + (row - row % perSlot) * slot, stage: stage};
+  }
+
+  // Click an empty slot: the add form opens in the dialog with the slot's start and stage filled.
+  document.addEventListener("click", function (event) {
+    var grid = event.target.closest && event.target.closest(".timetable");
+    if (!grid || event.target.closest(".tt-event, .tt-location, .tt-corner, .tt-hour") || !window.htmx) { return; }
+    var slot = slotAt(grid, event.clientX, event.clientY, 15 * 60);
+    if (slot.stage === null) { return; }
+    var url = grid.dataset.newUrl + "?at=" + slot.at + "&stage=" + encodeURIComponent(slot.stage);
+    window.htmx.ajax("GET", url, {target: "#tt-dialog-body", swap: "innerHTML"});
+  });
+
+  // Drag a block to another time or stage: while moving, a label on the grid says where it would land (time
+  // and stage, snapped to the grid's 5-minute rows); the drop posts to the block's move form, and the
+  // timetable is swapped in place (no page load) with an "Undo" for a minute.
   var dragged = null;
+  function clock(grid, at) {
+    var parts = grid.dataset.dayClock.split(":");
+    var minutes = Number(parts[0]) * 60 + Number(parts[1]) + Math.round((at - Number(grid.dataset.dayStart)) / 60);
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return pad(Math.floor(minutes / 60) % 24) + ":" + pad(minutes % 60);
+  }
+  function target(grid, event) {
+    var rowHeight = grid.querySelector(".tt-body").getBoundingClientRect().height / Number(grid.dataset.rows);
+    return slotAt(grid, event.clientX, event.clientY - dragged.grabY + rowHeight / 2, 5 * 60);
+  }
+  function dropLabel(grid) {
+    var label = grid.querySelector(".tt-drop");
+    if (!label) {
+      label = document.createElement("div");
+      label.className = "tt-drop";
+      label.setAttribute("data-testid", "tt-drop");
+      grid.appendChild(label);
+    }
+    return label;
+  }
+  function clearDrop() {
+    document.querySelectorAll(".tt-drop").forEach(function (label) { label.remove(); });
+  }
   document.addEventListener("dragstart", function (event) {
     var block = event.target.closest && event.target.closest(".tt-event");
     if (!block) { return; }
@@ -60,40 +113,66 @@
     event.dataTransfer.setData("text/plain", block.dataset.eventId);
   });
   document.addEventListener("dragover", function (event) {
-    if (dragged && event.target.closest && event.target.closest(".timetable")) { event.preventDefault(); }
+    var grid = dragged && event.target.closest && event.target.closest(".timetable");
+    if (!grid) { return; }
+    event.preventDefault();
+    var spot = target(grid, event);
+    var label = dropLabel(grid);
+    label.textContent = spot.stage === null ? "Not on a stage" : clock(grid, spot.at) + " · " + (spot.stage || "No stage");
+    var box = grid.getBoundingClientRect();
+    label.style.top = (event.clientY - box.top - dragged.grabY) + "px";
+    label.style.left = (event.clientX - box.left + 12) + "px";
   });
+  document.addEventListener("dragend", clearDrop);
   document.addEventListener("drop", function (event) {
     var grid = dragged && event.target.closest && event.target.closest(".timetable");
     if (!grid) { return; }
     event.preventDefault();
-    var body = grid.querySelector(".tt-body").getBoundingClientRect();
-    var rows = Number(grid.dataset.rows);
-    var row = Math.max(0, Math.round((event.clientY - dragged.grabY - body.top) / (body.height / rows)));
-    var at = Number(grid.dataset.dayStart) + row * Number(grid.dataset.slot);
-    var stage = null;
-    grid.querySelectorAll(".tt-location").forEach(function (header) {
-      var box = header.getBoundingClientRect();
-      if (event.clientX >= box.left && event.clientX < box.right) { stage = header.dataset.stage; }
-    });
-    if (stage === null) { dragged = null; return; }
-    move(dragged.block, at, stage);
+    clearDrop();
+    var spot = target(grid, event);
+    var block = dragged.block;
     dragged = null;
+    if (spot.stage === null) { return; }
+    var undo = {url: block.dataset.moveUrl, at: Number(block.dataset.start), stage: block.dataset.stage,
+                name: block.dataset.name};
+    move(block.dataset.moveUrl, spot.at, spot.stage).then(function (moved) { if (moved) { offerUndo(undo); } });
   });
 
-  async function move(block, at, stage) {
+  // Post a move; true when it was saved (the timetable is then swapped in place, with the saved message).
+  async function move(url, at, stage) {
     var status = document.getElementById("tt-status");
     var form = new FormData();
     form.append("csrf_token", csrfToken());
     form.append("at", String(at));
     form.append("location", stage);
     status.textContent = "Moving…";
-    var answer = await fetch(block.dataset.moveUrl, {
+    var answer = await fetch(url, {
       method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrfToken()}, body: form,
-      redirect: "manual"  // the redirect's page would take the flash message the reload should show
+      redirect: "manual"  // the redirect's page would take the flash message the swapped page shows
     });
-    if (answer.type === "opaqueredirect" || answer.ok) { window.location.reload(); return; }
+    if (answer.type === "opaqueredirect" || answer.ok) {
+      var html = await (await fetch(window.location.pathname, {credentials: "same-origin"})).text();
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+      document.getElementById("main").replaceWith(fresh);
+      if (window.htmx) { window.htmx.process(fresh); }
+      return true;
+    }
     var page = new DOMParser().parseFromString(await answer.text(), "text/html");
     var problem = page.querySelector(".field-error, .form-error");
     status.textContent = "Not moved: " + (problem ? problem.textContent.trim() : "the server said " + answer.status + ".");
+    return false;
+  }
+
+  // The last move can be undone for a minute: its old start and stage are posted back.
+  function offerUndo(undo) {
+    var status = document.getElementById("tt-status");
+    if (!status) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary outline small";
+    button.textContent = "Undo the move of “" + undo.name + "”";
+    button.addEventListener("click", function () { move(undo.url, undo.at, undo.stage); });
+    status.replaceChildren(button);
+    setTimeout(function () { if (button.isConnected) { button.remove(); } }, 60000);
   }
 })();

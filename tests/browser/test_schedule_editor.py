@@ -175,9 +175,8 @@ def test_timetable_drag_and_drop_moves_an_event_and_overlaps_stand_side_by_side(
             "y": drop_y - grid.bounding_box()["y"],
         },
     )
-    expect(page.get_by_test_id("tt-status")).to_have_text("")
     expect(page.get_by_text("“Workshop” is moved to Fri 12 Jun 19:00.")).to_be_visible()
-    page.wait_for_load_state()  # the reload's scripts run before a click opens the dialog
+    expect(page.get_by_test_id("tt-status")).to_have_text("Undo the move of “Workshop”")  # swapped, not reloaded
     assert box  # it was on the grid before the move
     events = api_get(server, user, f"/api/v1/festivals/{festival_id}/events?include=location")["data"]
     moved = next(event for event in events if event["event_name"] == "Workshop")

@@ -54,7 +54,7 @@ def test_the_timetable_of_a_switch_night_runs_in_real_time():
     }
     [day] = schedule.timetable(festival, [event], [{"id": 7, "name": "Club"}], {})
     assert day.cells[0]["span"] == 4 * 12
-    assert [label for _, label in day.hours] == ["00:00", "01:00", "03:00", "04:00"]
+    assert [label for _, label in day.hours] == ["00:00", "01:00", "03:00", "04:00", "05:00"]  # an hour for the next
 
 
 # --- checks ---------------------------------------------------------------------------------------------
