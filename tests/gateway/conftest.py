@@ -156,6 +156,8 @@ class Stack:
                 entry,
             ],
             FESTIVALS_SERVICE_KEY=self.seeded["instance_keys"][name],
+            # the file server asks identity whether a login is live, as scripts/stack runs it
+            FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{self.ports['identity']}/identity" if name == "files" else "",
             **env,
         )
 

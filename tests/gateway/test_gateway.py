@@ -425,6 +425,49 @@ def test_no_live_instance_is_503_with_the_envelope(stack):
 # --- transport security (every test above already runs over HTTPS and mTLS) ----------------------------------
 
 
+def test_uploads_stop_after_logout_and_suspension(stack):
+    """Issue 20, finding 9: through the gateway the file server asks identity whether a token's login is still
+    live (cached a few seconds), so a logged-out or suspended creator's token no longer uploads."""
+    from tests.factories import PASSWORD
+    from tests.processes import factory_for
+
+    with factory_for(stack.instance, stack.env["FESTIVALS_DATABASE_URL"]) as factory:
+        creator = factory.user("creator", email=f"jürgen.größer-{uuid.uuid4().hex[:6]}@gw.test")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 140, 90)).save(picture, "JPEG")
+
+    def login() -> dict:
+        response = stack.post("identity", "/token", json={"email": creator.email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def upload(tokens: dict) -> requests.Response:
+        return requests.post(
+            stack.url("/images/upload"),
+            files={"image": ("plakat.jpg", picture.getvalue())},
+            headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {tokens['access_token']}"},
+            timeout=30,
+        )
+
+    def refused_soon(tokens: dict) -> requests.Response:
+        refused = []
+        stack.wait_until(lambda: refused.append(upload(tokens)) or refused[-1].status_code >= 300, 20, "refused")
+        return refused[-1]
+
+    tokens = login()
+    assert upload(tokens).status_code in (200, 201)  # 200: stored before (by content hash)
+    assert stack.post("identity", "/logout", json={"refresh_token": tokens["refresh_token"]}).status_code < 300
+    after_logout = refused_soon(tokens)
+    assert after_logout.status_code == 401 and "log in again" in after_logout.json()["error"]
+
+    tokens = login()
+    assert upload(tokens).status_code == 200
+    suspended = stack.post("identity", f"/users/{creator.id}/suspend", headers=stack.admin_headers)
+    assert suspended.status_code == 200, suspended.text
+    after_suspension = refused_soon(tokens)
+    assert after_suspension.status_code == 401 and after_suspension.json()["error"]
+
+
 def test_plain_http_is_redirected_to_https(stack):
     response = requests.get(
         f"http://127.0.0.1:{stack.port}/festivals?x=1",
