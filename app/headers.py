@@ -35,6 +35,7 @@ def content_security_policy(files_url: str) -> str:
             "style-src 'self'",
             "style-src-attr 'unsafe-inline'",
             f"img-src 'self' data:{extra}",
+            f"media-src 'self'{extra}",
             f"connect-src 'self'{extra}",
             "font-src 'self'",
             "object-src 'none'",

@@ -94,10 +94,8 @@ def _item_page(kind: str, item_id: int, form=None, place_form=None):
         place_ids = parts.linked_ids("location", item_id, "place")
         if place_ids:
             place_form.fill(list_entities("place", current_user.actor, ListQuery(ids=place_ids))[0])
-    image = None
-    if entity in ("artist", "location"):
-        image_ids = parts.linked_ids(entity, item_id, "image")
-        image = list_entities("image", current_user.actor, ListQuery(ids=image_ids))[0] if image_ids else None
+    image = _linked(entity, item_id, "image") if entity in ("artist", "location") else None
+    video = _linked(entity, item_id, "video") if entity == "artist" else None
     return render(
         "portal/library_item.html",
         None,
@@ -110,8 +108,15 @@ def _item_page(kind: str, item_id: int, form=None, place_form=None):
         place_form=place_form,
         confirm=ConfirmForm(),
         image=image,
+        video=video,
         files_url=current_app.config["FILES_URL"],
     )
+
+
+def _linked(entity: str, item_id: int, segment: str) -> dict | None:
+    """The item's image or video (a to-one part), or None."""
+    ids = parts.linked_ids(entity, item_id, segment)
+    return list_entities(segment, current_user.actor, ListQuery(ids=ids))[0] if ids else None
 
 
 @bp.post("/library/locations/<id:item_id>/place")

@@ -47,10 +47,10 @@ def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict
 
 
 def festival_with_parts(festival_id: int, actor: Actor) -> tuple[dict, str]:
-    """The festival for its editor, with image, place, links and tags; and its version token."""
+    """The festival for its editor, with image, video, place, links and tags; and its version token."""
     row = entities.require_editable("festival", festival_id, actor)
     spec = ENTITIES["festival"]
-    include = [(name, spec.relations[name]) for name in ("image", "place", "links", "tags")]
+    include = [(name, spec.relations[name]) for name in ("image", "video", "place", "links", "tags")]
     festival = list_entities("festival", actor, ListQuery(ids=[festival_id], include=include))[0]
     return festival, entities.version_token(row.version)
 

@@ -1,0 +1,58 @@
+"""Video upload in the festival editor and an artist's page, in Chromium: the trailer goes from the page straight
+to a real file server process (progress bar, then the poster the file server takes at 10%), the app records it,
+and it can be removed again."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import requests
+from PIL import Image
+from playwright.sync_api import expect
+
+from app.db import db
+from app.models import Festival
+from app.models.relations import FestivalVideo
+from tests.browser.test_creator_portal import create_festival, log_in
+from tests.browser.test_image_upload import files_for  # noqa: F401 - the file server beside the app
+from tests.videos import TRAILER_METADATA, make_video
+
+
+def test_creator_uploads_a_festival_trailer_and_sees_its_poster(browser, server, files_for, tmp_path, screenshot):  # noqa: F811
+    from tests.browser.conftest import _page
+
+    trailer = make_video(
+        tmp_path / "Trailer Sommerklänge 2027.mp4", seconds=4, size=(640, 360), metadata=TRAILER_METADATA
+    )
+    user = server.user("creator")
+    context, page = _page(browser, server, extra_origins=(files_for.url,))
+    log_in(page, user.email)
+    create_festival(page, "Sommerklänge am Wörthersee")
+
+    page.get_by_label("Choose a video").set_input_files(str(trailer))
+    expect(page.locator("[data-video-status]")).to_contain_text("Uploaded (4 s, 640×360)", timeout=60_000)
+    poster = page.locator("[data-video-poster]")
+    expect(poster).to_be_visible()
+    page.wait_for_function("document.querySelector('[data-video-poster]').naturalWidth > 0", timeout=60_000)
+    page.get_by_role("button", name="Save video").click()
+    expect(page.get_by_text("The video is saved.")).to_be_visible()
+    current = page.get_by_test_id("current-video-poster")
+    expect(current).to_have_attribute(
+        "src", re.compile(re.escape(files_for.url) + r"/videos/[0-9a-f]{64}/poster\?w=320$")
+    )
+    page.wait_for_function("document.querySelector('[data-testid=current-video-poster]').naturalWidth === 320")
+    screenshot(page, "festival-editor-video")
+    with server.app.app_context(), db.connection_context():
+        festival = Festival.get(Festival.name == "Sommerklänge am Wörthersee")
+        linked = FestivalVideo.select().where(FestivalVideo.owner == festival.id).count()
+    assert linked == 1
+    shown = Image.open(io.BytesIO(requests.get(current.get_attribute("src"), timeout=30).content)).convert("RGB")
+    red, green, _ = shown.getpixel((60, 90))
+    assert red > 120 and green < 120, (red, green)  # the red of the picture, not the black fade-in
+
+    page.get_by_role("button", name="Remove video").click()
+    expect(page.get_by_text("The video is removed.")).to_be_visible()
+    expect(page.get_by_test_id("current-video-poster")).to_have_count(0)
+    assert server.outside_requests == []
+    context.close()
