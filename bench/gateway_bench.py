@@ -67,10 +67,10 @@ def photo() -> bytes:
     return out.getvalue()
 
 
-def wrk(url: str, host: str | None, args) -> float:
+def wrk(url: str, host: str | None, args, headers: list[str] = ()) -> float:
     command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", args.duration]
-    if host:
-        command += ["-H", f"Host: {host}"]
+    for header in ([f"Host: {host}"] if host else []) + list(headers):
+        command += ["-H", header]
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise SystemExit(f"wrk saw errors on {url}:\n{out}")

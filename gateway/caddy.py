@@ -203,8 +203,8 @@ def _map(source: str, destination, mappings: list, default: str | None) -> dict:
 def files_routes(settings: Settings, upstreams: dict) -> list:
     """Stored originals and thumbnails already made are files in the media folder: Caddy serves them itself
     (with the file server's cache headers); anything else (a thumbnail not made yet, an upload, a delete, a
-    size that is not allowed as such) goes to the file server. The file server keeps each image's original
-    also under `<hash>.<ext>` so the type is known from the name."""
+    size that is not allowed as such) goes to the file server. The file server keeps each image's and video's
+    original also under `<hash>.<ext>` so the type is known from the name."""
     query = "{http.request.uri.query.%s}"
     width, height = query % "w" + query % "width", query % "h" + query % "height"
     size, fmt, original = "{festivals.variant}", "{festivals.format}", "{festivals.original}"
@@ -269,9 +269,17 @@ def files_routes(settings: Settings, upstreams: dict) -> list:
             [f"/variants/{stem}/{size}.{fmt}"], True, {"not": [{"vars": {size: ["none"]}}, {"vars": {fmt: ["none"]}}]}
         ),
     ]
+    # a video: its `<hash>.mp4` / `<hash>.webm` link (Caddy answers Range, ETag and 304 itself)
+    video = {
+        "path_regexp": {"name": "video", "pattern": f"^/videos/({HEX}{{2}})({HEX}{{62}})$"},
+        "method": ["GET", "HEAD"],
+    }
+    video_stem = "{http.regexp.video.1}/{http.regexp.video.1}{http.regexp.video.2}"
+    video_on_disk = [from_disk([f"/videos/{video_stem}.{ext}" for ext in ("mp4", "webm")], False, {})]
     return [
         route(maps),
         route([{"handler": "subroute", "routes": on_disk}], [image]),
+        route([{"handler": "subroute", "routes": video_on_disk}], [video]),
         route([proxy(settings, "files", upstreams)]),
     ]
 

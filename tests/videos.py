@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import struct
+from functools import lru_cache
 from pathlib import Path
 
 import av
@@ -25,15 +26,18 @@ FAST = {
 }
 
 
+@lru_cache(maxsize=16)
+def _noise(size: tuple[int, int], variant: int) -> Image.Image:
+    """A hard-to-compress picture (a big file from a few seconds); a dozen of them, reused in turn."""
+    return Image.merge(
+        "RGB", [Image.effect_noise(size, 90 + variant).point(lambda v, c=c: (v + c) % 256) for c in POSTER_COLOUR]
+    )
+
+
 def _picture(index: int, frames: int, size: tuple[int, int], noise: bool) -> Image.Image:
     if index < frames // 20:
         return Image.new("RGB", size, (0, 0, 0))
-    if noise:  # hard to compress: a big file from a few seconds
-        image = Image.merge(
-            "RGB", [Image.effect_noise(size, 90).point(lambda v, c=c: (v + c) % 256) for c in POSTER_COLOUR]
-        )
-    else:
-        image = Image.new("RGB", size, POSTER_COLOUR)
+    image = _noise(size, index % 12).copy() if noise else Image.new("RGB", size, POSTER_COLOUR)
     ImageDraw.Draw(image).rectangle((index % size[0], 0, index % size[0] + 8, size[1]), fill=(250, 250, 250))
     return image
 

@@ -18,6 +18,7 @@ from fileserver.storage import LocalStore
 from tests.gateway.conftest import BEAT_S, DOMAIN, FORGET_S, STALE_AFTER_S
 from tests.processes import free_port
 from tests.takeover.conftest import pdf as pdf_bytes
+from tests.videos import TRAILER_METADATA, make_video
 
 
 def marker() -> str:
@@ -353,6 +354,39 @@ def test_files_come_from_disk_with_the_file_servers_headers(stack):
     nearest, _ = fetch("?width=300&format=webp")  # any size from 30 to 3000: the nearest allowed one
     assert nearest.status_code == 200 and nearest.content == made.content
     assert fetch("?w=20")[0].status_code == 400
+
+
+def test_videos_come_from_disk_with_range_and_posters_from_the_file_server(stack, tmp_path):
+    token = stack.post(
+        "identity", "/token", json={"email": stack.seeded["creator_email"], "password": "correct horse battery"}
+    ).json()["access_token"]
+    trailer = make_video(tmp_path / "trailer.mp4", metadata=TRAILER_METADATA)
+    uploaded = requests.post(
+        stack.url("/videos/upload"),
+        files={"video": ("trailer.mp4", trailer.read_bytes())},
+        headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    [stored] = uploaded.json()["data"]
+    path = f"/videos/{stored['video_hash']}"
+
+    def fetch(suffix="", **headers):
+        request_id = marker()
+        response = stack.get("files", path + suffix, headers={"X-Request-ID": request_id, **headers})
+        time.sleep(0.2)
+        return response, bool(lines_with(stack.log("files"), request_id))
+
+    whole, reached = fetch()
+    assert (whole.status_code, whole.headers["Content-Type"], reached) == (200, "video/mp4", False)
+    assert "immutable" in whole.headers["Cache-Control"] and whole.headers["ETag"]
+    assert fetch(**{"If-None-Match": whole.headers["ETag"]})[0].status_code == 304
+    size = len(whole.content)
+    for start, end in ((0, 1023), (size // 2, size // 2 + 999), (size - 100, size - 1)):
+        part, reached = fetch(Range=f"bytes={start}-{end}")
+        assert (part.status_code, part.content, reached) == (206, whole.content[start : end + 1], False)
+    poster, reached = fetch("/poster?w=320&format=jpeg")
+    assert (poster.status_code, poster.headers["Content-Type"], reached) == (200, "image/jpeg", True)
 
 
 # --- failures ---------------------------------------------------------------------------------------------
