@@ -27,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import orjson
 
@@ -77,6 +78,61 @@ def wrk(url: str, host: str | None, args, headers: list[str] = ()) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+def start_stack(folder: Path, media: Path, log_files: bool = False, gunicorn_args: tuple = ()) -> SimpleNamespace:
+    """Caddy with the gateway's config (files.<domain> with a file server behind it) plus a plain `file_server`
+    over the same media folder on its own port, and `gunicorn wsgi:files` (2 workers); every port a free
+    loopback one, every file in `folder`. Stop with stop_stack."""
+    gateway_port, direct_port, admin_port, files_port = free_port(), free_port(), free_port(), free_port()
+    settings = load_settings(
+        domain=DOMAIN,
+        port=gateway_port,
+        admin=f"127.0.0.1:{admin_port}",
+        media_dir=str(media),
+        access_log=str(folder / "access.log"),
+        log_files=log_files,
+        public_tls="off",
+    )  # plain HTTP on both sides: the routing cost, not TLS's
+    config = build_config(settings, {"files": [f"127.0.0.1:{files_port}"]})
+    config["apps"]["http"]["servers"]["direct"] = {
+        "listen": [f":{direct_port}"],
+        "automatic_https": {"disable": True},
+        "routes": [{"handle": [{"handler": "file_server", "root": str(media)}]}],
+    }
+    boot = folder / "boot.json"
+    boot.write_bytes(orjson.dumps({"admin": {"listen": settings.admin, "config": {"persist": False}}}))
+    env = {
+        **os.environ,
+        "FESTIVALS_INSTANCE_PATH": str(folder),
+        "FESTIVALS_MEDIA_DIR": str(media),
+        "XDG_DATA_HOME": str(folder),
+        "XDG_CONFIG_HOME": str(folder),
+    }
+    log = open(folder / "processes.log", "w")  # noqa: SIM115 - closed by stop_stack
+    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{files_port}", "--workers", "2"]
+    processes = [
+        subprocess.Popen(["caddy", "run", "--config", str(boot)], env=env, stdout=log, stderr=log),
+        subprocess.Popen(
+            [*gunicorn, *gunicorn_args, "--no-control-socket", "wsgi:files"], cwd=ROOT, env=env, stdout=log, stderr=log
+        ),
+    ]
+    time.sleep(1)
+    try:
+        CaddyAdmin(settings.admin).load(config)
+    except Exception:
+        stop_stack(SimpleNamespace(processes=processes, log=log))
+        raise
+    return SimpleNamespace(
+        gateway_port=gateway_port, direct_port=direct_port, files_port=files_port, processes=processes, log=log
+    )
+
+
+def stop_stack(stack: SimpleNamespace) -> None:
+    for process in stack.processes:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+    stack.log.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", default="3s", help="wrk duration of each measurement (default 3s)")
@@ -113,53 +169,9 @@ def main() -> None:
             "uploaded_at": int(time.time()),
         },
     )
-    gateway_port, direct_port, admin_port, files_port = free_port(), free_port(), free_port(), free_port()
-    settings = load_settings(
-        domain=DOMAIN,
-        port=gateway_port,
-        admin=f"127.0.0.1:{admin_port}",
-        media_dir=str(media),
-        access_log=str(folder / "access.log"),
-        log_files=args.log_files,
-        public_tls="off",
-    )  # plain HTTP on both sides: the routing cost, not TLS's
-    config = build_config(settings, {"files": [f"127.0.0.1:{files_port}"]})
-    config["apps"]["http"]["servers"]["direct"] = {
-        "listen": [f":{direct_port}"],
-        "automatic_https": {"disable": True},
-        "routes": [{"handle": [{"handler": "file_server", "root": str(media)}]}],
-    }
-    boot = folder / "boot.json"
-    boot.write_bytes(orjson.dumps({"admin": {"listen": settings.admin, "config": {"persist": False}}}))
-    env = {
-        **os.environ,
-        "FESTIVALS_INSTANCE_PATH": str(folder),
-        "FESTIVALS_MEDIA_DIR": str(media),
-        "XDG_DATA_HOME": str(folder),
-        "XDG_CONFIG_HOME": str(folder),
-    }
-    log = open(folder / "processes.log", "w")  # noqa: SIM115 - closed at the end
-    processes = [
-        subprocess.Popen(["caddy", "run", "--config", str(boot)], env=env, stdout=log, stderr=log),
-        subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "--bind",
-                f"127.0.0.1:{files_port}",
-                "--workers",
-                "2",
-                "--no-control-socket",
-                "wsgi:files",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        ),
-    ]
+    stack = start_stack(folder, media, log_files=args.log_files)
+    gateway_port, direct_port = stack.gateway_port, stack.direct_port
     try:
-        time.sleep(1)
-        CaddyAdmin(settings.admin).load(config)
         host = {"Host": f"files.{DOMAIN}"}
         gateway = f"http://127.0.0.1:{gateway_port}/images/{digest}"
         direct = f"http://127.0.0.1:{direct_port}/images/{digest[:2]}/{digest}.jpg"
@@ -188,10 +200,7 @@ def main() -> None:
         for name, via, ceiling in rows:
             print(f"| {name} | {via:,.0f} | {ceiling:,.0f} | {via / ceiling:.0%} |")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=10)
-        log.close()
+        stop_stack(stack)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -17,24 +17,19 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import orjson
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.gateway_bench import DOMAIN, free_port, wait_for, wrk  # noqa: E402
-from gateway.caddy import CaddyAdmin, build_config  # noqa: E402
-from gateway.settings import load_settings  # noqa: E402
+from bench.gateway_bench import DOMAIN, start_stack, stop_stack, wait_for, wrk  # noqa: E402
 from identity.keys import KeyStore  # noqa: E402
 from identity.tokens import issue_access_token  # noqa: E402
 from tests.videos import make_video  # noqa: E402
@@ -85,45 +80,9 @@ def main() -> None:
         ttl=900,
         sid="0" * 32,
     )
-    gateway_port, direct_port, admin_port, files_port = free_port(), free_port(), free_port(), free_port()
-    settings = load_settings(
-        domain=DOMAIN,
-        port=gateway_port,
-        admin=f"127.0.0.1:{admin_port}",
-        media_dir=str(media),
-        access_log=str(folder / "access.log"),
-        public_tls="off",
-    )
-    config = build_config(settings, {"files": [f"127.0.0.1:{files_port}"]})
-    config["apps"]["http"]["servers"]["direct"] = {
-        "listen": [f":{direct_port}"],
-        "automatic_https": {"disable": True},
-        "routes": [{"handle": [{"handler": "file_server", "root": str(media)}]}],
-    }
-    boot = folder / "boot.json"
-    boot.write_bytes(orjson.dumps({"admin": {"listen": settings.admin, "config": {"persist": False}}}))
-    env = {
-        **os.environ,
-        "FESTIVALS_INSTANCE_PATH": str(folder),
-        "FESTIVALS_MEDIA_DIR": str(media),
-        "XDG_DATA_HOME": str(folder),
-        "XDG_CONFIG_HOME": str(folder),
-    }
-    log = open(folder / "processes.log", "w")  # noqa: SIM115 - closed at the end
-    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{files_port}", "--workers", "2"]
-    processes = [
-        subprocess.Popen(["caddy", "run", "--config", str(boot)], env=env, stdout=log, stderr=log),
-        subprocess.Popen(
-            [*gunicorn, "--timeout", "120", "--no-control-socket", "wsgi:files"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        ),
-    ]
+    stack = start_stack(folder, media, gunicorn_args=("--timeout", "120"))
+    gateway_port, direct_port, files_port = stack.gateway_port, stack.direct_port, stack.files_port
     try:
-        time.sleep(1)
-        CaddyAdmin(settings.admin).load(config)
         host = {"Host": f"files.{DOMAIN}"}
         base = f"http://127.0.0.1:{gateway_port}"
         wait_for(f"{base}/health", host)
@@ -185,10 +144,7 @@ def main() -> None:
         print(f"| 1 MiB Range read, Caddy file_server directly | {ceiling_rate:,.0f} req/s |")
         print(f"| gateway's share of the direct ceiling | {via_rate / ceiling_rate:.0%} |")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=10)
-        log.close()
+        stop_stack(stack)
         shutil.rmtree(folder, ignore_errors=True)
 
 

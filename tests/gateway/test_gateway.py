@@ -315,28 +315,38 @@ def test_go_file_names_answer_through_the_gateway(stack):
     assert stack.get("files", "/images/upload-1.jpg", timeout=30).status_code == 404
 
 
-def test_files_come_from_disk_with_the_file_servers_headers(stack):
+def creator_upload(stack, kind: str, name: str, data: bytes) -> requests.Response:
+    """An upload to the file server through the gateway with the seeded creator's token."""
     token = stack.post(
         "identity", "/token", json={"email": stack.seeded["creator_email"], "password": "correct horse battery"}
     ).json()["access_token"]
+    return requests.post(
+        stack.url(f"/{kind}/upload"),
+        files={kind.rstrip("s"): (name, data)},
+        headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+
+
+def fetch_file(stack, path: str, **headers):
+    """(answer, whether the file server saw the request): Caddy answers files on disk by itself."""
+    request_id = marker()
+    response = stack.get("files", path, headers={"X-Request-ID": request_id, **headers})
+    time.sleep(0.2)
+    return response, bool(lines_with(stack.log("files"), request_id))
+
+
+def test_files_come_from_disk_with_the_file_servers_headers(stack):
     picture = io.BytesIO()
     Image.new("RGB", (900, 600), (200, 40, 90)).save(picture, "JPEG")
-    uploaded = requests.post(
-        stack.url("/images/upload"),
-        files={"image": ("a.jpg", picture.getvalue())},
-        headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
+    uploaded = creator_upload(stack, "images", "a.jpg", picture.getvalue())
     assert uploaded.status_code == 201, uploaded.text
     [stored] = uploaded.json()["data"]
     assert stored["image_ref"].startswith(f"https://files.{DOMAIN}:{stack.https_port}/images/")
     path = f"/images/{stored['image_hash']}"
 
     def fetch(query="", **headers):
-        request_id = marker()
-        response = stack.get("files", path + query, headers={"X-Request-ID": request_id, **headers})
-        time.sleep(0.2)
-        return response, bool(lines_with(stack.log("files"), request_id))
+        return fetch_file(stack, path + query, **headers)
 
     original, reached = fetch()
     assert (original.status_code, original.headers["Content-Type"], reached) == (200, "image/jpeg", False)
@@ -357,35 +367,21 @@ def test_files_come_from_disk_with_the_file_servers_headers(stack):
 
 
 def test_videos_come_from_disk_with_range_and_posters_from_the_file_server(stack, tmp_path):
-    token = stack.post(
-        "identity", "/token", json={"email": stack.seeded["creator_email"], "password": "correct horse battery"}
-    ).json()["access_token"]
     trailer = make_video(tmp_path / "trailer.mp4", metadata=TRAILER_METADATA)
-    uploaded = requests.post(
-        stack.url("/videos/upload"),
-        files={"video": ("trailer.mp4", trailer.read_bytes())},
-        headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"},
-        timeout=60,
-    )
+    uploaded = creator_upload(stack, "videos", "trailer.mp4", trailer.read_bytes())
     assert uploaded.status_code == 201, uploaded.text
     [stored] = uploaded.json()["data"]
     path = f"/videos/{stored['video_hash']}"
 
-    def fetch(suffix="", **headers):
-        request_id = marker()
-        response = stack.get("files", path + suffix, headers={"X-Request-ID": request_id, **headers})
-        time.sleep(0.2)
-        return response, bool(lines_with(stack.log("files"), request_id))
-
-    whole, reached = fetch()
+    whole, reached = fetch_file(stack, path)
     assert (whole.status_code, whole.headers["Content-Type"], reached) == (200, "video/mp4", False)
     assert "immutable" in whole.headers["Cache-Control"] and whole.headers["ETag"]
-    assert fetch(**{"If-None-Match": whole.headers["ETag"]})[0].status_code == 304
+    assert fetch_file(stack, path, **{"If-None-Match": whole.headers["ETag"]})[0].status_code == 304
     size = len(whole.content)
     for start, end in ((0, 1023), (size // 2, size // 2 + 999), (size - 100, size - 1)):
-        part, reached = fetch(Range=f"bytes={start}-{end}")
+        part, reached = fetch_file(stack, path, Range=f"bytes={start}-{end}")
         assert (part.status_code, part.content, reached) == (206, whole.content[start : end + 1], False)
-    poster, reached = fetch("/poster?w=320&format=jpeg")
+    poster, reached = fetch_file(stack, path + "/poster?w=320&format=jpeg")
     assert (poster.status_code, poster.headers["Content-Type"], reached) == (200, "image/jpeg", True)
 
 
