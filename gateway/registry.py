@@ -57,6 +57,7 @@ class Instance:
     available: bool = True
     last_beat: float = 0.0
     state: str = "live"
+    owner: str = ""  # digest of the Service-Key that registered it: no other key may beat for it while it lives
 
     @property
     def key(self) -> str:
@@ -132,6 +133,10 @@ class Full(Exception):
     """The service has as many instances as FESTIVALS_REGISTRY_MAX_INSTANCES allows."""
 
 
+class Taken(Exception):
+    """Another Service-Key beats for this instance (it may take it over once the instance is stale)."""
+
+
 class MemoryStore:
     def __init__(self):
         self.rows: dict[str, dict] = {}
@@ -202,6 +207,11 @@ class Registry:
                     )
                 if admit is not None and not admit():
                     raise Full(f"more than {self.settings.join_limit} new instances with this Service-Key")
+            elif known.owner and instance.owner != known.owner and known.state != "stale":
+                raise Taken(
+                    f"{instance.service} {instance.dial} beats with another Service-Key; a new key takes it over "
+                    "once the instance is stale"
+                )
             instance.last_beat = time.time()
             self._settle(instance, known.state if known else "new", instance.last_beat)
             self.store.put(instance)

@@ -24,7 +24,7 @@ from common.logs import configure_logging
 from common.metrics import HEARTBEATS, HEARTBEATS_REFUSED, init_metrics
 from common.pki import peer_role
 from gateway.identity import IdentityClient, IdentityUnavailable
-from gateway.registry import BadHeartbeat, Full, Registry, address_refusal, parse_heartbeat
+from gateway.registry import BadHeartbeat, Full, Registry, Taken, address_refusal, parse_heartbeat
 from gateway.settings import Settings, load_settings
 
 
@@ -99,10 +99,13 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
             raise Refused(429, f"more than {settings.lookup_limit} unknown Service-Keys from this certificate")
         if not verified(identity.service_key_valid, key):
             raise Refused(401, "a valid Service-Key is required")
+        instance.owner = key_id
         try:
             beat = registry.beat(instance, admit=lambda: limiter.hit(join_limit, "join", key_id))
         except Full as exc:
             raise Refused(429, str(exc)) from None
+        except Taken as exc:
+            raise Refused(409, str(exc)) from None
         HEARTBEATS.labels(beat.service, "true" if beat.available else "false").inc()
         return answer({"data": [beat.public()]}, 202)
 

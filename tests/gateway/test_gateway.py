@@ -193,7 +193,7 @@ def test_go_format_heartbeat_is_accepted(stack):
         "port": stack.ports["files"],
         "available": True,
     }
-    response = stack.beat(go_beat, cert="files")
+    response = stack.beat(go_beat, key=stack.seeded["instance_keys"]["files"], cert="files")
     assert response.status_code == 202
     [instance] = response.json()["data"]
     assert (instance["service"], instance["host"], instance["port"], instance["state"]) == (
@@ -227,6 +227,19 @@ def test_a_certificate_registers_only_its_own_role(stack):
     assert all(row["port"] != fake for row in stack.services())
     assert len(stack.services()) == len(before)
     assert stack.upstreams("files") == [stack.address("files")]
+
+
+def test_another_key_cannot_take_over_a_live_instance(stack):
+    """One key per instance: a holder of another valid key (and the app's certificate) cannot say app1 is
+    unavailable; 409, and app1 stays in Caddy's upstreams."""
+    app1 = {"service": "app", "host": "127.0.0.1", "port": stack.ports["app1"], "available": False}
+    response = stack.beat(app1)
+    assert response.status_code == 409, response.text
+    assert "another Service-Key" in response.json()["error"]
+    assert stack.beat({**app1, "available": True}, key=stack.seeded["instance_keys"]["app1"]).status_code == 202
+    assert stack.address("app1") in stack.upstreams("api")
+    [row] = [row for row in stack.services() if row["port"] == stack.ports["app1"]]
+    assert (row["state"], row["available"]) == ("live", True)
 
 
 @pytest.mark.parametrize(
