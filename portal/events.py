@@ -72,7 +72,7 @@ def _page(
         add_form = _add_form(festival, next((event for event in events if event["event_id"] == after), None))
     if editing is not None and edit_form is None:
         edit_form = _edit_form(festival, next(event for event in events if event["event_id"] == editing))
-    image_of = next(((e["include"]["image"] or [None])[0] for e in events if e["event_id"] == editing), None)
+    edited = next((e for e in events if e["event_id"] == editing), None)
     return render(
         "portal/events.html",
         None,
@@ -82,7 +82,8 @@ def _page(
         zone=festival["festival_timezone"],
         events=events,
         flagged=schedule.warnings(events),
-        image_of=image_of,
+        image_of=(edited["include"]["image"] or [None])[0] if edited else None,
+        video_of=(edited["include"]["video"] or [None])[0] if edited else None,
         files_url=current_app.config["FILES_URL"],
         add_form=add_form,
         editing=editing,
@@ -208,6 +209,7 @@ def edit_event(festival_id: int, event_id: int):
             event_id=event_id,
             form=form,
             image_of=(event["include"]["image"] or [None])[0],
+            video_of=(event["include"]["video"] or [None])[0],
             files_url=current_app.config["FILES_URL"],
         )
     return _page(festival_id, editing=event_id)

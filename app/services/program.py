@@ -66,7 +66,7 @@ def events_of(festival_id: int, actor: Actor) -> list[dict]:
 
 def _event_include() -> list:
     spec = ENTITIES["event"]
-    return [(name, spec.relations[name]) for name in ("artist", "location", "image")]
+    return [(name, spec.relations[name]) for name in ("artist", "location", "image", "video")]
 
 
 def member_event(festival_id: int, event_id: int):
