@@ -93,7 +93,10 @@ class HeartbeatSender:
         while not self.ready() and time.monotonic() < deadline and not self.stopped.wait(0.2):
             pass
         while not self.stopped.is_set() and os.getppid() == parent:
-            self.send(self.ready())
+            try:
+                self.send(self.ready())
+            except Exception:  # noqa: BLE001 - nobody restarts this process: it must outlive any one failure
+                log.exception("heartbeat")
             self.stopped.wait(self.interval)
         self.send(False)
 
