@@ -6,6 +6,7 @@ Defaults are for development only; the instance folder holds what is generated o
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from app.instance_files import read_or_create_secret
 from common.env import env_flag
@@ -16,14 +17,30 @@ def instance_path() -> str:
     return os.path.abspath(os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
 
 
+def secret_key(instance: str) -> str:
+    """The secret of sessions and CSRF tokens: FESTIVALS_SECRET_KEY, or the file FESTIVALS_SECRET_KEY_FILE names
+    (the same on every host, e.g. a mounted secret or a systemd credential); without either, one made on first
+    start in the instance folder, which serves one host only (another host's would not accept its cookies)."""
+    if value := os.environ.get("FESTIVALS_SECRET_KEY", "").strip():
+        return value
+    if path := os.environ.get("FESTIVALS_SECRET_KEY_FILE", "").strip():
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"FESTIVALS_SECRET_KEY_FILE={path}: cannot read it ({exc})") from exc
+        if len(value) < 32:
+            raise ValueError(f"FESTIVALS_SECRET_KEY_FILE={path}: the secret must have 32 characters or more")
+        return value
+    return read_or_create_secret(os.path.join(instance, "secret_key"))
+
+
 def load_config(instance: str) -> dict:
     """Everything the app reads from the environment, in one place (documented in the README)."""
     private_folder(instance)  # secrets, keys, the database: owner only
     default_db = "sqlite:///" + os.path.join(instance, "festivals.sqlite3")
     return {
         "DATABASE_URL": os.environ.get("FESTIVALS_DATABASE_URL", default_db),
-        "SECRET_KEY": os.environ.get("FESTIVALS_SECRET_KEY")
-        or read_or_create_secret(os.path.join(instance, "secret_key")),
+        "SECRET_KEY": secret_key(instance),
         "READ_ONLY": env_flag("FESTIVALS_READ_ONLY"),
         # Behind the gateway: trust exactly one proxy hop's X-Forwarded-For/-Proto/-Host (werkzeug ProxyFix).
         "BEHIND_PROXY": env_flag("FESTIVALS_BEHIND_PROXY"),
@@ -48,6 +65,8 @@ def load_config(instance: str) -> dict:
         "REFRESH_TOKEN_TTL": int(os.environ.get("FESTIVALS_REFRESH_TOKEN_TTL", str(30 * 24 * 3600))),
         # When set, tokens are verified with the keys published there (identity as its own process).
         "IDENTITY_URL": os.environ.get("FESTIVALS_IDENTITY_URL", ""),
+        # This instance's Service-Key (heartbeats; with IDENTITY_URL, asking identity for a login's token).
+        "SERVICE_KEY": os.environ.get("FESTIVALS_SERVICE_KEY", ""),
         "SIGNUP": os.environ.get("FESTIVALS_SIGNUP", "on").strip().lower() not in ("off", "0", "false", "no"),
         "SIGNUP_ROLE": os.environ.get("FESTIVALS_SIGNUP_ROLE", "creator"),
         # This process's certificate and key (served on its internal port, presented to other services)

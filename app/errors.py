@@ -48,6 +48,12 @@ class Unprocessable(DomainError):
     status = 422
 
 
+class Unavailable(DomainError):
+    """A service this request needs does not answer (503)."""
+
+    status = 503
+
+
 class RateLimited(DomainError):
     status = 429
 

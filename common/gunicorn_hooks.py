@@ -8,17 +8,20 @@
   fresh folder of this process group, `<FESTIVALS_METRICS_DIR>/<master pid>` (default `<instance>/metrics/`),
   before the app or prometheus_client is imported anywhere (also with --preload); workers inherit it. A dead
   worker's live gauges are dropped (`child_exit`), its counters stay; the folder goes on a clean stop, and
-  folders of masters that are no longer running go at the next start."""
+  folders of masters that are no longer running go at the next start.
+- Workers die with their master (`post_fork`): a worker left behind by a master killed with SIGKILL would hold
+  the instance's port, and the restarted master could not bind it."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 
 from gunicorn.glogging import Logger
 
 from common.files import private_folder
-from common.heartbeat import HeartbeatProcess, configured, interval_from_env
+from common.heartbeat import HeartbeatProcess, configured, die_with_parent, interval_from_env
 from common.logs import loggable_path
 
 SERVICES = {"app": "app", "files": "files", "identity_app": "identity"}  # wsgi entry point -> service name
@@ -85,6 +88,16 @@ def when_ready(server):
             os.environ["FESTIVALS_DISCOVERY_URL"],
             beats.process.pid,
         )
+
+
+def post_fork(server, worker):
+    """The kernel kills this worker when its master dies (PR_SET_PDEATHSIG, Linux). SIGKILL, not SIGTERM: a
+    worker that hangs (a thread stuck on a lock) would ignore SIGTERM's graceful stop, and with the master gone
+    nobody escalates; a dead master's requests are lost either way (the gateway retries reads elsewhere)."""
+    if not die_with_parent(signal.SIGKILL):  # not Linux: supervisor's stopasgroup/killasgroup still end the group
+        server.log.warning("worker %s: could not ask to die with the master (prctl)", os.getpid())
+    if os.getppid() != server.pid:  # the master died before prctl: nobody would signal us
+        os._exit(0)
 
 
 def child_exit(server, worker):

@@ -159,13 +159,14 @@ class HeartbeatProcess:
             self.process.wait(timeout=5)
 
 
-def die_with_parent() -> None:
-    """SIGTERM to this process when its parent dies (Linux; elsewhere the loop's parent pid check does it)."""
+def die_with_parent(signum: int = signal.SIGTERM) -> bool:
+    """`signum` to this process when its parent dies (Linux; elsewhere the loop's parent pid check does it).
+    False when the kernel could not be asked."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        return libc.prctl(1, signum, 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
-        pass
+        return False
 
 
 def main(argv: list[str]) -> int:

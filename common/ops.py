@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from flask import Blueprint, current_app
 
 from common.http import json_response
+
+
+def draining() -> bool:
+    """A rolling restart (gateway/rolling.py) drains an instance by creating its FESTIVALS_DRAIN_FILE: /ready
+    then answers 503, so the gateway's health checks stop sending it requests and its next heartbeat says
+    "available": false (the registry takes it out of the upstreams)."""
+    path = os.environ.get("FESTIVALS_DRAIN_FILE", "")
+    return bool(path) and os.path.exists(path)
 
 
 def ops_blueprint(ready: Callable[[], tuple[bool, dict]], info: Callable[[], dict]) -> Blueprint:
@@ -20,6 +29,8 @@ def ops_blueprint(ready: Callable[[], tuple[bool, dict]], info: Callable[[], dic
 
     @bp.get("/ready", endpoint="ready")
     def ready_route():
+        if draining():
+            return json_response({"status": "unavailable", "draining": True}, 503)
         ok, checks = ready()
         body = {"status": "ready" if ok else "unavailable", **checks}
         if "certificates" in current_app.extensions:

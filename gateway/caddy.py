@@ -98,7 +98,9 @@ def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
         "load_balancing": {
             "selection_policy": {"policy": "least_conn"},
             "try_duration": f"{settings.try_duration_s}s",
-            "try_interval": "100ms",
+            # short: a retry waiting while the registry loads a new config is cancelled with the old config
+            # (a 502), and a master killed with SIGKILL sends its last beat, so a reload, at that very moment
+            "try_interval": "10ms",
             "retry_match": [{"method": RETRY_METHODS}],
         },
         "health_checks": {

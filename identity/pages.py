@@ -15,7 +15,7 @@ from app.extensions import limiter
 from app.requests import client_key
 from app.services import sessions, users
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
-from identity.tokens import issue_access_token
+from identity.tokens import token_for_login
 from web.forms import safe_next, show_errors
 from web.htmx import go, render, vary_on_htmx
 from web.session import PortalUser
@@ -191,14 +191,7 @@ def reset(token: str):
 @login_required
 def upload_token():
     """A short-lived access token for the logged-in user, so the page can upload straight to the file
-    server (which verifies it with the identity public key). CSRF-checked like every portal POST."""
+    server (which verifies it with the identity service's keys). CSRF-checked like every portal POST."""
     ttl = min(300, _config("ACCESS_TOKEN_TTL"))
-    token = issue_access_token(
-        current_user,
-        current_app.extensions["identity_keys"],
-        issuer=_config("TOKEN_ISSUER"),
-        audience=_config("TOKEN_AUDIENCE"),
-        ttl=ttl,
-        sid=current_user.sid,
-    )
+    token = token_for_login(current_user, current_user.sid, ttl)
     return jsonify(access_token=token, token_type="Bearer", expires_in=ttl)

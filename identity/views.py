@@ -263,6 +263,31 @@ def _key_routes(kind: str, path: str) -> None:
         return data_response([])
 
 
+@bp.post("/service/access-token")
+def service_access_token():
+    """A token of at most 5 minutes for a live login, asked by an app instance with its Service-Key: the
+    portal's upload token is signed here, by the identity service alone (identity/tokens.py token_for_login)."""
+    key = request.headers.get("Service-Key", "")
+    if not key or api_keys.verify_key(key, "service", record_use=not _config("READ_ONLY")) is None:
+        raise Unauthorized("a valid Service-Key is required")
+    body = _body()
+    user_id, sid, ttl = body.get("user_id"), body.get("sid"), body.get("ttl", 300)
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= 300:
+        raise Invalid("ttl must be 1 to 300 seconds", {"ttl": "a number of seconds from 1 to 300"})
+    user = sessions.session_user(user_id, sid)
+    if user is None:
+        raise Unauthorized("this login has ended (logout, password change or suspension); log in again")
+    token = issue_access_token(
+        user,
+        current_app.extensions["identity_keys"],
+        issuer=_config("TOKEN_ISSUER"),
+        audience=_config("TOKEN_AUDIENCE"),
+        ttl=ttl,
+        sid=sid,
+    )
+    return json_response({"access_token": token, "token_type": "Bearer", "expires_in": ttl})
+
+
 @bp.get("/service-keys/verify")
 def verify_service_key():
     """200 for a valid `Service-Key` header, else 401: how the gateway's registry, which shares no code or

@@ -9,9 +9,10 @@ import requests
 from flask import current_app
 from flask_login import current_user
 
+from app.errors import DomainError
 from common.heartbeat import loopback_target
 from common.http import passed_on
-from identity.tokens import issue_access_token
+from identity.tokens import token_for_login
 from portal.admin import bp
 from web.htmx import render
 
@@ -21,14 +22,10 @@ def _registry_instances() -> tuple[list[dict], str | None]:
     config = current_app.config
     if not config["DISCOVERY_URL"]:
         return [], "The discovery registry is not configured here (FESTIVALS_DISCOVERY_URL is not set)."
-    token = issue_access_token(
-        current_user,
-        current_app.extensions["identity_keys"],
-        issuer=config["TOKEN_ISSUER"],
-        audience=config["TOKEN_AUDIENCE"],
-        ttl=60,
-        sid=current_user.sid,
-    )
+    try:
+        token = token_for_login(current_user, current_user.sid, 60)
+    except DomainError as exc:  # the identity service does not answer, or the login has just ended
+        return [], f"No token from the identity service: {exc}"
     url, headers = loopback_target(config["DISCOVERY_URL"] + "/services")
     tls = current_app.extensions["tls"]  # the registry's port is mTLS when the app has a certificate
     secure = {"verify": tls.ca, "cert": (tls.cert, tls.key)} if tls.enabled else {}

@@ -24,6 +24,8 @@ from tests.processes import Gunicorn, app_env
 
 BASE_URL = os.environ.get("FESTIVALS_DATABASE_URL", "")
 USE_POSTGRES = urlparse(BASE_URL).scheme.startswith("postgres")
+# The server of the few tests that need PostgreSQL on a SQLite run too (scripts/test starts it)
+POSTGRES_URL = BASE_URL if USE_POSTGRES else os.environ.get("FESTIVALS_TEST_POSTGRES_URL", "")
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 # Last uses of keys are written by the tests' own KEY_USE.flush() (each test's end, or the test itself): a
 # background write in the middle of a test would show in count_queries.
@@ -35,13 +37,16 @@ def _worker() -> str:
 
 
 def postgres_url(database: str) -> str:
-    return urlunparse(urlparse(BASE_URL)._replace(path="/" + database))
+    assert POSTGRES_URL, (
+        "no PostgreSQL server: set FESTIVALS_DATABASE_URL or FESTIVALS_TEST_POSTGRES_URL (scripts/test does)"
+    )
+    return urlunparse(urlparse(POSTGRES_URL)._replace(path="/" + database))
 
 
 def worker_database_name(purpose: str = "") -> str:
     """This worker's database name, derived from FESTIVALS_DATABASE_URL's, so that runs against the same
     server with other base names (other checkouts, CI) never drop each other's databases."""
-    base = urlparse(BASE_URL).path.lstrip("/") or "festivals_test"
+    base = urlparse(POSTGRES_URL).path.lstrip("/") or "festivals_test"
     return f"{base}_{purpose}_{_worker()}" if purpose else f"{base}_{_worker()}"
 
 

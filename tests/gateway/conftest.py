@@ -13,12 +13,15 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import orjson
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from app import ROOT
 from app.db import close_database, open_database
@@ -87,6 +90,7 @@ class Stack:
         self.pki = make_pki(self.instance / "pki")
         self.ca = str(self.pki / "ca.pem")
         self.ports = {"app1": free_port(), "app2": free_port(), "identity": free_port(), "files": free_port()}
+        self.hosts: dict[str, str] = {}  # instance -> the address it listens on (127.0.0.1 unless said)
         self.processes: dict[str, subprocess.Popen] = {}
         self.stopped: set[str] = set()  # stopped on purpose: not a failure when they are gone
         self.logs: dict[str, Path] = {}
@@ -119,10 +123,16 @@ class Stack:
         self.env.pop("FESTIVALS_IDENTITY_URL", None)
         self.env.pop("FESTIVALS_PUBLIC_TLS", None)
 
-    def tls(self, name: str) -> tuple[list[str], dict]:
-        """gunicorn arguments and settings of a process serving mTLS with the certificate `name`."""
-        files = TlsFiles(str(self.pki / f"{name}.pem"), str(self.pki / f"{name}.key"), self.ca)
-        return files.gunicorn_args(), {"FESTIVALS_TLS_CERT": files.cert, "FESTIVALS_TLS_KEY": files.key}
+    def tls(self, name: str, folder: Path | None = None) -> tuple[list[str], dict]:
+        """gunicorn arguments and settings of a process serving mTLS with the certificate `name` (of the
+        stack's pki folder, or of `folder`, a host's own copies with its ca.pem)."""
+        folder = folder or self.pki
+        files = TlsFiles(str(folder / f"{name}.pem"), str(folder / f"{name}.key"), str(folder / "ca.pem"))
+        return files.gunicorn_args(), {
+            "FESTIVALS_TLS_CERT": files.cert,
+            "FESTIVALS_TLS_KEY": files.key,
+            "FESTIVALS_TLS_CA": files.ca,
+        }
 
     # --- processes ---------------------------------------------------------------------------------------
     def start(self, name: str, argv: list[str], **env) -> None:
@@ -134,9 +144,15 @@ class Stack:
         )
         log.close()
 
-    def start_instance(self, name: str) -> None:
-        entry = {"identity": "wsgi:identity_app", "files": "wsgi:files"}.get(name, "wsgi:app")
-        args, env = self.tls(name.rstrip("12"))
+    def start_instance(
+        self, name: str, host: str = "127.0.0.1", cert: str = "", pki: Path | None = None, **env
+    ) -> None:
+        """gunicorn of the instance `name` ("app1", "identity", ... or "<that>-<suffix>") on `host`, serving
+        mTLS with the certificate `cert` (default: the name without its number or suffix)."""
+        kind = name.split("-")[0].rstrip("12")
+        entry = {"identity": "wsgi:identity_app", "files": "wsgi:files"}.get(kind, "wsgi:app")
+        args, tls_env = self.tls(cert or kind, pki)
+        self.hosts[name] = host
         self.start(
             name,
             [
@@ -144,7 +160,7 @@ class Stack:
                 "-c",
                 "python:common.gunicorn_hooks",
                 "--bind",
-                f"127.0.0.1:{self.ports[name]}",
+                f"{host}:{self.ports[name]}",
                 "--workers",
                 "2",
                 "--threads",
@@ -157,8 +173,36 @@ class Stack:
             ],
             FESTIVALS_SERVICE_KEY=self.seeded["instance_keys"][name],
             # the file server asks identity whether a login is live, as scripts/stack runs it
-            FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{self.ports['identity']}/identity" if name == "files" else "",
-            **env,
+            **{"FESTIVALS_IDENTITY_URL": self.identity_url() if name == "files" else "", **tls_env, **env},
+        )
+
+    def identity_url(self) -> str:
+        return f"https://127.0.0.1:{self.ports['identity']}/identity"
+
+    def start_gateway(self, **registry_env) -> None:
+        """Caddy (its admin API only, until the registry loads the routes) and the registry."""
+        (self.folder / "caddy").mkdir()
+        boot = self.folder / "caddy" / "boot.json"
+        boot.write_bytes(
+            orjson.dumps({"admin": {"listen": f"127.0.0.1:{self.admin_port}", "config": {"persist": False}}})
+        )
+        self.start("caddy", [CADDY, "run", "--config", str(boot)])
+        args, env = self.tls("gateway")  # the registry and Caddy (its client certificate) are the gateway
+        self.start(
+            "registry",
+            [
+                f"{BIN}/gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.registry_port}",
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--no-control-socket",
+                *args,
+                "wsgi:registry",
+            ],
+            **{**env, **registry_env},
         )
 
     def kill9(self, name: str) -> None:
@@ -211,15 +255,10 @@ class Stack:
         )
 
     def upstreams(self, group: str) -> list[str]:
-        """What Caddy balances the group over now (nothing while Caddy or its config is not there)."""
-        try:
-            response = requests.get(f"http://127.0.0.1:{self.admin_port}/id/upstreams-{group}/upstreams", timeout=5)
-        except requests.ConnectionError:
-            return []
-        return sorted(upstream["dial"] for upstream in response.json() or []) if response.ok else []
+        return caddy_upstreams(self.admin_port, group)
 
     def address(self, name: str) -> str:
-        return f"127.0.0.1:{self.ports[name]}"
+        return f"{self.hosts.get(name, '127.0.0.1')}:{self.ports[name]}"
 
     def services(self) -> list[dict]:
         response = self.get("discovery", "/services", headers=self.admin_headers)
@@ -237,6 +276,58 @@ class Stack:
                 return time.monotonic() - started
             time.sleep(0.1)
         raise AssertionError(f"not within {seconds}s: {what}")
+
+
+def caddy_upstreams(admin_port: int, group: str) -> list[str]:
+    """What Caddy balances the group over now (nothing while Caddy or its config is not there)."""
+    try:
+        response = requests.get(f"http://127.0.0.1:{admin_port}/id/upstreams-{group}/upstreams", timeout=5)
+    except requests.ConnectionError:
+        return []
+    return sorted(upstream["dial"] for upstream in response.json() or []) if response.ok else []
+
+
+def keep_alive_session(methods=("GET",)) -> requests.Session:
+    """A keep-alive client as browsers and the mobile apps are: a request whose reused idle connection the
+    server closed meanwhile (Caddy closes idle connections when its upstreams change) is sent again once
+    (RFC 9112 9.3.1; for a POST only with an Idempotency-Key, which makes the second one a replay). Any answer
+    is returned as it is: a status is never retried."""
+    session = requests.Session()
+    retry = Retry(total=1, connect=0, read=1, status=0, other=0, allowed_methods=list(methods), raise_on_status=False)
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return session
+
+
+class Readers:
+    """Threads reading through the gateway until the block ends (`read(session)` sends one GET), counting
+    every failure: an answer that is not 200, an exception after keep_alive_session's one resend."""
+
+    def __init__(self, read, threads: int = 2):
+        self.read, self.stop = read, threading.Event()
+        self.failures: list = []
+        self.reads = [0]
+        self.threads = [threading.Thread(target=self.read_loop) for _ in range(threads)]
+
+    def read_loop(self) -> None:
+        session = keep_alive_session()
+        while not self.stop.is_set():
+            try:
+                response = self.read(session)
+                if response.status_code != 200:
+                    self.failures.append(("GET", response.status_code, response.text[:200]))
+            except requests.RequestException as exc:
+                self.failures.append(("GET", repr(exc)))
+            self.reads[0] += 1
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
 
 
 def seed(database_url: str, instance: Path) -> dict:
@@ -297,6 +388,26 @@ def make_pki(folder: Path) -> Path:
     return folder
 
 
+@contextmanager
+def running(stack: Stack):
+    """While the stack runs: requests (in this process) trusts the stack's CA (the gateway's certificates chain
+    to it); a failure prints every process's log; every process is stopped after."""
+    trusted = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = stack.ca
+    try:
+        yield stack
+    except Exception:
+        for name in stack.logs:
+            print(f"--- {name} ---\n{stack.log(name)[-4000:]}")
+        raise
+    finally:
+        stack.stop()
+        if trusted is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = trusted
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, gateway_database, webhook):
     folder = tmp_path_factory.mktemp("stack")
@@ -306,34 +417,8 @@ def stack(tmp_path_factory, gateway_database, webhook):
     stack.seeded = seeded
     stack.admin_headers = {"Authorization": f"Bearer {seeded['admin_token']}"}
     stack.api_headers = {"Api-Key": seeded["api_key"]}
-    # requests (in this process) trusts the stack's CA: the gateway's certificates chain to it
-    trusted = os.environ.get("REQUESTS_CA_BUNDLE")
-    os.environ["REQUESTS_CA_BUNDLE"] = stack.ca
-    try:
-        (folder / "caddy").mkdir()
-        boot = folder / "caddy" / "boot.json"
-        boot.write_bytes(
-            orjson.dumps({"admin": {"listen": f"127.0.0.1:{stack.admin_port}", "config": {"persist": False}}})
-        )
-        stack.start("caddy", [CADDY, "run", "--config", str(boot)])
-        args, env = stack.tls("gateway")  # the registry and Caddy (its client certificate) are the gateway
-        stack.start(
-            "registry",
-            [
-                f"{BIN}/gunicorn",
-                "--bind",
-                f"127.0.0.1:{stack.registry_port}",
-                "--workers",
-                "1",
-                "--threads",
-                "8",
-                "--no-control-socket",
-                *args,
-                "wsgi:registry",
-            ],
-            FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{stack.ports['identity']}/identity",
-            **env,
-        )
+    with running(stack):
+        stack.start_gateway(FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{stack.ports['identity']}/identity")
         for name in stack.ports:
             stack.start_instance(name)
         stack.wait_until(
@@ -346,13 +431,3 @@ def stack(tmp_path_factory, gateway_database, webhook):
             "every instance in Caddy's upstreams",
         )
         yield stack
-    except Exception:
-        for name in stack.logs:
-            print(f"--- {name} ---\n{stack.log(name)[-4000:]}")
-        raise
-    finally:
-        stack.stop()
-        if trusted is None:
-            os.environ.pop("REQUESTS_CA_BUNDLE", None)
-        else:
-            os.environ["REQUESTS_CA_BUNDLE"] = trusted

@@ -12,10 +12,9 @@ import pytest
 import requests
 from PIL import Image
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from fileserver.storage import LocalStore
-from tests.gateway.conftest import BEAT_S, DOMAIN, FORGET_S, STALE_AFTER_S
+from tests.gateway.conftest import BEAT_S, DOMAIN, FORGET_S, STALE_AFTER_S, keep_alive_session
 from tests.processes import free_port
 from tests.takeover.conftest import pdf as pdf_bytes
 from tests.videos import TRAILER_METADATA, make_video
@@ -405,18 +404,7 @@ def test_kill_9_of_an_instance_during_reads_fails_no_request(stack, webhook):
     failures, count, stop = [], [0], threading.Event()
 
     def read_loop():
-        # A keep-alive client as browsers and the mobile apps are: a GET whose reused idle connection the
-        # server closed meanwhile (Caddy closes idle connections when its upstreams change) is sent again once
-        # (RFC 9112 9.3.1). Any answer that is not 200, and any second failure, counts as a failure.
-        session = requests.Session()
-        session.mount(
-            "https://",
-            HTTPAdapter(
-                max_retries=Retry(
-                    total=1, connect=0, read=1, status=0, other=0, allowed_methods=["GET"], raise_on_status=False
-                )
-            ),
-        )
+        session = keep_alive_session()  # any answer that is not 200, and any second failure, counts as a failure
         while not stop.is_set():
             try:
                 response = stack.get("api", "/festivals", session=session, headers=stack.api_headers)
