@@ -418,7 +418,7 @@ def stack(tmp_path_factory, gateway_database, webhook):
     stack.admin_headers = {"Authorization": f"Bearer {seeded['admin_token']}"}
     stack.api_headers = {"Api-Key": seeded["api_key"]}
     with running(stack):
-        stack.start_gateway(FESTIVALS_IDENTITY_URL=f"https://127.0.0.1:{stack.ports['identity']}/identity")
+        stack.start_gateway(FESTIVALS_IDENTITY_URL=stack.identity_url())
         for name in stack.ports:
             stack.start_instance(name)
         stack.wait_until(

@@ -197,13 +197,18 @@ def test_two_hosts_write_on_a_invalidates_the_cached_read_on_b(hosts):
     assert after.headers["ETag"] != first.headers["ETag"]
 
 
-def test_two_hosts_upload_through_a_downloads_through_b(hosts):
+def upload(hosts: TwoHosts, name: str, token: str, filename: str) -> requests.Response:
+    """A new JPEG uploaded to the file server `name` with a Bearer token; it must be stored (201)."""
     buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 30, 90)).save(buffer, "JPEG")
-    bearer = {"Authorization": f"Bearer {token_from(hosts, 'identity-b')}"}
-    image = {"image": ("bühne.jpg", buffer.getvalue(), "image/jpeg")}
-    uploaded = hosts.direct("POST", "files-a", "/images/upload", files=image, headers=bearer)
+    Image.new("RGB", (64, 48), (200, 30, len(filename) * 5)).save(buffer, "JPEG")
+    image = {"image": (filename, buffer.getvalue(), "image/jpeg")}
+    uploaded = hosts.direct("POST", name, "/images/upload", files=image, headers={"Authorization": f"Bearer {token}"})
     assert uploaded.status_code == 201, uploaded.text
+    return uploaded
+
+
+def test_two_hosts_upload_through_a_downloads_through_b(hosts):
+    uploaded = upload(hosts, "files-a", token_from(hosts, "identity-b"), "bühne.jpg")
     digest = uploaded.json()["data"][0]["image_hash"]
     from_a = hosts.direct("GET", "files-a", f"/images/{digest}")
     from_b = hosts.direct("GET", "files-b", f"/images/{digest}")
@@ -222,12 +227,7 @@ def test_two_hosts_portal_upload_token_of_a_is_accepted_by_the_file_server_of_b(
     cookies.update(page.cookies.get_dict())  # the session now holds the CSRF token's secret
     minted = hosts.direct("POST", "app-a", "/account/upload-token", cookies=cookies, headers=csrf)
     assert minted.status_code == 200, minted.text
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (20, 130, 90)).save(buffer, "PNG")
-    bearer = {"Authorization": f"Bearer {minted.json()['access_token']}"}
-    image = {"image": ("lageplan.png", buffer.getvalue(), "image/png")}
-    uploaded = hosts.direct("POST", "files-b", "/images/upload", files=image, headers=bearer)
-    assert uploaded.status_code == 201, uploaded.text
+    upload(hosts, "files-b", minted.json()["access_token"], "lageplan.jpg")
 
 
 def test_two_hosts_killing_host_a_costs_readers_nothing(hosts):
