@@ -36,3 +36,20 @@ def test_api_bench_runs_with_tiny_numbers(tmp_path):
     if USE_POSTGRES:
         assert "| `/events?name=…&limit=50` |" in run.stdout and "EXPLAIN ANALYZE" in run.stdout
     assert list(tmp_path.glob("api-bench-*.md"))
+
+
+def test_video_bench_runs_with_tiny_numbers():
+    """bench/video_bench.py end to end with a 2 MB video (Caddy, the file server, wrk): every row is printed."""
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "video_bench.py"),
+        "--size-mb=2",
+        "--duration=1s",
+        "--rounds=1",
+        "--connections=2",
+        "--threads=1",
+    ]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for label in ("upload of", "first poster", "warm poster, one request", "1 MiB Range read through the gateway"):
+        assert any(line.startswith(f"| {label}") for line in run.stdout.splitlines()), run.stdout
