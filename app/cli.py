@@ -187,7 +187,9 @@ def pki_init_command(directory, days, replace, imported):
 @click.option("--dns", multiple=True, help="a DNS name the service is reached by (repeatable)")
 @click.option("--ip", multiple=True, help="an IP address the service is reached by (repeatable)")
 @click.option("--days", default=pki.CERT_DAYS, show_default=True, type=click.IntRange(1, 3650))
-@click.option("--role", default="", help="app, identity, files or gateway (default: NAME); the registry binds it")
+@click.option(
+    "--role", default="", help="app, identity, files, gateway or metrics (a Prometheus scraper; default: NAME)"
+)
 @_dir_option
 @with_appcontext
 def pki_issue_command(name, dns, ip, days, role, directory):

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from common.logs import HEALTH_PATHS
 from common.tls import TlsFiles
 
 log = logging.getLogger("festivals.heartbeat")
@@ -63,18 +64,47 @@ class HeartbeatSender:
         self.stopped = threading.Event()  # set by a signal handler: the loop's waits end at once
 
     def ready(self) -> bool:
-        if not self.ready_url:
-            return True
-        try:
-            return self.session.get(self.ready_url, timeout=max(1.0, self.interval / 2)).status_code == 200
-        except requests.RequestException:
-            return False
+        return self.readiness()["available"]
 
-    def send(self, available: bool) -> bool:
+    def readiness(self) -> dict:
+        """What a beat tells of the instance's `/ready`: available, and the checks that failed (the registry
+        alerts "database down" from them) and the certificates close to expiry."""
+        if not self.ready_url:
+            return {"available": True}
+        try:
+            response = self.session.get(self.ready_url, timeout=max(1.0, self.interval / 2))
+        except requests.RequestException:
+            return {"available": False}
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        failing = {
+            name: value
+            for name, value in body.items()
+            if name != "status" and isinstance(value, str) and value != "ok" and len(name) <= 64
+        }
+        certificates = body.get("certificates") if isinstance(body.get("certificates"), dict) else {}
+        expiring = [e for e in certificates.get("expiring") or [] if isinstance(e, dict) and "name" in e][:32]
+        return {
+            "available": response.status_code == 200,
+            **answered(),
+            **({"checks": failing} if failing else {}),
+            **(
+                {"expiring": [{"name": e["name"], "days_left": e.get("days_left", 0)} for e in expiring]}
+                if expiring
+                else {}
+            ),
+        }
+
+    def send(self, available: bool | dict) -> bool:
+        """One beat: `available`, or what readiness() found."""
+        state = available if isinstance(available, dict) else {"available": available}
         try:
             response = self.session.post(
                 self.url,
-                json={**self.body, "available": available},
+                json={**self.body, **state},
                 headers={**self.headers, "X-Request-ID": uuid.uuid4().hex},  # the registry's log lines of it
                 timeout=max(2.0, self.interval),
             )
@@ -94,11 +124,34 @@ class HeartbeatSender:
             pass
         while not self.stopped.is_set() and os.getppid() == parent:
             try:
-                self.send(self.ready())
+                self.send(self.readiness())
             except Exception:  # noqa: BLE001 - nobody restarts this process: it must outlive any one failure
                 log.exception("heartbeat")
             self.stopped.wait(self.interval)
         self.send(False)
+
+
+def answered() -> dict:
+    """`{"answers", "errors"}`: the requests this instance's workers answered since it started and how many
+    were 5xx, summed from their metric files (PROMETHEUS_MULTIPROC_DIR, common/gunicorn_hooks.py); the
+    registry alerts on the share of 5xx. Health checks do not count (they would outnumber the visitors'
+    requests on a quiet day). Nothing without that folder."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder or not os.path.isdir(folder):
+        return {}
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, folder)
+    answers = errors = 0
+    for family in registry.collect():
+        if family.name != "festivals_http_requests":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total") and sample.labels.get("route") not in HEALTH_PATHS:
+                answers += int(sample.value)
+                errors += int(sample.value) if sample.labels.get("status", "").startswith("5") else 0
+    return {"answers": answers, "errors": errors}
 
 
 def configured() -> bool:

@@ -12,6 +12,7 @@ import uuid
 import orjson
 from flask import Flask, Response, g, has_request_context, request
 
+from common import pki
 from common.logs import loggable_path
 
 REQUEST_ID_CHARS = r"[A-Za-z0-9._:@/+=-]{1,128}"  # also Caddy's test of a client's id (gateway/caddy.py)
@@ -37,6 +38,13 @@ def passed_on() -> dict:
     """The headers of a call to another service made while answering a request: its request id."""
     rid = g.get("request_id") if has_request_context() else None
     return {"X-Request-ID": rid} if rid else {}
+
+
+def peer_role() -> str | None:
+    """The role (common/pki.py) of the client certificate that gunicorn's TLS socket verified for this
+    request; None without TLS or without a certificate. Through the gateway the peer is Caddy (`gateway`)."""
+    getpeercert = getattr(request.environ.get("gunicorn.socket"), "getpeercert", None)
+    return pki.peer_role(getpeercert()) if getpeercert else None
 
 
 def log_access(

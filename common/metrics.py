@@ -6,8 +6,9 @@ any worker sums them all (prometheus_client's multiprocess mode). Without it (fl
 are the process's own.
 
 Who may read them: callers on loopback (the real peer address, and no proxy in between: a request the
-gateway forwarded carries X-Forwarded-For) and admins (the service's own `authorize`, which raises its
-refusal: 401/403 in the service's envelope)."""
+gateway forwarded carries X-Forwarded-For), a scraper on another host with a client certificate of the role
+`metrics` (`flask --app wsgi pki issue prometheus --role metrics`; on a service's mTLS port), and admins (the
+service's own `authorize`, which raises its refusal: 401/403 in the service's envelope)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ from prometheus_client import (
     multiprocess,
 )
 
+from common import pki
+from common.http import peer_role
+
+METRICS_ROLE = "metrics"  # the certificate role (common/pki.py) of a Prometheus server scraping /metrics
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -63,6 +68,24 @@ THUMBNAILS = Counter("festivals_thumbnails_made_total", "Thumbnails made (not se
 HEARTBEATS = Counter("festivals_heartbeats_total", "Heartbeats accepted by the registry", ["service", "available"])
 HEARTBEATS_REFUSED = Counter("festivals_heartbeats_refused_total", "Heartbeats the registry refused", ["status"])
 IDENTITY_LOOKUPS = Counter("festivals_registry_identity_lookups_total", "Calls of the registry to identity")
+# For the alert rules (monitoring/alerts.rules.yml); "mostrecent": the value a worker set last wins
+DATABASE_UP = Gauge(
+    "festivals_database_up",
+    "1 when the database answered the last readiness check, else 0",
+    multiprocess_mode="mostrecent",
+)
+CERTIFICATE_DAYS = Gauge(
+    "festivals_certificate_days_left",
+    "Days until a certificate the service depends on expires (negative: expired)",
+    ["name"],
+    multiprocess_mode="mostrecent",
+)
+INSTANCES = Gauge(
+    "festivals_registry_instances",
+    "Instances the registry knows, by service and state",
+    ["service", "state"],
+    multiprocess_mode="mostrecent",
+)
 
 
 def multiprocess_dir() -> str | None:
@@ -171,6 +194,10 @@ def init_metrics(app: Flask, authorize: Callable[[], None], database=None) -> No
 
     @app.get("/metrics")
     def metrics():
-        if not from_loopback():
+        if not from_loopback() and peer_role() != METRICS_ROLE:
             authorize()
+        watch = app.extensions.get("certificates")
+        if watch is not None:
+            for info in pki.expiring(watch.paths, warn_days=1_000_000):  # every certificate, read at each scrape
+                CERTIFICATE_DAYS.labels(info.name).set(round(info.days_left, 2))
         return Response(exposition(), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

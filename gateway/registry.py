@@ -1,6 +1,8 @@
 """The discovery registry: instances report heartbeats; the registry keeps each instance's state, pushes the
-live set to Caddy's upstreams (admin API, no reload) at once when it changes, and raises an alert when an
-instance goes stale or comes back.
+live set to Caddy's upstreams (admin API, no reload) at once when it changes, and raises alerts (log line and
+FESTIVALS_ALERT_WEBHOOK) when an instance goes stale or comes back, when a service has no live instance left
+(and again when it has one), when instances report their database unreachable (and when none does any more),
+and when an instance reports a certificate close to expiry.
 
 States: `live` (beating, available), `unavailable` (beating, says it is not available), `stale` (no beat for
 two intervals plus the grace). State is in memory, or in Redis when FESTIVALS_REDIS_URL is set (it then
@@ -13,13 +15,15 @@ import logging
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections import deque
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import orjson
 import requests
 
+from common.metrics import INSTANCES
 from gateway.caddy import GROUPS, CaddyAdmin, build_config
 from gateway.settings import Settings, ip_of
 
@@ -58,6 +62,10 @@ class Instance:
     last_beat: float = 0.0
     state: str = "live"
     owner: str = ""  # digest of the Service-Key that registered it: no other key may beat for it while it lives
+    checks: dict = field(default_factory=dict)  # what its /ready found failing, e.g. {"database": "unreachable"}
+    expiring: list = field(default_factory=list)  # its certificates close to expiry: [{"name", "days_left"}]
+    answers: int = 0  # answered requests since the instance started, and how many of them were 5xx
+    errors: int = 0
 
     @property
     def key(self) -> str:
@@ -77,6 +85,7 @@ class Instance:
             "available": self.available,
             "state": self.state,
             "last_beat": stamp,
+            **({"checks": self.checks} if self.checks else {}),
         }
 
 
@@ -108,10 +117,47 @@ def parse_heartbeat(body) -> Instance:
     available = body.get("available", True)
     if not isinstance(available, bool):
         fields["available"] = "true or false"
+    for name in ("answers", "errors"):
+        if not _count(body.get(name, 0)):
+            fields[name] = "a number of answers since the instance started"
+    checks, expiring = body.get("checks", {}), body.get("expiring", [])
+    if not isinstance(checks, dict) or len(checks) > 16 or not all(map(_short_words, checks.items())):
+        fields["checks"] = "an object of up to 16 failing checks, each a short name and state"
+    if not isinstance(expiring, list) or len(expiring) > 32 or not all(map(_expiring_entry, expiring)):
+        fields["expiring"] = 'a list of up to 32 certificates: {"name", "days_left"}'
     if fields:
         raise BadHeartbeat(fields)
     name = service.strip().lower()
-    return Instance(ALIASES.get(name, name), host.strip("[]").lower(), port, scheme, available)
+    expiring = [{"name": entry["name"], "days_left": entry["days_left"]} for entry in expiring]
+    return Instance(
+        ALIASES.get(name, name),
+        host.strip("[]").lower(),
+        port,
+        scheme,
+        available,
+        checks=checks,
+        expiring=expiring,
+        answers=body.get("answers", 0),
+        errors=body.get("errors", 0),
+    )
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _short_words(pair) -> bool:
+    return all(isinstance(word, str) and 0 < len(word) <= 64 for word in pair)
+
+
+def _expiring_entry(entry) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("name"), str)
+        and 0 < len(entry["name"]) <= 64
+        and isinstance(entry.get("days_left"), int)
+        and not isinstance(entry["days_left"], bool)
+    )
 
 
 def address_refusal(settings: Settings, instance: Instance) -> str | None:
@@ -140,6 +186,13 @@ class Taken(Exception):
 class MemoryStore:
     def __init__(self):
         self.rows: dict[str, dict] = {}
+        self.said: dict = {}
+
+    def alerts_said(self) -> dict:
+        return self.said
+
+    def put_alerts_said(self, said: dict) -> None:
+        self.said = said
 
     def all(self) -> list[Instance]:
         return [Instance(**row) for row in self.rows.values()]
@@ -163,6 +216,14 @@ class RedisStore:
 
         self.redis = redis.Redis.from_url(url)
         self.name = f"{prefix}instances"
+        self.said_key = f"{prefix}alerts"
+
+    def alerts_said(self) -> dict:
+        value = self.redis.get(self.said_key)
+        return orjson.loads(value) if value else {}
+
+    def put_alerts_said(self, said: dict) -> None:
+        self.redis.set(self.said_key, orjson.dumps(said))
 
     def all(self) -> list[Instance]:
         return [Instance(**orjson.loads(value)) for value in self.redis.hgetall(self.name).values()]
@@ -190,6 +251,7 @@ class Registry:
         self.stopping = threading.Event()
         self.changed = threading.Event()  # wakes the loop at once: a push does not hold up a heartbeat
         self.webhook = requests.Session()
+        self.answered: deque[tuple[float, int, int]] = deque()  # (when, answers, of them 5xx) from the beats
 
     # --- heartbeats and states ----------------------------------------------------------------------
     def beat(self, instance: Instance, admit=None) -> Instance:
@@ -214,6 +276,7 @@ class Registry:
                 )
             instance.last_beat = time.time()
             self._settle(instance, known.state if known else "new", instance.last_beat)
+            self.count_answers(instance, known)
             self.store.put(instance)
         self.changed.set()
         return instance
@@ -236,9 +299,10 @@ class Registry:
 
     def refresh(self) -> None:
         """Recompute states (alerts on each change to or from stale); forget instances stale for longer than
-        FESTIVALS_REGISTRY_FORGET_S."""
+        FESTIVALS_REGISTRY_FORGET_S; alert on what the instances tell."""
         with self.lock:
             now = time.time()
+            instances = []
             for instance in self.store.all():
                 if instance.state == "stale" and now - instance.last_beat > self.settings.forget_after_s:
                     self.store.delete(instance.key)
@@ -248,8 +312,109 @@ class Registry:
                         instance.dial,
                         instance.public()["last_beat"],
                     )
-                elif self._settle(instance, instance.state, now):
+                    continue
+                if self._settle(instance, instance.state, now):
                     self.store.put(instance)
+                instances.append(instance)
+            self.count(instances)
+            # what the alerts said last (in the store: a restarted registry, or a second one, says nothing twice)
+            said = self.store.alerts_said()
+            before = orjson.dumps(said)
+            self.watch_services(instances, said)
+            self.watch_database(instances, said)
+            self.watch_certificates(instances, said)
+            self.watch_errors(said)
+            if orjson.dumps(said) != before:
+                self.store.put_alerts_said(said)
+
+    def count_answers(self, instance: Instance, known: Instance | None) -> None:
+        """What the instance answered since its last beat (all of it after a restart: its counts began anew)."""
+        before = (known.answers, known.errors) if known and known.answers <= instance.answers else (0, 0)
+        answers, errors = instance.answers - before[0], max(0, instance.errors - before[1])
+        if answers:
+            self.answered.append((time.monotonic(), answers, errors))
+
+    def watch_errors(self, said: dict) -> None:
+        """error_rate_high: over the window, at least the configured share of all answers were 5xx."""
+        settings = self.settings
+        while self.answered and self.answered[0][0] < time.monotonic() - settings.alert_error_window_s:
+            self.answered.popleft()
+        answers = sum(row[1] for row in self.answered)
+        errors = sum(row[2] for row in self.answered)
+        high = answers >= settings.alert_min_answers and errors >= settings.alert_error_ratio * answers
+        if high and not said.get("error_rate_high"):
+            window = f"{settings.alert_error_window_s:g} s"
+            self.send_alert(
+                "error_rate_high",
+                f"{errors} of {answers} answers in the last {window} were 5xx",
+                answers=answers,
+                errors=errors,
+                window_s=settings.alert_error_window_s,
+            )
+        elif not high and said.get("error_rate_high") and answers >= settings.alert_min_answers:
+            self.send_alert(
+                "error_rate_normal", f"{errors} of {answers} answers were 5xx", answers=answers, errors=errors
+            )
+        if answers >= settings.alert_min_answers:
+            said["error_rate_high"] = high
+
+    @staticmethod
+    def count(instances: list[Instance]) -> None:
+        """festivals_registry_instances for the alert rules (a state with none is 0, not missing)."""
+        for service in {instance.service for instance in instances}:
+            for state in ("live", "unavailable", "stale"):
+                number = sum(1 for i in instances if i.service == service and i.state == state)
+                INSTANCES.labels(service, state).set(number)
+
+    def watch_services(self, instances: list[Instance], said: dict) -> None:
+        """A service that had a live instance and has none (every one stale or unavailable): nothing answers it."""
+        served = {instance.service for instance in instances if instance.state == "live"}
+        known = set(said.get("served", []))
+        for service in sorted(known - served):
+            states = sorted(f"{i.dial} {i.state}" for i in instances if i.service == service)
+            self.send_alert(
+                "service_down",
+                f"service {service} has no live instance ({', '.join(states)})",
+                service=service,
+                instances=states,
+            )
+        for service in sorted(served - known):
+            if service in said.get("ever_served", []):
+                self.send_alert("service_back", f"service {service} has a live instance again", service=service)
+        said["served"] = sorted(served)
+        said["ever_served"] = sorted(served | set(said.get("ever_served", [])))
+
+    def watch_database(self, instances: list[Instance], said: dict) -> None:
+        """Instances that beat and say their database does not answer: the database is down (for them)."""
+        failing = sorted(
+            f"{i.service} {i.dial}" for i in instances if i.state != "stale" and i.checks.get("database", "ok") != "ok"
+        )
+        if failing and not said.get("database_down"):
+            self.send_alert("database_down", f"the database does not answer ({', '.join(failing)})", instances=failing)
+        elif not failing and said.get("database_down"):
+            self.send_alert("database_back", "the database answers again")
+        said["database_down"] = bool(failing)
+
+    def watch_certificates(self, instances: list[Instance], said: dict) -> None:
+        """Once per instance and certificate (a renewed certificate is no longer reported)."""
+        current = {instance.key for instance in instances}
+        expiring = said["expiring"] = [key for key in said.get("expiring", []) if key.rpartition("|")[0] in current]
+        for instance in instances:
+            for entry in instance.expiring:
+                key = f"{instance.key}|{entry['name']}"
+                if key in expiring:
+                    continue
+                expiring.append(key)
+                self.send_alert(
+                    "certificate_expiring",
+                    f"certificate {entry['name']} of {instance.service} {instance.dial} expires in "
+                    f"{entry['days_left']} days",
+                    service=instance.service,
+                    host=instance.host,
+                    port=instance.port,
+                    certificate=entry["name"],
+                    days_left=entry["days_left"],
+                )
 
     def instances(self) -> list[Instance]:
         with self.lock:
@@ -285,25 +450,28 @@ class Registry:
     # --- alerts -------------------------------------------------------------------------------------------
     def alert(self, instance: Instance, before: str) -> None:
         kind = "stale" if instance.state == "stale" else "back"
+        last_beat = instance.public()["last_beat"]
+        self.send_alert(
+            f"instance_{kind}",
+            f"instance {instance.service} {instance.dial} is {instance.state} (was {before}, last beat {last_beat})",
+            service=instance.service,
+            host=instance.host,
+            port=instance.port,
+            state=instance.state,
+            previous_state=before,
+            last_beat=last_beat,
+        )
+
+    def send_alert(self, kind: str, message: str, **details) -> None:
+        """An `ALERT <message>` log line, and a POST of `{"alert": kind, ...details, "domain", "at"}` to the
+        webhook (in a thread of its own: a slow webhook holds up nothing)."""
         payload = {
-            "alert": f"instance_{kind}",
-            "service": instance.service,
-            "host": instance.host,
-            "port": instance.port,
-            "state": instance.state,
-            "previous_state": before,
-            "last_beat": instance.public()["last_beat"],
+            "alert": kind,
+            **details,
             "domain": self.settings.domain,
             "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        log.warning(
-            "ALERT instance %s %s is %s (was %s, last beat %s)",
-            instance.service,
-            instance.dial,
-            instance.state,
-            before,
-            payload["last_beat"],
-        )
+        log.warning("ALERT %s", message)
         if self.settings.alert_webhook:
             threading.Thread(target=self._post_alert, args=(payload,), daemon=True).start()
 

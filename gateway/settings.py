@@ -116,6 +116,10 @@ class Settings:
     heartbeat_s: float = 5.0
     grace_s: float = 1.0
     alert_webhook: str = ""
+    # error_rate_high: this share of the instances' answers were 5xx over the window, with at least min answers
+    alert_error_ratio: float = 0.05
+    alert_error_window_s: float = 300.0
+    alert_min_answers: int = 20
     redis_url: str = ""
     redis_prefix: str = "festivals:registry:"
     access_log: str = ""  # a file for Caddy's (masked) access log; stderr when empty
@@ -189,6 +193,9 @@ def load_settings(**overrides) -> Settings:
         "heartbeat_s": _seconds("FESTIVALS_HEARTBEAT_S", 5.0),
         "grace_s": _seconds("FESTIVALS_HEARTBEAT_GRACE_S", 1.0),
         "alert_webhook": os.environ.get("FESTIVALS_ALERT_WEBHOOK", ""),
+        "alert_error_ratio": float(os.environ.get("FESTIVALS_ALERT_ERROR_RATIO", "") or 0.05),
+        "alert_error_window_s": _seconds("FESTIVALS_ALERT_ERROR_WINDOW_S", 300.0),
+        "alert_min_answers": int(os.environ.get("FESTIVALS_ALERT_MIN_ANSWERS", "") or 20),
         "redis_url": os.environ.get("FESTIVALS_REDIS_URL", ""),
         "redis_prefix": os.environ.get("FESTIVALS_REGISTRY_PREFIX", "festivals:registry:"),
         "access_log": os.environ.get("FESTIVALS_GATEWAY_ACCESS_LOG", ""),

@@ -7,6 +7,7 @@ import logging
 from flask import current_app, request
 
 from app.db import db, write_check
+from common.metrics import DATABASE_UP
 from common.ops import ops_blueprint
 
 log = logging.getLogger("festivals.ops")
@@ -20,7 +21,9 @@ def _ready() -> tuple[bool, dict]:
         db.execute_sql("SELECT 1")
     except Exception:  # any failure means "not ready"; the reason goes to the log, not the client
         log.warning("readiness check failed", exc_info=True)
+        DATABASE_UP.set(0)
         return False, {"database": "unreachable", "database_write": "unreachable"}
+    DATABASE_UP.set(1)
     if request.args.get("scope") == "reads":
         return True, {"database": "ok"}
     writes = write_check()

@@ -74,7 +74,7 @@ class Webhook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def of(self, port: int) -> list[str]:
-        return [alert["alert"] for alert in self.alerts if alert["port"] == port]
+        return [alert["alert"] for alert in self.alerts if alert.get("port") == port]
 
 
 class Stack:

@@ -51,7 +51,10 @@ def test_redis_state_survives_a_registry_restart_and_goes_stale_once(settings, c
     assert [instance.state for instance in restarted.instances()] == ["stale"]
     assert restarted.upstreams()["api"] == []
     alerts = [record.getMessage() for record in caplog.records if "ALERT" in record.getMessage()]
-    assert alerts == [f"ALERT instance app 10.0.0.5:8443 is stale (was live, last beat {known.public()['last_beat']})"]
+    assert alerts == [
+        f"ALERT instance app 10.0.0.5:8443 is stale (was live, last beat {known.public()['last_beat']})",
+        "ALERT service app has no live instance (10.0.0.5:8443 stale)",
+    ]
 
 
 def test_upstream_ranges_allow_only_what_is_configured():

@@ -8,6 +8,8 @@ import time
 import uuid
 
 import orjson
+import pytest
+import requests
 
 from tests.gateway.conftest import DOMAIN
 from tests.processes import factory_for
@@ -126,3 +128,26 @@ def test_one_neutral_server_header_without_versions(stack):
         assert answer.raw.headers.getlist("Server") == ["FestivalsApp"], answer.url
     info = stack.get("", "/info").json()
     assert not {"python", "pillow"} & set(info)
+
+
+def test_metrics_scraped_with_a_metrics_certificate_and_not_with_another(stack):
+    """A Prometheus server on another host (here: a request that is not from loopback, as
+    test_services_answer_metrics_on_their_own_ports_to_loopback_callers_and_admins makes it) scrapes with a
+    client certificate of the role `metrics`; an `app` certificate needs an admin's token; none is refused."""
+    from common import pki
+
+    pki.issue(stack.pki, "prometheus", role="metrics")
+    scraper = (str(stack.pki / "prometheus.pem"), str(stack.pki / "prometheus.key"))
+    app = (str(stack.pki / "app.pem"), str(stack.pki / "app.key"))
+    remote = {"X-Forwarded-For": "198.51.100.7"}
+    addresses = [stack.address(name) for name in ("app1", "identity", "files")] + [f"127.0.0.1:{stack.registry_port}"]
+    for address in addresses:
+        url = f"https://{address}/metrics"
+        scraped = requests.get(url, cert=scraper, headers=remote, timeout=30)
+        assert scraped.status_code == 200 and "festivals_http_requests_total" in scraped.text, address
+        refused = requests.get(url, cert=app, headers=remote, timeout=30)
+        assert refused.status_code == 401 and set(refused.json()) == {"error"}, address
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(url, headers=remote, timeout=30)  # no certificate: the handshake fails
+    through_gateway = stack.get("api", "/metrics", cert=scraper)
+    assert through_gateway.status_code == 404
