@@ -33,6 +33,7 @@ def test_redis_state_survives_a_registry_restart_and_goes_stale_once(settings, c
     first = Registry(settings)
     beat = parse_heartbeat({"service": "festivals-server", "host": "https://10.0.0.5:8443", "available": True})
     assert first.beat(beat).state == "live"
+    first.refresh()  # the loop's pass: the app has a live instance (kept in Redis with the states)
     restarted = Registry(settings)  # a new process: same Redis, same prefix
     [known] = restarted.instances()
     assert (known.service, known.host, known.port, known.scheme, known.state) == (
