@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import BinaryIO
 
 from pypdf import PdfReader
 
@@ -14,12 +15,17 @@ log = logging.getLogger("festivals.files.documents")
 PDF_MIMETYPE = "application/pdf"
 
 
-def check_pdf(data: bytes) -> int:
-    """The number of pages of a readable PDF, else FilesError(400)."""
-    if b"%PDF-" not in data[:1024]:
+def check_pdf(data: bytes | BinaryIO) -> int:
+    """The number of pages of a readable PDF (bytes, or a seekable file read without loading it whole), else
+    FilesError(400)."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    source.seek(0)
+    head = source.read(1024)
+    source.seek(0)
+    if b"%PDF-" not in head:
         raise FilesError(400, "the file is not a PDF document")
     try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = PdfReader(source)
         if reader.is_encrypted and not reader.decrypt(""):
             raise FilesError(400, "password-protected PDF documents are not accepted")
         pages = len(reader.pages)

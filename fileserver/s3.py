@@ -1,7 +1,7 @@
 """The media store in an S3-compatible bucket (AWS S3, DigitalOcean Spaces, MinIO, Garage, Ceph RGW) through
 boto3. Object keys are the local store's relative names: `images/ab/<hash>`, `pdf/ab/<hash>`,
 `variants/ab/<hash>/<name>`; each original's record (type, size, uploader) is `meta/<kind>/ab/<hash>.json`, kept
-apart so that a bucket policy can make `images/`, `pdf/` and `variants/` public while the records stay private.
+apart so that a bucket policy can make `images/`, `videos/` and `variants/` public while the records stay private.
 Objects carry their Content-Type and the file server's Cache-Control, so the gateway can proxy them as they are.
 
 Every call has bounded timeouts and retries; a failure of the store (unreachable, bucket missing, credentials
@@ -35,8 +35,17 @@ from fileserver.storage import (
 YEAR = 365 * 24 * 3600
 CACHE_CONTROL = f"public, max-age={YEAR}, immutable"
 MISSING = ("404", "NoSuchKey", "NotFound")
+PUBLIC_PREFIXES = ("images", "videos", "variants")  # what the gateway reads from the bucket
 # Large uploads go in 8 MiB parts (several at once); smaller ones in one PUT.
 TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=4)
+
+
+def public_read_policy(bucket: str) -> str:
+    """The bucket policy the gateway's downloads need (docs/media-store.md): anyone may read the images, videos
+    and thumbnails, which are public anyway; records and everything else stay private (the file server reads them)."""
+    resources = [f"arn:aws:s3:::{bucket}/{prefix}/*" for prefix in PUBLIC_PREFIXES]
+    statement = {"Sid": "PublicMedia", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+    return orjson.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": resources}]}).decode()
 
 
 def client_config(endpoint: str) -> Config:

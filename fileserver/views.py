@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+from typing import BinaryIO
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.routing import BaseConverter
@@ -42,17 +44,20 @@ def file_url(kind: str, digest: str) -> str:
     return f"{base}/{kind}/{digest}"
 
 
-def uploaded_bytes(field: str) -> bytes:
+def uploaded_file(field: str) -> BinaryIO:
+    """The upload of a multipart field as a seekable file (werkzeug spools one over 500 kB to a temporary file,
+    so a large upload is never in memory whole)."""
     upload = request.files.get(field)
     if upload is None:
         raise FilesError(400, f"send the file as multipart/form-data field '{field}'")
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    data = upload.read(limit + 1)
-    if len(data) > limit:
+    stream, limit = upload.stream, current_app.config["MAX_UPLOAD_BYTES"]
+    size = stream.seek(0, os.SEEK_END)
+    if size > limit:
         raise FilesError(413, f"the upload is larger than the limit of {limit} bytes")
-    if not data:
+    if not size:
         raise FilesError(400, "the file is empty")
-    return data
+    stream.seek(0)
+    return stream
 
 
 def send_stored(stored: Stored | None, mimetype: str, etag: str, name: str):
@@ -101,7 +106,7 @@ def delete_stored(kind: str, digest: str):
 @bp.post("/images/upload")
 def upload_image():
     claims = require_writer()
-    image = images.normalize_upload(uploaded_bytes("image"), current_app.config["MAX_IMAGE_PIXELS"])
+    image = images.normalize_upload(uploaded_file("image").read(), current_app.config["MAX_IMAGE_PIXELS"])
     digest, created = storage().store(
         "images",
         image.data,
@@ -185,11 +190,11 @@ def delete_image(digest: str):
 @bp.post("/pdf/upload")
 def upload_pdf():
     claims = require_writer()
-    data = uploaded_bytes("pdf")
-    pages = documents.check_pdf(data)
-    digest, created = storage().store(
+    upload = uploaded_file("pdf")
+    pages = documents.check_pdf(upload)
+    digest, created = storage().put_file(
         "pdf",
-        data,
+        upload,
         {
             "mimetype": documents.PDF_MIMETYPE,
             "pages": pages,

@@ -8,6 +8,8 @@ proxy carries an `@id` ("upstreams-<group>"): `GET /id/upstreams-api/upstreams` 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import orjson
 import requests
 
@@ -206,7 +208,14 @@ def files_routes(settings: Settings, upstreams: dict) -> list:
     """Stored originals and thumbnails already made are files in the media folder: Caddy serves them itself
     (with the file server's cache headers); anything else (a thumbnail not made yet, an upload, a delete, a
     size that is not allowed as such) goes to the file server. The file server keeps each image's and video's
-    original also under `<hash>.<ext>` so the type is known from the name."""
+    original also under `<hash>.<ext>` so the type is known from the name.
+
+    With the media in a bucket (FESTIVALS_MEDIA_STORE=s3) Caddy proxies the same reads to the bucket by object
+    name instead, and hands a miss (a thumbnail not made yet) to the file server. Measured against the file
+    server answering presigned redirects (bench/bucket_bench.py, docs/media-store.md): the proxy is one request
+    for the client instead of two, no Python in the path of a download, our cache headers on the answer, and the
+    bucket's endpoint need not be reachable by visitors; it needs public reads of `images/`, `videos/` and
+    `variants/` (a bucket policy), which these files are anyway."""
     query = "{http.request.uri.query.%s}"
     width, height = query % "w" + query % "width", query % "h" + query % "height"
     size, fmt, original = "{festivals.variant}", "{festivals.format}", "{festivals.original}"
@@ -262,26 +271,61 @@ def files_routes(settings: Settings, upstreams: dict) -> list:
             terminal=True,
         )
 
-    # nested: a matcher set's matchers run in no set order, and the file matcher needs the path's captures
-    on_disk = [
-        from_disk(
-            [f"/images/{stem}.{ext}" for ext in ("jpg", "png", "webp", "gif")], False, {"vars": {original: ["yes"]}}
-        ),
-        from_disk(
-            [f"/variants/{stem}/{size}.{fmt}"], True, {"not": [{"vars": {size: ["none"]}}, {"vars": {fmt: ["none"]}}]}
-        ),
-    ]
+    def from_bucket(key: str, vary: bool, when: dict) -> dict:
+        bucket = urlsplit(settings.bucket_url)
+        tls = bucket.scheme == "https"
+        hop = {"protocol": "http", "dial_timeout": "3s", "response_header_timeout": "30s"}
+        if tls:
+            hop["tls"] = {"server_name": bucket.hostname}
+        fallback = {k: v for k, v in proxy(settings, "files", upstreams).items() if k != "@id"}  # one @id only
+        return route(
+            [
+                {
+                    "handler": "reverse_proxy",
+                    "upstreams": [{"dial": f"{bucket.hostname}:{bucket.port or (443 if tls else 80)}"}],
+                    "transport": hop,
+                    "rewrite": {"uri": f"{bucket.path}/{key}?"},  # the object's name; the query is ours
+                    "headers": {
+                        "request": {
+                            "set": {"Host": [bucket.netloc]},
+                            "delete": ["Authorization", "Cookie"],
+                        },
+                        "response": {
+                            "set": {**common, **({"Vary": ["Accept"]} if vary else {})},
+                            "delete": ["X-Amz-*", "X-Amzn-*"],
+                        },
+                    },
+                    # not in the bucket (yet): the file server makes the thumbnail or answers 404
+                    "handle_response": [{"match": {"status_code": [403, 404]}, "routes": [route([fallback])]}],
+                }
+            ],
+            [when] if when else None,
+            terminal=True,
+        )
+
+    whole, variant = {"vars": {original: ["yes"]}}, {"not": [{"vars": {size: ["none"]}}, {"vars": {fmt: ["none"]}}]}
     # a video: its `<hash>.mp4` / `<hash>.webm` link (Caddy answers Range, ETag and 304 itself)
     video = {
         "path_regexp": {"name": "video", "pattern": f"^/videos/({HEX}{{2}})({HEX}{{62}})$"},
         "method": ["GET", "HEAD"],
     }
     video_stem = "{http.regexp.video.1}/{http.regexp.video.1}{http.regexp.video.2}"
-    video_on_disk = [from_disk([f"/videos/{video_stem}.{ext}" for ext in ("mp4", "webm")], False, {})]
+    if settings.media_store == "s3":
+        stored = [
+            from_bucket(f"images/{stem}", False, whole),
+            from_bucket(f"variants/{stem}/{size}.{fmt}", True, variant),
+        ]
+        videos = [from_bucket(f"videos/{video_stem}", False, {})]
+    else:  # nested: a matcher set's matchers run in no set order, and the file matcher needs the path's captures
+        stored = [
+            from_disk([f"/images/{stem}.{ext}" for ext in ("jpg", "png", "webp", "gif")], False, whole),
+            from_disk([f"/variants/{stem}/{size}.{fmt}"], True, variant),
+        ]
+        videos = [from_disk([f"/videos/{video_stem}.{ext}" for ext in ("mp4", "webm")], False, {})]
     return [
         route(maps),
-        route([{"handler": "subroute", "routes": on_disk}], [image]),
-        route([{"handler": "subroute", "routes": video_on_disk}], [video]),
+        route([{"handler": "subroute", "routes": stored}], [image]),
+        route([{"handler": "subroute", "routes": videos}], [video]),
         route([proxy(settings, "files", upstreams)]),
     ]
 

@@ -112,6 +112,11 @@ class Settings:
     admin: str = "127.0.0.1:2019"  # Caddy's admin API
     registry: str = "127.0.0.1:8090"  # the discovery registry (gunicorn), Caddy's upstream for discovery.<domain>
     media_dir: str = ""  # the file server's folder: Caddy serves stored files from it directly
+    # FESTIVALS_MEDIA_STORE=s3: Caddy proxies stored files from the bucket instead (gateway/caddy.py)
+    media_store: str = "local"
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
     identity_url: str = ""  # e.g. http://127.0.0.1:5002/identity: where Service-Keys and admin tokens are checked
     heartbeat_s: float = 5.0
     grace_s: float = 1.0
@@ -148,6 +153,14 @@ class Settings:
     join_limit: str = "5/minute"  # new instances per Service-Key: each would dilute Caddy's upstreams
     lookup_limit: str = "20/minute"
     forget_after_s: float = 600.0
+
+    @property
+    def bucket_url(self) -> str:
+        """Where the bucket's objects are read by name: `<endpoint>/<bucket>` (path style: any S3-compatible
+        store) or, without an endpoint, AWS's virtual host for the bucket."""
+        if self.s3_endpoint:
+            return f"{self.s3_endpoint}/{self.s3_bucket}"
+        return f"https://{self.s3_bucket}.s3.{self.s3_region or 'us-east-1'}.amazonaws.com"
 
     @property
     def https(self) -> bool:
@@ -189,6 +202,10 @@ def load_settings(**overrides) -> Settings:
         "admin": os.environ.get("FESTIVALS_GATEWAY_ADMIN", "127.0.0.1:2019"),
         "registry": os.environ.get("FESTIVALS_REGISTRY_ADDRESS", "127.0.0.1:8090"),
         "media_dir": os.path.abspath(os.environ.get("FESTIVALS_MEDIA_DIR", "") or os.path.join(instance, "media")),
+        "media_store": os.environ.get("FESTIVALS_MEDIA_STORE", "").strip().lower() or "local",
+        "s3_endpoint": os.environ.get("FESTIVALS_S3_ENDPOINT", "").strip().rstrip("/"),
+        "s3_bucket": os.environ.get("FESTIVALS_S3_BUCKET", "").strip(),
+        "s3_region": os.environ.get("FESTIVALS_S3_REGION", "").strip(),
         "identity_url": os.environ.get("FESTIVALS_IDENTITY_URL", "").rstrip("/"),
         "heartbeat_s": _seconds("FESTIVALS_HEARTBEAT_S", 5.0),
         "grace_s": _seconds("FESTIVALS_HEARTBEAT_GRACE_S", 1.0),

@@ -11,32 +11,14 @@ import sys
 from pathlib import Path
 
 import boto3
-import orjson
 from botocore.config import Config
 
+from fileserver.s3 import public_read_policy
 from tests.processes import free_port, terminate, wait_for
 
 REGION = "eu-central-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "festivals-test", "AWS_SECRET_ACCESS_KEY": "festivals-test-secret"}
-PUBLIC_PREFIXES = ("images", "pdf", "variants")
 _names = itertools.count(1)
-
-
-def public_read_policy(bucket: str) -> str:
-    return orjson.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "PublicMedia",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": [f"arn:aws:s3:::{bucket}/{prefix}/*" for prefix in PUBLIC_PREFIXES],
-                }
-            ],
-        }
-    ).decode()
 
 
 class MotoServer:

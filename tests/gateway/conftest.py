@@ -5,6 +5,7 @@ heartbeats every second so that staleness shows in seconds."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +22,7 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
+from PIL import Image
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -32,6 +35,7 @@ from common import pki
 from common.tls import TlsFiles
 from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
 from tests.processes import factory_for, free_port
+from tests.videos import TRAILER_METADATA, make_video
 
 DOMAIN = "festivals.localhost"
 BEAT_S = 1.0
@@ -81,7 +85,7 @@ class Stack:
     """Everything over TLS as scripts/stack runs it: HTTPS for visitors (Caddy's internal issuer under the
     stack's own CA; plain HTTP on `port` redirects), mTLS between Caddy, the registry and every instance."""
 
-    def __init__(self, folder: Path, database_url: str, webhook: Webhook):
+    def __init__(self, folder: Path, database_url: str, webhook: Webhook, **settings: str):
         self.folder = folder
         self.database_url = database_url
         self.instance = folder / "instance"
@@ -118,6 +122,7 @@ class Stack:
             "FESTIVALS_LOG_FORMAT": "json",  # as in production: every line parsed by the tests
             "XDG_DATA_HOME": str(folder / "caddy"),
             "XDG_CONFIG_HOME": str(folder / "caddy"),
+            **settings,  # e.g. the media store's
         }
         self.env.pop("FESTIVALS_REDIS_URL", None)  # the registry's state in memory here
         self.env.pop("FESTIVALS_IDENTITY_URL", None)
@@ -330,6 +335,94 @@ class Readers:
             thread.join(timeout=60)
 
 
+def marker() -> str:
+    return f"gw-{uuid.uuid4().hex}"
+
+
+def lines_with(log: str, request_id: str) -> list[str]:
+    return [line for line in log.splitlines() if request_id in line]
+
+
+def creator_upload(stack: Stack, kind: str, name: str, data: bytes) -> requests.Response:
+    """An upload to the file server through the gateway with the seeded creator's token."""
+    token = stack.post(
+        "identity", "/token", json={"email": stack.seeded["creator_email"], "password": "correct horse battery"}
+    ).json()["access_token"]
+    return requests.post(
+        stack.url(f"/{kind}/upload"),
+        files={kind.rstrip("s"): (name, data)},
+        headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+
+
+def fetch_file(stack: Stack, path: str, **headers):
+    """(answer, whether the file server saw the request): Caddy answers stored files by itself."""
+    request_id = marker()
+    response = stack.get("files", path, headers={"X-Request-ID": request_id, **headers})
+    time.sleep(0.2)
+    return response, bool(lines_with(stack.log("files"), request_id))
+
+
+def assert_stored_images_come_from_the_gateway(stack: Stack) -> None:
+    """Originals and thumbnails already made come from the media folder (Caddy reads it) or the bucket (Caddy
+    proxies it) with the file server's headers, without reaching it; a thumbnail not made yet is made by it."""
+    picture = io.BytesIO()
+    Image.new("RGB", (900, 600), (200, 40, 90)).save(picture, "JPEG")
+    uploaded = creator_upload(stack, "images", "a.jpg", picture.getvalue())
+    assert uploaded.status_code == 201, uploaded.text
+    [stored] = uploaded.json()["data"]
+    assert stored["image_ref"].startswith(f"https://files.{DOMAIN}:{stack.https_port}/images/")
+    path = f"/images/{stored['image_hash']}"
+
+    def fetch(query="", **headers):
+        return fetch_file(stack, path + query, **headers)
+
+    original, reached = fetch()
+    assert (original.status_code, original.headers["Content-Type"], reached) == (200, "image/jpeg", False)
+    assert "immutable" in original.headers["Cache-Control"] and original.headers["ETag"]
+    assert original.headers["X-Content-Type-Options"] == "nosniff"
+    assert not [name for name in original.headers if name.lower().startswith("x-amz")]
+    assert fetch(**{"If-None-Match": original.headers["ETag"]})[0].status_code == 304
+    part = fetch(Range="bytes=0-9")[0]
+    assert (part.status_code, part.content) == (206, original.content[:10])
+
+    made, reached = fetch("?w=320&format=webp")
+    assert (made.status_code, made.headers["Content-Type"], reached) == (200, "image/webp", True)
+    again, reached = fetch("?w=320&format=webp")
+    assert (again.content, reached) == (made.content, False)  # the second time from the store, by Caddy
+    assert again.headers["Vary"] == "Accept" and "immutable" in again.headers["Cache-Control"]
+    assert fetch("?w=320&format=webp", **{"If-None-Match": again.headers["ETag"]})[0].status_code == 304
+    nearest, _ = fetch("?width=300&format=webp")  # any size from 30 to 3000: the nearest allowed one
+    assert nearest.status_code == 200 and nearest.content == made.content
+    assert fetch("?w=20")[0].status_code == 400
+    missing = stack.get("files", f"/images/{'0' * 64}?w=320&format=webp")
+    assert (missing.status_code, missing.json()) == (404, {"error": "not found"})
+
+
+def assert_stored_videos_come_from_the_gateway(stack: Stack, folder: Path) -> None:
+    """A stored video comes from the store by Caddy (Range, ETag/304), its poster from the file server."""
+    trailer = make_video(folder / "trailer.mp4", metadata=TRAILER_METADATA)
+    uploaded = creator_upload(stack, "videos", "trailer.mp4", trailer.read_bytes())
+    assert uploaded.status_code == 201, uploaded.text
+    [stored] = uploaded.json()["data"]
+    path = f"/videos/{stored['video_hash']}"
+
+    whole, reached = fetch_file(stack, path)
+    assert (whole.status_code, whole.headers["Content-Type"], reached) == (200, "video/mp4", False)
+    assert "immutable" in whole.headers["Cache-Control"] and whole.headers["ETag"]
+    assert fetch_file(stack, path, **{"If-None-Match": whole.headers["ETag"]})[0].status_code == 304
+    size = len(whole.content)
+    for start, end in ((0, 1023), (size // 2, size // 2 + 999), (size - 100, size - 1)):
+        part, reached = fetch_file(stack, path, Range=f"bytes={start}-{end}")
+        assert (part.status_code, part.content, reached) == (206, whole.content[start : end + 1], False)
+    poster, reached = fetch_file(stack, path + "/poster?w=320&format=jpeg")
+    assert (poster.status_code, poster.headers["Content-Type"], reached) == (200, "image/jpeg", True)
+
+
+# --- failures ---------------------------------------------------------------------------------------------
+
+
 def seed(database_url: str, instance: Path) -> dict:
     """An admin, a creator, an API key, the instances' service key, a festival with two events."""
     with factory_for(instance, database_url) as factory:
@@ -362,22 +455,27 @@ def webhook():
     hook.server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def gateway_database(tmp_path_factory) -> str:
-    """A database for this module's processes alone (not emptied between tests)."""
+def new_gateway_database(tmp_path_factory, suffix: str = "") -> str:
+    """A migrated database for one stack's processes alone (not emptied between tests)."""
     if USE_POSTGRES:
         from urllib.parse import urlparse
 
         from tests.conftest import BASE_URL
 
         base = urlparse(BASE_URL).path.lstrip("/") or "festivals_test"
-        url = create_postgres_database(f"{base}_gw_{_worker()}")
+        url = create_postgres_database(f"{base}_gw{suffix}_{_worker()}")
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('gateway-db') / 'festivals.sqlite3'}"
     database = open_database(url)
     migrate(database)
     close_database(database)
     return url
+
+
+@pytest.fixture(scope="module")
+def gateway_database(tmp_path_factory) -> str:
+    """A database for this module's processes alone (not emptied between tests)."""
+    return new_gateway_database(tmp_path_factory)
 
 
 def make_pki(folder: Path) -> Path:
@@ -408,11 +506,11 @@ def running(stack: Stack):
             os.environ["REQUESTS_CA_BUNDLE"] = trusted
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, gateway_database, webhook):
-    folder = tmp_path_factory.mktemp("stack")
-    stack = Stack(folder, gateway_database, webhook)
-    seeded = seed(gateway_database, stack.instance)
+@contextmanager
+def started_stack(folder: Path, database_url: str, webhook: Webhook, **settings: str):
+    """A seeded Stack with every process live in Caddy (`settings`: more FESTIVALS_* for all of them)."""
+    stack = Stack(folder, database_url, webhook, **settings)
+    seeded = seed(database_url, stack.instance)
     stack.service_key = seeded["service_key"]
     stack.seeded = seeded
     stack.admin_headers = {"Authorization": f"Bearer {seeded['admin_token']}"}
@@ -431,3 +529,9 @@ def stack(tmp_path_factory, gateway_database, webhook):
             "every instance in Caddy's upstreams",
         )
         yield stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, gateway_database, webhook):
+    with started_stack(tmp_path_factory.mktemp("stack"), gateway_database, webhook) as started:
+        yield started

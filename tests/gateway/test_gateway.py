@@ -14,19 +14,19 @@ from PIL import Image
 from requests.adapters import HTTPAdapter
 
 from fileserver.storage import LocalStore
-from tests.gateway.conftest import BEAT_S, DOMAIN, FORGET_S, STALE_AFTER_S, keep_alive_session
+from tests.gateway.conftest import (
+    BEAT_S,
+    DOMAIN,
+    FORGET_S,
+    STALE_AFTER_S,
+    assert_stored_images_come_from_the_gateway,
+    assert_stored_videos_come_from_the_gateway,
+    keep_alive_session,
+    lines_with,
+    marker,
+)
 from tests.processes import free_port
 from tests.takeover.conftest import pdf as pdf_bytes
-from tests.videos import TRAILER_METADATA, make_video
-
-
-def marker() -> str:
-    return f"gw-{uuid.uuid4().hex}"
-
-
-def lines_with(log: str, request_id: str) -> list[str]:
-    return [line for line in log.splitlines() if request_id in line]
-
 
 # --- routing by host ------------------------------------------------------------------------------------
 
@@ -327,77 +327,12 @@ def test_go_file_names_answer_through_the_gateway(stack):
     assert stack.get("files", "/images/upload-1.jpg", timeout=30).status_code == 404
 
 
-def creator_upload(stack, kind: str, name: str, data: bytes) -> requests.Response:
-    """An upload to the file server through the gateway with the seeded creator's token."""
-    token = stack.post(
-        "identity", "/token", json={"email": stack.seeded["creator_email"], "password": "correct horse battery"}
-    ).json()["access_token"]
-    return requests.post(
-        stack.url(f"/{kind}/upload"),
-        files={kind.rstrip("s"): (name, data)},
-        headers={"Host": f"files.{DOMAIN}", "Authorization": f"Bearer {token}"},
-        timeout=60,
-    )
-
-
-def fetch_file(stack, path: str, **headers):
-    """(answer, whether the file server saw the request): Caddy answers files on disk by itself."""
-    request_id = marker()
-    response = stack.get("files", path, headers={"X-Request-ID": request_id, **headers})
-    time.sleep(0.2)
-    return response, bool(lines_with(stack.log("files"), request_id))
-
-
 def test_files_come_from_disk_with_the_file_servers_headers(stack):
-    picture = io.BytesIO()
-    Image.new("RGB", (900, 600), (200, 40, 90)).save(picture, "JPEG")
-    uploaded = creator_upload(stack, "images", "a.jpg", picture.getvalue())
-    assert uploaded.status_code == 201, uploaded.text
-    [stored] = uploaded.json()["data"]
-    assert stored["image_ref"].startswith(f"https://files.{DOMAIN}:{stack.https_port}/images/")
-    path = f"/images/{stored['image_hash']}"
-
-    def fetch(query="", **headers):
-        return fetch_file(stack, path + query, **headers)
-
-    original, reached = fetch()
-    assert (original.status_code, original.headers["Content-Type"], reached) == (200, "image/jpeg", False)
-    assert "immutable" in original.headers["Cache-Control"] and original.headers["ETag"]
-    assert fetch(**{"If-None-Match": original.headers["ETag"]})[0].status_code == 304
-    part = fetch(Range="bytes=0-9")[0]
-    assert (part.status_code, part.content) == (206, original.content[:10])
-
-    made, reached = fetch("?w=320&format=webp")
-    assert (made.status_code, made.headers["Content-Type"], reached) == (200, "image/webp", True)
-    again, reached = fetch("?w=320&format=webp")
-    assert (again.content, reached) == (made.content, False)  # the second time from disk, by Caddy
-    assert again.headers["Vary"] == "Accept" and "immutable" in again.headers["Cache-Control"]
-    assert fetch("?w=320&format=webp", **{"If-None-Match": again.headers["ETag"]})[0].status_code == 304
-    nearest, _ = fetch("?width=300&format=webp")  # any size from 30 to 3000: the nearest allowed one
-    assert nearest.status_code == 200 and nearest.content == made.content
-    assert fetch("?w=20")[0].status_code == 400
+    assert_stored_images_come_from_the_gateway(stack)
 
 
 def test_videos_come_from_disk_with_range_and_posters_from_the_file_server(stack, tmp_path):
-    trailer = make_video(tmp_path / "trailer.mp4", metadata=TRAILER_METADATA)
-    uploaded = creator_upload(stack, "videos", "trailer.mp4", trailer.read_bytes())
-    assert uploaded.status_code == 201, uploaded.text
-    [stored] = uploaded.json()["data"]
-    path = f"/videos/{stored['video_hash']}"
-
-    whole, reached = fetch_file(stack, path)
-    assert (whole.status_code, whole.headers["Content-Type"], reached) == (200, "video/mp4", False)
-    assert "immutable" in whole.headers["Cache-Control"] and whole.headers["ETag"]
-    assert fetch_file(stack, path, **{"If-None-Match": whole.headers["ETag"]})[0].status_code == 304
-    size = len(whole.content)
-    for start, end in ((0, 1023), (size // 2, size // 2 + 999), (size - 100, size - 1)):
-        part, reached = fetch_file(stack, path, Range=f"bytes={start}-{end}")
-        assert (part.status_code, part.content, reached) == (206, whole.content[start : end + 1], False)
-    poster, reached = fetch_file(stack, path + "/poster?w=320&format=jpeg")
-    assert (poster.status_code, poster.headers["Content-Type"], reached) == (200, "image/jpeg", True)
-
-
-# --- failures ---------------------------------------------------------------------------------------------
+    assert_stored_videos_come_from_the_gateway(stack, tmp_path)
 
 
 def test_kill_9_of_an_instance_during_reads_fails_no_request(stack, webhook):
