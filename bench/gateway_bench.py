@@ -149,9 +149,9 @@ def stop_stack(stack: SimpleNamespace) -> None:
     stack.log.close()
 
 
-def wrk_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+def wrk_arguments(parser: argparse.ArgumentParser, connections: int = 32) -> argparse.Namespace:
     """The command line with wrk's load settings added; wrk and Caddy must be installed."""
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=connections)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     for tool in ("wrk", "caddy"):

@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.gateway_bench import DOMAIN, start_stack, stop_stack, wait_for, wrk  # noqa: E402
+from bench.gateway_bench import DOMAIN, start_stack, stop_stack, wait_for, wrk, wrk_arguments  # noqa: E402
 from identity.keys import KeyStore  # noqa: E402
 from identity.tokens import issue_access_token  # noqa: E402
 from tests.videos import make_video  # noqa: E402
@@ -60,12 +60,7 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=50, help="size of the uploaded video (default 50 MiB)")
     parser.add_argument("--duration", default="3s", help="wrk duration of each measurement (default 3s)")
     parser.add_argument("--rounds", type=int, default=3, help="measurements per case, alternating (median shown)")
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    for tool in ("wrk", "caddy"):
-        if not shutil.which(tool):
-            raise SystemExit(f"{tool} is not installed: scripts/setup wrk caddy")
+    args = wrk_arguments(parser, connections=8)
 
     folder = Path(tempfile.mkdtemp(prefix="video-bench-"))
     media = folder / "media"
