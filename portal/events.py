@@ -11,7 +11,7 @@ from app.errors import Conflict, Invalid
 from app.services import entities, program, schedule
 from portal import bp
 from portal.filters import counted
-from portal.forms import EventForm, MoveForm, ShiftForm
+from portal.forms import EventForm, MoveForm, ShiftForm, StageForm
 from web.forms import ConfirmForm, confirmation, confirmed, sentence, show_errors
 from web.htmx import go, render, wants_fragment
 
@@ -327,6 +327,30 @@ def move_event(festival_id: int, event_id: int):
     )
 
 
+@bp.post("/festivals/<id:festival_id>/stages")
+@login_required
+def add_stage(festival_id: int):
+    form = StageForm()
+    stage = form.submit(lambda: schedule.add_stage(festival_id, form.stage_name.data, current_user.actor))
+    if stage:
+        flash(f"“{stage['name']}” is a stage of the festival now: a column of the timetable.", "success")
+        return go(url_for(".timetable", festival_id=festival_id) + "#stages")
+    return timetable(festival_id, stage_form=form, status=422)
+
+
+@bp.post("/festivals/<id:festival_id>/stages/<id:location_id>/remove")
+@login_required
+def remove_stage(festival_id: int, location_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            schedule.remove_stage(festival_id, location_id, current_user.actor)
+        except Invalid as exc:
+            flash(sentence(exc.message), "error")
+        else:
+            flash("The stage is removed from the festival; its location stays in your library.", "success")
+    return go(url_for(".timetable", festival_id=festival_id) + "#stages")
+
+
 @bp.post("/festivals/<id:festival_id>/stages/<id:location_id>/<any(left, right):direction>")
 @login_required
 def move_stage(festival_id: int, location_id: int, direction: str):
@@ -350,7 +374,7 @@ def name_options(entity: str):
 
 @bp.get("/festivals/<id:festival_id>/timetable")
 @login_required
-def timetable(festival_id: int):
+def timetable(festival_id: int, stage_form: StageForm | None = None, status: int = 200):
     festival = _festival(festival_id)
     events = program.events_of(festival_id, current_user.actor)
     stages = schedule.stages(festival_id, events)
@@ -359,6 +383,9 @@ def timetable(festival_id: int):
         columns.append(("No stage", ""))
     return render(
         "portal/timetable.html",
+        None,
+        status,
+        stage_form=stage_form or StageForm(formdata=None),
         festival=festival,
         zone=festival["festival_timezone"],
         stages=stages,

@@ -175,6 +175,10 @@ class MoveForm(EntityForm):
         return schedule.to_unix(self.start.data, self.zone, "start") if self.start.data else None
 
 
+class StageForm(EntityForm):
+    stage_name = StringField("New stage", render_kw={"maxlength": 255, "required": True, "autocomplete": "off"})
+
+
 class ShiftForm(FlaskForm):
     minutes = IntegerField("Shift by (minutes)", validators=[DataRequired()], description="Negative: earlier.")
 

@@ -110,7 +110,7 @@ def split_names(text: str | None) -> list[str]:
     return names
 
 
-def _find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[list[int], list[int]]:
+def find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[list[int], list[int]]:
     """Ids of the artists/locations with these names, in order: the actor's own one of that name (ignoring
     case), else a new one. One query for all names; returns (ids, created ids)."""
     if not names:
@@ -172,9 +172,9 @@ def save_event(
                 check(from_row(ENTITIES["festival"], festival), {**stored, **values})
             now = utcnow()
             library = library_of(actor, festival.owner_id)
-            artists, new_artists = _find_or_create("artist", artist_names, library, now)
+            artists, new_artists = find_or_create("artist", artist_names, library, now)
             location = [location_name.strip()] if location_name.strip() else []
-            locations, new_locations = _find_or_create("location", location, library, now)
+            locations, new_locations = find_or_create("location", location, library, now)
             if event is None:
                 event = entities.insert(spec, actor, values, now)
                 relations.add_link(festival_events, festival_id, event.id)

@@ -29,6 +29,7 @@ from app.services import audit, entities, program, relations
 
 NIGHT_AFTER = time(12, 0)  # events may run until noon of the day after the festival's last day
 SLOT = 5 * 60  # the timetable's row: moves snap to it
+EMPTY_DAY_FROM = 16  # a day without events shows its grid from 16:00
 
 
 # --- local times ---------------------------------------------------------------------------------------
@@ -208,7 +209,51 @@ def stages(festival_id: int, events: list[dict]) -> list[dict]:
     ]
     placed = {stage["id"] for stage in ordered}
     rest = sorted(({"id": i, "name": n} for i, n in used.items() if i not in placed), key=lambda s: s["name"].lower())
-    return [stage for stage in ordered if stage["id"] in used] + rest
+    return ordered + rest  # a stage named on the festival is a column before its first event too
+
+
+def _store_order(festival_id: int, order: list[int]) -> None:
+    FestivalStage.delete().where(FestivalStage.festival == festival_id).execute()
+    if order:
+        FestivalStage.insert_many(
+            [{"festival": festival_id, "location": stage, "position": n} for n, stage in enumerate(order)]
+        ).execute()
+
+
+def add_stage(festival_id: int, name: str, actor: Actor) -> dict:
+    """A stage named on the festival (the organizer's location of that name, or a new one), after the others:
+    a timetable column from now on, with or without events."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise Invalid("name the stage", {"stage_name": "must not be empty"})
+    with write_transaction():
+        entities.require_editable("festival", festival_id, actor)
+        order = [stage["id"] for stage in stages(festival_id, program.events_of(festival_id, actor))]
+        [location_id], _ = program.find_or_create("location", [name], actor, utcnow())
+        if location_id in order:
+            raise Invalid(
+                f"“{name}” is a stage of the festival already", {"stage_name": "is a stage of the festival already"}
+            )
+        _store_order(festival_id, [*order, location_id])
+        audit.record(actor, "festival", festival_id, "stage_order", {"stages": [*order, location_id]})
+    return {"id": location_id, "name": name}
+
+
+def remove_stage(festival_id: int, location_id: int, actor: Actor) -> None:
+    """A stage leaves the festival's columns; refused while events are on it (move them first). The
+    location stays in the library."""
+    with write_transaction():
+        entities.require_editable("festival", festival_id, actor)
+        events = program.events_of(festival_id, actor)
+        on_it = [e for e in events if any(loc["location_id"] == location_id for loc in e["include"]["location"])]
+        if on_it:
+            raise Invalid(
+                f"{len(on_it)} event{'s are' if len(on_it) != 1 else ' is'} on this stage: move them first",
+                {"stage": "has events"},
+            )
+        order = [stage["id"] for stage in stages(festival_id, events) if stage["id"] != location_id]
+        _store_order(festival_id, order)
+        audit.record(actor, "festival", festival_id, "stage_order", {"stages": order})
 
 
 def move_stage(festival_id: int, location_id: int, step: int, actor: Actor) -> None:
@@ -223,10 +268,7 @@ def move_stage(festival_id: int, location_id: int, step: int, actor: Actor) -> N
         other = index + step
         if 0 <= other < len(order):
             order[index], order[other] = order[other], order[index]
-        FestivalStage.delete().where(FestivalStage.festival == festival_id).execute()
-        FestivalStage.insert_many(
-            [{"festival": festival_id, "location": stage, "position": n} for n, stage in enumerate(order)]
-        ).execute()
+        _store_order(festival_id, order)
         audit.record(actor, "festival", festival_id, "stage_order", {"stages": order})
 
 
@@ -334,11 +376,18 @@ def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagge
     by_day: dict[date, list[dict]] = {}
     for event in timed:
         by_day.setdefault(local(event["event_start"], zone).date(), []).append(event)
+    for day in _empty_days(festival, zone) if stage_list else []:  # slots to click on before the first event
+        by_day.setdefault(day, [])
     days = []
     for day, day_events in sorted(by_day.items()):
-        first = local(min(e["event_start"] for e in day_events), zone).replace(minute=0, second=0, microsecond=0)
+        if day_events:
+            first = local(min(e["event_start"] for e in day_events), zone).replace(minute=0, second=0, microsecond=0)
+            end = max(e["event_end"] for e in day_events)
+        else:  # an afternoon and evening (from the festival's start on its first day)
+            opens = local(festival["festival_start"], zone)
+            first = datetime.combine(day, time(opens.hour if opens.date() == day else EMPTY_DAY_FROM), zone)
+            end = int(first.timestamp()) + 8 * 3600
         start = int(first.timestamp())
-        end = max(e["event_end"] for e in day_events)
         rows = max(12, -(-(end - start) // SLOT)) + 12  # an empty hour after the last act: room for the next
         table = TimetableDay(day, describe_day(day), start, rows)
         seen_hours = set()
@@ -365,6 +414,15 @@ def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagge
             table.widths[cell["column"]] = max(table.widths[cell["column"]], cell["lanes"])
         days.append(table)
     return days
+
+
+def _empty_days(festival: dict, zone: ZoneInfo) -> list[date]:
+    """The festival's local days (at most two weeks), for a timetable to fill."""
+    start, end = festival.get("festival_start") or 0, festival.get("festival_end") or 0
+    if not 0 < start <= end:
+        return []
+    first, last = local(start, zone).date(), local(max(start, end - 1), zone).date()
+    return [first + timedelta(days=n) for n in range(min((last - first).days + 1, 14))]
 
 
 def _lanes(cells: list[dict]) -> None:

@@ -33,7 +33,7 @@ def test_timetable_click_adds_and_drag_shows_target_saves_in_place_and_undoes(br
     )
     add_event(page, "Lesung: Tellkamps Turm", "2026-06-12T18:00", "2026-06-12T19:00", "Jördis Müller", "Zelt")
     page.get_by_role("link", name="Timetable").first.click()
-    expect(page.locator(".timetable")).to_have_count(1)
+    expect(page.locator(".timetable")).to_have_count(3)  # the festival's three days: the stages have columns
     page.wait_for_load_state()
 
     # A click on the Zelt's empty 19:15 slot (between 19:15 and 19:20): the add form, start and stage filled.
@@ -80,4 +80,52 @@ def test_timetable_click_adds_and_drag_shows_target_saves_in_place_and_undoes(br
     headers = page.locator(".timetable").first.locator(".tt-location")
     expect(headers).to_have_text(["Hauptbühne", "Zelt"])
     assert loads == [], loads
+    context.close()
+
+
+def test_stages_named_on_the_festival_are_the_timetable_columns_before_any_event(browser, server):
+    context, page, _, festival_id = events_page_in_berlin(browser, server, "Zwinger Sommernächte")
+    page.goto(f"/festivals/{festival_id}/timetable")
+    expect(page.get_by_text("No stages yet")).to_be_visible()
+    for name in ("Hauptbühne im Zwingerhof", "Zelt am Elbufer", "Kronentor"):
+        page.get_by_label("New stage").fill(name)
+        page.get_by_role("button", name="Add the stage").click()
+        expect(page.get_by_text(f"“{name}” is a stage of the festival now")).to_be_visible()
+    page.get_by_label("New stage").fill("zelt am elbufer")  # the same stage, typed differently
+    page.get_by_role("button", name="Add the stage").click()
+    expect(page.locator("#stage_name-error")).to_contain_text("Is a stage of the festival already")
+
+    # Every festival day has its grid, the stages as columns, in the festival's order.
+    expect(page.locator("section.timetable-day")).to_have_count(3)
+    headers = page.locator(".timetable").first.locator(".tt-location")
+    expect(headers).to_have_text(["Hauptbühne im Zwingerhof", "Zelt am Elbufer", "Kronentor"])
+    page.get_by_role("button", name="← Earlier Kronentor").click()
+    expect(page.locator(".timetable").first.locator(".tt-location")).to_have_text(
+        ["Hauptbühne im Zwingerhof", "Kronentor", "Zelt am Elbufer"]
+    )
+
+    # A click on the Saturday's Kronentor column at 17:00 adds the first act there.
+    page.wait_for_load_state()
+    saturday = page.locator(".timetable").nth(1)
+    saturday.evaluate("grid => grid.scrollIntoView({block: 'start'})")
+    body = saturday.locator(".tt-body").bounding_box()
+    rows = int(saturday.get_attribute("data-rows"))
+    column = saturday.locator(".tt-location", has_text="Kronentor").bounding_box()
+    x, y = column["x"] + column["width"] / 2, body["y"] + 12.5 * body["height"] / rows
+    page.mouse.click(x, y)  # 16:00 + 1 h
+    dialog = page.locator("#tt-dialog")
+    expect(dialog.get_by_label("Starts")).to_have_value("2026-06-13T17:00")
+    expect(dialog.get_by_label("Location")).to_have_value("Kronentor")
+    dialog.get_by_label("Name").fill("Serenade am Kronentor")
+    dialog.get_by_role("button", name="Add event").click()
+    expect(block(page, "Serenade am Kronentor")).to_be_visible()
+
+    # A stage with events stays; an empty one can go (its location stays in the library).
+    page.get_by_role("button", name="Remove Kronentor").click()
+    expect(page.get_by_text("1 event is on this stage: move them first.")).to_be_visible()
+    page.get_by_role("button", name="Remove Zelt am Elbufer").click()
+    expect(page.get_by_text("The stage is removed from the festival")).to_be_visible()
+    expect(page.locator(".timetable").first.locator(".tt-location")).to_have_text(
+        ["Hauptbühne im Zwingerhof", "Kronentor"]
+    )
     context.close()

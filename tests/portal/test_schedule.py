@@ -129,7 +129,8 @@ def test_overlapping_blocks_get_lanes_side_by_side():
         _event(3, "C", utc(2026, 6, 12, 19), utc(2026, 6, 12, 19, 30), "Main"),
         _event(4, "D", utc(2026, 6, 12, 21), utc(2026, 6, 12, 22), "Main"),
     ]
-    [day] = schedule.timetable(FESTIVAL, events, [{"id": 1, "name": "Main"}], {})
+    day, *empty = schedule.timetable(FESTIVAL, events, [{"id": 1, "name": "Main"}], {})
+    assert [(other.label, other.cells) for other in empty] == [("Sat 13 Jun 2026", []), ("Sun 14 Jun 2026", [])]
     lanes = {cell["event"]["event_name"]: (cell["lane"], cell["lanes"]) for cell in day.cells}
     assert lanes == {"A": (0, 2), "B": (1, 2), "C": (1, 2), "D": (0, 1)}
 
@@ -204,7 +205,8 @@ def test_stage_order_is_stored_and_the_same_every_day(factory, creator, berlin):
     stages = schedule.stages(berlin, events)
     assert [stage["name"] for stage in stages] == ["Tent", "Arena"]
     days = schedule.timetable(program.festival_with_parts(berlin, actor)[0], events, stages, {})
-    assert [[cell["column"] for cell in day.cells] for day in days] == [[0, 1], [0]]  # Tent first on both days
+    assert [[cell["column"] for cell in day.cells] for day in days] == [[0, 1], [0], []]  # Tent first on both days
+    assert (days[2].label, days[2].start) == ("Sun 14 Jun 2026", utc(2026, 6, 14, 14))  # empty, from 16:00 Berlin
 
 
 def test_shift_moves_all_or_nothing_and_duplicate_copies(factory, creator, berlin):
