@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.caddy import build_config
+from gateway.settings import Settings
 from tests.gateway.conftest import (
     assert_stored_images_come_from_the_gateway,
     assert_stored_videos_come_from_the_gateway,
@@ -33,3 +35,45 @@ def test_files_come_from_the_bucket_with_the_file_servers_headers(bucket_stack):
 def test_videos_come_from_the_bucket_with_range_and_posters_from_the_file_server(bucket_stack, tmp_path):
     assert_stored_videos_come_from_the_gateway(bucket_stack, tmp_path)
     assert len(bucket_stack.moto.keys(bucket_stack.bucket, "videos/")) == 1
+
+
+def bucket_proxies(settings) -> list[dict]:
+    """The reverse proxies of files.<domain> that read from the bucket, from the config the registry loads."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("handler") == "reverse_proxy" and "rewrite" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(build_config(settings, {"files": ["127.0.0.1:5001"]}))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "dial", "host", "prefix"),
+    [
+        ("https://fra1.digitaloceanspaces.com", "fra1.digitaloceanspaces.com:443", "fra1.digitaloceanspaces.com", "/f"),
+        ("http://minio.internal:9000", "minio.internal:9000", "minio.internal:9000", "/f"),
+        ("", "f.s3.eu-central-1.amazonaws.com:443", "f.s3.eu-central-1.amazonaws.com", ""),  # AWS: virtual host
+    ],
+)
+def test_gateway_reads_real_stores_by_object_name(endpoint, dial, host, prefix):
+    settings = Settings(
+        domain="festivals.example", media_store="s3", s3_endpoint=endpoint, s3_bucket="f", s3_region="eu-central-1"
+    )
+    proxies = bucket_proxies(settings)
+    assert [p["rewrite"]["uri"].split("/{http.regexp")[0] for p in proxies] == [
+        f"{prefix}/images",
+        f"{prefix}/variants",
+        f"{prefix}/videos",
+    ]
+    for p in proxies:
+        assert p["upstreams"] == [{"dial": dial}] and p["headers"]["request"]["set"]["Host"] == [host]
+        assert ("tls" in p["transport"]) == dial.endswith(":443")
+        assert p["headers"]["request"]["delete"] == ["Authorization", "Cookie"]  # nothing of the visitor's
