@@ -33,7 +33,8 @@ from app.text import csv_cell, xml_text
 # Fixed, so that a guid (and the calendar UID made from it) never changes: calendar apps and schedule
 # readers update an event they know instead of showing it twice.
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://festivalsapp.org/schedule")
-CSV_COLUMNS = ("name", "day", "start", "end", "stage", "artists", "type", "description")
+# "id": the event's id, so that a re-import of an edited file knows a renamed or moved act (optional when importing)
+CSV_COLUMNS = ("name", "day", "start", "end", "stage", "artists", "type", "description", "id")
 NO_STAGE = "No stage"
 GENERATOR = "FestivalsApp"
 
@@ -356,7 +357,7 @@ def ical(program: Program) -> bytes:
 
 
 def csv_row(program: Program, event: dict) -> list[str]:
-    """name, day, start, end (with its date when it is on another day), stage, artists, type, description."""
+    """name, day, start, end (with its date when it is on another day), stage, artists, type, description, id."""
     day = start = end = ""
     if event["event_start"] > 0:
         first, last = program.local(event["event_start"]), program.local(_end(event))
@@ -371,6 +372,7 @@ def csv_row(program: Program, event: dict) -> list[str]:
         join_artists(artist_names(event)),
         str(event["event_type"]),
         event["event_description"],
+        str(event["event_id"]),
     ]
 
 

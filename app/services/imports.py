@@ -1,10 +1,12 @@
 """A festival's events from a CSV file (or a spreadsheet saved as CSV): read, map the columns, preview
 every row as new / changed / unchanged / error, then save them all in one transaction.
 
-Rows are matched with the festival's events by name, day and stage (ignoring case), so importing the same
-file again changes nothing. Events that are not in the file stay as they are. Artists and stages are
-looked up in the caller's own library by name and created there when missing. The columns are those of
-the CSV export (`exports.CSV_COLUMNS`): what comes out can go back in."""
+Rows are matched with the festival's events by the export's id column, else by name, day and stage
+(ignoring case), else by the same artists on the same day: importing the same file again changes nothing,
+and an act renamed or moved in the spreadsheet is shown as changed, not added twice. Events that are not in
+the file stay as they are. Artists and stages are looked up in the caller's own library by name and created
+there when missing. The columns are those of the CSV export (`exports.CSV_COLUMNS`): what comes out can go
+back in."""
 
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ ALIASES = {
     "artists": {"artists", "artist", "performers", "performer", "acts", "band", "bands", "speakers", "künstler"},
     "type": {"type", "kind", "category", "event type", "typ", "art"},
     "description": {"description", "details", "info", "notes", "abstract", "beschreibung", "text"},
+    "id": {"id", "event id", "nr"},
 }
 FIELD_LABELS = {
     "event_name": "name",
@@ -187,6 +190,7 @@ class Row:
     reason: str = ""
     changes: list[str] = field(default_factory=list)
     event_id: int | None = None
+    ref: int | None = None  # the id column: the exported event this row was
     cells: dict[str, str] = field(default_factory=dict)  # as read, for the preview
 
     @property
@@ -256,6 +260,7 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
     """Fill the row from its cells; the reason it cannot be imported, or ""."""
     row.name, row.stage = cells["name"].strip(), cells["stage"].strip()
     row.description = cells["description"].strip()
+    row.ref = whole_number(cells.get("id"))
     row.artists = _split_artists(cells["artists"])
     if not row.name:
         return "no name"
@@ -319,6 +324,10 @@ def _when(program: exports.Program, seconds: int) -> str:
 
 def _compare(row: Row, event: dict, program: exports.Program) -> list[str]:
     changes = []
+    if event["event_name"] != row.name:
+        changes.append(f"name {event['event_name']} → {row.name}")
+    if exports.stage_name(event).casefold() != row.stage.casefold():
+        changes.append(f"stage {exports.stage_name(event)} → {row.stage}")
     for label, old, new in (("start", event["event_start"], row.start), ("end", event["event_end"], row.end)):
         if old != new:
             changes.append(f"{label} {_when(program, old)} → {_when(program, new)}")
@@ -343,6 +352,8 @@ def _plan(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int |
     existing: dict[tuple, dict] = {}
     for event in program.events:
         existing.setdefault(_event_key(event, program), event)  # the first of same-named ones is matched
+    by_id = {event["event_id"]: event for event in program.events}
+    matched: dict[int, Row] = {}
     rows, seen = [], {}
     for line, cells_list in table.rows:
         cells = {
@@ -355,14 +366,36 @@ def _plan(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int |
             row.reason = f"same name, day and stage as line {seen[row.key]}"
         if not row.reason:
             seen[row.key] = line
-            event = existing.get(row.key)
-            if event is None:
-                row.status = "new"
-            else:
-                row.event_id = event["event_id"]
-                row.changes = _compare(row, event, program)
-                row.status = "changed" if row.changes else "unchanged"
+            event = by_id.get(row.ref) or existing.get(row.key)  # its id from the export, else its name
+            if event is not None and event["event_id"] not in matched:
+                matched[event["event_id"]] = row
         rows.append(row)
+    # A row without a match may be a renamed or moved act: the same artists on the same day, not matched yet.
+    unmatched = [event for event in program.events if event["event_id"] not in matched]
+    placed = {id(row) for row in matched.values()}
+    for row in rows:
+        if row.reason or id(row) in placed or not row.artists:
+            continue
+        artists = {name.casefold() for name in row.artists}
+        event = next(
+            (
+                event
+                for event in unmatched
+                if event["event_id"] not in matched
+                and _event_key(event, program)[1] == row.day
+                and {name.casefold() for name in exports.artist_names(event)} == artists
+            ),
+            None,
+        )
+        if event is not None:
+            matched[event["event_id"]] = row
+    for event_id, row in matched.items():
+        row.event_id = event_id
+        row.changes = _compare(row, by_id[event_id], program)
+        row.status = "changed" if row.changes else "unchanged"
+    for row in rows:
+        if not row.reason and row.event_id is None:
+            row.status = "new"
     plan = Plan(rows, program.zone.key)
     plan.digest = hashlib.sha256(
         orjson.dumps(
@@ -465,21 +498,24 @@ def confirm(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int
 def _save(festival_id: int, actor: Actor, new: list[Row], changed: list[Row]) -> None:
     now = utcnow()
     relink = [row for row in changed if any(change.startswith("artists") for change in row.changes)]
+    restage = [row for row in changed if any(change.startswith("stage") for change in row.changes)]
     library = library_of(actor, Festival.select(Festival.owner).where(Festival.id == festival_id).scalar())
-    stages = _own_ids(Location, [row.stage for row in new], library, now)
+    stages = _own_ids(Location, [row.stage for row in new + restage], library, now)
     artists = _own_ids(
         Artist, [name for row in sorted(new + relink, key=lambda r: r.line) for name in row.artists], library, now
     )
     _new_event_ids(new, actor, now)  # before the changed events get the same version
     for row in changed:
-        Event.update(description=row.description, type=row.type, start=row.start, end=row.end, version=now).where(
-            Event.id == row.event_id
-        ).execute()
+        Event.update(
+            name=row.name, description=row.description, type=row.type, start=row.start, end=row.end, version=now
+        ).where(Event.id == row.event_id).execute()
     for ids in _chunks([row.event_id for row in relink]):
         EventArtist.delete().where(EventArtist.owner.in_(ids)).execute()
+    for ids in _chunks([row.event_id for row in restage]):
+        EventLocation.delete().where(EventLocation.owner.in_(ids)).execute()
     links = {
         FestivalEvent: [{"owner": festival_id, "related": row.event_id} for row in new],
-        EventLocation: [{"owner": row.event_id, "related": stages[row.stage.casefold()]} for row in new],
+        EventLocation: [{"owner": row.event_id, "related": stages[row.stage.casefold()]} for row in new + restage],
         EventArtist: [
             {"owner": row.event_id, "related": artists[name.casefold()]} for row in new + relink for name in row.artists
         ],

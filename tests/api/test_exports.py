@@ -458,9 +458,10 @@ def test_events_csv_has_one_row_per_event(client, writer, festival):
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark, for spreadsheets
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ["name", "day", "start", "end", "stage", "artists", "type", "description"]
+    assert rows[0] == ["name", "day", "start", "end", "stage", "artists", "type", "description", "id"]
     by_name = {row[0]: row for row in rows[1:]}
     assert len(rows) - 1 == len(_api_events(client, writer, festival)) == 5
+    ids = {event["event_name"]: str(event["event_id"]) for event in _api_events(client, writer, festival).values()}
     assert by_name["Opening"] == [
         "Opening",
         "2027-07-16",
@@ -470,6 +471,7 @@ def test_events_csv_has_one_row_per_event(client, writer, festival):
         "The Velvet Foxes; Nora, Singer",
         "2",
         "Doors at 17:30.\nBring water.",
+        ids["Opening"],  # a re-import of the edited file knows it by this
     ]
     assert by_name["Late set"][1:5] == ["2027-07-16", "23:00", "2027-07-17 01:00", "Zelt Süd"]
     assert by_name["Open jam"][4] == ""
