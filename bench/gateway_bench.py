@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fileserver.images import normalize_upload  # noqa: E402
-from fileserver.storage import Storage  # noqa: E402
+from fileserver.storage import LocalStore  # noqa: E402
 from gateway.caddy import CaddyAdmin, build_config  # noqa: E402
 from gateway.settings import load_settings  # noqa: E402
 
@@ -179,7 +179,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     media = folder / "media"
     data = normalize_upload(photo(), 50_000_000)
-    digest, _ = Storage(str(media)).store(
+    digest, _ = LocalStore(str(media)).store(
         "images",
         data.data,
         {

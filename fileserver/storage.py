@@ -274,19 +274,6 @@ class LocalStore(MediaStore):
             return False
 
 
-Storage = LocalStore  # the name callers used before there was more than one store
-
-
-def store_original(store: MediaStore, kind: str, source, meta: dict) -> str:
-    """Store bytes, a path or a file object once under its hash and return the hash (importers use this)."""
-    if isinstance(source, bytes):
-        return store.store(kind, source, meta)[0]
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as handle:
-            return store.put_file(kind, handle, meta)[0]
-    return store.put_file(kind, source, meta)[0]
-
-
 def open_store(settings: dict) -> MediaStore:
     """The store FESTIVALS_MEDIA_STORE names: `local` (MEDIA_DIR) or `s3` (the bucket; checked here, so a
     file server with a wrong bucket, credentials or endpoint refuses to start with a message saying which)."""
