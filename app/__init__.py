@@ -38,10 +38,10 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
 
     init_thin_reads(app)  # API cache hits and 304s below Flask; inside ProxyFix, which must come first
     if app.config["BEHIND_PROXY"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from common.http import FromGateway
 
-        # exactly one hop: the gateway's X-Forwarded-For (the masked address) becomes remote_addr
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # exactly one hop, the gateway's: its X-Forwarded-For (the masked address) becomes remote_addr
+        app.wsgi_app = FromGateway(app.wsgi_app)
     configure_logging("festivals", app.config["LOG_FORMAT"], app.config["LOG_LEVEL"], app.config["LOG_HEALTH"])
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     init_requests(app)  # request ids first: every later hook, log line and error response uses them

@@ -47,6 +47,27 @@ def peer_role() -> str | None:
     return pki.peer_role(getpeercert()) if getpeercert else None
 
 
+class FromGateway:
+    """werkzeug's ProxyFix for one hop (the gateway's X-Forwarded-For/-Proto/-Host: the masked address, the
+    public scheme and host with its port) applied only to what the gateway sent: on an mTLS port a peer whose
+    certificate is not of the role `gateway` has its X-Forwarded-*/Forwarded headers dropped, so no other
+    certificate holder can pose as a visitor or make the links a service builds point elsewhere. Without TLS
+    (FESTIVALS_BEHIND_PROXY on a plain port) the one hop is trusted as before."""
+
+    def __init__(self, app):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        self.app, self.fixed = app, ProxyFix(app, x_for=1, x_proto=1, x_host=1)
+
+    def __call__(self, environ, start_response):
+        getpeercert = getattr(environ.get("gunicorn.socket"), "getpeercert", None)
+        if getpeercert is None or pki.peer_role(getpeercert()) == "gateway":
+            return self.fixed(environ, start_response)
+        for key in [key for key in environ if key.startswith("HTTP_X_FORWARDED_") or key == "HTTP_FORWARDED"]:
+            del environ[key]
+        return self.app(environ, start_response)
+
+
 def log_access(
     log: logging.Logger, method: str, path: str, status: int, duration_ms: float, client, rid: str | None = None
 ) -> None:

@@ -53,7 +53,7 @@ def create_files_app(config: dict | None = None) -> Flask:
     init_views(files)
     files.cli.add_command(media_to_s3)  # flask --app wsgi:files media-to-s3 FOLDER
     if settings["BEHIND_PROXY"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from common.http import FromGateway
 
-        files.wsgi_app = ProxyFix(files.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        files.wsgi_app = FromGateway(files.wsgi_app)
     return files

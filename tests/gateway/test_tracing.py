@@ -4,6 +4,7 @@ of a URL in any log, no health-check lines, URLs with the public port, one neutr
 from __future__ import annotations
 
 import re
+import socket
 import time
 import uuid
 
@@ -11,7 +12,7 @@ import orjson
 import pytest
 import requests
 
-from tests.gateway.conftest import DOMAIN
+from tests.gateway.conftest import BIN, DOMAIN
 from tests.processes import factory_for
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -130,24 +131,72 @@ def test_one_neutral_server_header_without_versions(stack):
     assert not {"python", "pillow"} & set(info)
 
 
+def own_address() -> str:
+    """This machine's address on its network (not loopback): where a scraper on another host would connect."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: nothing is sent, the kernel picks the outgoing address
+        except OSError as exc:
+            pytest.fail(f"this machine has no network address besides loopback ({exc}); the test needs one")
+        address = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.fail("this machine has no network address besides loopback; the test needs one")
+    return address
+
+
 def test_metrics_scraped_with_a_metrics_certificate_and_not_with_another(stack):
-    """A Prometheus server on another host (here: a request that is not from loopback, as
-    test_services_answer_metrics_on_their_own_ports_to_loopback_callers_and_admins makes it) scrapes with a
-    client certificate of the role `metrics`; an `app` certificate needs an admin's token; none is refused."""
+    """A Prometheus server on another host scrapes with a client certificate of the role `metrics`; an `app`
+    certificate needs an admin's token (X-Forwarded-For of a non-gateway peer is dropped, so a header cannot
+    fake the loopback exception either); no certificate is refused in the handshake."""
     from common import pki
 
+    address = own_address()
     pki.issue(stack.pki, "prometheus", role="metrics")
+    pki.issue(stack.pki, "files-remote", role="files", ips=[address])
+    port = free_port_on(address)
+    args, env = stack.tls("files-remote")
+    stack.start(
+        "files-remote",
+        [f"{BIN}/gunicorn", "-c", "python:common.gunicorn_hooks", "--bind", f"{address}:{port}", *args, "wsgi:files"],
+        **env,
+    )
     scraper = (str(stack.pki / "prometheus.pem"), str(stack.pki / "prometheus.key"))
     app = (str(stack.pki / "app.pem"), str(stack.pki / "app.key"))
-    remote = {"X-Forwarded-For": "198.51.100.7"}
-    addresses = [stack.address(name) for name in ("app1", "identity", "files")] + [f"127.0.0.1:{stack.registry_port}"]
-    for address in addresses:
-        url = f"https://{address}/metrics"
-        scraped = requests.get(url, cert=scraper, headers=remote, timeout=30)
-        assert scraped.status_code == 200 and "festivals_http_requests_total" in scraped.text, address
-        refused = requests.get(url, cert=app, headers=remote, timeout=30)
-        assert refused.status_code == 401 and set(refused.json()) == {"error"}, address
+    url = f"https://{address}:{port}/metrics"
+    try:
+        stack.wait_until(lambda: answers(url, scraper), 30, "the file server on the network address")
+        scraped = requests.get(url, cert=scraper, timeout=30)
+        assert scraped.status_code == 200 and "festivals_http_requests_total" in scraped.text
+        refused = requests.get(url, cert=app, headers={"X-Forwarded-For": "127.0.0.1"}, timeout=30)
+        assert refused.status_code == 401 and set(refused.json()) == {"error"}
         with pytest.raises(requests.exceptions.ConnectionError):
-            requests.get(url, headers=remote, timeout=30)  # no certificate: the handshake fails
-    through_gateway = stack.get("api", "/metrics", cert=scraper)
-    assert through_gateway.status_code == 404
+            requests.get(url, timeout=30)  # no certificate: the handshake fails
+    finally:
+        stack.terminate("files-remote")
+    assert stack.get("api", "/metrics", cert=scraper).status_code == 404  # never through the gateway
+
+
+def free_port_on(address: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        return sock.getsockname()[1]
+
+
+def answers(url: str, cert) -> bool:
+    try:
+        return requests.get(url, cert=cert, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_forwarded_headers_are_trusted_from_the_gateway_only(stack):
+    """Straight to an instance's mTLS port: the gateway's certificate may say the public host (the links the
+    app builds follow it); another certificate's X-Forwarded-* headers are dropped."""
+    url = f"https://{stack.address('app1')}/api/v1/festivals/{stack.seeded['festival_id']}/schedule.json"
+    forged = {**stack.admin_headers, "X-Forwarded-Host": "evil.example", "X-Forwarded-For": "203.0.113.9"}
+    for name, trusted in (("gateway", True), ("app", False), ("files", False)):
+        cert = (str(stack.pki / f"{name}.pem"), str(stack.pki / f"{name}.key"))
+        answer = requests.get(url, cert=cert, headers=forged, timeout=30)
+        assert answer.status_code == 200, answer.text
+        base = answer.json()["schedule"]["base_url"]
+        assert base.startswith("https://evil.example/") == trusted, (name, base)
