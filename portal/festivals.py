@@ -26,6 +26,7 @@ def _editor(
     fragment: str | None = None,
     conflict: bool = False,
     notice: str | None = None,
+    zone_question: tuple[str, dict] | None = None,
     **forms,
 ):
     """The editor page (or one of its fragments). Forms given keep what the user typed; `notice` says what a
@@ -56,6 +57,7 @@ def _editor(
         files_url=current_app.config["FILES_URL"],
         conflict=conflict,
         notice=notice,
+        zone_question=zone_question,
     )
 
 
@@ -115,10 +117,20 @@ def festival(festival_id: int):
 def save_festival(festival_id: int):
     form = FestivalForm()
     conflict = False
+    stored_zone = program.festival_with_parts(festival_id, current_user.actor)[0]["festival_timezone"]
+    new_zone = (form.festival_timezone.data or "").strip() or "UTC"
+    asking = new_zone != stored_zone and form.zone_change.data not in ("local", "moments")
+    if asking and form.validate_on_submit() and new_zone in time_zones():  # ask first, say what would move
+        effect = schedule.zone_change_effect(festival_id, stored_zone, new_zone, current_user.actor)
+        return _editor(festival_id, form, 422, "portal/_festival_details.html", zone_question=(stored_zone, effect))
     if form.validate_on_submit():
         try:
-            entities.update(
-                "festival", festival_id, current_user.actor, form.values(), expected_version=form.version.data or None
+            schedule.update_festival(
+                festival_id,
+                current_user.actor,
+                form.values(),
+                form.version.data or None,
+                keep_local_times=form.zone_change.data == "local",
             )
         except Conflict as exc:
             conflict = not exc.fields

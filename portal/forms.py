@@ -14,6 +14,8 @@ from wtforms import (
     FloatField,
     HiddenField,
     IntegerField,
+    RadioField,
+    SelectChoice,
     StringField,
     TextAreaField,
     URLField,
@@ -25,7 +27,7 @@ from app.services import schedule
 from web.forms import PlainWords, show_errors
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
-NOT_VALUES = {"csrf_token", "version", "artists", "location", "length", "back"}
+NOT_VALUES = {"csrf_token", "version", "artists", "location", "length", "back", "zone_change"}
 PART_FIELDS = {"artist_name": "artists", "location_name": "location"}  # an event's parts, typed in its form
 
 
@@ -120,6 +122,12 @@ class FestivalForm(EntityForm):
     festival_end = _time("Ends")
     festival_price = StringField("Price", render_kw={"maxlength": 255})
     festival_description = TextAreaField("Description", render_kw={"rows": 4})
+    # Asked when the zone changes: keep the events' local times (they move in real time) or their moments.
+    zone_change = RadioField(
+        "When the time zone changes",
+        choices=[SelectChoice("local", "Keep the local times"), SelectChoice("moments", "Keep the moments")],
+        validators=[Optional()],
+    )
 
     def time_zone(self) -> ZoneInfo:
         """The zone typed in this form (a new festival's, or a changed one) decides its own times."""

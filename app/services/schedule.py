@@ -272,6 +272,49 @@ def move_stage(festival_id: int, location_id: int, step: int, actor: Actor) -> N
         audit.record(actor, "festival", festival_id, "stage_order", {"stages": order})
 
 
+# --- changing the time zone ----------------------------------------------------------------------------
+
+
+def zone_change_effect(festival_id: int, old: str, new: str, actor: Actor) -> dict:
+    """What a change of the festival's zone from `old` to `new` would do, for the question before it: how many
+    timed events, and the first one as it shows now, with its local time kept (it moves in real time) and
+    with its moment kept (its shown time changes)."""
+    before, after = zone_named(old), zone_named(new)
+    timed = [event for event in program.events_of(festival_id, actor) if event["event_start"] > 0]
+    effect = {"count": len(timed), "example": None}
+    if timed:
+        first = min(timed, key=lambda event: event["event_start"])
+        effect["example"] = {
+            "name": first["event_name"],
+            "now": format_time(first["event_start"], before),
+            "moment_kept": format_time(first["event_start"], after),
+        }
+    return effect
+
+
+def update_festival(
+    festival_id: int, actor: Actor, values: dict, expected_version: str | None, keep_local_times: bool
+) -> None:
+    """Save the festival's fields; when its zone changes and `keep_local_times`, every event keeps its wall-clock
+    times in the new zone (so it moves in real time), in the same transaction. Otherwise the moments stay."""
+    with write_transaction():
+        old = zone_named(entities.require_editable("festival", festival_id, actor).timezone)
+        entities.update("festival", festival_id, actor, values, expected_version=expected_version)
+        new = zone_named(values.get("festival_timezone"))
+        if not keep_local_times or new.key == old.key:
+            return
+        now = utcnow()
+        for row in (
+            Event.select().where(Event.id.in_(program.event_ids(festival_id))).where(Event.start > 0).order_by(Event.id)
+        ):
+            row.start = to_unix(local(row.start, old).replace(tzinfo=None), new, "event_start")
+            if row.end:
+                row.end = to_unix(local(row.end, old).replace(tzinfo=None), new, "event_end")
+            row.version = now
+            row.save()
+        audit.record(actor, "festival", festival_id, "zone_change", {"from": old.key, "to": new.key, "kept": "local"})
+
+
 # --- moving, duplicating, shifting ---------------------------------------------------------------------
 
 

@@ -182,3 +182,36 @@ def test_words_and_dates_read_right_and_a_deleted_festival_takes_its_events(brow
         assert Festival.select().where(Festival.id == festival_id).count() == 0
         assert Event.select().where(Event.name == "Matinée").count() == 0
     context.close()
+
+
+def test_changing_the_time_zone_asks_and_says_what_moves(page, server):
+    owner = server.user("creator")
+    festival_id, event_id = festival_with_an_event(server, owner)  # 12:00 in Berlin on Sun 27 Jun 2027
+    log_in(page, owner.email)
+    page.goto(f"/festivals/{festival_id}")
+    form = page.locator("#festival-form")
+    form.get_by_label("Time zone").fill("Europe/London")
+    form.get_by_role("button", name="Save details").click()
+    question = page.get_by_test_id("zone-question")
+    expect(question).to_contain_text("from Europe/Berlin to Europe/London: what should happen to the 1 event?")
+    expect(question).to_contain_text("“Lieder von der Elbe” stays at Sun 27 Jun 12:00, then in Europe/London.")
+    expect(question).to_contain_text("“Lieder von der Elbe” (Sun 27 Jun 12:00 now) shows as Sun 27 Jun 11:00.")
+    assert stored_festival(server, festival_id).timezone == "Europe/Berlin"  # nothing saved before the answer
+
+    page.get_by_label("Keep the local times").check()
+    page.locator("#festival-form").get_by_role("button", name="Save details").click()
+    expect(page.locator("#festival-form").get_by_text("Saved.")).to_be_visible()
+    with server.app.app_context(), db.connection_context():
+        assert Event.get_by_id(event_id).start == DAY + 3600  # 12:00 in London is an hour later than in Berlin
+    assert stored_festival(server, festival_id).timezone == "Europe/London"
+
+    form = page.locator("#festival-form")
+    form.get_by_label("Time zone").fill("Europe/Berlin")
+    form.get_by_role("button", name="Save details").click()
+    page.get_by_label("Keep the moments").check()
+    page.locator("#festival-form").get_by_role("button", name="Save details").click()
+    expect(page.locator("#festival-form").get_by_text("Saved.")).to_be_visible()
+    with server.app.app_context(), db.connection_context():
+        assert Event.get_by_id(event_id).start == DAY + 3600  # the same moment, shown as 13:00 in Berlin
+    page.goto(f"/festivals/{festival_id}/events")
+    expect(page.locator(f"#event-{event_id}")).to_contain_text("Sun 27 Jun 13:00")
