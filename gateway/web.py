@@ -16,7 +16,7 @@ import orjson
 from flask import Flask, Response, request
 from limits import parse
 from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
 from common.http import init_request_ids
@@ -49,8 +49,9 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
     web = Flask(__name__)
     init_request_ids(web, logging.getLogger("festivals.gateway.request"))
     web.extensions["registry"] = registry
-    # per process: one registry process owns the state (see gateway/registry.py)
-    limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+    # per process: one registry process owns the state (see gateway/registry.py); a moving window is exact (a
+    # sliding-window counter lets a few more through where two windows meet)
+    limiter = MovingWindowRateLimiter(MemoryStorage())
     beat_limit, lookup_limit = parse(settings.beat_limit), parse(settings.lookup_limit)
     join_limit = parse(settings.join_limit)
 
