@@ -108,6 +108,22 @@ def _slug(text: str, joiner: str = "_") -> str:
     return re.sub(r"[^a-z0-9]+", joiner, ascii_text).strip(joiner)
 
 
+def public_slug(festival: dict) -> str:
+    """The festival's address on the portal host for visitors (/elbhangfest-dresden); its id when the name
+    gives none."""
+    return _slug(festival["festival_name"], "-") or str(festival["festival_id"])
+
+
+def published_by_slug(slug: str) -> int | None:
+    """The published festival with this public slug (the oldest when two names give the same), or None."""
+    from app.models import Festival
+
+    rows = Festival.select(Festival.id, Festival.name).where(Festival.is_valid == True).order_by(Festival.id)  # noqa: E712
+    return next(
+        (row.id for row in rows if public_slug({"festival_name": row.name, "festival_id": row.id}) == slug), None
+    )
+
+
 def acronym(festival: dict) -> str:
     """Lower-case letters, digits and underscores, at least four characters (what readers key on)."""
     slug = _slug(festival["festival_name"])

@@ -236,6 +236,7 @@ def test_creator_pages_fit_every_width_with_a_clean_console(browser, server):
     visit.check_post(f"{festival}/import", {"text": CSV}, shot="import-preview")
     visit.check_post(f"{festival}/import", {"text": ODD_CSV})
     visit.check("/account/password")
+    visit.check(f"/{ids['festival']}", shot="public-schedule", axe=True)  # the visitors' page
     problems = visit.close()
     assert not problems, "\n".join(problems)
 
