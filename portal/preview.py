@@ -4,8 +4,6 @@ Reachable from the editor before publishing; so are the schedule exports (drafts
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from flask import Response, current_app, request
 from flask_login import current_user, login_required
 
@@ -18,14 +16,10 @@ from web.htmx import render
 @login_required
 def preview(festival_id: int):
     program = exports.preview(festival_id, current_user.actor)
-    days = [
-        (day, list(events))
-        for day, events in groupby(program.timed, key=lambda event: program.local(event["event_start"]).date())
-    ]
     return render(
         "portal/preview.html",
         festival=program.festival,
-        days=days,
+        days=program.days(),
         program=program,
         untimed=[event for event in program.events if not event["event_start"]],
         stage_name=exports.stage_name,

@@ -6,14 +6,12 @@ token in the page, so caches may keep it for a minute (with an ETag)."""
 from __future__ import annotations
 
 import time
-from itertools import groupby
 
-from flask import abort, make_response, request, url_for
+from flask import abort, make_response, render_template, request, url_for
 
 from app.permissions import ANONYMOUS
 from app.services import exports
 from portal import bp
-from web.htmx import render
 
 CACHE_SECONDS = 60
 
@@ -36,21 +34,22 @@ def _page(festival_id: int):
     now = int(time.time())
     on_now = [event for event in shown if event["event_start"] <= now < (event["event_end"] or event["event_start"])]
     coming = [event for event in shown if event["event_start"] > now][:3]
-    days = [(day, list(events)) for day, events in groupby(shown, key=lambda e: program.local(e["event_start"]).date())]
-    page, status = render(
+    if not on_now and not (coming and coming[0]["event_start"] - now < 86400):
+        coming = []  # "next" only while the festival runs (today)
+    calendar = url_for("api.festival_export", festival_id=festival_id, kind="schedule.ics", _external=True)
+    filters = {"stages": stages, "stage": stage, "words": words}
+    page = render_template(
         "web/schedule.html",
-        festival=program.festival,
         program=program,
-        days=days,
-        stages=stages,
-        stage=stage,
-        words=words,
+        festival=program.festival,
+        days=program.days(shown),
+        **filters,
         on_now=on_now,
-        coming=coming if on_now or (coming and coming[0]["event_start"] - now < 86400) else [],  # today only
-        calendar=url_for("api.festival_export", festival_id=festival_id, kind="schedule.ics", _external=True),
+        coming=coming,
+        calendar=calendar,
         stage_name=exports.stage_name,
     )
-    response = make_response(page, status)
+    response = make_response(page)
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response.add_etag()
     return response.make_conditional(request)

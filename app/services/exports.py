@@ -17,6 +17,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -52,6 +53,11 @@ class Program:
 
     def local(self, seconds: int) -> datetime:
         return local(seconds, self.zone)
+
+    def days(self, events: list[dict] | None = None) -> list[tuple]:
+        """(local date, its events) for the timed `events` (all timed ones by default), in time order."""
+        timed = self.timed if events is None else events
+        return [(day, list(group)) for day, group in groupby(timed, key=lambda e: self.local(e["event_start"]).date())]
 
 
 def _include(entity: str, *names: str) -> list:
