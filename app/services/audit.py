@@ -144,6 +144,8 @@ def _names(entries: list[dict]) -> dict[tuple[str, int], str]:
                 wanted.setdefault(key, set()).update(_ids(value))
         for kind, value in (details.get("created") or {}).items():
             wanted.setdefault(kind, set()).update(_ids(value))
+        if entry["action"] == "stage_order":
+            wanted.setdefault("location", set()).update(_ids(details.get("stages")))
         if entry["action"] in ("transfer", "create") and entry["entity"] != "user":
             wanted.setdefault("user", set()).update(_ids(details.get("from")) + _ids(details.get("to")))
     names: dict[tuple[str, int], str] = {}
@@ -212,6 +214,14 @@ def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]
             )
     elif action == "login":
         parts.append(f"logged in ({details.get('via', 'unknown')})")
+    elif action == "stage_order":
+        stages = ", ".join(f"“{names.get(('location', i), i)}”" for i in _ids(details.get("stages")))
+        parts.append(f"stages in this order: {stages or 'none'}")
+    elif action == "zone_change":
+        parts.append(f"time zone {details.get('from')} → {details.get('to')}; the events kept their local times")
+    elif action == "import":
+        counts = ", ".join(f"{details.get(key, 0)} {key}" for key in ("new", "changed", "unchanged", "error"))
+        parts.append(f"imported a file of {details.get('rows', 0)} rows: {counts.replace('error', 'with errors')}")
     else:
         parts.append(ACTIONS.get(action, action.replace("_", " ")))
     if entity == "event" and action in ("create", "update"):

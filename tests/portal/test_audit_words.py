@@ -2,7 +2,7 @@
 
 import re
 
-from app.services import entities, parts, program
+from app.services import entities, parts, program, schedule
 from tests.identity.test_pages import client_for, log_in, text
 
 
@@ -38,3 +38,19 @@ def test_the_audit_log_names_things_and_says_what_changed(app, factory):
         "new: artist “Ada Lux”, location “Main stage”" in row
         for row in event
     ), event
+
+
+def test_stage_order_zone_change_and_import_are_said_in_words(app, factory):
+    admin, carla = factory.user("admin"), factory.user("creator", email="carla@example.org")
+    actor = factory.actor(carla)
+    festival = factory.create("festival", carla, name="Elbhangfest", timezone="Europe/Berlin")["festival_id"]
+    schedule.add_stage(festival, "Hauptbühne", actor)
+    schedule.add_stage(festival, "Zelt am Elbufer", actor)
+    schedule.update_festival(festival, actor, {"festival_timezone": "Europe/London"}, None, keep_local_times=True)
+    client = client_for(app)
+    assert log_in(client, admin.email).status_code == 303
+    log = rows(text(client.get("/admin/audit?entity=festival")))
+    assert any("festival “Elbhangfest” Stages in this order: “Hauptbühne”, “Zelt am Elbufer”" in row for row in log), (
+        log
+    )
+    assert any("Time zone Europe/Berlin → Europe/London; the events kept their local times" in row for row in log), log
