@@ -23,6 +23,7 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from common.logs import HEALTH_PATHS
 from common.tls import TlsFiles
@@ -39,6 +40,19 @@ def loopback_target(url: str) -> tuple[str, dict]:
         netloc = "127.0.0.1" + (f":{parts.port}" if parts.port else "")
         return urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc}
     return url, {}
+
+
+class ByName(HTTPAdapter):
+    """Connections that name `name` in TLS (SNI, and the certificate checked for it) whatever address the URL
+    has: loopback_target's 127.0.0.1 for a *.localhost name. Caddy's discovery host asks for our client
+    certificate only when it is named."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, server_hostname=self.name, **kwargs)
 
 
 class HeartbeatSender:
@@ -61,6 +75,8 @@ class HeartbeatSender:
         if tls is not None and tls.enabled:  # the registry and our own port speak mTLS: our certificate, our CA
             self.session.verify, self.session.cert = tls.ca, (tls.cert, tls.key)
             self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace our CA
+        if "Host" in self.headers and self.url.startswith("https:"):
+            self.session.mount("https://", ByName(urlsplit(discovery_url).hostname))
         self.stopped = threading.Event()  # set by a signal handler: the loop's waits end at once
 
     def ready(self) -> bool:

@@ -40,6 +40,13 @@ def passed_on() -> dict:
     return {"X-Request-ID": rid} if rid else {}
 
 
+def peer_certificate() -> bytes:
+    """The client certificate (DER) that gunicorn's TLS socket verified for this request; b"" without TLS or
+    without a certificate."""
+    getpeercert = getattr(request.environ.get("gunicorn.socket"), "getpeercert", None)
+    return (getpeercert(True) or b"") if getpeercert else b""
+
+
 def peer_role() -> str | None:
     """The role (common/pki.py) of the client certificate that gunicorn's TLS socket verified for this
     request; None without TLS or without a certificate. Through the gateway the peer is Caddy (`gateway`)."""

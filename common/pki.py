@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -304,6 +305,28 @@ def peer_role(peercert: dict | None) -> str | None:
         return None
     subject = dict(pair for rdn in peercert.get("subject", ()) for pair in rdn)
     return subject.get("organizationalUnitName") or subject.get("commonName")
+
+
+# Caddy's discovery host passes the client certificate it verified (base64 DER) in this header, set by Caddy (a
+# client's own is replaced); the registry believes it only from a peer whose own certificate is the gateway's.
+FORWARDED_CERT_HEADER = "X-Festivals-Client-Cert"
+
+
+def certificate_role(der: bytes | None, issuer: x509.Certificate | None = None) -> str | None:
+    """The role of a certificate (DER), by peer_role's rule (its OU, else its common name). None when there is
+    none, or when `issuer` is given and did not sign it or it is not valid now (a forwarded certificate is
+    checked again, not only by the proxy that forwarded it)."""
+    try:
+        cert = x509.load_der_x509_certificate(der or b"")
+        if issuer is not None:
+            cert.verify_directly_issued_by(issuer)
+            if not cert.not_valid_before_utc <= _now() <= cert.not_valid_after_utc:
+                return None
+    except (ValueError, TypeError, InvalidSignature):
+        return None
+    names = [*cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    names += cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
 
 
 def describe(path: str | Path, now: dt.datetime | None = None) -> CertInfo:

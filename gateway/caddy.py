@@ -15,6 +15,7 @@ import requests
 
 from common.http import CLIENT_HEADER, REQUEST_ID_CHARS
 from common.logs import REDACTED, SECRET_PATH
+from common.pki import FORWARDED_CERT_HEADER
 from gateway.settings import Settings, is_local_name
 
 # Which services' live instances each proxy balances over: the first service with a live instance wins
@@ -331,6 +332,10 @@ def files_routes(settings: Settings, upstreams: dict) -> list:
 
 
 def discovery_routes(settings: Settings, upstreams: dict) -> list:
+    """To the registry, with the client certificate Caddy verified for this connection (discovery_tls): set,
+    so a client's own header is replaced (empty without a verified certificate, and the registry refuses)."""
+    headers = forwarded_headers()
+    headers["request"]["set"][FORWARDED_CERT_HEADER] = ["{http.request.tls.client.certificate_der_base64}"]
     return [
         route(
             [
@@ -338,11 +343,20 @@ def discovery_routes(settings: Settings, upstreams: dict) -> list:
                     "handler": "reverse_proxy",
                     "upstreams": [{"dial": settings.registry}],
                     "transport": transport(settings),
-                    "headers": forwarded_headers(),
+                    "headers": headers,
                 }
             ]
         )
     ]
+
+
+def discovery_tls(settings: Settings) -> list:
+    """TLS connection policies: a client of discovery.<domain> must present a certificate of our CA (a service
+    beating through the gateway); every other name takes visitors without one."""
+    if not settings.tls.ca:
+        return []  # no CA to verify against: nothing is forwarded, beats go straight to the registry
+    client_auth = {"trusted_ca_certs_pem_files": [settings.tls.ca], "mode": "require_and_verify"}
+    return [{"match": {"sni": [f"discovery.{settings.domain}"]}, "client_authentication": client_auth}, {}]
 
 
 def gateway_routes(settings: Settings, upstreams: dict) -> list:
@@ -411,10 +425,18 @@ def server(settings: Settings, upstreams: dict) -> dict:
     ]
     routes.insert(0, request_context(settings))
     routes.append(route([envelope(403, "unknown host")]))  # nothing upstream is contacted
+    extra = {}
     if not settings.https:
         port, automatic_https = settings.port, {"disable": True}
     else:  # our redirect_server answers plain HTTP, so Caddy must not add its own redirects
         port, automatic_https = settings.https_port, {"disable_redirects": True}
+        policies = discovery_tls(settings)
+        if policies:
+            extra["tls_connection_policies"] = policies
+            # Caddy would turn strict SNI-Host matching on (client auth on one name): clients that connect to an
+            # address without a name would get 421. Not needed: what client auth guards is the forwarded
+            # certificate, which is empty on a connection that did not go through discovery's policy.
+            extra["strict_sni_host"] = False
         if settings.hsts:
             hsts = {"handler": "headers", "response": {"set": {"Strict-Transport-Security": [HSTS]}}}
             routes.insert(0, route([hsts]))
@@ -424,6 +446,7 @@ def server(settings: Settings, upstreams: dict) -> dict:
         "errors": {"routes": error_routes()},
         "automatic_https": automatic_https,
         "logs": logs,
+        **extra,
     }
 
 

@@ -1,28 +1,33 @@
 """The registry's HTTP face (behind Caddy at discovery.<domain>): heartbeats in, the instance list out.
 
-POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202; straight to the
-                  registry's mTLS port with a client certificate of the service's role (common/pki.py), for
-                  an address FESTIVALS_REGISTRY_UPSTREAMS allows
+POST /loversear   Service-Key, {"service","host","port","available"} (or the Go format) -> 202; with a client
+                  certificate of the service's role (common/pki.py), for an address FESTIVALS_REGISTRY_UPSTREAMS
+                  allows: straight to the registry's mTLS port, or through discovery.<domain>, where Caddy
+                  verifies the certificate and forwards it (FORWARDED_CERT_HEADER)
 GET  /services    Bearer token of an admin -> every instance with its state and last beat
 GET  /health, /ready
 GET  /metrics     loopback callers and admins (Prometheus text, common/metrics.py)"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
+from pathlib import Path
 
 import orjson
+from cryptography import x509
 from flask import Flask, Response, request
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
-from common.http import init_request_ids
+from common.http import init_request_ids, peer_certificate
 from common.logs import configure_logging
 from common.metrics import HEARTBEATS, HEARTBEATS_REFUSED, init_metrics
-from common.pki import peer_role
+from common.pki import FORWARDED_CERT_HEADER, certificate_role
 from gateway.identity import IdentityClient, IdentityUnavailable
 from gateway.registry import BadHeartbeat, Full, Registry, Taken, address_refusal, parse_heartbeat
 from gateway.settings import Settings, load_settings
@@ -61,14 +66,22 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
         except IdentityUnavailable as exc:
             raise Refused(503, f"the identity service cannot be asked right now: {exc}") from None
 
+    # the CA that signed a certificate Caddy forwards (checked again here: the header is only as good as its signer)
+    ca = x509.load_pem_x509_certificate(Path(settings.tls.ca).read_bytes()) if settings.tls.enabled else None
+
     def client_certificate() -> tuple[str | None, str]:
-        """The role in the client certificate gunicorn's TLS socket verified (None: no TLS, no certificate),
-        and the certificate's fingerprint. Through Caddy the client is the gateway, whose role registers
-        nothing."""
-        getpeercert = getattr(request.environ.get("gunicorn.socket"), "getpeercert", None)
-        if getpeercert is None:
-            return None, ""
-        return peer_role(getpeercert()), hashlib.sha256(getpeercert(True) or b"").hexdigest()
+        """The role in the client certificate (None: none) and its fingerprint: the one gunicorn's TLS socket
+        verified or, when that is the gateway's (a beat through Caddy's discovery host), the one Caddy verified
+        and forwarded. A forwarded certificate from any other peer is ignored."""
+        der = peer_certificate()
+        role = certificate_role(der)
+        if role == "gateway":  # the gateway's role registers nothing of its own
+            try:
+                der = base64.b64decode(request.headers.get(FORWARDED_CERT_HEADER, ""), validate=True)
+            except binascii.Error:
+                der = b""
+            role = certificate_role(der, ca) if der and ca else None
+        return role, hashlib.sha256(der).hexdigest()
 
     @web.post("/loversear")
     def heartbeat():
@@ -86,8 +99,8 @@ def create_registry_app(settings: Settings | None = None, start: bool = True) ->
             raise Refused(
                 403,
                 f"a heartbeat of {instance.service} needs a client certificate of the role {instance.service} "
-                f"({'this one is ' + role if role else 'none was given'}); send it straight to the registry's "
-                "mTLS port",
+                f"({'this one is ' + role if role else 'none was given'}); send it to discovery.<domain> or "
+                "straight to the registry's mTLS port",
             )
         refusal = address_refusal(settings, instance)
         if refusal:

@@ -32,6 +32,7 @@ from app.migrations import migrate
 from app.permissions import SYSTEM
 from app.services import api_keys
 from common import pki
+from common.heartbeat import ByName
 from common.tls import TlsFiles
 from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
 from tests.processes import factory_for, free_port
@@ -246,17 +247,31 @@ class Stack:
         headers = {"Host": f"{host}.{DOMAIN}", **kwargs.pop("headers", {})}
         return requests.post(self.url(path), headers=headers, timeout=10, **kwargs)
 
-    def beat(self, body, key: str | None = "", cert: str = "app") -> requests.Response:
+    def beat(self, body, key: str | None = "", cert: str = "app", headers=None) -> requests.Response:
         """A heartbeat straight to the registry's mTLS port with the certificate `cert` (the stack's service
         key unless `key` says otherwise; None: no Service-Key header)."""
         key = self.service_key if key == "" else key
         return requests.post(
             f"https://127.0.0.1:{self.registry_port}/loversear",
             json=body,
-            headers={} if key is None else {"Service-Key": key},
+            headers={**({} if key is None else {"Service-Key": key}), **(headers or {})},
             cert=(str(self.pki / f"{cert}.pem"), str(self.pki / f"{cert}.key")),
             verify=self.ca,
             timeout=10,
+        )
+
+    def beat_through_gateway(self, body, key: str, cert: str | None = "app", headers=None) -> requests.Response:
+        """A heartbeat to discovery.<domain>/loversear as a service resolving that name sends it (the name as
+        SNI), with the certificate `cert` (None: without one)."""
+        session = requests.Session()
+        session.mount("https://", ByName(f"discovery.{DOMAIN}"))
+        return session.post(
+            self.url("/loversear"),
+            json=body,
+            headers={"Host": f"discovery.{DOMAIN}", "Service-Key": key, **(headers or {})},
+            cert=None if cert is None else (str(self.pki / f"{cert}.pem"), str(self.pki / f"{cert}.key")),
+            verify=self.ca,
+            timeout=30,
         )
 
     def upstreams(self, group: str) -> list[str]:
@@ -435,7 +450,7 @@ def seed(database_url: str, instance: Path) -> dict:
         # a key per instance, as scripts/stack makes them (beats are limited per key), and one for floods
         instance_keys = {
             name: api_keys.create_key(f"gateway tests {name}", "service", SYSTEM)[0]
-            for name in ("app1", "app2", "identity", "files", "flood")
+            for name in ("app1", "app2", "identity", "files", "flood", "through-gateway")
         }
         return {
             "instance_keys": instance_keys,

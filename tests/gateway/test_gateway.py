@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import threading
 import time
@@ -10,9 +11,14 @@ import uuid
 import orjson
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from PIL import Image
 from requests.adapters import HTTPAdapter
 
+from common.heartbeat import HeartbeatSender
+from common.pki import FORWARDED_CERT_HEADER
+from common.tls import TlsFiles
 from fileserver.storage import LocalStore
 from tests.gateway.conftest import (
     BEAT_S,
@@ -208,7 +214,7 @@ def test_go_format_heartbeat_is_accepted(stack):
 
 def test_a_certificate_registers_only_its_own_role(stack):
     """A fake upstream holding the app's certificate and a valid Service-Key cannot become the file server
-    (nor anything through Caddy, whose client certificate is the gateway's); each is a clear 403."""
+    (nor anything through Caddy without a certificate Caddy verified); each is a clear 403."""
     fake = free_port()
     before = stack.services()
     for service in ("files", "identity", "festivals-fileserver", "festivals-database"):
@@ -222,10 +228,58 @@ def test_a_certificate_registers_only_its_own_role(stack):
         json={"service": "app", "host": "127.0.0.1", "port": fake, "available": True},
         headers={"Service-Key": stack.service_key},
     )
-    assert through_caddy.status_code == 403 and "this one is gateway" in through_caddy.json()["error"]
+    assert through_caddy.status_code == 403 and "none was given" in through_caddy.json()["error"]
     assert all(row["port"] != fake for row in stack.services())
     assert len(stack.services()) == len(before)
     assert stack.upstreams("files") == [stack.address("files")]
+
+
+def test_heartbeat_through_the_discovery_host_registers_the_certificates_role(stack):
+    """Beats through Caddy (discovery.<domain>/loversear, as the contract says): Caddy verifies the service's
+    client certificate and forwards it; the registry applies the same rules to it as to its own TLS peer's."""
+    key, port = stack.seeded["instance_keys"]["through-gateway"], free_port()
+    beat = {"service": "app", "host": "127.0.0.1", "port": port, "available": True}
+    address = f"127.0.0.1:{port}"
+    as_files = stack.beat_through_gateway({**beat, "service": "files"}, key)
+    assert as_files.status_code == 403 and "this one is app" in as_files.json()["error"], as_files.text
+    go_format = {"service": "festivals-server", "host": f"https://{address}", "available": True}
+    # the services' own sender, configured with the gateway's discovery URL (a *.localhost name: 127.0.0.1)
+    files = TlsFiles(str(stack.pki / "app.pem"), str(stack.pki / "app.key"), stack.ca)
+    sender = HeartbeatSender(
+        f"https://discovery.{DOMAIN}:{stack.https_port}", key, "app", "127.0.0.1", port, 5, tls=files
+    )
+    try:
+        accepted = stack.beat_through_gateway(go_format, key)
+        assert accepted.status_code == 202, accepted.text
+        [instance] = accepted.json()["data"]
+        assert (instance["service"], instance["port"], instance["state"]) == ("app", port, "live")
+        assert sender.send(True)
+        assert ("app", port, "live") in {(row["service"], row["port"], row["state"]) for row in stack.services()}
+        stack.wait_until(lambda: address in stack.upstreams("api"), 30, "the instance in Caddy's upstreams")
+    finally:  # a made-up instance: out of the upstreams again
+        assert sender.send(False)
+    stack.wait_until(lambda: address not in stack.upstreams("api"), 30, "the instance out of Caddy's upstreams")
+    assert all(row["port"] != port for row in stack.services() if row["service"] == "files")
+
+
+def test_heartbeat_without_a_certificate_caddy_verified_is_refused(stack):
+    """No certificate: the discovery host refuses at TLS. The header that carries the verified certificate,
+    forged by a client, is replaced by Caddy (by nothing on a connection that presented none) and ignored by
+    the registry from any peer but the gateway."""
+    key, port = stack.seeded["instance_keys"]["through-gateway"], free_port()
+    beat = {"service": "app", "host": "127.0.0.1", "port": port, "available": True}
+    with pytest.raises(requests.exceptions.ConnectionError):
+        stack.beat_through_gateway(beat, key, cert=None)
+    app_cert = x509.load_pem_x509_certificate((stack.pki / "app.pem").read_bytes())
+    forged = {FORWARDED_CERT_HEADER: base64.b64encode(app_cert.public_bytes(serialization.Encoding.DER)).decode()}
+    straight = stack.beat(beat, key=key, cert="files", headers=forged)  # a non-gateway peer
+    assert straight.status_code == 403 and "this one is files" in straight.json()["error"], straight.text
+    replaced = stack.beat_through_gateway(beat, key, cert="files", headers=forged)
+    assert replaced.status_code == 403 and "this one is files" in replaced.json()["error"], replaced.text
+    # without SNI no certificate is asked for: the forged header reaches the registry as nothing
+    unnamed = stack.post("discovery", "/loversear", json=beat, headers={"Service-Key": key, **forged})
+    assert unnamed.status_code == 403 and "none was given" in unnamed.json()["error"], unnamed.text
+    assert all(row["port"] != port for row in stack.services())
 
 
 def test_another_key_cannot_take_over_a_live_instance(stack):

@@ -8,7 +8,8 @@ import stat
 import threading
 
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from common import pki
 
@@ -100,6 +101,7 @@ def test_issued_certificate_serves_and_authenticates_a_client(app, tmp_path):
         conn, _ = listener.accept()
         with server.wrap_socket(conn, server_side=True) as tls:
             seen["peer"] = tls.getpeercert()
+            seen["der"] = tls.getpeercert(True)
             tls.sendall(b"hello")
 
     thread = threading.Thread(target=accept)
@@ -114,7 +116,8 @@ def test_issued_certificate_serves_and_authenticates_a_client(app, tmp_path):
     thread.join(5)
     listener.close()
     assert (("commonName", "gateway"),) in seen["peer"]["subject"]
-    assert pki.peer_role(seen["peer"]) == "gateway"  # what the registry reads from its TLS socket
+    assert pki.peer_role(seen["peer"]) == "gateway"  # what the services read from their TLS socket
+    assert pki.certificate_role(seen["der"]) == "gateway"  # the same rule on the certificate itself
 
 
 def test_issue_names_the_role_in_the_certificate(app, tmp_path):
@@ -130,10 +133,35 @@ def test_issue_names_the_role_in_the_certificate(app, tmp_path):
     bad = run(app, "issue", "x", "--role", "Verwaltung Süd")
     assert bad.exit_code != 0 and "certificate name" in bad.output
     # a certificate from before roles: its common name is the role
+    ca_cert, ca_key = pki.load_ca(folder)
+    before_roles = load(folder / "files.pem")
+    before_roles = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "identity")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(before_roles.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(before_roles.not_valid_before_utc)
+        .not_valid_after(before_roles.not_valid_after_utc)
+        .sign(ca_key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+    assert pki.certificate_role(before_roles, issuer=ca_cert) == "identity"
     assert pki.peer_role({"subject": ((("commonName", "identity"),), (("organizationName", "FestivalsApp"),))}) == (
         "identity"
     )
     assert pki.peer_role(None) is None
+    assert pki.certificate_role(None) is None and pki.certificate_role(b"kein Zertifikat") is None
+    # forwarded by a proxy: only a certificate our CA signed, valid now, names a role
+    other_ca = tmp_path / "anderes-ca"
+    pki.init_ca(other_ca)
+    pki.issue(other_ca, "app")
+    foreign = load(other_ca / "app.pem").public_bytes(serialization.Encoding.DER)
+    assert pki.certificate_role(foreign) == "app" and pki.certificate_role(foreign, issuer=ca_cert) is None
+    week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    pki.issue(folder, "abgelaufen", role="app", days=1, not_before=week_ago)
+    expired = load(folder / "abgelaufen.pem").public_bytes(serialization.Encoding.DER)
+    assert pki.certificate_role(expired, issuer=ca_cert) is None
 
 
 def test_issue_again_renews(app, tmp_path):
