@@ -84,8 +84,9 @@ def test_creator_runs_a_festival_from_the_browser(page, server, screenshot):
 
     page.get_by_role("link", name="Timetable").first.click()
     expect(page.get_by_test_id("tt-event")).to_have_count(3)
-    expect(page.get_by_role("columnheader", name="Main stage")).to_be_visible()
-    expect(page.get_by_role("columnheader", name="Tent")).to_be_visible()
+    friday = page.get_by_role("table", name="Fri 3 Jul 2026")  # every festival day has its grid, the stages on each
+    expect(friday.get_by_role("columnheader", name="Main stage")).to_be_visible()
+    expect(friday.get_by_role("columnheader", name="Tent")).to_be_visible()
     screenshot(page, "timetable")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the grid scrolls sideways, page does not
     wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391

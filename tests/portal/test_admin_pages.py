@@ -302,6 +302,16 @@ def test_festivals_page_lists_every_festival_with_owner_and_state(admin_client, 
     assert "Published" in page and "Draft" in page
 
 
+def test_festivals_page_shows_each_festivals_dates_in_its_own_zone(admin_client, factory):
+    carla = factory.user("creator", email="carla@example.org")
+    # Sat 2 Aug 2031 23:30 UTC is already Sunday in Berlin and still Saturday evening in New York.
+    for name, zone in (("Elbufer", "Europe/Berlin"), ("Hudson", "America/New_York")):
+        factory.create("festival", carla, name=name, timezone=zone, start=1943479800, end=1943551800)
+    page = text(admin_client.get("/admin/festivals"))
+    assert "Sun 3 Aug 2031 – Sun 3 Aug 2031 · Europe/Berlin" in page
+    assert "Sat 2 Aug 2031 – Sun 3 Aug 2031 · America/New_York" in page
+
+
 def test_festival_transfer_by_email_plain_and_htmx(admin_client, factory):
     carla, dora = factory.user("creator", email="carla@example.org"), factory.user("creator", email="dora@example.org")
     festival = factory.create("festival", carla, name="Lakeside")
