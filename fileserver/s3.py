@@ -50,9 +50,11 @@ def public_read_policy(bucket: str) -> str:
 
 def client_config(endpoint: str) -> Config:
     return Config(
-        connect_timeout=3,
-        read_timeout=20,
-        retries={"total_max_attempts": 3, "mode": "standard"},  # a refused or timed-out call: 3 tries at most
+        # a call gives up within about 22 s (2 tries of 2 s connect + 8 s without a byte, and a back-off): well
+        # inside gunicorn's 30 s worker timeout, so a hung store is a 503, never a killed worker and a reset
+        connect_timeout=2,
+        read_timeout=8,
+        retries={"total_max_attempts": 2, "mode": "standard"},
         # S3-compatible stores (MinIO, Ceph, moto) address a bucket by path; AWS decides itself
         s3={"addressing_style": "path" if endpoint else "auto"},
         # Checksums only where S3 requires them: several S3-compatible stores refuse the newer default trailers
