@@ -28,6 +28,11 @@ from gateway.caddy import GROUPS, CaddyAdmin, build_config
 from gateway.settings import Settings, ip_of
 
 log = logging.getLogger("festivals.gateway")
+# An instance that leaves (its last beat, or stale) leaves Caddy this long after: loading a config cancels the
+# retries Caddy is making at that moment (a 502 to the visitor), and right after a crash is when it makes them;
+# meanwhile Caddy's own health checks keep requests away from the instance. One that joins is pushed at once.
+LEAVE_DELAY_S = 1.0
+
 SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 HOSTNAME = re.compile(
     r"^(?:[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63})*"  # a name or IPv4
@@ -248,6 +253,7 @@ class Registry:
         self.caddy = caddy or CaddyAdmin(settings.admin)
         self.lock = threading.RLock()
         self.pushed: dict[str, list[str]] | None = None  # what Caddy has; None: not loaded (yet)
+        self.leaving_since: float | None = None  # when an instance that Caddy has stopped being live
         self.stopping = threading.Event()
         self.changed = threading.Event()  # wakes the loop at once: a push does not hold up a heartbeat
         self.webhook = requests.Session()
@@ -435,7 +441,14 @@ class Registry:
         """Give Caddy the config with the live set when it differs from what Caddy has (or Caddy lost it)."""
         upstreams = self.upstreams()  # a snapshot under the lock; only the loop's thread pushes
         if upstreams == self.pushed:
+            self.leaving_since = None
             return
+        if self.pushed is not None and all(set(upstreams[g]) <= set(self.pushed.get(g, [])) for g in upstreams):
+            now = time.monotonic()  # only leaving: see LEAVE_DELAY_S
+            self.leaving_since = self.leaving_since or now
+            if now - self.leaving_since < LEAVE_DELAY_S:
+                return
+        self.leaving_since = None
         try:
             self.caddy.load(build_config(self.settings, upstreams))
         except (requests.RequestException, RuntimeError) as exc:
