@@ -11,11 +11,20 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now and that this process has not handed out before: the kernel may offer a
+    port again once its probe socket is closed, and two processes of one stack (Caddy and an app) then
+    collided on it."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def _output(process: subprocess.Popen, log) -> str:
