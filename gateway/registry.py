@@ -1,8 +1,8 @@
 """The discovery registry: instances report heartbeats; the registry keeps each instance's state, pushes the
-live set to Caddy's upstreams (admin API, no reload) at once when it changes, and raises alerts (log line and
-FESTIVALS_ALERT_WEBHOOK) when an instance goes stale or comes back, when a service has no live instance left
-(and again when it has one), when instances report their database unreachable (and when none does any more),
-and when an instance reports a certificate close to expiry.
+live set to Caddy's upstreams (admin API) when it changes (a join at once, a leave 1 s later: LEAVE_DELAY_S),
+and raises alerts (log line and FESTIVALS_ALERT_WEBHOOK) when an instance goes stale or comes back, when a
+service has no live instance left (and again when it has one), when instances report their database
+unreachable (and when none does any more), and when an instance reports a certificate close to expiry.
 
 States: `live` (beating, available), `unavailable` (beating, says it is not available), `stale` (no beat for
 two intervals plus the grace). State is in memory, or in Redis when FESTIVALS_REDIS_URL is set (it then
