@@ -68,6 +68,16 @@ class RedactingLogger(Logger):
 logger_class = RedactingLogger
 
 
+def on_starting(server):
+    """The file server's media store is checked once here, before any worker is forked (a wrong bucket,
+    credentials or endpoint stop the start with a message naming the setting), not in each worker."""
+    if (getattr(server.app, "app_uri", "") or "").rpartition(":")[2] == "files":
+        from fileserver.config import load_files_config
+        from fileserver.storage import check_at_start
+
+        check_at_start(load_files_config(None))
+
+
 def when_ready(server):
     entry = (getattr(server.app, "app_uri", "") or "").rpartition(":")[2]
     port = next(

@@ -274,6 +274,12 @@ class LocalStore(MediaStore):
             return False
 
 
+# Set in a gunicorn master that checked the store before forking (common/gunicorn_hooks.py): its workers
+# inherit it and do not check again, so a worker started during an outage of the store boots (and answers 503)
+# instead of failing to boot, which makes gunicorn stop the whole server.
+checked_at_start = False
+
+
 def open_store(settings: dict) -> MediaStore:
     """The store FESTIVALS_MEDIA_STORE names: `local` (MEDIA_DIR) or `s3` (the bucket; checked here, so a
     file server with a wrong bucket, credentials or endpoint refuses to start with a message saying which)."""
@@ -281,6 +287,14 @@ def open_store(settings: dict) -> MediaStore:
         from fileserver.s3 import S3Store  # boto3 is imported only by servers that use a bucket
 
         store = S3Store(settings)
-        store.check()
+        if not checked_at_start:
+            store.check()
         return store
     return LocalStore(settings["MEDIA_DIR"])
+
+
+def check_at_start(settings: dict) -> None:
+    """The store's check, once in the process that forks the workers (raises StoreUnavailable)."""
+    global checked_at_start
+    open_store(settings)
+    checked_at_start = True
