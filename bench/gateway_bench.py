@@ -160,6 +160,17 @@ def wrk_arguments(parser: argparse.ArgumentParser, connections: int = 32) -> arg
     return args
 
 
+def creator_token(keys_folder: str, ttl: int) -> str:
+    """An access token of a creator, signed with the keys in `keys_folder` (the file server's embedded default)."""
+    from identity.keys import KeyStore
+    from identity.tokens import issue_access_token
+
+    creator = SimpleNamespace(id="1", role="creator")
+    return issue_access_token(
+        creator, KeyStore(keys_folder), issuer="festivals-identity", audience="festivals", ttl=ttl, sid="0" * 32
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", default="3s", help="wrk duration of each measurement (default 3s)")

@@ -22,16 +22,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.gateway_bench import DOMAIN, start_stack, stop_stack, wait_for, wrk, wrk_arguments  # noqa: E402
-from identity.keys import KeyStore  # noqa: E402
-from identity.tokens import issue_access_token  # noqa: E402
+from bench.gateway_bench import DOMAIN, creator_token, start_stack, stop_stack, wait_for, wrk, wrk_arguments  # noqa: E402
 from tests.videos import make_video  # noqa: E402
 
 MIB = 1024 * 1024
@@ -66,15 +63,7 @@ def main() -> None:
     media = folder / "media"
     encode_seconds, video = timed(lambda: trailer(folder, args.size_mb))
     size = video.stat().st_size
-    keys = KeyStore(str(folder / "identity-keys"))  # the file server's embedded default: keys in the instance
-    token = issue_access_token(
-        SimpleNamespace(id="1", role="creator"),
-        keys,
-        issuer="festivals-identity",
-        audience="festivals",
-        ttl=900,
-        sid="0" * 32,
-    )
+    token = creator_token(str(folder / "identity-keys"), ttl=900)
     stack = start_stack(folder, media, gunicorn_args=("--timeout", "120"))
     gateway_port, direct_port, files_port = stack.gateway_port, stack.direct_port, stack.files_port
     try:
