@@ -32,7 +32,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,9 +40,8 @@ HOST = "127.0.0.1"
 import requests  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from bench.gateway_bench import creator_token  # noqa: E402
 from fileserver import images  # noqa: E402
-from identity.keys import KeyStore  # noqa: E402
-from identity.tokens import issue_access_token  # noqa: E402
 
 
 def free_port() -> int:
@@ -133,15 +131,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="thumb-bench-"))
     instance = work / "instance"
-    keys = KeyStore(str(instance / "identity-keys"))
-    token = issue_access_token(
-        SimpleNamespace(id="1", role="creator"),
-        keys,
-        issuer="festivals-identity",
-        audience="festivals",
-        ttl=3600,
-        sid="0" * 32,
-    )
+    token = creator_token(str(instance / "identity-keys"), ttl=3600)
     source = work / "photo.jpg"
     data = photo(source)
 
