@@ -1,4 +1,6 @@
-"""gunicorn config hooks: `gunicorn -c python:common.gunicorn_hooks ... wsgi:app`.
+"""gunicorn config hooks: `gunicorn -c python:common.gunicorn_hooks ... wsgi:app`. A part with hooks of its own
+has a config module that adds them to these (`-c python:gunicorn_files ... wsgi:files`); this module
+imports none of the parts.
 
 - Heartbeats for the master (one per instance, whatever the number of workers) from a child process started by
   exec (common/heartbeat.py: no thread in the forking master), and a last "not available" beat on a clean stop.
@@ -66,16 +68,6 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
-
-
-def on_starting(server):
-    """The file server's media store is checked once here, before any worker is forked (a wrong bucket,
-    credentials or endpoint stop the start with a message naming the setting), not in each worker."""
-    if (getattr(server.app, "app_uri", "") or "").rpartition(":")[2] == "files":
-        from fileserver.config import load_files_config
-        from fileserver.storage import check_at_start
-
-        check_at_start(load_files_config(None))
 
 
 def when_ready(server):

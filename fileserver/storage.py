@@ -274,7 +274,7 @@ class LocalStore(MediaStore):
             return False
 
 
-# Set in a gunicorn master that checked the store before forking (common/gunicorn_hooks.py): its workers
+# Set in a gunicorn master that checked the store before forking (gunicorn_files.py): its workers
 # inherit it and do not check again, so a worker started during an outage of the store boots (and answers 503)
 # instead of failing to boot, which makes gunicorn stop the whole server.
 checked_at_start = False

@@ -63,8 +63,14 @@ def terminate(process: subprocess.Popen, seconds: float = 15) -> None:
             process.wait(timeout=5)
 
 
+def gunicorn_config(entry: str) -> str:
+    """gunicorn's `-c` for a wsgi entry: the file server's own config (the common hooks and its store's check in
+    the master), else the common hooks."""
+    return "python:gunicorn_files" if entry == "wsgi:files" else "python:common.gunicorn_hooks"
+
+
 class Gunicorn:
-    """`gunicorn -c python:common.gunicorn_hooks` of `entry` (e.g. "wsgi:app") on a free loopback port, with
+    """`gunicorn -c <gunicorn_config(entry)>` of `entry` (e.g. "wsgi:app") on a free loopback port, with
     the settings in `env` added to this process's environment; its output in `folder/<name>.log`. With `tls`
     (common.tls.TlsFiles) it serves mTLS with those files and `url` is https."""
 
@@ -92,7 +98,7 @@ class Gunicorn:
             [
                 os.path.join(os.path.dirname(sys.executable), "gunicorn"),
                 "-c",
-                "python:common.gunicorn_hooks",
+                gunicorn_config(entry),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

@@ -20,7 +20,7 @@ from PIL import Image
 from app import ROOT
 from identity.keys import KeyStore
 from identity.tokens import issue_access_token
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, gunicorn_config, wait_for
 
 ISSUER = "festivals-identity"
 AUDIENCE = "festivals"
@@ -62,7 +62,7 @@ class FileServer:
             [
                 os.path.join(os.path.dirname(sys.executable), "gunicorn"),
                 "-c",
-                "python:common.gunicorn_hooks",  # metrics of both workers in every scrape
+                gunicorn_config("wsgi:files"),  # metrics of both workers in every scrape, the store checked once
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

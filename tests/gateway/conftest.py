@@ -35,7 +35,7 @@ from common import pki
 from common.heartbeat import ByName
 from common.tls import TlsFiles
 from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
-from tests.processes import factory_for, free_port
+from tests.processes import factory_for, free_port, gunicorn_config
 from tests.videos import TRAILER_METADATA, make_video
 
 DOMAIN = "festivals.localhost"
@@ -164,7 +164,7 @@ class Stack:
             [
                 f"{BIN}/gunicorn",
                 "-c",
-                "python:common.gunicorn_hooks",
+                gunicorn_config(entry),
                 "--bind",
                 f"{host}:{self.ports[name]}",
                 "--workers",

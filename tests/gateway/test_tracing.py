@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.gateway.conftest import BIN, DOMAIN
-from tests.processes import factory_for
+from tests.processes import factory_for, gunicorn_config
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -157,7 +157,7 @@ def test_metrics_scraped_with_a_metrics_certificate_and_not_with_another(stack):
     args, env = stack.tls("files-remote")
     stack.start(
         "files-remote",
-        [f"{BIN}/gunicorn", "-c", "python:common.gunicorn_hooks", "--bind", f"{address}:{port}", *args, "wsgi:files"],
+        [f"{BIN}/gunicorn", "-c", gunicorn_config("wsgi:files"), "--bind", f"{address}:{port}", *args, "wsgi:files"],
         **env,
     )
     scraper = (str(stack.pki / "prometheus.pem"), str(stack.pki / "prometheus.key"))
