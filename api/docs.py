@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from api.openapi import build_document
-from app.responses import json_response
+from web.responses import json_response
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api")
 

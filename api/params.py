@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from werkzeug.datastructures import MultiDict
 
 from app.errors import Invalid
-from app.params import MAX_ID, limit_offset
 from app.registry import EntitySpec
 from app.services.queries import ListQuery
 from app.text import whole_number
+from web.params import MAX_ID, limit_offset
 
 
 def parse_ids(raw: str) -> list[int]:

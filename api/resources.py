@@ -10,10 +10,10 @@ from api.params import LIST_PARAMS, parse_list_query
 from app.errors import Invalid, ReadOnly
 from app.read_cache import cached_read
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
-from app.requests import json_body as request_body
-from app.responses import data_response
 from app.services import entities, idempotency, queries, relations
 from identity.principal import resolve_actor
+from web.requests import json_body as request_body
+from web.responses import data_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")

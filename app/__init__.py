@@ -15,12 +15,12 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     to run as its own process (`gunicorn wsgi:identity_app`)."""
     from app.config import instance_path, load_config
     from app.db import init_db
-    from app.extensions import csrf, init_extensions
-    from app.headers import init_security_headers
     from app.read_cache import init_read_cache
-    from app.requests import init_requests
     from app.services.users import configure_hasher
     from common.logs import configure_logging
+    from web.extensions import csrf, init_extensions
+    from web.headers import init_security_headers
+    from web.requests import init_requests
 
     config = dict(config or {})
     instance = os.path.abspath(config.pop("INSTANCE_PATH", None) or instance_path())
@@ -96,10 +96,10 @@ def _init_identity(app: Flask) -> None:
 def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     """The identity service alone loads no api/ or portal/ module (it runs as its own process)."""
     import ops
-    from app.converters import IdConverter
     from identity import pages as identity_pages
     from identity import views as identity_views
     from ops import vendor
+    from web.converters import IdConverter
 
     app.url_map.converters["id"] = IdConverter
     # The API and the identity JSON routes authenticate with tokens and keys, never cookies:
@@ -129,7 +129,7 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app.cli import commands
+    from tools.cli import commands
 
     for command in commands:
         app.cli.add_command(command)

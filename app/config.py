@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.instance_files import read_or_create_secret
 from common.env import env_flag
 from common.files import private_folder
+from common.instance_files import read_or_create_secret
 
 
 def instance_path() -> str:

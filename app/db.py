@@ -287,7 +287,7 @@ def init_db(app) -> None:
     app.extensions["database"] = database
 
     # No connection before a query needs one: /health and cached answers never touch the database, and a
-    # database that is down fails the query, which answers 503 (app/requests.py).
+    # database that is down fails the query, which answers 503 (web/requests.py).
     @app.teardown_appcontext
     def _close(exc):
         if not db.is_closed():

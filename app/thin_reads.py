@@ -33,9 +33,9 @@ from app.db import db, is_sqlite
 from app.models import ApiKey
 from app.models.base import utcnow
 from app.read_cache import THIN_READ, key_of, still_valid
-from app.requests import log as access_log
 from app.services import api_keys
 from common.http import log_access, request_id
+from web.requests import log as access_log
 
 PREFIX = "/api/v1/"
 # Headers set per answer (the rest of a learned answer's headers are the same for every answer of its path).

@@ -206,7 +206,7 @@ SQLITE_READS = {  # label -> path (festival 1 has 300 events)
     "300 events `/festivals/1/events?include=artist,location`": "/api/v1/festivals/1/events?include=artist,location",
     "one festival `/festivals/1`": "/api/v1/festivals/1",
 }
-WORDS = ["Aurora", "Bass", "Cosmic", "Dawn", "Echo", "Fire", "Groove", "Harbor"]  # first words of app/bench_seed.py
+WORDS = ["Aurora", "Bass", "Cosmic", "Dawn", "Echo", "Fire", "Groove", "Harbor"]  # first words of tools/bench_seed.py
 
 
 class Bench:

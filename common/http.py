@@ -18,7 +18,7 @@ from common.logs import loggable_path
 REQUEST_ID_CHARS = r"[A-Za-z0-9._:@/+=-]{1,128}"  # also Caddy's test of a client's id (gateway/caddy.py)
 REQUEST_ID = re.compile(f"^{REQUEST_ID_CHARS}$")
 # The visitor's whole address, set by the gateway (X-Forwarded-For carries only its /24 or /48): what rate
-# limits tell clients apart by (app/requests.client_key); never logged.
+# limits tell clients apart by (web/requests.client_key); never logged.
 CLIENT_HEADER = "X-Festivals-Client"
 
 

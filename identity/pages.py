@@ -11,13 +11,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from app.errors import Invalid, NotFound, RateLimited
-from app.extensions import limiter
-from app.requests import client_key
 from app.services import sessions, users
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
 from identity.tokens import token_for_login
+from web.extensions import limiter
 from web.forms import safe_next, show_errors
 from web.htmx import go, render, vary_on_htmx
+from web.requests import client_key
 from web.session import PortalUser
 
 bp = Blueprint("identity_pages", __name__)

@@ -9,15 +9,15 @@ import binascii
 from flask import Blueprint, Response, current_app, request, url_for
 
 from app.errors import Forbidden, Invalid, Unauthorized
-from app.extensions import limiter
 from app.models import ApiKey, User
-from app.params import limit_offset
 from app.permissions import ANONYMOUS, Actor
-from app.requests import client_key, json_body
-from app.responses import data_response, json_response
 from app.services import api_keys, entities, sessions, users
 from identity.principal import bearer_token, token_login
 from identity.tokens import issue_access_token
+from web.extensions import limiter
+from web.params import limit_offset
+from web.requests import client_key, json_body
+from web.responses import data_response, json_response
 
 bp = Blueprint("identity", __name__, url_prefix="/identity")
 

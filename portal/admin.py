@@ -12,13 +12,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app.errors import Conflict, Invalid, NotFound
-from app.extensions import login_manager
 from app.models.keys import KEY_KINDS
 from app.services import api_keys, audit, entities
 from app.services import users as accounts
 from portal.admin_forms import AuditFilterForm, KeyForm, RevokeForm, RoleForm, SuspendForm, TransferForm
 from portal.errors import init_errors, problem
 from portal.paging import Paging
+from web.extensions import login_manager
 from web.forms import ConfirmForm, safe_next, sentence
 from web.htmx import go, is_htmx, render, vary_on_htmx
 

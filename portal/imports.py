@@ -12,13 +12,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, TextAreaField
 
 from app.errors import Conflict, DomainError, Invalid
-from app.requests import body_limit_text, large_body
 from app.services import imports, program
 from app.text import whole_number
 from portal import bp
 from portal.filters import counted
 from web.forms import sentence
 from web.htmx import go, render
+from web.requests import body_limit_text, large_body
 
 
 class ImportForm(FlaskForm):

@@ -11,9 +11,9 @@ import subprocess
 
 import orjson
 
-from app.demo import load_demo_data
 from tests.conftest import create_postgres_database, worker_database_name
 from tests.processes import factory_for, migrated
+from tools.demo import load_demo_data
 
 READS = [
     "/api/v1/festivals?include=image,link,place,tag",

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from peewee import BooleanField, CharField, DateTimeField, DoubleField, TextField
 
-from app.bench_seed import BulkWriter
 from app.db import db, write_transaction
 from app.models import ApiKey, Artist, Event, Festival, Image, Link, Location, Place, Tag, User
 from app.models.base import utcnow
@@ -30,6 +29,7 @@ from app.text import name_key
 from fileserver import documents, images
 from fileserver.http import FilesError
 from fileserver.storage import LEGACY_NAME, content_hash, open_store
+from tools.bench_seed import BulkWriter
 from tools.go_source import API_TABLES, CHUNK, IDENTITY_TABLES, GoDatabase, SourceError
 
 ENTITIES = [

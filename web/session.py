@@ -9,9 +9,9 @@ from flask import Flask, Response, flash, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import UserMixin, login_url
 
-from app.extensions import login_manager
 from app.permissions import Actor
 from app.services import sessions
+from web.extensions import login_manager
 from web.htmx import go, here
 
 

@@ -48,7 +48,7 @@ class Throttle:
             )
 
     def check(self, email: str, client: str | None) -> None:
-        """One more password check of account `email` by `client` (app/requests.client_key); RateLimited
+        """One more password check of account `email` by `client` (web/requests.client_key); RateLimited
         once either budget is spent (then nothing is counted against the account)."""
         config = current_app.config
         if client is not None:

@@ -198,7 +198,7 @@ def test_user_list_search_and_paging(client, factory):
     "query, field", [("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset"), ("limit=x", "limit")]
 )
 def test_user_list_paging_out_of_range_is_400_like_the_api(client, factory, query, field):
-    """limit/offset are read as the API reads them (app/params.py): a 400 naming the parameter, never a clamp."""
+    """limit/offset are read as the API reads them (web/params.py): a 400 naming the parameter, never a clamp."""
     admin = factory.user("admin")
     response = client.get(f"/identity/users?{query}", headers=factory.bearer(admin))
     api = client.get(f"/api/v1/festivals?{query}", headers=factory.bearer(admin))

@@ -128,4 +128,4 @@ def test_identity_app_alone_loads_no_api_or_portal_module(tmp_path):
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["app.converters", "[]"]
+    assert result.stdout.split("\n")[:2] == ["web.converters", "[]"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-from app.params import MAX_ID
+from web.params import MAX_ID
 
 
 class IdConverter(IntegerConverter):

@@ -1,4 +1,4 @@
-"""Demo data, made through the services like a real organizer would (bulk benchmark data: app/bench_seed.py)."""
+"""Demo data, made through the services like a real organizer would (bulk benchmark data: tools/bench_seed.py)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from app.requests import client_key
 from app.services.throttle import init_throttle
+from web.requests import client_key
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -13,9 +13,9 @@ from peewee import InterfaceError, InternalError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import DomainError, Invalid
-from app.responses import error_response
 from common.http import CLIENT_HEADER, http_error, init_request_ids
 from common.logs import loggable_path
+from web.responses import error_response
 
 log = logging.getLogger("festivals.request")
 JSON_PREFIXES = ("/api", "/identity", "/metrics")

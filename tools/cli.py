@@ -67,7 +67,7 @@ def create_api_key_command(comment, service):
 @with_appcontext
 def demo_data_command():
     """Load realistic demo festivals (skipped when they are already there)."""
-    from app.demo import load_demo_data
+    from tools.demo import load_demo_data
 
     load_demo_data(echo=click.echo, progress=click.progressbar)
 
@@ -109,7 +109,7 @@ def bench_seed_command(festivals, events):
     import sys
     import time
 
-    from app.bench_seed import bench_seed
+    from tools.bench_seed import bench_seed
 
     started = time.monotonic()
     with click.progressbar(length=festivals, label="festivals", file=sys.stderr) as bar:
