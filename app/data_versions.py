@@ -18,17 +18,16 @@ import time
 
 from peewee import Delete, Insert, PostgresqlDatabase, Update
 
-_tracked: dict | None = None
+_tracked: dict = {}  # filled by app/models when the models are defined: this module imports no model
+
+
+def track(*models) -> None:
+    """Count the writes of `models`' tables (app/models lists the tables a read's answer may depend on)."""
+    _tracked.update((model._meta.table_name, model) for model in models)
 
 
 def tracked_tables() -> dict:
     """Table name -> model of every table a read's answer may depend on."""
-    global _tracked
-    if _tracked is None:
-        from app.models import ENTITY_MODELS, User
-        from app.models.relations import RELATION_TABLES
-
-        _tracked = {model._meta.table_name: model for model in (*ENTITY_MODELS, *RELATION_TABLES, User)}
     return _tracked
 
 

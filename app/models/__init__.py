@@ -1,5 +1,6 @@
 """All tables, in creation order (MODELS is what the migrations are checked against)."""
 
+from app.data_versions import track
 from app.models.artist import Artist
 from app.models.audit import AuditEntry
 from app.models.event import Event
@@ -28,6 +29,9 @@ MODELS = [
     LoginSession,
     IdempotencyRecord,
 ]
+
+# the tables a read's answer may depend on: writes to them raise their data versions (app/data_versions.py)
+track(*ENTITY_MODELS, *RELATION_TABLES, User)
 
 __all__ = [
     "ApiKey",
