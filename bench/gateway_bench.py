@@ -162,8 +162,8 @@ def wrk_arguments(parser: argparse.ArgumentParser, connections: int = 32) -> arg
 
 def creator_token(keys_folder: str, ttl: int) -> str:
     """An access token of a creator, signed with the keys in `keys_folder` (the file server's embedded default)."""
+    from common.access_tokens import issue_access_token
     from identity.keys import KeyStore
-    from identity.tokens import issue_access_token
 
     creator = SimpleNamespace(id="1", role="creator")
     return issue_access_token(

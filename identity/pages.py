@@ -13,10 +13,10 @@ from flask_wtf.csrf import CSRFError
 from app.errors import Invalid, NotFound, RateLimited
 from app.services import sessions, users
 from identity.forms import LoginForm, LogoutForm, PasswordChangeForm, ResetForm, SignupForm
-from identity.tokens import token_for_login
 from web.extensions import limiter
 from web.forms import safe_next, show_errors
 from web.htmx import go, render, vary_on_htmx
+from web.login_tokens import token_for_login
 from web.requests import client_key
 from web.session import PortalUser
 

@@ -12,8 +12,8 @@ from app.errors import Forbidden, Invalid, Unauthorized
 from app.models import ApiKey, User
 from app.permissions import ANONYMOUS, Actor
 from app.services import api_keys, entities, sessions, users
+from common.access_tokens import issue_access_token
 from identity.principal import bearer_token, token_login
-from identity.tokens import issue_access_token
 from web.extensions import limiter
 from web.params import limit_offset
 from web.requests import client_key, json_body
@@ -266,7 +266,7 @@ def _key_routes(kind: str, path: str) -> None:
 @bp.post("/service/access-token")
 def service_access_token():
     """A token of at most 5 minutes for a live login, asked by an app instance with its Service-Key: the
-    portal's upload token is signed here, by the identity service alone (identity/tokens.py token_for_login)."""
+    portal's upload token is signed here, by the identity service alone (web/login_tokens.py token_for_login)."""
     key = request.headers.get("Service-Key", "")
     if not key or api_keys.verify_key(key, "service", record_use=not _config("READ_ONLY")) is None:
         raise Unauthorized("a valid Service-Key is required")

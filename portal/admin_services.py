@@ -12,9 +12,9 @@ from flask_login import current_user
 from app.errors import DomainError
 from common.heartbeat import loopback_target
 from common.http import passed_on
-from identity.tokens import token_for_login
 from portal.admin import bp
 from web.htmx import render
+from web.login_tokens import token_for_login
 
 
 def _registry_instances() -> tuple[list[dict], str | None]:

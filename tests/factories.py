@@ -7,7 +7,7 @@ import itertools
 from app.models import User
 from app.permissions import Actor
 from app.services import api_keys, entities, relations, sessions, users
-from identity.tokens import issue_access_token
+from common.access_tokens import issue_access_token
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)

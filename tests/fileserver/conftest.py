@@ -18,8 +18,8 @@ import requests
 from PIL import Image
 
 from app import ROOT
+from common.access_tokens import issue_access_token
 from identity.keys import KeyStore
-from identity.tokens import issue_access_token
 from tests.processes import free_port, gunicorn_config, wait_for
 
 ISSUER = "festivals-identity"

@@ -99,7 +99,7 @@ def test_rotation_seen_by_a_running_process(make_app, factory):
     first.extensions["identity_keys"].rotate()
     config = first.config
     from app.services import sessions
-    from identity.tokens import issue_access_token
+    from common.access_tokens import issue_access_token
 
     user = factory.user("creator")
     token = issue_access_token(

@@ -1,5 +1,5 @@
 """POST /identity/service/access-token: an app instance (Service-Key) asks identity for a short token of a live
-portal login, so that only identity signs (identity/tokens.py token_for_login)."""
+portal login, so that only identity signs (web/login_tokens.py token_for_login)."""
 
 from __future__ import annotations
 

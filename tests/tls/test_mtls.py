@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from app.services import sessions
+from common.access_tokens import issue_access_token
 from identity.keys import KeyStore
-from identity.tokens import issue_access_token
 from tests.fileserver.conftest import image_bytes
 
 _attempts = itertools.count()
