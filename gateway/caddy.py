@@ -107,7 +107,7 @@ def proxy(settings: Settings, group: str, upstreams: dict) -> dict:
             "retry_match": [{"method": RETRY_METHODS}],
         },
         "health_checks": {
-            # reads only: a database that refuses writes refuses every instance's (ops/__init__.py)
+            # reads only: a database that refuses writes refuses every instance's (web/ops.py)
             "active": {"uri": "/ready?scope=reads", "interval": interval, "timeout": "2s"},
             "passive": {"fail_duration": "5s", "max_fails": 1},
         },

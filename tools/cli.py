@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
+import time
 
 import click
 from flask import current_app
@@ -15,7 +17,11 @@ from app.errors import DomainError
 from app.migrations import migrate as apply_migrations
 from app.models import User
 from app.models.user import ROLES
+from app.services.api_keys import create_key
+from app.services.users import create_user, set_password
 from common import pki
+from tools.bench_seed import bench_seed
+from tools.demo import load_demo_data
 
 
 def _fail(exc: DomainError):
@@ -38,7 +44,6 @@ def migrate_command():
 @with_appcontext
 def create_user_command(email, role, password):
     """Create an account."""
-    from app.services.users import create_user
 
     try:
         user = create_user(email, password, role)
@@ -53,7 +58,6 @@ def create_user_command(email, role, password):
 @with_appcontext
 def create_api_key_command(comment, service):
     """Create an API key; the key is printed once, alone on the last line."""
-    from app.services.api_keys import create_key
 
     try:
         key, row = create_key(comment, "service" if service else "api")
@@ -67,7 +71,6 @@ def create_api_key_command(comment, service):
 @with_appcontext
 def demo_data_command():
     """Load realistic demo festivals (skipped when they are already there)."""
-    from tools.demo import load_demo_data
 
     load_demo_data(echo=click.echo, progress=click.progressbar)
 
@@ -76,8 +79,6 @@ def demo_data_command():
 @with_appcontext
 def bootstrap_dev_command():
     """Development only: an admin and an API key, created once and kept in the instance folder."""
-    from app.services.api_keys import create_key
-    from app.services.users import create_user
 
     path = os.path.join(current_app.instance_path, "dev-credentials")
     if not os.path.exists(path):
@@ -86,8 +87,6 @@ def bootstrap_dev_command():
         if User.get_or_none(User.email == email) is None:
             create_user(email, password, "admin")
         else:
-            from app.services.users import set_password
-
             set_password(User.get(User.email == email), password)
         key, _ = create_key("development (bootstrap-dev)")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -106,10 +105,6 @@ def bootstrap_dev_command():
 def bench_seed_command(festivals, events):
     """Benchmark data: festivals with events (each with an artist and a stage), places, links, images, tags;
     COPY on PostgreSQL (10,000 festivals / 1,000,000 events in minutes)."""
-    import sys
-    import time
-
-    from tools.bench_seed import bench_seed
 
     started = time.monotonic()
     with click.progressbar(length=festivals, label="festivals", file=sys.stderr) as bar:

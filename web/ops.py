@@ -1,4 +1,5 @@
-"""Operational routes: /health (alive), /ready (database reachable), /version, /info (common/ops.py)."""
+"""Operational routes of the app and the identity service: /health (alive), /ready (database reachable), /version,
+/info (made by common/ops.py)."""
 
 from __future__ import annotations
 
