@@ -35,9 +35,17 @@ def _until(end, start, zone: str | None = None) -> str:
     return schedule.format_time(end, named)
 
 
-def _breakable(address: str) -> Markup:
-    """An email address that may break before its @ and after its dots (<wbr>), never between two letters."""
-    return Markup(re.sub(r"(@)|(\.)", lambda m: "<wbr>@" if m.group(1) else ".<wbr>", str(escape(address))))
+_ADDRESSES = re.compile(r"https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _breakable(text: str) -> Markup:
+    """Text whose email addresses and URLs may break before an @ and after dots and slashes (<wbr>), so a long
+    one wraps on a phone or in a table cell without a break between two letters."""
+
+    def soften(address: re.Match) -> str:
+        return re.sub(r"@|[./]", lambda m: "<wbr>@" if m.group() == "@" else m.group() + "<wbr>", address.group())
+
+    return Markup(_ADDRESSES.sub(soften, str(escape(text))))
 
 
 def counted(count: int, word: str, plural: str | None = None) -> str:

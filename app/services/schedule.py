@@ -406,6 +406,7 @@ class TimetableDay:
     hours: list[tuple[int, str]] = field(default_factory=list)  # (row, "HH:MM") of each full local hour
     cells: list[dict] = field(default_factory=list)  # event, column, row, span, lane, lanes, warnings
     widths: list[int] = field(default_factory=list)  # per column: the most events side by side (its width)
+    starts: list[int] = field(default_factory=list)  # per column: its first grid line (a grid column per lane)
 
 
 def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagged: dict) -> list[TimetableDay]:
@@ -455,8 +456,22 @@ def timetable(festival: dict, events: list[dict], stage_list: list[dict], flagge
         table.widths = [1] * (len(stage_list) + 1)
         for cell in table.cells:
             table.widths[cell["column"]] = max(table.widths[cell["column"]], cell["lanes"])
+        _place(table)
         days.append(table)
     return days
+
+
+def _place(table: TimetableDay) -> None:
+    """A stage takes a grid column per lane (each at least as wide as its longest word, so names wrap between
+    words); an event spans its share of its stage's lanes (all of them when nothing overlaps it)."""
+    line = 2  # grid line 1 starts the time column
+    for width in table.widths:
+        table.starts.append(line)
+        line += width
+    for cell in table.cells:
+        start, width = table.starts[cell["column"]], table.widths[cell["column"]]
+        first = start + cell["lane"] * width // cell["lanes"]
+        cell["grid_column"] = f"{first} / {start + (cell['lane'] + 1) * width // cell['lanes']}"
 
 
 def _empty_days(festival: dict, zone: ZoneInfo) -> list[date]:

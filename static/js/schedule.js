@@ -54,11 +54,20 @@
 
   // Where a point of a day's grid is: the slot's moment (`every` seconds: 5 minutes for a drop, 15 for a click)
   // and the stage under it (null outside the stages' columns).
+  // Rows grow where an event's text needs it, so a point's row comes from the rows' laid-out heights (the
+  // grid's resolved grid-template-rows: the header row, then one height per 5-minute row).
+  function rowAt(grid, clientY) {
+    var heights = getComputedStyle(grid).gridTemplateRows.split(" ").slice(1).map(parseFloat);
+    var y = clientY - grid.querySelector(".tt-body").getBoundingClientRect().top;
+    for (var row = 0; row < heights.length - 1; row++) {
+      if (y < heights[row]) { return row; }
+      y -= heights[row];
+    }
+    return heights.length - 1;
+  }
   function slotAt(grid, clientX, clientY, every) {
-    var body = grid.querySelector(".tt-body").getBoundingClientRect();
-    var rows = Number(grid.dataset.rows);
     var slot = Number(grid.dataset.slot);
-    var row = Math.max(0, Math.min(rows - 1, Math.floor((clientY - body.top) / (body.height / rows))));
+    var row = rowAt(grid, clientY);
     var perSlot = Math.max(1, Math.round(every / slot));
     var stage = null;
     grid.querySelectorAll(".tt-location").forEach(function (header) {

@@ -109,3 +109,17 @@ def screenshot():
         return path
 
     return take
+
+
+# A 5-minute row's top and height in the window: rows grow where an event's text needs the room, so they are read
+# from the grid's laid-out rows (its first row holds the stages' names).
+ROW = """(grid, row) => {
+  const heights = getComputedStyle(grid).gridTemplateRows.split(' ').slice(1).map(parseFloat);
+  const top = grid.querySelector('.tt-body').getBoundingClientRect().top;
+  return {top: top + heights.slice(0, row).reduce((sum, height) => sum + height, 0), height: heights[row]};
+}"""
+
+
+def row_box(grid, at: int) -> dict:
+    """The top and height of the row of the moment `at` on `grid` (a day's timetable)."""
+    return grid.evaluate(ROW, (at - int(grid.get_attribute("data-day-start"))) // 300)

@@ -11,7 +11,7 @@ import orjson
 from playwright.sync_api import expect
 
 from app.db import db
-from tests.browser.conftest import _page
+from tests.browser.conftest import _page, row_box
 from tests.browser.test_creator_portal import create_festival, fill_event, log_in
 from tests.factories import Factory
 
@@ -158,15 +158,11 @@ def test_timetable_drag_and_drop_moves_an_event_and_overlaps_stand_side_by_side(
 
     # Drag Workshop to the Tent at 19:00 (a little off the row: it snaps to 5 minutes).
     grid = page.locator(".timetable").first
-    body = grid.locator(".tt-body").bounding_box()
-    rows = int(grid.get_attribute("data-rows"))
-    day_start = int(grid.get_attribute("data-day-start"))
-    row_height = body["height"] / rows
     tent = grid.locator(".tt-location", has_text="Tent").bounding_box()
-    target_row = (FRIDAY_20_00_BERLIN - 3600 - day_start) // 300  # 19:00 Berlin
+    row = row_box(grid, FRIDAY_20_00_BERLIN - 3600)  # 19:00 Berlin
     box = workshop.bounding_box()
     grab = {"x": 10, "y": 5}
-    drop_y = body["y"] + target_row * row_height + grab["y"] + row_height * 0.3
+    drop_y = row["top"] + grab["y"] + row["height"] * 0.3
     workshop.drag_to(
         grid,
         source_position=grab,

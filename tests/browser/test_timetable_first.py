@@ -8,17 +8,16 @@ from playwright.sync_api import expect
 
 from app.db import db
 from app.models import Event
+from tests.browser.conftest import row_box
 from tests.browser.test_schedule_editor import FRIDAY_20_00_BERLIN, add_event, block, events_page_in_berlin
 
 
 def slot_point(page, stage: str, at: int) -> dict:
     """The page coordinates of the middle of `stage`'s column at the moment `at` on the first day's grid."""
     grid = page.locator(".timetable").first
-    body = grid.locator(".tt-body").bounding_box()
-    row_height = body["height"] / int(grid.get_attribute("data-rows"))
-    row = (at - int(grid.get_attribute("data-day-start"))) // 300
+    row = row_box(grid, at)
     column = grid.locator(".tt-location", has_text=stage).bounding_box()
-    return {"x": column["x"] + column["width"] / 2, "y": body["y"] + row * row_height + row_height / 2}
+    return {"x": column["x"] + column["width"] / 2, "y": row["top"] + row["height"] / 2}
 
 
 def stored(server, name: str) -> Event:
@@ -108,11 +107,9 @@ def test_stages_named_on_the_festival_are_the_timetable_columns_before_any_event
     page.wait_for_load_state()
     saturday = page.locator(".timetable").nth(1)
     saturday.evaluate("grid => grid.scrollIntoView({block: 'start'})")
-    body = saturday.locator(".tt-body").bounding_box()
-    rows = int(saturday.get_attribute("data-rows"))
+    row = row_box(saturday, int(saturday.get_attribute("data-day-start")) + 3600)  # 16:00 + 1 h
     column = saturday.locator(".tt-location", has_text="Kronentor").bounding_box()
-    x, y = column["x"] + column["width"] / 2, body["y"] + 12.5 * body["height"] / rows
-    page.mouse.click(x, y)  # 16:00 + 1 h
+    page.mouse.click(column["x"] + column["width"] / 2, row["top"] + row["height"] / 2)
     dialog = page.locator("#tt-dialog")
     expect(dialog.get_by_label("Starts")).to_have_value("2026-06-13T17:00")
     expect(dialog.get_by_label("Location")).to_have_value("Kronentor")
