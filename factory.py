@@ -12,9 +12,7 @@ from flask import Flask
 from app import ROOT, VERSION
 from app.config import instance_path, load_config
 from app.db import init_db
-from app.read_cache import init_read_cache
 from app.services.users import configure_hasher
-from app.thin_reads import init_thin_reads
 from common.http import FromGateway
 from common.logs import configure_logging
 from common.metrics import count_answer, init_metrics
@@ -48,7 +46,8 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     app.config.update(config)
     app.config["VERSION"] = VERSION
 
-    init_thin_reads(app)  # API cache hits and 304s below Flask; inside ProxyFix, which must come first
+    if not identity_only:
+        _init_api_reads(app)  # inside ProxyFix, which must come first
     if app.config["BEHIND_PROXY"]:
         # exactly one hop, the gateway's: its X-Forwarded-For (the masked address) becomes remote_addr
         app.wsgi_app = FromGateway(app.wsgi_app)
@@ -59,7 +58,6 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     init_extensions(app)
     init_db(app)
     _init_metrics(app)
-    init_read_cache(app)
     _init_tls(app)
     _init_identity(app)
     _register_blueprints(app, csrf, identity_only)
@@ -75,7 +73,19 @@ def _init_metrics(app: Flask) -> None:
     """Request, database and cache metrics, and GET /metrics for loopback callers and admins (common/metrics.py)."""
 
     init_metrics(app, lambda: require_admin_token("read the metrics"), app.extensions["database"])
-    app.extensions["thin_reads"].observers.append(count_answer)  # answers made below Flask count too
+    if "fast_reads" in app.extensions:
+        app.extensions["fast_reads"].observers.append(count_answer)  # answers made below Flask count too
+
+
+def _init_api_reads(app: Flask) -> None:
+    """The API's read cache, and its hits and 304s answered below Flask (api/fast_reads.py) unless FAST_READS
+    is False (the API's read tests run both ways). Imported here: the identity process loads no api/ module."""
+    from api.fast_reads import init_fast_reads
+    from api.read_cache import init_read_cache
+
+    init_read_cache(app)
+    if app.config.setdefault("FAST_READS", True):
+        init_fast_reads(app)
 
 
 def _init_tls(app: Flask) -> None:

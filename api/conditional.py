@@ -1,7 +1,7 @@
 """The headers of conditional and retried writes: If-Match / If-Unmodified-Since into a Precondition, the
 Idempotency-Key of a POST, and the ETag of a written object.
 
-An object's ETag is `"<version tag>.<digest>"` on a read (app/read_cache.py adds the digest of what else the
+An object's ETag is `"<version tag>.<digest>"` on a read (api/read_cache.py adds the digest of what else the
 answer depends on: includes, visibility, query) and `"<version tag>"` on a write's answer. If-Match compares the
 part before the first dot with the object's current version tag, so the ETag of a GET, a PATCH or a POST answer
 all work; `*` matches any existing object."""

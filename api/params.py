@@ -63,7 +63,7 @@ def parse_bool(name: str, raw: str) -> bool:
     raise Invalid(f"{name} must be true or false", {name: "must be true or false"})
 
 
-# Every parameter parse_list_query reads: a cached read's key holds these only (app/read_cache.py).
+# Every parameter parse_list_query reads: a cached read's key holds these only (api/read_cache.py).
 LIST_PARAMS = ("name", "ids", "include", "limit", "offset", "updated_since", "valid")
 
 

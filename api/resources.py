@@ -7,8 +7,8 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from api.conditional import idempotency_key, precondition, with_etag
 from api.params import LIST_PARAMS, parse_list_query
+from api.read_cache import cached_read
 from app.errors import Invalid, ReadOnly
-from app.read_cache import cached_read
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.services import entities, idempotency, queries, relations
 from identity.principal import resolve_actor

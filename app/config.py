@@ -76,7 +76,7 @@ def load_config(instance: str) -> dict:
         "TLS_CA": os.environ.get("FESTIVALS_TLS_CA", "").strip(),
         "TLS_WARN_DAYS": int(os.environ.get("FESTIVALS_TLS_WARN_DAYS", "30")),
         "REDIS_URL": os.environ.get("FESTIVALS_REDIS_URL", ""),
-        # Response cache of reads (app/read_cache.py): in-process bytes per worker, or Redis with REDIS_URL.
+        # Response cache of reads (api/read_cache.py): in-process bytes per worker, or Redis with REDIS_URL.
         "READ_CACHE_BYTES": int(os.environ.get("FESTIVALS_READ_CACHE_BYTES", str(64 * 1024 * 1024))),
         "READ_CACHE_PREFIX": os.environ.get("FESTIVALS_READ_CACHE_PREFIX", "festivals:read:"),
         "READ_CACHE_TTL": int(os.environ.get("FESTIVALS_READ_CACHE_TTL", "3600")),  # at most 6 h

@@ -4,7 +4,7 @@ Every INSERT/UPDATE/DELETE that peewee runs on a content table (the entities, th
 users, whose role and suspension decide who sees what) marks that table as changed; right before the
 transaction commits, the counters of the marked tables are raised in one statement. So no service has to
 remember it, and a read can tell from the counters alone whether anything it depends on changed: its ETag and
-its response-cache key are built from them (app/read_cache.py).
+its response-cache key are built from them (api/read_cache.py).
 
 A counter becomes max(counter + 1, now in microseconds): it only grows, also across a database restored from a
 backup, so a key built from old counters is never reused for other data. A DELETE also marks the tables whose

@@ -35,7 +35,7 @@ class HealthFilter(logging.Filter):
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):  # given as `extra` by code answering outside Flask (app/thin_reads.py)
+        if not hasattr(record, "request_id"):  # given as `extra` by code answering outside Flask (api/fast_reads.py)
             record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         return True
 

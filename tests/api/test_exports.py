@@ -21,6 +21,8 @@ import pytest
 from app.services import exports
 from app.services.exports import Program
 
+pytestmark = pytest.mark.both_read_paths  # each test with the fast read path on and off (tests/api/conftest.py)
+
 T0 = int(datetime(2027, 7, 16, 18, 0, tzinfo=UTC).timestamp())
 KINDS = ("schedule.ics", "schedule.json", "schedule.xml", "events.csv")
 

@@ -11,6 +11,8 @@ import pytest
 
 from app.registry import ENTITIES
 
+pytestmark = pytest.mark.both_read_paths  # each test with the fast read path on and off (tests/api/conftest.py)
+
 API = "/api/v1"
 PLURAL = {
     "festival": "festivals",

@@ -5,6 +5,8 @@ import pytest
 from app.db import db
 from app.models import AuditEntry
 
+pytestmark = pytest.mark.both_read_paths  # each test with the fast read path on and off (tests/api/conftest.py)
+
 
 @pytest.fixture
 def owner(factory):

@@ -1,8 +1,8 @@
-"""The thin path: cache hits and 304s of API reads answered below Flask, at the WSGI level.
+"""The fast read path: cache hits and 304s of API reads answered below Flask, at the WSGI level.
 
 A cache hit through Flask spent far more time in routing, request and response objects and hooks than in
 finding the answer. So, for `GET /api/v1/...` with an `Api-Key` (no `Authorization`, no cookie), this
-middleware answers from the read cache (app/read_cache.py) after ONE query: the key's row and the data-version
+middleware answers from the read cache (api/read_cache.py) after ONE query: the key's row and the data-version
 counters the read depends on. Anything it cannot answer exactly as Flask would goes to Flask unchanged:
 
 - which counters a read depends on and the fixed part of its key come from Flask's own answer to the same
@@ -29,10 +29,10 @@ from peewee import PeeweeException
 from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
+from api.read_cache import FAST_READ, NOT_MODIFIED, answer_without_reading, key_of
 from app.db import db, is_sqlite
 from app.models import ApiKey
 from app.models.base import utcnow
-from app.read_cache import THIN_READ, key_of, still_valid
 from app.services import api_keys
 from common.http import log_access, request_id
 from web.requests import log as access_log
@@ -44,7 +44,7 @@ PER_ANSWER = {"content-type", "content-length", "etag", "x-cache", "x-request-id
 
 @dataclass(frozen=True)
 class Route:
-    fixed: str  # the fixed part of the read's key (app/read_cache.py)
+    fixed: str  # the fixed part of the read's key (api/read_cache.py)
     kinds: tuple[str, ...]
     sql: str  # the key's row and the kinds' counters, in one query
     headers: tuple[tuple[str, str | None], ...]  # in Flask's order; None: X-Request-ID goes there
@@ -60,7 +60,7 @@ def _sql(kinds: tuple[str, ...], param: str) -> str:
     )
 
 
-class ThinReads:
+class FastReads:
     def __init__(self, app, wsgi_app, routes: int = 4096):
         self.app = app
         self.wsgi_app = wsgi_app
@@ -117,28 +117,20 @@ class ThinReads:
         versions = {row[4]: row[5] for row in rows if row[4] is not None}
         digest = key_of(route.fixed, route.kinds, versions)
         etags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
-        valid = still_valid(etags, digest[:32])
-        if valid is not None:
-            return self._not_modified(route, environ, valid)
-        store = self.app.extensions.get("read_cache")
-        stored = store.get(digest) if store is not None else None
-        if stored is None:
+        answer = answer_without_reading(self.app.extensions.get("read_cache"), digest, etags)
+        if answer is None:
             return None
-        etag, mimetype, body = stored
-        valid = still_valid(etags, digest[:32], etag)
-        if valid is not None:
-            return self._not_modified(route, environ, valid)
+        how, etag, body, mimetype = answer
+        if how == NOT_MODIFIED:
+            headers = [("ETag", f'"{etag}"'), ("X-Cache", how)] + self._rest(route, environ)
+            return "304 NOT MODIFIED", headers, b"", how
         first = [
             ("Content-Type", get_content_type(mimetype, "utf-8")),
             ("Content-Length", str(len(body))),
             ("ETag", f'"{etag}"'),
-            ("X-Cache", "hit"),
+            ("X-Cache", how),
         ]
-        return "200 OK", first + self._rest(route, environ), body, "hit"
-
-    def _not_modified(self, route: Route, environ, etag: str):
-        headers = [("ETag", f'"{etag}"'), ("X-Cache", "not-modified")] + self._rest(route, environ)
-        return "304 NOT MODIFIED", headers, b"", "not-modified"
+        return "200 OK", first + self._rest(route, environ), body, how
 
     @staticmethod
     def _rest(route: Route, environ) -> list[tuple[str, str]]:
@@ -157,7 +149,7 @@ class ThinReads:
 
     def _learn(self, where, environ, start_response):
         def learning_start_response(status, headers, exc_info=None):
-            scope = environ.get(THIN_READ)
+            scope = environ.get(FAST_READ)
             if scope is not None and status[:3] in ("200", "304") and self._learnable(headers):
                 fixed, kinds, rule = scope
                 rest = tuple(
@@ -178,8 +170,8 @@ class ThinReads:
         return "set-cookie" not in names and "x-cache" in names
 
 
-def init_thin_reads(app) -> ThinReads:
-    thin = ThinReads(app, app.wsgi_app)
-    app.wsgi_app = thin
-    app.extensions["thin_reads"] = thin
-    return thin
+def init_fast_reads(app) -> FastReads:
+    fast = FastReads(app, app.wsgi_app)
+    app.wsgi_app = fast
+    app.extensions["fast_reads"] = fast
+    return fast

@@ -31,7 +31,8 @@ from app.db import db
 
 log = logging.getLogger("festivals.cache")
 FORMAT = "1"  # raise when the serialized shape of reads changes: entries of the old shape become unreachable
-THIN_READ = "festivals.thin_read"  # environ: (fixed key part, kinds, route) of a plain read, for app/thin_reads.py
+FAST_READ = "festivals.fast_read"  # environ: (fixed key part, kinds, route) of a plain read, for api/fast_reads.py
+NOT_MODIFIED, HIT = "not-modified", "hit"  # X-Cache of the answers made without running the read
 
 
 Stored = tuple[str, str, bytes]  # (ETag, mimetype, body) of a stored answer
@@ -140,10 +141,28 @@ def still_valid(if_none_match: ETags, digest: str, stored_etag: str | None = Non
     return None
 
 
-def _not_modified(etag: str, how: str) -> Response:
+def answer_without_reading(store, key: str, if_none_match: ETags) -> tuple[str, str, bytes, str] | None:
+    """The one "hit or 304" decision of both paths (cached_read here, api/fast_reads.py below Flask), made from
+    the read's key alone: (X-Cache, ETag, body, mimetype) of a 304 (`NOT_MODIFIED`, empty body) or of a stored
+    answer (`HIT`); None when the read must run."""
+    default_etag = key[:32]
+    valid = still_valid(if_none_match, default_etag)
+    if valid is not None:
+        return NOT_MODIFIED, valid, b"", ""
+    stored = store.get(key) if store is not None else None
+    if stored is None:
+        return None
+    etag, mimetype, body = stored
+    valid = still_valid(if_none_match, default_etag, etag)
+    if valid is not None:
+        return NOT_MODIFIED, valid, b"", ""
+    return HIT, etag, body, mimetype
+
+
+def _not_modified(etag: str) -> Response:
     response = Response(status=304)
     response.set_etag(etag)
-    response.headers["X-Cache"] = how
+    response.headers["X-Cache"] = NOT_MODIFIED
     return response
 
 
@@ -159,27 +178,23 @@ def cached_read(
     Call it after authentication and after checking the query (errors are never stored). `render` may set
     its own ETag, the version tag of the object it answers (app/services/preconditions.py): the ETag is then
     `"<version tag>.<digest>"`, which If-Match on a write compares by its version tag alone. `plain`: the
-    answer's headers never depend on the data, so app/thin_reads.py may answer its hits and 304s. `params`: the
+    answer's headers never depend on the data, so api/fast_reads.py may answer its hits and 304s. `params`: the
     query parameters `render` reads (the others are not part of the key)."""
     fixed, kinds = read_scope_of_request(kinds, visibility, params)
     key = key_of(fixed, kinds, read_versions(db))
     if plain:
-        request.environ[THIN_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "")
-    default_etag = key[:32]
-    valid = still_valid(request.if_none_match, default_etag)
-    if valid is not None:
-        return _not_modified(valid, "not-modified")
+        request.environ[FAST_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "")
     store = current_app.extensions.get("read_cache")
-    stored = store.get(key) if store is not None else None
-    if stored is not None:
-        etag, mimetype, body = stored
-        valid = still_valid(request.if_none_match, default_etag, etag)
-        if valid is not None:
-            return _not_modified(valid, "not-modified")
+    answer = answer_without_reading(store, key, request.if_none_match)
+    if answer is not None:
+        how, etag, body, mimetype = answer
+        if how == NOT_MODIFIED:
+            return _not_modified(etag)
         response = Response(body, mimetype=mimetype)
         response.set_etag(etag)
-        response.headers["X-Cache"] = "hit"
+        response.headers["X-Cache"] = HIT
         return response
+    default_etag = key[:32]
     response = render()
     if response.status_code == 200:
         tag, _ = response.get_etag()
@@ -188,6 +203,6 @@ def cached_read(
         if store is not None and not response.is_streamed:
             store.set(key, etag, response.mimetype or "", response.get_data())
         if request.if_none_match.star_tag:  # it exists: `*` matches it
-            return _not_modified(etag, "not-modified")
+            return _not_modified(etag)
     response.headers["X-Cache"] = "miss"
     return response

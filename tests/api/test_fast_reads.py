@@ -1,4 +1,4 @@
-"""The thin path (app/thin_reads.py): API-key cache hits and 304s answered below Flask must be the answers
+"""The fast read path (api/fast_reads.py): API-key cache hits and 304s answered below Flask must be the answers
 Flask gives — the same headers in the same order, the same 401s, the same access log line — after one query."""
 
 import logging
@@ -26,8 +26,8 @@ def key(factory):
     return factory.api_key_headers()
 
 
-def thin_answers(app) -> int:
-    return len(app.extensions["thin_reads"].routes)
+def fast_answers(app) -> int:
+    return len(app.extensions["fast_reads"].routes)
 
 
 def without_request_id(response) -> list[tuple[str, str]]:
@@ -35,9 +35,9 @@ def without_request_id(response) -> list[tuple[str, str]]:
 
 
 def test_hit_and_304_are_one_query_with_the_headers_flask_gives(app, client, read, key, count_queries):
-    thin = app.extensions["thin_reads"]
-    first = client.get(read, headers=key)  # a miss: Flask renders, stores, and the thin path learns the read
-    thin.routes.clear()
+    fast = app.extensions["fast_reads"]
+    first = client.get(read, headers=key)  # a miss: Flask renders, stores, and the fast path learns the read
+    fast.routes.clear()
     by_flask = client.get(read, headers=key)
     not_modified_by_flask = client.get(read, headers={**key, "If-None-Match": first.headers["ETag"]})
     assert by_flask.headers["X-Cache"] == "hit" and not_modified_by_flask.status_code == 304
@@ -46,7 +46,8 @@ def test_hit_and_304_are_one_query_with_the_headers_flask_gives(app, client, rea
     hit = client.get(read, headers=key)
     not_modified = client.get(read, headers={**key, "If-None-Match": first.headers["ETag"]})
 
-    assert count_queries.count == 2  # one each
+    assert count_queries.count == 2  # one each: the key and the counters together
+    assert all('"api_key"' in sql and '"data_version"' in sql for sql in count_queries.sql)
     assert hit.status_code == 200 and hit.data == first.data
     assert without_request_id(hit) == without_request_id(by_flask)
     assert not_modified.status_code == 304 and not_modified.data == b""
@@ -100,7 +101,7 @@ def test_a_due_key_use_is_still_recorded(app, client, read, key):
     with app.app_context():
         ApiKey.update(last_used=long_ago).where(ApiKey.prefix == prefix).execute()
     assert client.get(read, headers=key).headers["X-Cache"] == "hit"
-    # Noted by the thin path, written in the background: by this flush or by the writer's thread meanwhile.
+    # Noted by the fast path, written in the background: by this flush or by the writer's thread meanwhile.
     api_keys.KEY_USE.flush()
     deadline = time.monotonic() + 10
     with app.app_context():
@@ -119,9 +120,9 @@ def test_bearer_and_cookie_requests_go_through_flask(app, client, read, key, fac
     assert client.get(read, headers=key).status_code == 200 and count_queries.count > 1
 
 
-def test_thin_answers_get_the_access_log_line_and_observers(app, client, read, key, caplog):
+def test_fast_answers_get_the_access_log_line_and_observers(app, client, read, key, caplog):
     seen = []
-    app.extensions["thin_reads"].observers.append(lambda *answer: seen.append(answer))
+    app.extensions["fast_reads"].observers.append(lambda *answer: seen.append(answer))
     client.get(read, headers=key)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="festivals.request"):
@@ -135,4 +136,4 @@ def test_thin_answers_get_the_access_log_line_and_observers(app, client, read, k
 def test_errors_are_never_learned(app, client, key):
     assert client.get("/api/v1/festivals/987654", headers=key).status_code == 404
     assert client.get("/api/v1/festivals?limit=x", headers=key).status_code == 400
-    assert thin_answers(app) == 0
+    assert fast_answers(app) == 0
