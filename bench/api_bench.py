@@ -37,6 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common.launch import gunicorn_command, process_env  # noqa: E402
+
 HOST = "127.0.0.1"  # only ever local targets
 
 
@@ -240,19 +244,10 @@ class Bench:
 
     def gunicorn(self, name: str, target: str, env: dict[str, str]) -> str:
         port = self.port()
-        cmd = [
-            venv_python(),
-            "-m",
-            "gunicorn",
-            target,
-            "--bind",
-            f"{HOST}:{port}",
-            "--workers",
-            str(self.args.workers),
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-        ]
+        options = ["--log-level", "warning"]
+        cmd = gunicorn_command(
+            target, f"{HOST}:{port}", workers=self.args.workers, threads=1, hooks=False, options=options
+        )
         self.start(name, cmd, env, f"http://{HOST}:{port}/")
         return f"http://{HOST}:{port}"
 
@@ -487,8 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(args)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
-    env.update(FESTIVALS_INSTANCE_PATH=str(bench.folder), FESTIVALS_LOG_LEVEL="WARNING")
+    env = process_env({"FESTIVALS_INSTANCE_PATH": str(bench.folder), "FESTIVALS_LOG_LEVEL": "WARNING"})
     try:
         sqlite_table = sqlite_part(bench, env)
         bench.stop_all()

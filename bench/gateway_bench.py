@@ -34,6 +34,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.launch import gunicorn_command, process_env  # noqa: E402
 from fileserver.images import normalize_upload  # noqa: E402
 from fileserver.storage import LocalStore  # noqa: E402
 from gateway.caddy import CaddyAdmin, build_config  # noqa: E402
@@ -84,7 +85,7 @@ def start_stack(
     media: Path,
     log_files: bool = False,
     gunicorn_args: tuple = (),
-    entry: str = "wsgi:files",
+    entry: str = "files",
     env: dict | None = None,
     **settings_overrides,
 ) -> SimpleNamespace:
@@ -111,21 +112,22 @@ def start_stack(
     }
     boot = folder / "boot.json"
     boot.write_bytes(orjson.dumps({"admin": {"listen": settings.admin, "config": {"persist": False}}}))
-    env = {
-        **os.environ,
-        "FESTIVALS_INSTANCE_PATH": str(folder),
-        "FESTIVALS_MEDIA_DIR": str(media),
-        "XDG_DATA_HOME": str(folder),
-        "XDG_CONFIG_HOME": str(folder),
-        **(env or {}),
-    }
+    env = process_env(
+        {
+            "FESTIVALS_INSTANCE_PATH": str(folder),
+            "FESTIVALS_MEDIA_DIR": str(media),
+            "XDG_DATA_HOME": str(folder),
+            "XDG_CONFIG_HOME": str(folder),
+            **(env or {}),
+        }
+    )
     log = open(folder / "processes.log", "w")  # noqa: SIM115 - closed by stop_stack
-    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{files_port}", "--workers", "2"]
+    gunicorn = gunicorn_command(
+        entry, f"127.0.0.1:{files_port}", workers=2, threads=1, hooks=False, options=gunicorn_args
+    )
     processes = [
         subprocess.Popen(["caddy", "run", "--config", str(boot)], env=env, stdout=log, stderr=log),
-        subprocess.Popen(
-            [*gunicorn, *gunicorn_args, "--no-control-socket", entry], cwd=ROOT, env=env, stdout=log, stderr=log
-        ),
+        subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=log, stderr=log),
     ]
     time.sleep(1)
     try:

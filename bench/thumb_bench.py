@@ -41,6 +41,7 @@ import requests  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.gateway_bench import creator_token  # noqa: E402
+from common.launch import gunicorn_command, process_env  # noqa: E402
 from fileserver import images  # noqa: E402
 
 
@@ -137,24 +138,11 @@ def main() -> None:
 
     port = free_port()
     base = f"http://{HOST}:{port}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
-    env.update(FESTIVALS_INSTANCE_PATH=str(instance), FESTIVALS_LOG_LEVEL="WARNING")
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    server = subprocess.Popen(
-        [
-            gunicorn,
-            "--bind",
-            f"{HOST}:{port}",
-            "--workers",
-            str(args.workers),
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-            "wsgi:files",
-        ],
-        cwd=ROOT,
-        env=env,
+    env = process_env({"FESTIVALS_INSTANCE_PATH": str(instance), "FESTIVALS_LOG_LEVEL": "WARNING"})
+    command = gunicorn_command(
+        "files", f"{HOST}:{port}", workers=args.workers, threads=1, hooks=False, options=["--log-level", "warning"]
     )
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
     rows: list[tuple[str, str]] = []
     try:
         wait_for(f"{base}/health", server)

@@ -1,14 +1,13 @@
 """TLS settings shared by every process: the service's own certificate and key (it serves its internal port
 with them and presents them as a client) and the CA that every peer's certificate must be signed by.
 
-FESTIVALS_TLS_CERT / FESTIVALS_TLS_KEY / FESTIVALS_TLS_CA (files, usually made by `flask --app wsgi pki`).
-`python -m common.tls gunicorn-args` prints the gunicorn options for them, one per line (empty without TLS)."""
+FESTIVALS_TLS_CERT / FESTIVALS_TLS_KEY / FESTIVALS_TLS_CA (files, usually made by `flask --app wsgi pki`);
+common/launch.py starts gunicorn with the options for them."""
 
 from __future__ import annotations
 
 import os
 import ssl
-import sys
 from dataclasses import dataclass
 
 
@@ -67,21 +66,3 @@ class TlsFiles:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.ca)
         context.load_cert_chain(self.cert, self.key)
         return context
-
-
-def main(argv: list[str]) -> int:
-    if argv != ["gunicorn-args"]:
-        print("usage: python -m common.tls gunicorn-args", file=sys.stderr)
-        return 2
-    files = TlsFiles.from_env()
-    try:
-        files.check()
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print("\n".join(files.gunicorn_args()))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

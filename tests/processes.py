@@ -14,6 +14,19 @@ from pathlib import Path
 _handed_out: set[int] = set()
 
 
+def starts_process(fixture_function):
+    """Under @pytest.fixture: the fixture starts a real process (gunicorn, Caddy, moto, PostgreSQL ...), so every
+    test using it is marked `processes` (tests/conftest.py) and stays out of the fast lane."""
+    fixture_function.starts_process = "processes"
+    return fixture_function
+
+
+def starts_chromium(fixture_function):
+    """Under @pytest.fixture: the fixture starts Chromium; every test using it is marked `browser`."""
+    fixture_function.starts_process = "browser"
+    return fixture_function
+
+
 def free_port() -> int:
     """A port nothing listens on now and that this process has not handed out before: the kernel may offer a
     port again once its probe socket is closed, and two processes of one stack (Caddy and an app) then
@@ -63,67 +76,50 @@ def terminate(process: subprocess.Popen, seconds: float = 15) -> None:
             process.wait(timeout=5)
 
 
-def gunicorn_config(entry: str) -> str:
-    """gunicorn's `-c` for a wsgi entry: the file server's own config (the common hooks and its store's check in
-    the master), else the common hooks."""
-    return "python:gunicorn_files" if entry == "wsgi:files" else "python:common.gunicorn_hooks"
-
-
 class Gunicorn:
-    """`gunicorn -c <gunicorn_config(entry)>` of `entry` (e.g. "wsgi:app") on a free loopback port, with
-    the settings in `env` added to this process's environment; its output in `folder/<name>.log`. With `tls`
-    (common.tls.TlsFiles) it serves mTLS with those files and `url` is https."""
+    """gunicorn of `kind` ("app", "files", ... or a WSGI entry, common/launch.py) on a free loopback port with
+    exactly the settings in `env` (common.launch.process_env); its output in `folder/<name>.log`, with an access
+    line per request. With `tls` (common.tls.TlsFiles) it serves mTLS with those files and `url` is https;
+    `client` (TlsFiles) is the certificate its readiness is checked with (default: `tls`'s own)."""
 
     def __init__(
         self,
-        entry: str,
+        kind: str,
         folder,
         env: dict,
         workers: int = 2,
         threads: int = 4,
         name: str = "gunicorn",
         tls=None,
+        client=None,
+        hooks: bool = True,
+        seconds: float = 30,
     ):
-        import os
-        import sys
-
         from app import ROOT
+        from common.launch import gunicorn_command, process_env
 
         self.port = free_port()
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.log_path = folder / f"{name}.log"
         self.name = name
         log = open(self.log_path, "w+")  # noqa: SIM115 - read back by log()
+        command = gunicorn_command(
+            kind,
+            f"127.0.0.1:{self.port}",
+            workers=workers,
+            threads=threads,
+            graceful_timeout=3,
+            tls=tls,
+            hooks=hooks,
+            options=["--access-logfile", "-", "--access-logformat", "access pid=%(p)s %(r)s %(s)s"],
+        )
         self.process = subprocess.Popen(
-            [
-                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-                "-c",
-                gunicorn_config(entry),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--graceful-timeout",
-                "3",
-                "--no-control-socket",
-                "--access-logfile",
-                "-",
-                "--access-logformat",
-                "access pid=%(p)s %(r)s %(s)s",
-                *(tls.gunicorn_args() if tls else []),
-                entry,
-            ],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
+            command, cwd=ROOT, env=process_env(env), stdout=log, stderr=subprocess.STDOUT, text=True
         )
         self._log = log
+        context = (client or tls).client_context() if tls else None
         try:
-            wait_for(f"{self.url}/health", self.process, name=name, log=log, context=tls and tls.client_context())
+            wait_for(f"{self.url}/health", self.process, seconds=seconds, name=name, log=log, context=context)
         except Exception:
             self.stop()
             raise
@@ -192,10 +188,7 @@ def app_env(instance: Path, url: str, **extra) -> dict:
         "FESTIVALS_INSTANCE_PATH": str(instance),
         "FESTIVALS_ARGON2_TIME_COST": "1",
         "FESTIVALS_ARGON2_MEMORY_COST": "1024",
-        # in-process state, straight to the app (whatever the environment of the suite says)
-        "FESTIVALS_REDIS_URL": "",
-        "FESTIVALS_IDENTITY_URL": "",
-        "FESTIVALS_BEHIND_PROXY": "",
+        # nothing else: in-process state, straight to the app (process_env drops the suite's own settings)
         **extra,
     }
 

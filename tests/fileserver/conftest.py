@@ -6,9 +6,7 @@ and a bucket of the suite's S3 server (tests/s3.py)."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,8 +17,9 @@ from PIL import Image
 
 from app import ROOT
 from common.access_tokens import issue_access_token
+from common.launch import gunicorn_command, process_env
 from identity.keys import KeyStore
-from tests.processes import free_port, gunicorn_config, wait_for
+from tests.processes import free_port, starts_process, wait_for
 
 ISSUER = "festivals-identity"
 AUDIENCE = "festivals"
@@ -58,23 +57,9 @@ class FileServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(instance / "files.log", "w+")  # noqa: SIM115 - closed in stop()
+        command = gunicorn_command("files", f"127.0.0.1:{self.port}", workers=2, threads=1)  # hooks: metrics of both
         self.process = subprocess.Popen(
-            [
-                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-                "-c",
-                gunicorn_config("wsgi:files"),  # metrics of both workers in every scrape, the store checked once
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--no-control-socket",
-                "wsgi:files",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            text=True,
+            command, cwd=ROOT, env=process_env(env), stdout=self.log, stderr=subprocess.STDOUT, text=True
         )
         try:
             wait_for(f"{self.url}/health", self.process, name="file server", log=self.log)
@@ -150,9 +135,7 @@ class FileServer:
 
 
 def server_env(instance: Path, **settings: str) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
-    env.update({"FESTIVALS_INSTANCE_PATH": str(instance), "FESTIVALS_PORTAL_ORIGIN": "http://portal.test", **settings})
-    return env
+    return {"FESTIVALS_INSTANCE_PATH": str(instance), "FESTIVALS_PORTAL_ORIGIN": "http://portal.test", **settings}
 
 
 def start_server(tmp_path_factory, name: str, moto=None, **settings: str) -> FileServer:
@@ -170,6 +153,7 @@ def store_of(request):
 
 
 @pytest.fixture(scope="module", params=["local", "s3"])
+@starts_process
 def files(tmp_path_factory, request):
     server = start_server(tmp_path_factory, "files", store_of(request))
     yield server
@@ -177,6 +161,7 @@ def files(tmp_path_factory, request):
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def local_files(tmp_path_factory):
     """A file server on the local folder (for what only a folder has: file modes)."""
     server = start_server(tmp_path_factory, "local-files")
@@ -185,6 +170,7 @@ def local_files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=["local", "s3"])
+@starts_process
 def small_files(tmp_path_factory, request):
     """A file server with low limits: 200 kB uploads, 1 megapixel images, thumbnail sizes 32 and 64."""
     server = start_server(

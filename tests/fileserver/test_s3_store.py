@@ -16,10 +16,13 @@ import requests
 from pypdf import PdfWriter
 
 from app import ROOT
+from common.launch import process_env
 from fileserver.storage import LocalStore
 from tests.fileserver.conftest import image_bytes, server_env, start_server
 from tests.processes import free_port
 from tests.s3 import MotoServer
+
+pytestmark = pytest.mark.processes  # every test starts a process itself
 
 BOUND_S = 45  # a failing store answers within this (timeouts and retries are bounded), on a loaded CI machine too
 
@@ -137,7 +140,7 @@ def copy_command(folder, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi:files", "media-to-s3", str(folder)],
         cwd=ROOT,
-        env=env,
+        env=process_env(env),
         capture_output=True,
         text=True,
         timeout=300,

@@ -11,7 +11,6 @@ import shutil
 import signal
 import ssl
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -33,9 +32,10 @@ from app.permissions import SYSTEM
 from app.services import api_keys
 from common import pki
 from common.heartbeat import ByName
+from common.launch import gunicorn_command, process_env
 from common.tls import TlsFiles
 from tests.conftest import CHEAP_ARGON2, USE_POSTGRES, _worker, create_postgres_database
-from tests.processes import factory_for, free_port, gunicorn_config
+from tests.processes import factory_for, free_port, starts_process
 from tests.videos import TRAILER_METADATA, make_video
 
 DOMAIN = "festivals.localhost"
@@ -44,7 +44,6 @@ GRACE_S = 1.0
 STALE_AFTER_S = 2 * BEAT_S + GRACE_S
 FORGET_S = 45.0  # stale instances are forgotten after this (600 s by default); longer than a restart takes
 MAX_INSTANCES = 40  # per service (64 by default)
-BIN = os.path.dirname(sys.executable)
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
 
@@ -99,8 +98,9 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         self.stopped: set[str] = set()  # stopped on purpose: not a failure when they are gone
         self.logs: dict[str, Path] = {}
+        # this process's environment minus its FESTIVALS_* is added in start() (common.launch.process_env): the
+        # registry's state in memory, no identity URL, public TLS auto, whatever the suite's environment says
         self.env = {
-            **os.environ,
             **{f"FESTIVALS_{k}": str(v) for k, v in CHEAP_ARGON2.items()},
             "FESTIVALS_DATABASE_URL": database_url,
             "FESTIVALS_INSTANCE_PATH": str(self.instance),
@@ -125,16 +125,13 @@ class Stack:
             "XDG_CONFIG_HOME": str(folder / "caddy"),
             **settings,  # e.g. the media store's
         }
-        self.env.pop("FESTIVALS_REDIS_URL", None)  # the registry's state in memory here
-        self.env.pop("FESTIVALS_IDENTITY_URL", None)
-        self.env.pop("FESTIVALS_PUBLIC_TLS", None)
 
-    def tls(self, name: str, folder: Path | None = None) -> tuple[list[str], dict]:
-        """gunicorn arguments and settings of a process serving mTLS with the certificate `name` (of the
-        stack's pki folder, or of `folder`, a host's own copies with its ca.pem)."""
+    def tls(self, name: str, folder: Path | None = None) -> tuple[TlsFiles, dict]:
+        """The files and settings of a process serving mTLS with the certificate `name` (of the stack's pki
+        folder, or of `folder`, a host's own copies with its ca.pem)."""
         folder = folder or self.pki
         files = TlsFiles(str(folder / f"{name}.pem"), str(folder / f"{name}.key"), str(folder / "ca.pem"))
-        return files.gunicorn_args(), {
+        return files, {
             "FESTIVALS_TLS_CERT": files.cert,
             "FESTIVALS_TLS_KEY": files.key,
             "FESTIVALS_TLS_CA": files.ca,
@@ -146,7 +143,12 @@ class Stack:
         self.logs[name] = self.folder / f"{name}.log"
         log = open(self.logs[name], "a")  # noqa: SIM115 - the process owns it
         self.processes[name] = subprocess.Popen(
-            argv, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=ROOT,
+            env=process_env({**self.env, **env}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
 
@@ -156,27 +158,12 @@ class Stack:
         """gunicorn of the instance `name` ("app1", "identity", ... or "<that>-<suffix>") on `host`, serving
         mTLS with the certificate `cert` (default: the name without its number or suffix)."""
         kind = name.split("-")[0].rstrip("12")
-        entry = {"identity": "wsgi:identity_app", "files": "wsgi:files"}.get(kind, "wsgi:app")
-        args, tls_env = self.tls(cert or kind, pki)
+        entry = kind if kind in ("identity", "files") else "app"
+        tls, tls_env = self.tls(cert or kind, pki)
         self.hosts[name] = host
         self.start(
             name,
-            [
-                f"{BIN}/gunicorn",
-                "-c",
-                gunicorn_config(entry),
-                "--bind",
-                f"{host}:{self.ports[name]}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--graceful-timeout",
-                "3",
-                "--no-control-socket",
-                *args,
-                entry,
-            ],
+            gunicorn_command(entry, f"{host}:{self.ports[name]}", graceful_timeout=3, tls=tls),
             FESTIVALS_SERVICE_KEY=self.seeded["instance_keys"][name],
             # the file server asks identity whether a login is live, as scripts/stack runs it
             **{"FESTIVALS_IDENTITY_URL": self.identity_url() if name == "files" else "", **tls_env, **env},
@@ -193,21 +180,10 @@ class Stack:
             orjson.dumps({"admin": {"listen": f"127.0.0.1:{self.admin_port}", "config": {"persist": False}}})
         )
         self.start("caddy", [CADDY, "run", "--config", str(boot)])
-        args, env = self.tls("gateway")  # the registry and Caddy (its client certificate) are the gateway
+        tls, env = self.tls("gateway")  # the registry and Caddy (its client certificate) are the gateway
         self.start(
             "registry",
-            [
-                f"{BIN}/gunicorn",
-                "--bind",
-                f"127.0.0.1:{self.registry_port}",
-                "--workers",
-                "1",
-                "--threads",
-                "8",
-                "--no-control-socket",
-                *args,
-                "wsgi:registry",
-            ],
+            gunicorn_command("registry", f"127.0.0.1:{self.registry_port}", workers=1, threads=8, tls=tls),
             **{**env, **registry_env},
         )
 
@@ -547,6 +523,7 @@ def started_stack(folder: Path, database_url: str, webhook: Webhook, **settings:
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def stack(tmp_path_factory, gateway_database, webhook):
     with started_stack(tmp_path_factory.mktemp("stack"), gateway_database, webhook) as started:
         yield started

@@ -12,8 +12,9 @@ import orjson
 import pytest
 import requests
 
-from tests.gateway.conftest import BIN, DOMAIN
-from tests.processes import factory_for, gunicorn_config
+from common.launch import gunicorn_command
+from tests.gateway.conftest import DOMAIN
+from tests.processes import factory_for
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -154,10 +155,10 @@ def test_metrics_scraped_with_a_metrics_certificate_and_not_with_another(stack):
     pki.issue(stack.pki, "prometheus", role="metrics")
     pki.issue(stack.pki, "files-remote", role="files", ips=[address])
     port = free_port_on(address)
-    args, env = stack.tls("files-remote")
+    tls, env = stack.tls("files-remote")
     stack.start(
         "files-remote",
-        [f"{BIN}/gunicorn", "-c", gunicorn_config("wsgi:files"), "--bind", f"{address}:{port}", *args, "wsgi:files"],
+        gunicorn_command("files", f"{address}:{port}", workers=1, threads=1, tls=tls),
         **env,
     )
     scraper = (str(stack.pki / "prometheus.pem"), str(stack.pki / "prometheus.key"))

@@ -11,45 +11,22 @@ import orjson
 import pytest
 
 from app import ROOT
+from common.launch import process_env
 from tests.factories import PASSWORD
-from tests.processes import free_port, wait_for
+from tests.processes import Gunicorn, app_env, starts_process
 
 
 @pytest.fixture
+@starts_process
 def identity_process(database_url, tmp_path):
     """`gunicorn wsgi:identity_app` with its own instance folder (its own signing keys)."""
-    port = free_port()
     instance = tmp_path / "identity-instance"
-    env = {
-        **os.environ,
-        "FESTIVALS_DATABASE_URL": database_url,
-        "FESTIVALS_INSTANCE_PATH": str(instance),
-        "FESTIVALS_ARGON2_TIME_COST": "1",
-        "FESTIVALS_ARGON2_MEMORY_COST": "1024",
-    }
-    process = subprocess.Popen(
-        [
-            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--no-control-socket",
-            "wsgi:identity_app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    env = app_env(instance, database_url)
+    server = Gunicorn("identity", tmp_path, env, workers=1, threads=1, name="identity", hooks=False, seconds=20)
     try:
-        wait_for(f"{base}/health", process, seconds=20, name="identity process")
-        yield base, instance, env
+        yield server.url, instance, env
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
 
 
 def post_json(url: str, body: dict) -> dict:
@@ -91,7 +68,7 @@ def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, 
     rotated = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi:identity_app", "rotate-keys"],
         cwd=ROOT,
-        env=env,
+        env=process_env(env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -111,6 +88,7 @@ def test_api_refetches_keys_after_identity_rotation(identity_process, make_app, 
         assert client.get("/api/v1/tags", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
+@pytest.mark.processes
 def test_identity_app_alone_loads_no_api_or_portal_module(tmp_path):
     """The identity service runs as its own process without the API or the portal: a fresh interpreter
     building create_identity_app() has imported none of their modules."""
@@ -119,11 +97,12 @@ def test_identity_app_alone_loads_no_api_or_portal_module(tmp_path):
         "print(app.url_map.converters['id'].__module__)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('api', 'portal', 'fileserver')))"
     )
-    env = {
-        **os.environ,
-        "FESTIVALS_INSTANCE_PATH": str(tmp_path / "instance"),
-        "FESTIVALS_DATABASE_URL": f"sqlite:///{tmp_path}/identity.sqlite3",
-    }
+    env = process_env(
+        {
+            "FESTIVALS_INSTANCE_PATH": str(tmp_path / "instance"),
+            "FESTIVALS_DATABASE_URL": f"sqlite:///{tmp_path}/identity.sqlite3",
+        }
+    )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )

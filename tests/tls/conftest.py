@@ -4,21 +4,17 @@ and real gunicorn processes serving mTLS on their internal port."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from app import ROOT
 from common import pki
 from common.tls import TlsFiles
 from tests.conftest import USE_POSTGRES
-from tests.processes import free_port, wait_for
+from tests.processes import Gunicorn, starts_process
 
 
 def tls_files(folder: Path, name: str) -> TlsFiles:
@@ -54,68 +50,23 @@ def certs(tmp_path_factory):
     )
 
 
-class Gunicorn:
-    """`gunicorn <target>` on a free port serving TLS with `tls` and requiring client certificates from its CA
-    (the same arguments scripts/stack uses); access log and errors in `log_path`."""
-
-    def __init__(self, target: str, env: dict, tls: TlsFiles, log_path: Path, client: TlsFiles):
-        self.port = free_port()
-        self.url = f"https://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.log = open(log_path, "w+")  # noqa: SIM115 - closed in stop()
-        env = {**env, "FESTIVALS_TLS_CERT": tls.cert, "FESTIVALS_TLS_KEY": tls.key, "FESTIVALS_TLS_CA": tls.ca}
-        self.process = subprocess.Popen(
-            [
-                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-                "--no-control-socket",
-                "--access-logfile",
-                "-",
-                *tls.gunicorn_args(),
-                target,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            wait_for(
-                f"{self.url}/health",
-                self.process,
-                seconds=30,
-                name=target,
-                log=self.log,
-                context=client.client_context(),
-            )
-        except Exception:
-            self.stop()
-            raise
+class Server(Gunicorn):
+    """gunicorn of `target` serving TLS with its certificate and requiring client certificates of its CA (the
+    same arguments scripts/stack uses), without our hooks config; access lines and errors in its log."""
 
     def output(self, waiting_for: str = "", seconds: float = 5) -> str:
         """The process's log so far; with `waiting_for`, once that text is in it (the access log line of a
         request is written after its response is sent)."""
         deadline = time.monotonic() + seconds
         while True:
-            text = self.log_path.read_text()
+            text = self.log()
             if waiting_for in text or time.monotonic() > deadline:
                 return text
             time.sleep(0.05)
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.log.close()
-
 
 def clean_env(**settings: str) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
-    env.update({"FESTIVALS_ARGON2_TIME_COST": "1", "FESTIVALS_ARGON2_MEMORY_COST": "1024", **settings})
-    return env
+    return {"FESTIVALS_ARGON2_TIME_COST": "1", "FESTIVALS_ARGON2_MEMORY_COST": "1024", **settings}
 
 
 @pytest.fixture(scope="module")
@@ -129,15 +80,25 @@ def internal_db(database_template, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def serve(certs, internal_db, tmp_path_factory):
     """serve(target, name, **settings): a gunicorn process of `target` with the certificate `name`."""
     started = []
     folder = tmp_path_factory.mktemp("processes")
 
-    def start(target: str, name: str, **settings: str) -> Gunicorn:
+    def start(target: str, name: str, **settings: str) -> Server:
         instance = folder / f"{name}-instance"
-        env = clean_env(FESTIVALS_INSTANCE_PATH=str(instance), FESTIVALS_DATABASE_URL=internal_db, **settings)
-        server = Gunicorn(target, env, certs.files(name), folder / f"{name}.log", certs.files("gateway"))
+        tls = certs.files(name)
+        env = clean_env(
+            FESTIVALS_INSTANCE_PATH=str(instance),
+            FESTIVALS_DATABASE_URL=internal_db,
+            FESTIVALS_TLS_CERT=tls.cert,
+            FESTIVALS_TLS_KEY=tls.key,
+            FESTIVALS_TLS_CA=tls.ca,
+            **settings,
+        )
+        gateway = certs.files("gateway")
+        server = Server(target, folder, env, workers=1, threads=1, name=name, tls=tls, client=gateway, hooks=False)
         server.instance = instance
         started.append(server)
         return server
