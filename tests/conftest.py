@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -20,7 +21,7 @@ from app.db import close_database, db, open_database
 from app.migrations import migrate
 from app.services.api_keys import KEY_USE
 from tests.factories import Factory
-from tests.processes import Gunicorn, app_env
+from tests.processes import Gunicorn, app_env, starts_process
 
 BASE_URL = os.environ.get("FESTIVALS_DATABASE_URL", "")
 USE_POSTGRES = urlparse(BASE_URL).scheme.startswith("postgres")
@@ -30,6 +31,48 @@ CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 # Last uses of keys are written by the tests' own KEY_USE.flush() (each test's end, or the test itself): a
 # background write in the middle of a test would show in count_queries.
 KEY_USE.FLUSH_S = 24 * 3600
+
+
+# --- lanes: `processes` and `browser` marks (pyproject.toml; scripts/test --fast runs the tests with neither) ----
+LANE_MARKS = ("processes", "browser")
+
+
+def pytest_collection_modifyitems(items):
+    """A test using a fixture under @starts_process / @starts_chromium (tests/processes.py) gets its mark; a test
+    that starts a process itself carries the mark in its module."""
+    for item in items:
+        for definitions in item._fixtureinfo.name2fixturedefs.values():
+            if marker := getattr(definitions[-1].func, "starts_process", None):
+                item.add_marker(marker)
+
+
+_current_test: list[pytest.Item] = []  # the test whose setup, call or teardown runs now in this process
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _current_test.append(item)
+    try:
+        return (yield)
+    finally:
+        _current_test.pop()
+
+
+_popen_init = subprocess.Popen.__init__
+
+
+def _popen_of_a_marked_test(self, args, *rest, **options):
+    """The marks stay exact: a test without one that starts a process fails, naming the command."""
+    test = _current_test[-1] if _current_test else None
+    if test is not None and not any(test.get_closest_marker(mark) for mark in LANE_MARKS):
+        raise RuntimeError(
+            f"{test.nodeid} starts a process ({args!r}) but is not marked: add pytestmark = pytest.mark.processes"
+            " (or @pytest.mark.processes), or put its fixture under @starts_process"
+        )
+    _popen_init(self, args, *rest, **options)
+
+
+subprocess.Popen.__init__ = _popen_of_a_marked_test
 
 
 def _worker() -> str:
@@ -176,6 +219,7 @@ def count_queries():
 
 
 @pytest.fixture
+@starts_process
 def serve_app():
     """serve_app(folder, url, **env): the app under gunicorn on that database; stopped after the test."""
     started: list[Gunicorn] = []
@@ -191,6 +235,7 @@ def serve_app():
 
 
 @pytest.fixture(scope="session")
+@starts_process
 def moto(tmp_path_factory):
     """The suite's S3 server process (moto's standalone server); each user makes its own bucket."""
     from tests.s3 import MotoServer

@@ -83,11 +83,13 @@ def promtool() -> str:
     return found
 
 
+@pytest.mark.processes
 def test_alert_rules_pass_promtool_check():
     result = subprocess.run([promtool(), "check", "rules", RULES], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.processes
 def test_alert_rules_fire_on_outages_and_stay_quiet_otherwise(tmp_path):
     tests = tmp_path / "alerts.test.yml"
     tests.write_text(UNIT_TESTS.replace("RULES", RULES))

@@ -10,10 +10,13 @@ import shutil
 import subprocess
 
 import orjson
+import pytest
 
 from tests.conftest import create_postgres_database, worker_database_name
 from tests.processes import factory_for, migrated
 from tools.demo import load_demo_data
+
+pytestmark = pytest.mark.processes  # every test starts a process itself
 
 READS = [
     "/api/v1/festivals?include=image,link,place,tag",

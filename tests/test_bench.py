@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import USE_POSTGRES, create_postgres_database, worker_database_name
+
+pytestmark = pytest.mark.processes  # every test starts a process itself
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,6 +24,7 @@ def unit(path: Path) -> configparser.ConfigParser:
     return parser
 
 
+@pytest.mark.processes
 def test_deploy_units_pass_systemd_analyze_verify(tmp_path):
     analyze = shutil.which("systemd-analyze")
     assert analyze, "systemd-analyze is missing: scripts/test installs Debian's systemd package (scripts/setup systemd)"

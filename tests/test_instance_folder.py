@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from tests.processes import Gunicorn, app_env
 
 
@@ -13,6 +15,7 @@ def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.mark.processes
 def test_instance_folder_made_by_a_gunicorn_start_is_0700(tmp_path):
     """gunicorn's config hooks make `<instance>/metrics` before the app loads: its parents too are 0700."""
     instance = tmp_path / "fresh" / "instance"

@@ -6,7 +6,11 @@ from __future__ import annotations
 import secrets
 import urllib.request
 
+import pytest
+
 from tests.processes import Gunicorn, app_env, migrated
+
+pytestmark = pytest.mark.processes  # every test starts a process itself
 
 
 def test_reset_token_is_in_neither_the_apps_nor_gunicorns_access_log(tmp_path):

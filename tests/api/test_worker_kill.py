@@ -19,13 +19,14 @@ import requests
 from app.db import db
 from app.models import AuditEntry, Festival
 from app.models.idempotency import IdempotencyRecord
-from tests.processes import Gunicorn, app_env, child_pids, wait_for
+from tests.processes import Gunicorn, app_env, child_pids, starts_process, wait_for
 
 REQUESTS = 48
 CLIENTS = 6
 
 
 @pytest.fixture
+@starts_process
 def server(app, database_url, tmp_path):
     """`gunicorn wsgi:app`, two workers, on the test's database and instance folder (its signing keys)."""
     server = Gunicorn("wsgi:app", tmp_path, app_env(Path(app.instance_path), database_url), threads=2)

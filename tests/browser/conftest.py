@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from app.db import db
 from tests.factories import Factory
+from tests.processes import starts_chromium
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,6 +53,7 @@ def server(make_app):
 
 
 @pytest.fixture(scope="session")
+@starts_chromium
 def browser():
     if not os.path.isfile(CHROMIUM) or not os.access(CHROMIUM, os.X_OK):
         pytest.fail(

@@ -27,6 +27,7 @@ def files_for(server):
     files.stop()
 
 
+@pytest.mark.processes
 def test_creator_uploads_a_festival_image(browser, server, files_for, tmp_path, screenshot):
     from tests.browser.conftest import _page
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tests.processes import free_port
+from tests.processes import free_port, starts_process
 
 
 def pg_bin() -> Path:
@@ -73,6 +73,7 @@ class Cluster:
 
 
 @pytest.fixture
+@starts_process
 def cluster():
     cluster = Cluster()
     cluster.start()

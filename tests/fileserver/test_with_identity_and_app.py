@@ -52,6 +52,7 @@ def jwks_server(tmp_path):
     server.server_close()
 
 
+@pytest.mark.processes
 def test_upload_verified_through_identity_jwks(jwks_server, tmp_path):
     identity_url, remote_keys, fetches = jwks_server
     instance = tmp_path / "files-instance"
@@ -79,6 +80,7 @@ def test_jwks_keys_are_fetched_again_for_an_unknown_key_id(jwks_server):
     assert source.public_key("never-issued") is None
 
 
+@pytest.mark.processes
 def test_image_from_file_server_is_recorded_by_the_app(app, client, factory):
     """The embedded default: the file server finds the app's identity keys in the shared instance folder,
     so the app's own tokens work on both; the app then records the file server's hash and URL."""

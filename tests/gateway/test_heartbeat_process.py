@@ -19,6 +19,8 @@ from common.tls import TlsFiles
 from tests.gateway.conftest import Webhook
 from tests.processes import Gunicorn, child_pids
 
+pytestmark = pytest.mark.processes  # every test starts a process itself
+
 FORKS = 300
 ANSWER_S = 20  # a new worker that does not answer within this is hung
 BUDGET_S = 420  # the whole fork loop, on a loaded CI machine

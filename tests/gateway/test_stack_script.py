@@ -22,7 +22,7 @@ from app import ROOT as APP_ROOT
 from tests.conftest import USE_POSTGRES, create_postgres_database, worker_database_name
 from tests.gateway.conftest import DOMAIN, Readers, caddy_upstreams, keep_alive_session
 from tests.gateway.test_heartbeat_process import is_heartbeat, running
-from tests.processes import child_pids
+from tests.processes import child_pids, starts_process
 
 ROOT = Path(APP_ROOT)
 BANNER = "FestivalsApp is running behind the gateway"
@@ -183,6 +183,7 @@ class StackScript:
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def started(tmp_path_factory):
     script = StackScript(tmp_path_factory.mktemp("stack-script"))
     yield script

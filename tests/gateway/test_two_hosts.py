@@ -28,7 +28,7 @@ from tests.conftest import create_postgres_database, worker_database_name
 from tests.factories import PASSWORD
 from tests.gateway.conftest import Readers, Stack, running, seed
 from tests.identity.test_pages import CSRF
-from tests.processes import factory_for, free_port, migrated
+from tests.processes import factory_for, free_port, migrated, starts_process
 from tests.s3 import MotoServer
 
 HOSTS = {"a": "127.0.0.2", "b": "127.0.0.3"}
@@ -98,6 +98,7 @@ def every_instance_live(stack: TwoHosts) -> bool:
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def hosts(tmp_path_factory, webhook):
     redis_url = os.environ.get("FESTIVALS_TEST_REDIS_URL", "")
     assert redis_url, "FESTIVALS_TEST_REDIS_URL is not set (scripts/test sets it and starts Redis)"

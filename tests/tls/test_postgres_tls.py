@@ -14,7 +14,7 @@ import pytest
 
 from app.db import db
 from common import pki
-from tests.processes import free_port
+from tests.processes import free_port, starts_process
 
 
 def _as_postgres(args: list[str]) -> list[str]:
@@ -23,6 +23,7 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def tls_postgres(certs):
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     assert binaries, "PostgreSQL server binaries not found (Debian package postgresql; scripts/setup installs it)"

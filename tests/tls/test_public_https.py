@@ -19,7 +19,7 @@ import requests
 from common.tls import TlsFiles
 from gateway.caddy import CaddyAdmin, build_config
 from gateway.settings import Settings, is_local_name, public_tls
-from tests.processes import free_port
+from tests.processes import free_port, starts_process
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
@@ -88,6 +88,7 @@ def _get_by_name(name: str, port: int, path: str, ca: str) -> http.client.HTTPRe
 
 
 @pytest.fixture
+@starts_process
 def caddy(certs, tmp_path):
     """A Caddy with nothing behind it: only the gateway.<domain> host answers by itself."""
     admin = f"127.0.0.1:{free_port()}"
