@@ -118,7 +118,7 @@ def _register_blueprints(app: Flask, csrf, identity_only: bool) -> None:
     ]
     if not identity_only:
         import portal
-        from api import docs, exports, resources  # noqa: F401  (exports adds its routes to the API blueprint)
+        from api import docs, exports, members, resources  # noqa: F401  (exports, members add routes to the API's)
         from portal import admin as portal_admin
 
         app.url_map.converters["entity"] = resources.EntityConverter

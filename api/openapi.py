@@ -78,7 +78,7 @@ ETAG = _header('`"<version tag>.<digest>"` of an object, `"<digest>"` of a list;
 WRITE_ETAG = _header('`"<version tag>"` of the written object: send it as If-Match on the next write')
 
 
-def _responses(ok: str, schema: dict, errors: tuple[str, ...], headers: dict | None = None) -> dict:
+def answers(ok: str, schema: dict, errors: tuple[str, ...], headers: dict | None = None) -> dict:
     error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
     out = {ok: {"description": "success", "content": {"application/json": {"schema": schema}}}}
     if headers:
@@ -89,7 +89,7 @@ def _responses(ok: str, schema: dict, errors: tuple[str, ...], headers: dict | N
 
 
 def _read_responses(schema: dict) -> dict:
-    out = _responses("200", schema, READ_ERRORS, {"ETag": {**ETAG, "required": True}})
+    out = answers("200", schema, READ_ERRORS, {"ETag": {**ETAG, "required": True}})
     out["304"] = {"description": "unchanged since the ETag sent in If-None-Match", "headers": {"ETag": ETAG}}
     return out
 
@@ -229,7 +229,7 @@ def build_document(version: str) -> dict:
                 "summary": f"Create a {spec.name} (creator or admin)",
                 "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": create_body,
-                "responses": _responses("201", list_schema, CREATE_ERRORS, CREATED_HEADERS),
+                "responses": answers("201", list_schema, CREATE_ERRORS, CREATED_HEADERS),
             },
         }
         paths[item] = {
@@ -245,13 +245,13 @@ def build_document(version: str) -> dict:
                 "summary": f"Change fields of a {spec.name} (owner or admin)",
                 "parameters": PRECONDITIONS,
                 "requestBody": request_body,
-                "responses": _responses("200", list_schema, UPDATE_ERRORS, {"ETag": {**WRITE_ETAG, "required": True}}),
+                "responses": answers("200", list_schema, UPDATE_ERRORS, {"ETag": {**WRITE_ETAG, "required": True}}),
             },
             "delete": {
                 "tags": tags,
                 "summary": f"Delete a {spec.name} (owner or admin)",
                 "parameters": PRECONDITIONS,
-                "responses": _responses("200", EMPTY, DELETE_ERRORS),
+                "responses": answers("200", EMPTY, DELETE_ERRORS),
             },
         }
         for relation in canonical_relations(spec.name):
@@ -275,18 +275,21 @@ def build_document(version: str) -> dict:
                         "tags": tags,
                         "summary": f"{verb} a {relation.related} of a {spec.name} (owner or admin)",
                         "parameters": PRECONDITIONS,
-                        "responses": _responses("200", EMPTY, LINK_ERRORS),
+                        "responses": answers("200", EMPTY, LINK_ERRORS),
                     },
                     "delete": {
                         "tags": tags,
                         "summary": f"Remove a {relation.related} from a {spec.name} (owner or admin)",
                         "parameters": PRECONDITIONS,
-                        "responses": _responses("200", EMPTY, LINK_ERRORS),
+                        "responses": answers("200", EMPTY, LINK_ERRORS),
                     },
                 }
-    from api.exports import openapi_paths
+    from api import exports, members
 
-    paths.update(openapi_paths())
+    paths.update(exports.openapi_paths())
+    member_paths, member_schemas = members.openapi_paths()
+    paths.update(member_paths)
+    schemas.update(member_schemas)
     return {
         "openapi": "3.1.0",
         "info": {

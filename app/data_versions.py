@@ -1,10 +1,10 @@
 """Change counters per table ("data versions"), bumped in the transaction of every write.
 
-Every INSERT/UPDATE/DELETE that peewee runs on a content table (the entities, their relation tables and the
-users, whose role and suspension decide who sees what) marks that table as changed; right before the
-transaction commits, the counters of the marked tables are raised in one statement. So no service has to
-remember it, and a read can tell from the counters alone whether anything it depends on changed: its ETag and
-its response-cache key are built from them (api/read_cache.py).
+Every INSERT/UPDATE/DELETE that peewee runs on a content table (the entities, their relation tables, the
+users, whose role and suspension decide who sees what, and festival members, who see their festivals' drafts)
+marks that table as changed; right before the transaction commits, the counters of the marked tables are raised
+in one statement. So no service has to remember it, and a read can tell from the counters alone whether anything
+it depends on changed: its ETag and its response-cache key are built from them (api/read_cache.py).
 
 A counter becomes max(counter + 1, now in microseconds): it only grows, also across a database restored from a
 backup, so a key built from old counters is never reused for other data. A DELETE also marks the tables whose

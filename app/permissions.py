@@ -5,7 +5,10 @@ questions and never compare roles or owners themselves. Ownership is always read
   `visibility_class` (who sees the same answer: the cache key's part);
 - the portal's library: `own_library` / `library_rows` / `library_of` — each organizer works with their own artists,
   locations, links and tags (the API keeps sharing them: anyone may link them, only owners edit);
-- edit:  `can_edit` / `require_edit` — the row's owner or an admin; an event also by its festival's owner;
+- edit:  `can_edit` / `require_edit` — the row's owner or an admin; a festival also by its editors (its members),
+  an event also by its festival's owner and editors;
+- the festival's owner (or an admin) only: publish or unpublish, delete, manage members — `require_change`,
+  `require_delete`, `require_festival_owner`; `can_manage` for pages that offer those buttons;
 - link:  `require_link` — edit the owning side; putting an event into a festival needs the event too;
 - create: `can_create` / `require_creator`;
 - administer: `require_admin`; the last admin stays one: `require_another_admin`."""
@@ -19,6 +22,7 @@ from peewee import SQL, fn
 from app.db import is_sqlite
 from app.errors import Conflict, Forbidden, Unauthorized
 from app.models import Event, Festival, User
+from app.models.members import FestivalMember
 from app.models.relations import FestivalEvent
 
 
@@ -57,15 +61,21 @@ def require_reader(actor: Actor) -> None:
         raise Unauthorized("an Api-Key or a Bearer token is required")
 
 
+def membership(actor: Actor):
+    """The ids of the festivals the actor is an editor of, as a subquery (run once, not per row)."""
+    return FestivalMember.select(FestivalMember.festival).where(FestivalMember.user == actor.user_id)
+
+
 def festival_visible(actor: Actor):
-    """Drafts are seen by their owner and admins only: a condition on Festival, None for no restriction."""
+    """Drafts are seen by their owner, their editors and admins only: a condition on Festival, None for no
+    restriction."""
     if actor.is_admin:
         return None
     if actor.is_user:
         # Never NULL: `owner = id` is NULL for a draft without owner, and the event rule negates this condition
-        # (NOT NULL would not hide it). FALSE AND NULL is FALSE.
+        # (NOT NULL would not hide it). FALSE AND NULL is FALSE; `IN` a list of non-NULL ids is never NULL.
         owned = Festival.owner.is_null(False) & (Festival.owner == actor.user_id)
-        return (Festival.is_valid == True) | owned  # noqa: E712
+        return (Festival.is_valid == True) | owned | Festival.id.in_(membership(actor))  # noqa: E712
     return Festival.is_valid == True  # noqa: E712
 
 
@@ -90,7 +100,8 @@ def visible(spec, actor: Actor):
 
 
 def draft_rule(actor: Actor) -> str:
-    """Which draft rule `festival_visible` applies: "admin" (none), "user" (own drafts too) or "public"."""
+    """Which draft rule `festival_visible` applies: "admin" (none), "user" (own drafts and those one edits too)
+    or "public"."""
     return "admin" if actor.is_admin else "user" if actor.is_user else "public"
 
 
@@ -100,9 +111,11 @@ def visibility_class(actor: Actor) -> str:
     return f"user:{actor.user_id}" if rule == "user" else rule
 
 
-def own_rows(actor: Actor, model):
-    """The rows the actor owns (a dashboard), as a query condition; None for an admin (all of them)."""
-    return None if actor.is_admin else (model.owner == actor.user_id)
+def my_festivals(actor: Actor):
+    """The festivals the actor owns or edits (a dashboard), as a query condition; None for an admin (all)."""
+    if actor.is_admin:
+        return None
+    return (Festival.owner == actor.user_id) | Festival.id.in_(membership(actor))
 
 
 def own_library(actor: Actor, model):
@@ -114,8 +127,9 @@ def own_library(actor: Actor, model):
 
 def library_of(actor: Actor, festival_owner_id: int | None) -> Actor:
     """Whose library the names typed for a festival's events resolve in, and who owns what they create: the
-    festival's owner (an admin adding events to someone's festival works in that organizer's library)."""
-    if not actor.is_admin or festival_owner_id is None or festival_owner_id == actor.user_id:
+    festival's owner (an admin or an editor adding events to someone's festival works in that organizer's
+    library, so the festival's artists and stages stay one set). Callers have checked that the actor edits it."""
+    if festival_owner_id is None or festival_owner_id == actor.user_id:
         return actor
     return Actor("user", user_id=festival_owner_id, role="creator")
 
@@ -141,38 +155,69 @@ def require_creator(actor: Actor) -> None:
         raise Forbidden("only creators and admins can create entries")
 
 
-def editor_ids(spec, row) -> list[int | None]:
-    """Who may edit the row besides admins: its owner, and for an event also the owner of its festival."""
-    owners = [row.owner_id]
-    if spec.name == "event":
-        festival = (
-            Festival.select(Festival.owner)
-            .join(FestivalEvent, on=(FestivalEvent.owner == Festival.id))
-            .where(FestivalEvent.related == row.id)
-            .first()
-        )
-        if festival is not None:
-            owners.append(festival.owner_id)
-    return owners
-
-
 def _owns(actor: Actor, owner_id: int | None) -> bool:
     return actor.is_admin or (actor.is_user and owner_id is not None and owner_id == actor.user_id)
 
 
+def edits_festival_of(actor: Actor, spec, row) -> bool:
+    """Is the actor the owner or an editor of the festival `row` (an event: of its festival)? One query."""
+    if not actor.is_user or spec.name not in ("festival", "event"):
+        return False
+    editor = FestivalMember.select(SQL("1")).where(
+        (FestivalMember.festival == Festival.id) & (FestivalMember.user == actor.user_id)
+    )
+    query = Festival.select(SQL("1")).where((Festival.owner == actor.user_id) | fn.EXISTS(editor))
+    if spec.name == "festival":
+        query = query.where(Festival.id == row.id)
+    else:
+        query = query.join(FestivalEvent, on=(FestivalEvent.owner == Festival.id)).where(
+            FestivalEvent.related == row.id
+        )
+    return query.exists()
+
+
 def can_edit(actor: Actor, spec, row) -> bool:
-    """May the actor change (or delete) this row? Its owner or an admin; an event also its festival's owner."""
+    """May the actor change this row? Its owner or an admin; a festival also its editors; an event also its
+    festival's owner and editors."""
     if not can_read(actor):
         return False
     if _owns(actor, row.owner_id):  # the common case needs no query
         return True
-    return spec.name == "event" and any(_owns(actor, owner) for owner in editor_ids(spec, row)[1:])
+    return edits_festival_of(actor, spec, row)
 
 
 def require_edit(actor: Actor, spec, row) -> None:
     require_reader(actor)
     if not can_edit(actor, spec, row):
+        if spec.name in ("festival", "event"):
+            raise Forbidden(f"only the owner of this {spec.name}, its festival's editors or an admin can change it")
         raise Forbidden(f"only the owner of this {spec.name} or an admin can change it")
+
+
+def can_manage(actor: Actor, festival) -> bool:
+    """The festival's owner or an admin: may publish, unpublish, delete it and choose its editors."""
+    return _owns(actor, festival.owner_id)
+
+
+def require_festival_owner(actor: Actor, festival, what: str) -> None:
+    """Only the festival's owner or an admin; `what` completes "… can …" (e.g. "manage its members")."""
+    require_reader(actor)
+    if not can_manage(actor, festival):
+        raise Forbidden(f"only the owner of this festival or an admin can {what}")
+
+
+def require_change(actor: Actor, spec, row, changed: set[str]) -> None:
+    """Editing is allowed (`require_edit` passed); publishing or unpublishing a festival (a change of
+    `festival_is_valid`) is its owner's."""
+    if spec.name == "festival" and "festival_is_valid" in changed:
+        require_festival_owner(actor, row, "publish or unpublish it")
+
+
+def require_delete(actor: Actor, spec, row) -> None:
+    """Delete: who may edit the row; a festival only its owner or an admin (its editors may not)."""
+    require_edit(actor, spec, row)
+    if spec.name == "festival":
+        require_festival_owner(actor, row, "delete it")
 
 
 def require_link(actor: Actor, spec, row, target, load_related):

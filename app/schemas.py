@@ -6,7 +6,7 @@ document, so the documentation cannot drift from what the server accepts."""
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -192,6 +192,15 @@ class TagBody(Body):
     tag_name: Name = Field(default=None, description="unique, case-insensitively")
 
 
+class MemberBody(Body):
+    """A new member of a festival (POST /festivals/{id}/members): an existing account, named by its email."""
+
+    member_email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254), NoControl] = (
+        Field(default=None, description="the email address of an existing account")
+    )
+    member_role: Literal["editor"] = Field(default="editor", description="editor (the only role one is added as)")
+
+
 BODIES: dict[str, type[Body]] = {
     "festival": FestivalBody,
     "event": EventBody,
@@ -202,6 +211,7 @@ BODIES: dict[str, type[Body]] = {
     "place": PlaceBody,
     "tag": TagBody,
     "video": VideoBody,
+    "member": MemberBody,  # not an entity of the contract: a festival's member
 }
 
 # JSON key -> its `start` partner: an end must not be before its start.
@@ -225,6 +235,7 @@ MESSAGES = {
     "greater_than": "must be more than {gt}",
     "less_than": "must be less than {lt}",
     "dict_type": "must be an object",
+    "literal_error": "must be {expected}",
 }
 
 

@@ -9,6 +9,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.keys import ApiKey
 from app.models.location import Location
 from app.models.media import Image, Link, Place, Video
+from app.models.members import FestivalMember
 from app.models.relations import RELATION_TABLES
 from app.models.sessions import LoginSession, PasswordReset, RefreshToken
 from app.models.tag import Tag
@@ -23,6 +24,7 @@ MODELS = [
     *ENTITY_MODELS,
     *RELATION_TABLES,
     FestivalStage,
+    FestivalMember,
     RefreshToken,
     PasswordReset,
     DataVersion,
@@ -31,7 +33,7 @@ MODELS = [
 ]
 
 # the tables a read's answer may depend on: writes to them raise their data versions (app/data_versions.py)
-track(*ENTITY_MODELS, *RELATION_TABLES, User)
+track(*ENTITY_MODELS, *RELATION_TABLES, User, FestivalMember)  # members: who sees which drafts
 
 __all__ = [
     "ApiKey",
@@ -41,6 +43,7 @@ __all__ = [
     "ENTITY_MODELS",
     "Event",
     "Festival",
+    "FestivalMember",
     "FestivalStage",
     "IdempotencyRecord",
     "Image",

@@ -115,6 +115,11 @@ ACTIONS = {  # what an action says when its details add nothing
     "refresh_revoked": "ended a login",
     "revoke": "revoked",
 }
+MEMBER_ACTIONS = {  # a festival's members (app/services/members.py): `member` the account, `role` its role
+    "member_add": "added {who} as {role}",
+    "member_remove": "removed {who} ({role})",
+    "member_leave": "left as {role}: {who}",
+}
 
 
 def _ids(value) -> list[int]:
@@ -146,6 +151,8 @@ def _names(entries: list[dict]) -> dict[tuple[str, int], str]:
             wanted.setdefault(kind, set()).update(_ids(value))
         if entry["action"] == "stage_order":
             wanted.setdefault("location", set()).update(_ids(details.get("stages")))
+        if entry["action"] in MEMBER_ACTIONS:
+            wanted.setdefault("user", set()).update(_ids(details.get("member")))
         if entry["action"] in ("transfer", "create") and entry["entity"] != "user":
             wanted.setdefault("user", set()).update(_ids(details.get("from")) + _ids(details.get("to")))
     names: dict[tuple[str, int], str] = {}
@@ -219,6 +226,9 @@ def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]
         parts.append(f"stages in this order: {stages or 'none'}")
     elif action == "zone_change":
         parts.append(f"time zone {details.get('from')} → {details.get('to')}; the events kept their local times")
+    elif action in MEMBER_ACTIONS:
+        who = names.get(("user", details.get("member"))) or details.get("email") or f"user {details.get('member')}"
+        parts.append(MEMBER_ACTIONS[action].format(who=who, role=details.get("role", "editor")))
     elif action == "import":
         counts = ", ".join(f"{details.get(key, 0)} {key}" for key in ("new", "changed", "unchanged", "error"))
         parts.append(f"imported a file of {details.get('rows', 0)} rows: {counts.replace('error', 'with errors')}")
@@ -240,6 +250,8 @@ def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]
     if created:
         parts.append("new: " + ", ".join(created))
     shown = {"fields", "relation", "deleted", "created", "festival", "artist", "location", "from", "to", "via"}
+    if action in MEMBER_ACTIONS:
+        shown |= {"member", "email", "role"}
     rest = [
         f"{key.replace('_', ' ')}: {value}"
         for key, value in details.items()

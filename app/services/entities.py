@@ -17,7 +17,15 @@ from app.errors import Conflict, Invalid, NotFound
 from app.models import Festival
 from app.models.base import utcnow
 from app.models.tag import Tag
-from app.permissions import Actor, require_admin, require_creator, require_edit, require_reader
+from app.permissions import (
+    Actor,
+    require_admin,
+    require_change,
+    require_creator,
+    require_delete,
+    require_edit,
+    require_reader,
+)
 from app.registry import ENTITIES, EntitySpec, canonical_relations
 from app.schemas import check_time_span, validate_body
 from app.serialize import from_row
@@ -119,12 +127,20 @@ def saved(spec: EntitySpec, row) -> Saved:
     return Saved(from_row(spec, row), version_tag(row.version))
 
 
-def editable(spec: EntitySpec, entity_id: int, actor: Actor, precondition: Precondition = NONE, *, lock: bool = True):
-    """The row, when the actor may see and change it and it is as `precondition` expects (412 otherwise);
-    NotFound or Forbidden otherwise. Locked for the rest of the transaction unless `lock` is False (see
-    require_visible)."""
+def editable(
+    spec: EntitySpec,
+    entity_id: int,
+    actor: Actor,
+    precondition: Precondition = NONE,
+    *,
+    lock: bool = True,
+    deleting: bool = False,
+):
+    """The row, when the actor may see and change (or, `deleting`, delete) it and it is as `precondition`
+    expects (412 otherwise); NotFound or Forbidden otherwise. Locked for the rest of the transaction unless
+    `lock` is False (see require_visible)."""
     row = require_visible(spec, entity_id, actor, lock=lock)
-    require_edit(actor, spec, row)
+    (require_delete if deleting else require_edit)(actor, spec, row)
     precondition.check(spec.name, row)
     return row
 
@@ -151,7 +167,10 @@ def update(
         with write_transaction():
             row = editable(spec, entity_id, actor, precondition)
             check_version(entity, row, expected_version)
-            changed = apply_changes(spec, row, validate_body(entity, data))
+            values = validate_body(entity, data)
+            stored = stored_values(spec, row)
+            require_change(actor, spec, row, {key for key, value in values.items() if stored.get(key) != value})
+            changed = apply_changes(spec, row, values)
             if changed:
                 audit.record(actor, entity, row.id, "update", {"fields": sorted(changed)})
     except IntegrityError:
@@ -181,7 +200,7 @@ def delete(entity: str, entity_id: int, actor: Actor, precondition: Precondition
     require_reader(actor)
     spec = ENTITIES[entity]
     with write_transaction():
-        row = editable(spec, entity_id, actor, precondition)
+        row = editable(spec, entity_id, actor, precondition, deleting=True)
         remove(spec, row)
         audit.record(actor, entity, entity_id, "delete", {})
 

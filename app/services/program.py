@@ -13,7 +13,15 @@ from app.errors import Conflict, Invalid
 from app.models import Artist, Event, Festival, Location
 from app.models.base import utcnow
 from app.models.relations import FestivalEvent
-from app.permissions import Actor, library_of, own_library, own_rows, require_creator, require_edit, require_reader
+from app.permissions import (
+    Actor,
+    library_of,
+    my_festivals,
+    own_library,
+    require_creator,
+    require_edit,
+    require_reader,
+)
 from app.registry import ENTITIES
 from app.serialize import from_row
 from app.services import audit, entities, relations
@@ -21,11 +29,11 @@ from app.services.queries import ListQuery, fetch, list_entities, list_related
 
 
 def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
-    """The festivals the actor owns (an admin: all), newest change first, each with its event count:
+    """The festivals the actor owns or edits (an admin: all), newest change first, each with its event count:
     one query for the page, one for the total."""
     require_creator(actor)
     query = Festival.select()
-    mine = own_rows(actor, Festival)
+    mine = my_festivals(actor)
     if mine is not None:
         query = query.where(mine)
     total = query.count()
@@ -221,7 +229,7 @@ def delete_festival(festival_id: int, actor: Actor) -> None:
     """The portal's delete: the festival and its events, in one transaction (an event belongs to one festival,
     and without it nothing leads to it). The API's DELETE keeps the contract's rule: relation rows only."""
     with write_transaction():
-        festival = entities.editable(ENTITIES["festival"], festival_id, actor)
+        festival = entities.editable(ENTITIES["festival"], festival_id, actor, deleting=True)
         for event in Event.select().where(Event.id.in_(event_ids(festival_id))):
             entities.remove(ENTITIES["event"], event)
             audit.record(actor, "event", event.id, "delete", {})

@@ -13,7 +13,7 @@ from functools import lru_cache
 from app import sql_shapes
 from app.db import contains_text, db, in_ids, is_sqlite
 from app.errors import NotFound
-from app.models import Festival
+from app.models import Festival, FestivalMember
 from app.models.relations import FestivalEvent
 from app.permissions import Actor, draft_rule, require_reader, visibility_class, visible
 from app.registry import ENTITIES, EntitySpec, RelationSpec
@@ -197,7 +197,8 @@ def _table(entity: str) -> str:
 def read_scope(entity: str, actor: Actor, q: ListQuery, relation: RelationSpec | None = None) -> tuple[set, str]:
     """What a read of `entity` rows (through `relation`, with `q.include`) depends on: the tables whose
     data-version counters key its answer; and the caller's visibility class (drafts of festivals and their
-    events differ between the public, their owner and admins; everything else reads the same for all)."""
+    events differ between the public, their owner and editors, and admins; everything else reads the same for
+    all). A user's drafts depend on whom festivals have as editors too: a member change makes those keys new."""
     require_reader(actor)
     entities = {entity, *(included.related for _, included in q.include)}
     kinds = {included.table._meta.table_name for _, included in q.include}
@@ -208,6 +209,8 @@ def read_scope(entity: str, actor: Actor, q: ListQuery, relation: RelationSpec |
         entities.add("festival")
         kinds.add(FestivalEvent._meta.table_name)
         viewer = visibility_class(actor)
+        if draft_rule(actor) == "user":
+            kinds.add(FestivalMember._meta.table_name)
     else:
         viewer = "public"
     return kinds | {_table(name) for name in entities}, viewer

@@ -189,6 +189,30 @@ def test_ownership_transfer_shows_the_draft_to_its_new_owner_at_once(client, wor
     )
 
 
+def test_adding_and_removing_an_editor_shows_and_hides_the_draft_at_once(client, world, factory):
+    editor = factory.user("creator", email="jürgen.weiß@elbhangfest.example")
+    as_editor = factory.bearer(editor)
+    for url in ("/api/v1/festivals", "/api/v1/events"):
+        cached(client, url, as_editor)
+    before = {url: client.get(url, headers=as_editor) for url in ("/api/v1/festivals", "/api/v1/events")}
+    assert "Secret draft" not in names(before["/api/v1/festivals"].get_json()["data"], "festival")
+
+    added = client.post(
+        f"/api/v1/festivals/{world['draft']}/members", json={"member_email": editor.email}, headers=world["as_owner"]
+    )
+    assert added.status_code == 201, added.get_json()
+    assert "Secret draft" in names(
+        fresh(client, "/api/v1/festivals", as_editor, before["/api/v1/festivals"]), "festival"
+    )
+    assert "Secret event" in names(fresh(client, "/api/v1/events", as_editor, before["/api/v1/events"]), "event")
+
+    shown = client.get("/api/v1/events", headers=as_editor)
+    removed = client.delete(f"/api/v1/festivals/{world['draft']}/members/{editor.id}", headers=world["as_owner"])
+    assert removed.status_code == 200
+    assert "Secret event" not in names(fresh(client, "/api/v1/events", as_editor, shown), "event")
+    assert client.get(f"/api/v1/festivals/{world['draft']}", headers=as_editor).status_code == 404
+
+
 def test_suspension_stops_cached_and_revalidated_reads_at_once(client, world):
     before = cached(client, "/api/v1/festivals", world["as_owner"])
     admin = Actor("user", user_id=world["admin"].id, role="admin")

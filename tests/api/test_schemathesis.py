@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.registry import BY_PLURAL, ENTITIES
+from app.services import members
 
 CHECKS = [
     not_a_server_error,
@@ -51,9 +52,12 @@ def world(app, factory):
     for segment in ("events", "tags", "links", "image", "place"):
         related = ENTITIES["festival"].relations[segment].related
         factory.link("festival", objects["festival"], segment, objects[related], creator)
+    editor = factory.user("creator")
+    members.add_editor(objects["festival"], editor.email, factory.actor(creator))
     return {
         "objects": objects,
         "doomed": doomed,
+        "editor": editor.id,
         "api_key": factory.api_key_headers(),
         "creator": factory.bearer(creator),
     }
@@ -68,6 +72,8 @@ def existing_ids(operation, world) -> dict[str, int]:
     if len(parts) == 2:  # the object itself; a DELETE takes one of its own
         return {"id": world["doomed" if operation.method.upper() == "DELETE" else "objects"][spec.name]}
     ids = {"id": world["objects"][spec.name]}
+    if parts[2] == "members":  # /festivals/{id}/members/{uid}: the festival's editor
+        return ids | ({"uid": world["editor"]} if len(parts) == 4 else {})
     if len(parts) == 4:
         ids["rid"] = world["objects"][spec.relations[parts[2]].related]
     return ids
