@@ -2,7 +2,7 @@
 
 On the API blueprint, so they authenticate, answer errors in the envelope and are revalidated with
 ETag/304 like every other read. A published festival's schedule needs no credentials: calendar apps poll
-a subscription URL and cannot send an Api-Key; a draft's needs its owner's or an admin's Bearer token."""
+a subscription URL and cannot send an Api-Key; a draft's needs its owner's, an editor's or an admin's Bearer token."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def openapi_paths() -> dict:
                 "tags": ["exports"],
                 "summary": f"The festival's {name}",
                 "description": text
-                + ". A published festival needs no credentials; a draft only its owner's or an admin's token.",
+                + ". A published festival needs no credentials; a draft only its owner's, editors' or admins' token.",
                 "security": [{}, {"ApiKey": []}, {"Bearer": []}],
                 "responses": {
                     "200": {
