@@ -11,6 +11,7 @@ past them and every data version is raised once (raw SQL is not seen by the per-
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
@@ -67,6 +68,26 @@ WORDS = [
 ]
 STAGES = 10
 CHUNK = 100  # festivals per batch
+# Bumped whenever what bench_seed writes changes: seeded databases kept for reuse (bench/pg_bench.py) carry it.
+SEED_VERSION = 2
+# Realistic names: words made of syllables (tens of thousands of words), 1-5 to a name, like acts on a line-up.
+SYLLABLES = (
+    "ka lo mi ber sch ün ter an na ri ta vo gel ma rie len dorf hau sen ax el fri da ko nig bär wal ze "
+    "tor ste fan lu ca jo hann es mo ritz ole sö ren gre ta ida ul rich zo e pa ul ine ke wil helm"
+).split()
+JOINERS = ("&", "und", "the", "die", "de", "von")
+
+
+def realistic_name(chance: random.Random) -> str:
+    """An act's name of 1-5 words (mostly 1-3), e.g. "Kalomi & Wilhelmsen", "Die Grevo Terhau"."""
+    words = []
+    count = chance.choice((1, 1, 2, 2, 2, 3, 3, 4, 5))
+    for position in range(count):
+        if 0 < position < count - 1 and words[-1] not in JOINERS and chance.random() < 0.3:
+            words.append(chance.choice(JOINERS))
+        else:
+            words.append("".join(chance.choice(SYLLABLES) for _ in range(chance.randint(2, 3))).capitalize())
+    return " ".join(words)
 
 
 class BulkWriter:
@@ -140,6 +161,34 @@ class BulkWriter:
         bump(self.database, tracked_tables())
 
 
+def start_bulk_load(database, models: Iterable) -> list[str]:
+    """PostgreSQL, inside the load's transaction: the tables' secondary indexes are dropped until
+    end_bulk_load builds them again (returned: their definitions), and foreign keys are not checked row by row.
+    Building an index once is many times cheaper than keeping it up to date per row (a trigram index above all:
+    it was most of the 1M-event seed), and every reference the seed writes is to a row it wrote."""
+    if not isinstance(database, PostgresqlDatabase):
+        return []
+    indexes = database.execute_sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%s) "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+        [[model._meta.table_name for model in models]],
+    ).fetchall()
+    for name, _ in indexes:
+        database.execute_sql(f'DROP INDEX "{name}"')
+    if database.execute_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+        database.execute_sql("SET LOCAL session_replication_role = replica")  # no per-row foreign key triggers
+    return [definition for _, definition in indexes]
+
+
+def end_bulk_load(database, definitions: list[str]) -> None:
+    if not isinstance(database, PostgresqlDatabase):
+        return
+    database.execute_sql("SET LOCAL session_replication_role = DEFAULT")
+    database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    for definition in definitions:
+        database.execute_sql(definition)
+
+
 def _copy_text(value) -> str:
     if value is None:
         return "\\N"
@@ -185,12 +234,19 @@ def _bench_place(place_id: int, now, festival_number: int, addition: str, lat: f
     )
 
 
-def bench_seed(festivals: int, events: int, progress: Callable | None = None) -> dict[str, int]:
-    """Load `festivals` festivals with `events` events in all; `progress(n)` is called with the festivals done."""
+def bench_seed(
+    festivals: int, events: int, progress: Callable | None = None, realistic: bool = False
+) -> dict[str, int]:
+    """Load `festivals` festivals with `events` events in all; `progress(n)` is called with the festivals done.
+    `realistic`: event and artist names like a line-up's (realistic_name), else from WORDS (every `name=` search
+    matches a 1,600th of the events, and each of its trigrams a 40th: the worst case for a trigram index)."""
+    chance = random.Random(SEED_VERSION)  # the same names on every run
     writer = BulkWriter(db.obj)
     now = utcnow()
     per_festival, extra = divmod(events, max(festivals, 1))
+    written = [Festival, Event, Artist, Location, Place, Link, Image, Tag, *rel.RELATION_TABLES]
     with db.atomic():
+        dropped = start_bulk_load(db.obj, written)
         ids = {model: writer.next_id(model) for model in (Festival, Event, Artist, Location, Place, Link, Image, Tag)}
         tag_ids = list(range(ids[Tag], ids[Tag] + 20))
         first_tag = ids[Tag]
@@ -255,7 +311,9 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                             now,
                             now,
                             None,
-                            f"{WORDS[artist % 40]} {WORDS[artist // 40 % 40]} Band {artist}",
+                            realistic_name(chance)
+                            if realistic
+                            else f"{WORDS[artist % 40]} {WORDS[artist // 40 % 40]} Band {artist}",
                             "An artist for load tests.",
                         )
                     )
@@ -272,7 +330,9 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                             version,
                             version,
                             None,
-                            f"{WORDS[event % 40]} {WORDS[event // 40 % 40]} set {event}",
+                            realistic_name(chance)
+                            if realistic
+                            else f"{WORDS[event % 40]} {WORDS[event // 40 % 40]} set {event}",
                             "An event for load tests.",
                             e % 4,
                             begin,
@@ -305,7 +365,8 @@ def bench_seed(festivals: int, events: int, progress: Callable | None = None) ->
                 writer.write(table, _pair_cols(table), linked)
             if progress is not None:
                 progress(len(batch))
-        writer.finish([Festival, Event, Artist, Location, Place, Link, Image, Tag, *rel.RELATION_TABLES])
+        end_bulk_load(db.obj, dropped)
+        writer.finish(written)
     return {"rows": writer.written}
 
 

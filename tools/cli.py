@@ -101,14 +101,21 @@ def bootstrap_dev_command():
 @click.command("bench-seed")
 @click.option("--festivals", default=100, show_default=True)
 @click.option("--events", default=5000, show_default=True)
+@click.option(
+    "--names",
+    type=click.Choice(["words", "realistic"]),
+    default="words",
+    show_default=True,
+    help="event and artist names from a 40-word list, or like a line-up's (1-5 words)",
+)
 @with_appcontext
-def bench_seed_command(festivals, events):
+def bench_seed_command(festivals, events, names):
     """Benchmark data: festivals with events (each with an artist and a stage), places, links, images, tags;
     COPY on PostgreSQL (10,000 festivals / 1,000,000 events in minutes)."""
 
     started = time.monotonic()
     with click.progressbar(length=festivals, label="festivals", file=sys.stderr) as bar:
-        done = bench_seed(festivals, events, progress=bar.update)
+        done = bench_seed(festivals, events, progress=bar.update, realistic=names == "realistic")
     click.echo(
         f"seeded {festivals} festivals and {events} events ({done['rows']} rows) in {time.monotonic() - started:.1f} s"
     )
