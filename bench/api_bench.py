@@ -8,11 +8,10 @@
    cached and 304 (If-None-Match) answers, next to the ceilings for the same bytes: Flask + gunicorn answering
    them as a constant (bench/constant_app.py) and Caddy serving them as a static file. Ratios are to the Flask
    ceiling.
-2. With --pg-url: migrates that database and, unless it already holds them, seeds 10,000 festivals / 1,000,000
-   events (COPY; a few minutes; kept for the next run); then p50/p95/p99 at 16 connections (wrk with
-   bench/latency.lua, cycling through several names / festivals / times; response cache off) of
-   `/events?name=…&limit=50`, `/festivals/{id}/events?include=artist,location` and
-   `/events?updated_since=…&limit=100`, and EXPLAIN ANALYZE of their queries (bench/explain_reads.py).
+2. With --pg-url: bench/pg_bench.py's table (databases of 10,000 and 1,000,000 events seeded once and kept;
+   per read the p50/p95/p99 at one connection and req/s at 16, response cache off, cycling through several
+   names / festivals / times) of `/events?name=…&limit=50`, `/festivals/{id}/events?include=artist,location`
+   and `/events?updated_since=…&limit=100`, and EXPLAIN ANALYZE of their queries (bench/explain_reads.py).
 
 Everything runs on 127.0.0.1 and is stopped at the end, also on errors and Ctrl-C. wrk and caddy come from
 `scripts/setup wrk caddy`.
@@ -210,7 +209,6 @@ SQLITE_READS = {  # label -> path (festival 1 has 300 events)
     "300 events `/festivals/1/events?include=artist,location`": "/api/v1/festivals/1/events?include=artist,location",
     "one festival `/festivals/1`": "/api/v1/festivals/1",
 }
-WORDS = ["Aurora", "Bass", "Cosmic", "Dawn", "Echo", "Fire", "Groove", "Harbor"]  # first words of tools/bench_seed.py
 
 
 class Bench:
@@ -259,6 +257,7 @@ class Bench:
         connections: int | None = None,
         duration: str | None = None,
         paths: list[str] | None = None,
+        threads: int | None = None,
     ) -> Result:
         result = Result(label)
         cmd = [
@@ -267,7 +266,7 @@ class Bench:
             "--timeout",
             "5s",
             "-t",
-            str(self.args.threads),
+            str(threads or self.args.threads),
             "-c",
             str(connections or self.args.connections),
             "-d",
@@ -390,65 +389,11 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
 
 
 def pg_part(bench: Bench, env: dict[str, str]) -> tuple[str, str]:
-    import psycopg2
+    from bench import pg_bench
 
     args = bench.args
-    env = {**env, "FESTIVALS_DATABASE_URL": args.pg_url, "FESTIVALS_READ_CACHE_BYTES": "0"}
-    flask(env, "migrate")
-    with psycopg2.connect(args.pg_url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM event")
-        events = cursor.fetchone()[0]
-    if events < args.pg_events:
-        print(
-            f"bench: postgresql: seeding {args.pg_festivals} festivals / {args.pg_events} events (minutes)", flush=True
-        )
-        t0 = time.monotonic()
-        print(flask(env, "bench-seed", "--festivals", str(args.pg_festivals), "--events", str(args.pg_events)).strip())
-        print(f"bench: seeded in {time.monotonic() - t0:.0f} s", flush=True)
-    with psycopg2.connect(args.pg_url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*), MAX(event_version) FROM event")
-        events, newest = cursor.fetchone()
-        # published festivals past the first hundred (past the first half of a small database)
-        cursor.execute("SELECT COUNT(*) FROM festival WHERE festival_is_valid")
-        cursor.execute(
-            "SELECT festival_id FROM festival WHERE festival_is_valid ORDER BY festival_id LIMIT 20 OFFSET %s",
-            [min(100, cursor.fetchone()[0] // 2)],
-        )
-        festivals = [row[0] for row in cursor.fetchall()]
-    key = flask(env, "create-api-key", "--comment", "bench").strip().splitlines()[-1].strip()
-    base = bench.gunicorn("app-postgresql", "wsgi:app", env)
-    names = [f"{a}%20{b}" for a in WORDS for b in WORDS if a != b][:20]
-    since = [(newest - dt.timedelta(seconds=3600 * (n + 1))).strftime("%Y-%m-%dT%H:%M:%SZ") for n in range(10)]
-    reads = {
-        "`/events?name=…&limit=50`": [f"/api/v1/events?name={name}&limit=50" for name in names],
-        "`/festivals/{id}/events?include=artist,location`": [
-            f"/api/v1/festivals/{fid}/events?include=artist,location" for fid in festivals
-        ],
-        "`/events?updated_since=…&limit=100`": [f"/api/v1/events?updated_since={t}&limit=100" for t in since],
-    }
-    rows = [
-        f"PostgreSQL, {events:,} events; response cache off; wrk -t{args.threads} -c16 -d{args.pg_duration}, "
-        "cycling through the paths shown\n",
-        "| read | paths | req/s | p50 | p95 | p99 | errors | p95 < 20 ms |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
-    ]
-    for label, paths in reads.items():
-        status, _ = http_get(base + paths[0], {"Api-Key": key}, timeout=30)
-        result = bench.wrk(f"postgresql {label}", base, {"Api-Key": key}, 16, args.pg_duration, paths)
-        met = "yes" if result.p95_ms is not None and result.p95_ms < 20 else "no"
-        rows.append(
-            f"| {label} | {len(paths)} | {rps(result)} | {fmt_ms(result.p50_ms)} | {fmt_ms(result.p95_ms)} "
-            f"| {fmt_ms(result.p99_ms)} | {result.errors}{'' if status == 200 else f' (check: {status})'} "
-            f"| {met} |"
-        )
-    explain = subprocess.run(
-        [venv_python(), str(ROOT / "bench" / "explain_reads.py")] + [paths[0] for paths in reads.values()],
-        cwd=ROOT,
-        env={**env, "FESTIVALS_LOG_LEVEL": "WARNING"},
-        capture_output=True,
-        text=True,
-    )
-    return "\n".join(rows), explain.stdout + (explain.stderr[-2000:] if explain.returncode else "")
+    sizes = [int(size) for size in args.pg_sizes.split(",")]
+    return pg_bench.pg_tables(bench, env, args.pg_url, sizes, args.pg_names.split(","))
 
 
 def fmt_ms(value: float | None) -> str:
@@ -465,10 +410,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: cores)")
     p.add_argument("--port", type=int, default=5099, help="first local port to use (default 5099)")
-    p.add_argument("--pg-url", help="PostgreSQL database for the 1M-event table (seeded when short of events)")
-    p.add_argument("--pg-festivals", type=int, default=10_000)
-    p.add_argument("--pg-events", type=int, default=1_000_000)
-    p.add_argument("--pg-duration", default="10s")
+    p.add_argument("--pg-url", help="PostgreSQL server and database name prefix: bench/pg_bench.py's reads too")
+    from bench.pg_bench import add_arguments
+
+    add_arguments(p)
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, bodies, database)")
     p.add_argument("--out", default=str(ROOT / "bench" / "out"), help="folder for the tables (default bench/out)")
     return p.parse_args(argv)
