@@ -32,12 +32,10 @@ class ListQuery:
     valid: bool | None = None
 
 
-def conditions(spec: EntitySpec, actor: Actor, q: ListQuery) -> list:
+def conditions(spec: EntitySpec, q: ListQuery) -> list:
+    """The query's filters (who may see which rows is `visible`, applied by `select`)."""
     model = spec.model
     where = []
-    rule = visible(spec, actor)
-    if rule is not None:
-        where.append(rule)
     if q.name is not None:
         where.append(contains_text(model.name, q.name))
     if q.ids is not None:
@@ -49,19 +47,29 @@ def conditions(spec: EntitySpec, actor: Actor, q: ListQuery) -> list:
     return where
 
 
-def select(spec: EntitySpec, fields: list, where: list, q: ListQuery, via=None):
-    """`via` = (relation, owner id): only rows linked to that owner through the relation."""
-    query = spec.model.select(*fields)
+def select(spec: EntitySpec, fields: list, rule, where: list, q: ListQuery, via=None):
+    """`rule`: the visibility condition (None: every row); `via` = (relation, owner id): only rows linked to that
+    owner through the relation."""
+    model = spec.model
+    query = model.select(*fields)
     if via is not None:
         relation, owner_id = via
-        query = query.join(relation.table, on=(relation.related_column == spec.model.id)).where(
+        query = query.join(relation.table, on=(relation.related_column == model.id)).where(
             relation.owner_column == owner_id
         )
     if where:
         query = query.where(*where)
-    # An updated_since read is a delta: few rows are newer, so they are found through the version index and
-    # sorted; ordering by `id + 0` keeps PostgreSQL from walking the id index hoping to meet them early.
-    query = query.order_by(spec.model.id + 0 if q.updated_since is not None else spec.model.id)
+    if q.updated_since is not None:
+        # A delta: the few newer rows are found through the version index and sorted in a subquery (OFFSET 0 keeps
+        # it one), and only then checked for visibility, row by row until the page is full. Checked first, an
+        # event's draft rule was a join with every event of every draft festival: it grew with the table. The
+        # subquery takes the alias peewee gives the model's columns outside it ("t1": they are the first source).
+        query = model.select(*fields).from_(query.order_by(model.id).offset(0).alias("t1"))
+        if rule is not None:
+            query = query.where(rule)
+    elif rule is not None:
+        query = query.where(rule)
+    query = query.order_by(model.id)
     if q.limit is not None or q.offset:
         query = query.limit(q.limit).offset(q.offset or None)  # peewee writes LIMIT -1 / ALL per dialect
     return query
@@ -99,11 +107,13 @@ def _rows_shape(
     )
     via = (relation, sql_shapes.OWNER) if relation is not None else None
     fields = [spec.model.id] if id_only else columns(spec)
-    return sql_shapes.compile_shape(select(spec, fields, conditions(spec, _SENTINEL_ACTORS[viewer], q), q, via))
+    rule = visible(spec, _SENTINEL_ACTORS[viewer])
+    return sql_shapes.compile_shape(select(spec, fields, rule, conditions(spec, q), q, via))
 
 
 def run_rows(spec: EntitySpec, actor: Actor, q: ListQuery, via=None, id_only: bool = False):
-    """The cursor of `select(spec, ..., conditions(spec, actor, q), q, via)`, its SQL built once per shape."""
+    """The cursor of `select(spec, ..., visible(spec, actor), conditions(spec, q), q, via)`, its SQL built once per
+    shape."""
     sql, slots = _rows_shape(
         "sqlite" if is_sqlite() else "postgresql",
         spec.name,

@@ -610,6 +610,35 @@ def test_updated_since_sees_a_change_made_through_the_api(client, reader, writer
     assert ids_of("festival", data) == [changed]
 
 
+@pytest.mark.parametrize("limit", [None, 2, 3])
+def test_updated_since_pages_count_only_visible_events_in_id_order(
+    client, reader, writer, admin, make, link, set_version, limit
+):
+    published = make("festival", name="Sommerfest Lüneburg")
+    draft = make("festival", name="Wintertraum Görlitz (Entwurf)", is_valid=False)
+    events = []
+    for n in range(8):  # interleaved: every third event is in the draft
+        event = make("event", name=f"Konzert Nr. {n} — Kammerchor Bad Säckingen")
+        link("festival", draft if n % 3 == 1 else published, "events", event)
+        set_version("event", event, "2026-05-01T10:00:00" if n in (0, 5) else "2026-05-01T12:00:00")
+        events.append(event)
+    newer = [event for n, event in enumerate(events) if n not in (0, 5)]
+    public = [event for n, event in enumerate(events) if n not in (0, 5) and n % 3 != 1]
+    params = {"updated_since": "2026-05-01T11:00:00Z"} | ({"limit": limit} if limit else {})
+
+    for headers, expected in ((reader, public), (writer, newer), (admin, newer)):
+        pages, offset = [], 0
+        while True:
+            page = ids_of("event", get_data(client, collection("event", **params, offset=offset), headers))
+            pages += page
+            offset += limit or len(page)
+            if not limit or len(page) < limit:
+                break
+        assert pages == expected
+        in_festival = get_data(client, related_list("festival", published, "events", **params), headers)
+        assert ids_of("event", in_festival) == [e for e in expected if e in public][: limit or None]
+
+
 @pytest.mark.parametrize(
     "raw",
     [
