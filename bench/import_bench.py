@@ -35,14 +35,15 @@ PASSWORD = "bench password 1"
 GOAL_SECONDS = 5.0
 
 
-def lineup(rows: int) -> str:
+def lineup(rows: int, act: str = "Set", artist: str = "Artist") -> str:
     lines = ["name,day,start,end,stage,artists,type,description"]
     for n in range(rows):
         day = dt.date(2027, 7, 1) + dt.timedelta(days=n // 96)
         slot = (n % 96) // 8  # 12 slots a day on each of 8 stages
         start = dt.time(10 + slot, 0)
-        artists = ", ".join(f"Artist {(n * 7 + k) % 900}" for k in range(1 + n % 3))
-        lines.append(f'Set {n},{day},{start:%H:%M},{start.hour}:50,Stage {n % 8},"{artists}",{n % 4},Set number {n}.')
+        artists = ", ".join(f"{artist} {(n * 7 + k) % 900}" for k in range(1 + n % 3))
+        when = f"{day},{start:%H:%M},{start.hour}:50"
+        lines.append(f'{act} {n},{when},Stage {n % 8},"{artists}",{n % 4},{act} number {n}.')
     return "\n".join(lines) + "\n"
 
 
@@ -121,6 +122,9 @@ def main() -> None:
     assert saved.status_code == 303, saved.status_code
     again = timed(f"the same file again ({args.rows} unchanged)", results, upload)
     assert f"{args.rows} unchanged" in again.get_data(as_text=True)
+    text = lineup(args.rows, "Auftritt", "Künstlerin")  # no row matches an event: each is compared with all
+    other_lineup = timed(f"preview of another line-up ({args.rows} new beside {args.rows})", results, upload)
+    assert f"{args.rows} new" in other_lineup.get_data(as_text=True)
     exported = timed("events.csv export", results, lambda: client.get(f"/festivals/{festival}/export/events.csv"))
     assert exported.data.count(b"\n") == args.rows + 1
 

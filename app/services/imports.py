@@ -370,25 +370,20 @@ def _plan(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int |
             if event is not None and event["event_id"] not in matched:
                 matched[event["event_id"]] = row
         rows.append(row)
-    # A row without a match may be a renamed or moved act: the same artists on the same day, not matched yet.
-    unmatched = [event for event in program.events if event["event_id"] not in matched]
+    # A row without a match may be a renamed or moved act: the same artists on the same day, not matched yet (the
+    # first such event in the program's order; looked up by day and artists, not compared with every event).
+    by_artists: dict[tuple, list[dict]] = {}
+    for event in program.events:
+        if event["event_id"] not in matched:
+            artists = frozenset(name.casefold() for name in exports.artist_names(event))
+            by_artists.setdefault((_event_key(event, program)[1], artists), []).append(event)
     placed = {id(row) for row in matched.values()}
     for row in rows:
         if row.reason or id(row) in placed or not row.artists:
             continue
-        artists = {name.casefold() for name in row.artists}
-        event = next(
-            (
-                event
-                for event in unmatched
-                if event["event_id"] not in matched
-                and _event_key(event, program)[1] == row.day
-                and {name.casefold() for name in exports.artist_names(event)} == artists
-            ),
-            None,
-        )
-        if event is not None:
-            matched[event["event_id"]] = row
+        candidates = by_artists.get((row.day, frozenset(name.casefold() for name in row.artists)))
+        if candidates:  # only this loop takes them, always the first: the first is never matched yet
+            matched[candidates.pop(0)["event_id"]] = row
     for event_id, row in matched.items():
         row.event_id = event_id
         row.changes = _compare(row, by_id[event_id], program)
