@@ -7,7 +7,7 @@ For each size (events; a festival per 100) and kind of names (`words`: the seed'
 `name=` trigram matches a 40th of the events; `realistic`: 1-5 word names like a line-up's), a database
 `<pg-url's name>_s<SEED_VERSION>_<names>_<events>` is seeded once with `bench-seed` and kept: later runs reuse it
 (it is built under a `_loading` name and renamed when complete, so an interrupted seed is never reused; a new
-app/bench_seed.py SEED_VERSION seeds again). Then gunicorn serves it (response cache off) and each read is
+tools/bench_seed.py SEED_VERSION seeds again). Then gunicorn serves it (response cache off) and each read is
 measured twice, cycling through its paths: wrk -c1 (p50/p95/p99, the service time without queueing) and
 wrk -c16 (req/s). Targets (issue 24): p95 at one connection under 20 ms at the largest size, and its throughput
 within 1.5x of the smallest size's. `bench/api_bench.py --pg-url` runs this too.
@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.bench_seed import SEED_VERSION, WORDS  # noqa: E402
 from bench.api_bench import ROOT, Bench, BenchError, flask, fmt_ms, http_get, rps, venv_python  # noqa: E402
+from tools.bench_seed import SEED_VERSION, WORDS  # noqa: E402
 
 READS = (
     "`/events?name=…&limit=50`",
