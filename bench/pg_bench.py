@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.api_bench import ROOT, Bench, BenchError, flask, fmt_ms, http_get, rps, venv_python  # noqa: E402
+from common.launch import process_env  # noqa: E402
 from tools.bench_seed import SEED_VERSION, WORDS  # noqa: E402
 
 READS = (
@@ -143,9 +144,6 @@ def pg_tables(bench: Bench, env: dict[str, str], url: str, sizes: list[int], kin
     """The table (markdown) and EXPLAIN ANALYZE of each read's first path on the largest database."""
     smallest, largest = min(sizes), max(sizes)
     rows = [
-        f"PostgreSQL, response cache off; gunicorn {bench.args.workers} workers on {os.cpu_count()} cores; "
-        f"wrk {bench.args.pg_duration} per figure, cycling through each read's paths; `uptime`: "
-        f"{subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}\n",
         "| read | names | events | p50 (1 conn) | p95 (1 conn) | p99 (1 conn) | req/s (16 conn) "
         f"| vs {smallest:,} | p95 < 20 ms | within 1.5x |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
@@ -179,7 +177,12 @@ def pg_tables(bench: Bench, env: dict[str, str], url: str, sizes: list[int], kin
             )
             plans += f"#### {names} names, {largest:,} events\n\n" + explained.stdout
             plans += explained.stderr[-2000:] if explained.returncode else ""
-    return "\n".join(rows), plans
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    heading = (
+        f"PostgreSQL, response cache off; gunicorn {bench.args.workers} workers on {os.cpu_count()} cores; "
+        f"wrk {bench.args.pg_duration} per figure, cycling through each read's paths; `uptime` at the end: {uptime}\n"
+    )
+    return "\n".join([heading, *rows]), plans
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -203,8 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     bench = Bench(args)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FESTIVALS_")}
-    env.update(FESTIVALS_INSTANCE_PATH=str(bench.folder), FESTIVALS_LOG_LEVEL="WARNING")
+    env = process_env({"FESTIVALS_INSTANCE_PATH": str(bench.folder), "FESTIVALS_LOG_LEVEL": "WARNING"})
     sizes = [int(size) for size in args.pg_sizes.split(",")]
     try:
         table, plans = pg_tables(bench, env, args.pg_url, sizes, args.pg_names.split(","))
