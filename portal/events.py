@@ -12,6 +12,7 @@ from app.services import entities, program, schedule
 from portal import bp
 from portal.filters import counted
 from portal.forms import EventForm, MoveForm, ShiftForm, StageForm
+from portal.undo import after_redirect, recorded
 from web.forms import ConfirmForm, confirmation, confirmed, sentence, show_errors
 from web.htmx import go, render, wants_fragment
 
@@ -118,11 +119,13 @@ def _row_context(festival: dict, event: dict, *stage_of: dict | None, message: s
     }
 
 
-def _save(festival_id: int, event_id: int | None, form: EventForm):
-    """The saved event, or None with the messages put on the form; and whether it was a conflict."""
+def _save(festival_id: int, event_id: int | None, form: EventForm, undo_label: str | None = None):
+    """The saved event, or None with the messages put on the form; whether it was a conflict; and with an
+    `undo_label` (an edit) the offer to undo it."""
     if not form.validate_on_submit():
-        return None, False
-    try:
+        return None, False, None
+
+    def change() -> dict:
         return program.save_event(
             festival_id,
             event_id,
@@ -132,13 +135,19 @@ def _save(festival_id: int, event_id: int | None, form: EventForm):
             form.location.data or "",
             expected_version=form.version.data or None,
             check=schedule.check_event,
-        ), False
+        )
+
+    try:
+        if undo_label is None:
+            return change(), False, None
+        event, offer = recorded(festival_id, undo_label, change)
+        return event, False, offer
     except Conflict as exc:
         form.show_errors(exc)
-        return None, not exc.fields
+        return None, not exc.fields, None
     except Invalid as exc:
         form.show_errors(exc)
-        return None, False
+        return None, False, None
 
 
 @bp.get("/festivals/<id:festival_id>/events")
@@ -152,7 +161,7 @@ def events(festival_id: int):
 def add_event(festival_id: int):
     festival = _festival(festival_id)
     form = EventForm().set_zone(festival["festival_timezone"])
-    event, _ = _save(festival_id, None, form)
+    event, _, _ = _save(festival_id, None, form)
     from_timetable = form.back.data == "timetable"
     if event is None:
         if wants_fragment():
@@ -221,15 +230,18 @@ def save_event(festival_id: int, event_id: int):
     festival = _festival(festival_id)
     before = program.event_of(festival_id, event_id, current_user.actor)
     form = EventForm(prefix=_prefix(event_id)).set_zone(festival["festival_timezone"])
-    event, conflict = _save(festival_id, event_id, form)
+    event, conflict, offer = _save(festival_id, event_id, form, f"the edit of “{before['event_name'] or 'the event'}”")
     from_timetable = form.back.data == "timetable"
     if event is not None:
         if from_timetable:
             flash(f"“{event['event_name']}” is saved.", "success")
+            after_redirect(offer, "timetable")
             return go(url_for(".timetable", festival_id=festival_id))
         if wants_fragment():
-            return render("portal/_event_saved.html", **_row_context(festival, event, event, before, message="Saved."))
+            context = _row_context(festival, event, event, before, message="Saved.")
+            return render("portal/_event_saved.html", **context, undo=offer)
         flash("The event is saved.", "success")
+        after_redirect(offer, "events")
         return go(url_for(".events", festival_id=festival_id))
     status = 409 if conflict else 422
     if wants_fragment():
@@ -251,14 +263,19 @@ def delete_event(festival_id: int, event_id: int):
             url_for(".delete_event", festival_id=festival_id, event_id=event_id),
             url_for(".events", festival_id=festival_id),
             "It leaves the festival and is deleted; its artists and location stay in your library. "
-            "This cannot be undone.",
+            "For a minute after, Undo brings it back.",
         )
     if ConfirmForm().validate_on_submit():
-        program.delete_event(festival_id, event_id, current_user.actor)
+        _, offer = recorded(
+            festival_id,
+            f"the delete of “{name}”",
+            lambda: program.delete_event(festival_id, event_id, current_user.actor),
+        )
         if wants_fragment():  # the row says what happened, in place; its neighbours' warnings change
             context = _row_context(_festival(festival_id), event, event)
-            return render("portal/_event_deleted.html", **context, name=name)
+            return render("portal/_event_deleted.html", **context, name=name, undo=offer)
         flash(f"“{name}” is deleted.", "success")
+        after_redirect(offer, "events")
     return go(url_for(".events", festival_id=festival_id))
 
 
@@ -307,12 +324,17 @@ def move_event(festival_id: int, event_id: int):
             start = form.moment()
             if start is None:
                 raise Invalid("choose when the event starts", {"start": "choose when the event starts"})
-            moved = schedule.move_event(festival_id, event_id, current_user.actor, start, form.location.data or "")
+            moved, offer = recorded(
+                festival_id,
+                f"the move of “{event['event_name'] or 'the event'}”",
+                lambda: schedule.move_event(festival_id, event_id, current_user.actor, start, form.location.data or ""),
+            )
         except Invalid as exc:
             show_errors(form, exc, {"event_start": "start", "event_end": "start", "location_name": "location"})
         else:
             when = schedule.format_time(moved["event_start"], form.zone)
             flash(f"“{moved['event_name']}” is moved to {when}.", "success")
+            after_redirect(offer, "timetable")
             return go(url_for(".timetable", festival_id=festival_id))
     elif not form.is_submitted():
         form.fill({"start": event["event_start"]})

@@ -16,6 +16,7 @@ from app.services import imports, program
 from app.text import whole_number
 from portal import bp
 from portal.filters import counted
+from portal.undo import after_redirect, recorded
 from web.forms import sentence
 from web.htmx import go, render
 from web.requests import body_limit_text, large_body
@@ -139,7 +140,11 @@ def import_confirm(festival_id: int):
         return go(url_for(".import_events", festival_id=festival_id))
     mapping = imports.parse_mapping(request.form, table.headers)
     try:
-        plan = imports.confirm(festival_id, current_user.actor, table, mapping, carry.digest.data or "")
+        plan, offer = recorded(
+            festival_id,
+            "the import",
+            lambda: imports.confirm(festival_id, current_user.actor, table, mapping, carry.digest.data or ""),
+        )
     except Conflict as exc:
         return _preview_page(festival_id, text, table, mapping, sentence(exc.message), 409)
     counts = plan.counts
@@ -148,6 +153,7 @@ def import_confirm(festival_id: int):
         + (f", {counted(counts['error'], 'row')} with errors left out." if counts["error"] else "."),
         "success",
     )
+    after_redirect(offer, "events")
     return go(url_for(".events", festival_id=festival_id))
 
 

@@ -13,6 +13,7 @@ from app.models.members import FestivalMember
 from app.models.relations import RELATION_TABLES
 from app.models.sessions import LoginSession, PasswordReset, RefreshToken
 from app.models.tag import Tag
+from app.models.undo import UndoStep
 from app.models.user import User
 from app.models.versions import DataVersion
 
@@ -30,6 +31,7 @@ MODELS = [
     DataVersion,
     LoginSession,
     IdempotencyRecord,
+    UndoStep,
 ]
 
 # the tables a read's answer may depend on: writes to them raise their data versions (app/data_versions.py)
@@ -55,6 +57,7 @@ __all__ = [
     "Place",
     "RefreshToken",
     "Tag",
+    "UndoStep",
     "User",
     "Video",
 ]

@@ -193,6 +193,8 @@ def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]
 
     def called(kind: str, item_id: int) -> str:
         name = names.get((kind, item_id))
+        if name is None and (kind, item_id) == (entity, entry["entity_id"]):  # a deleted event, a key
+            name = details.get("name") or (details["prefix"] + "…" if details.get("prefix") else None)
         label = kind.replace("_", " ")  # "api key 3"
         return f"{label} “{name}”" if name else f"{label} {item_id}"  # deleted (or unnamed): its id
 
@@ -229,6 +231,11 @@ def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]
     elif action in MEMBER_ACTIONS:
         who = names.get(("user", details.get("member"))) or details.get("email") or f"user {details.get('member')}"
         parts.append(MEMBER_ACTIONS[action].format(who=who, role=details.get("role", "editor")))
+    elif action == "undo":
+        parts.append(f"undid {details.get('undid', 'a change')}")
+    elif action == "shift_events":
+        shifted = len(_ids(details.get("events")))
+        parts.append(f"shifted {shifted} event{'' if shifted == 1 else 's'} by {details.get('minutes')} minutes")
     elif action == "import":
         counts = ", ".join(f"{details.get(key, 0)} {key}" for key in ("new", "changed", "unchanged", "error"))
         parts.append(f"imported a file of {details.get('rows', 0)} rows: {counts.replace('error', 'with errors')}")
@@ -249,7 +256,8 @@ def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]
     ]
     if created:
         parts.append("new: " + ", ".join(created))
-    shown = {"fields", "relation", "deleted", "created", "festival", "artist", "location", "from", "to", "via"}
+    shown = {"fields", "relation", "deleted", "created", "festival", "artist", "location", "from", "to", "via", "name"}
+    shown |= {"undid", "events", "minutes", "prefix"}
     if action in MEMBER_ACTIONS:
         shown |= {"member", "email", "role"}
     rest = [

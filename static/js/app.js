@@ -8,6 +8,19 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  // An "Undo" beside a change's message is offered for a minute (data-undo-until: unix seconds); the server
+  // refuses a late one anyway (app/services/undo.py).
+  function expireUndo() {
+    document.querySelectorAll("form[data-undo-until]:not([data-expiring])").forEach(function (form) {
+      form.setAttribute("data-expiring", "");
+      var left = Number(form.getAttribute("data-undo-until")) * 1000 - Date.now();
+      setTimeout(function () { form.remove(); }, Math.max(0, left));
+    });
+  }
+  document.addEventListener("DOMContentLoaded", expireUndo);
+  document.addEventListener("htmx:afterSettle", expireUndo);
+  document.addEventListener("festivals:swapped", expireUndo);
+
   // flask-wtf checks the X-CSRFToken header on every unsafe request htmx sends.
   document.addEventListener("htmx:configRequest", function (event) {
     var token = csrfToken();

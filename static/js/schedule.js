@@ -89,7 +89,7 @@
 
   // Drag a block to another time or stage: while moving, a label on the grid says where it would land (time
   // and stage, snapped to the grid's 5-minute rows); the drop posts to the block's move form, and the
-  // timetable is swapped in place (no page load) with an "Undo" for a minute.
+  // timetable is swapped in place (no page load), its message with the server's "Undo" (portal/undo.py).
   var dragged = null;
   function clock(grid, at) {
     var parts = grid.dataset.dayClock.split(":");
@@ -142,19 +142,30 @@
     var block = dragged.block;
     dragged = null;
     if (spot.stage === null) { return; }
-    var undo = {url: block.dataset.moveUrl, at: Number(block.dataset.start), stage: block.dataset.stage,
-                name: block.dataset.name};
-    move(block.dataset.moveUrl, spot.at, spot.stage).then(function (moved) { if (moved) { offerUndo(undo); } });
+    move(block.dataset.moveUrl, spot.at, spot.stage);
   });
 
   // Post a move; true when it was saved (the timetable is then swapped in place, with the saved message).
-  async function move(url, at, stage) {
-    var status = document.getElementById("tt-status");
+  function move(url, at, stage) {
     var form = new FormData();
     form.append("csrf_token", csrfToken());
     form.append("at", String(at));
     form.append("location", stage);
-    status.textContent = "Moving…";
+    return post(url, form, "Moving…", "Not moved: ");
+  }
+
+  // An undo offered on the timetable is posted the same way: the timetable swapped in place, no page load.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches(".undo-form") || !form.elements.back || form.elements.back.value !== "timetable") { return; }
+    event.preventDefault();
+    event.stopPropagation();  // in the capture phase: htmx's boost never sees it
+    post(form.action, new FormData(form), "Undoing…", "Not undone: ");
+  }, true);
+
+  async function post(url, form, waiting, failed) {
+    var status = document.getElementById("tt-status");
+    if (status) { status.textContent = waiting; }
     var answer = await fetch(url, {
       method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrfToken()}, body: form,
       redirect: "manual"  // the redirect's page would take the flash message the swapped page shows
@@ -164,24 +175,12 @@
       var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
       document.getElementById("main").replaceWith(fresh);
       if (window.htmx) { window.htmx.process(fresh); }
+      document.dispatchEvent(new CustomEvent("festivals:swapped"));  // app.js: the new undo's minute starts
       return true;
     }
     var page = new DOMParser().parseFromString(await answer.text(), "text/html");
     var problem = page.querySelector(".field-error, .form-error");
-    status.textContent = "Not moved: " + (problem ? problem.textContent.trim() : "the server said " + answer.status + ".");
+    if (status) { status.textContent = failed + (problem ? problem.textContent.trim() : "the server said " + answer.status + "."); }
     return false;
-  }
-
-  // The last move can be undone for a minute: its old start and stage are posted back.
-  function offerUndo(undo) {
-    var status = document.getElementById("tt-status");
-    if (!status) { return; }
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "secondary outline small";
-    button.textContent = "Undo the move of “" + undo.name + "”";
-    button.addEventListener("click", function () { move(undo.url, undo.at, undo.stage); });
-    status.replaceChildren(button);
-    setTimeout(function () { if (button.isConnected) { button.remove(); } }, 60000);
   }
 })();

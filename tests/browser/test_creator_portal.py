@@ -179,7 +179,7 @@ def test_the_portal_works_with_javascript_off(page_without_js, server):
     expect(page.get_by_text("“Unplugged” is added.")).to_be_visible()
 
     row = page.locator("#event-rows tr", has_text="Unplugged")
-    row.get_by_role("button", name="Edit").click()  # a plain link: the page again, with the row as a form
+    row.get_by_role("button", name="Edit", exact=True).click()  # a plain link: the page again, with the row as a form
     editing = page.get_by_role("form", name="Edit event")
     editing.get_by_label("Name").fill("Unplugged (late)")
     editing.get_by_label("Ends").fill("2026-07-03T20:30")  # before the start? no: 20:00 → 20:30 is fine
@@ -203,12 +203,12 @@ def test_an_event_is_edited_in_its_row(page, server):
     add_event(page, "Soundcheck", "2026-07-03T16:00", "2026-07-03T17:00", "Eve", "Main stage")
     loads = []
     page.on("load", lambda _: loads.append(page.url))
-    page.locator("#event-rows tr", has_text="Soundcheck").get_by_role("button", name="Edit").click()
+    page.locator("#event-rows tr", has_text="Soundcheck").get_by_role("button", name="Edit", exact=True).click()
     editing = page.get_by_role("form", name="Edit event")
     editing.get_by_label("Artists").fill("Eve, Finn")
     editing.get_by_role("button", name="Save event").click()
     expect(page.locator("#event-rows tr", has_text="Soundcheck")).to_contain_text("Eve, Finn")
-    page.locator("#event-rows tr", has_text="Soundcheck").get_by_role("button", name="Edit").click()
+    page.locator("#event-rows tr", has_text="Soundcheck").get_by_role("button", name="Edit", exact=True).click()
     page.get_by_role("form", name="Edit event").get_by_label("Ends").fill("2026-07-03T15:00")
     page.get_by_role("form", name="Edit event").get_by_role("button", name="Save event").click()
     error = page.get_by_role("form", name="Edit event").locator(".field-error")

@@ -54,13 +54,13 @@ def test_event_edit_keeps_the_description_when_saved_from_the_table_and_the_time
     log_in(page, owner.email)
     page.goto(f"/festivals/{festival_id}/events")
     row = page.locator(f"#event-{event_id}")
-    row.get_by_role("button", name="Edit").click()
+    row.get_by_role("button", name="Edit", exact=True).click()
     form = page.locator(f"#event-{event_id} form")
     form.get_by_label("Name").fill("Lieder von der Elbe (verlängert)")
     form.get_by_role("button", name="Save event").click()
     expect(page.locator(f"#event-{event_id}")).to_contain_text("verlängert")
     assert stored_description(server, event_id) == DESCRIPTION  # the save did not erase it
-    page.locator(f"#event-{event_id}").get_by_role("button", name="Edit").click()
+    page.locator(f"#event-{event_id}").get_by_role("button", name="Edit", exact=True).click()
     expect(page.locator(f"#event-{event_id} form").get_by_label("Description")).to_have_value(DESCRIPTION)
 
     page.goto(f"/festivals/{festival_id}/timetable")

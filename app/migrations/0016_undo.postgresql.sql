@@ -1,0 +1,3 @@
+-- 0016 undo (issue 23): the last change to a festival's events, per user, for app/services/undo.py.
+CREATE TABLE "undo_step" ("undo_id" SERIAL NOT NULL PRIMARY KEY, "undo_at" TIMESTAMP NOT NULL, "undo_user_id" INTEGER NOT NULL, "undo_festival_id" INTEGER NOT NULL, "undo_label" VARCHAR(600) NOT NULL, "undo_state" TEXT NOT NULL);
+CREATE INDEX "undo_step_undo_user_id" ON "undo_step" ("undo_user_id");
