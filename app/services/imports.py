@@ -16,6 +16,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 
 import orjson
 
@@ -217,6 +218,7 @@ DAY_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d", "%d.%m.%y")
 CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
 
 
+@lru_cache(maxsize=4096)  # a line-up repeats a few days and times in every row; strptime was a third of a row's check
 def _day(text: str) -> date | None:
     for pattern in DAY_FORMATS:
         try:
@@ -226,6 +228,7 @@ def _day(text: str) -> date | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _clock(text: str) -> time | None:
     match = CLOCK.match(text)
     if not match or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
