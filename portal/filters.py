@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from markupsafe import Markup, escape
 
@@ -13,6 +14,12 @@ from app.services import schedule
 def _when(seconds, zone: str | None = None) -> str:
     """ "Fri 12 Jun 20:00" """
     return schedule.format_time(seconds, schedule.zone_named(zone))
+
+
+def _version_when(version: str, zone: str | None = None) -> str:
+    """A row's version ("2026-12-07T14:49:01Z", the API's form) as "Mon 7 Dec 15:49" in the festival's zone."""
+    moment = datetime.fromisoformat(version.replace("Z", "+00:00"))
+    return _when(int(moment.timestamp()), zone)
 
 
 def _day(seconds, zone: str | None = None) -> str:
@@ -58,5 +65,6 @@ def init_filters(bp) -> None:
     bp.add_app_template_filter(_breakable, "breakable")
     bp.add_app_template_filter(_day, "day")
     bp.add_app_template_filter(_when, "when")
+    bp.add_app_template_filter(_version_when, "version_when")
     bp.add_app_template_filter(_clock, "clock")
     bp.add_app_template_filter(_until, "until")

@@ -121,9 +121,17 @@ class Visit:
         self.context, self.page = _page(browser, server)
         self.problems: list[str] = []
         self.where = ""
-        self.page.on("console", lambda message: message.type == "error" and self.note(f"console: {message.text}"))
+        self.page.on("console", self.console)
         self.page.on("pageerror", lambda error: self.note(f"script error: {error}"))
-        self.page.on("response", lambda r: r.status >= 400 and self.note(f"{r.status} for {r.request.method} {r.url}"))
+        self.expected_status = 200  # a page opened to show its error (a 403 page) is no failed request
+        self.page.on(
+            "response",
+            lambda r: (
+                r.status >= 400
+                and r.status != self.expected_status
+                and self.note(f"{r.status} for {r.request.method} {r.url}")
+            ),
+        )
         self.page.on(
             "requestfailed",
             lambda r: "ERR_ABORTED" not in (r.failure or "") and self.note(f"failed: {r.url} ({r.failure})"),
@@ -131,15 +139,19 @@ class Visit:
         axe = AXE.read_text(encoding="utf-8")
         self.context.route("**" + AXE_URL, lambda route: route.fulfill(body=axe, content_type="text/javascript"))
 
+    def console(self, message) -> None:
+        if message.type == "error" and f"status of {self.expected_status}" not in message.text:
+            self.note(f"console: {message.text}")
+
     def note(self, problem: str) -> None:
         self.problems.append(f"{self.where}: {problem}")
 
-    def check(self, path: str, shot: str | None = None, axe: bool = False, act=None) -> None:
+    def check(self, path: str, shot: str | None = None, axe: bool = False, act=None, status: int = 200) -> None:
         """Open `path`, do `act(page)` (typing that sends htmx requests), then measure it at each width."""
-        self.where = path
+        self.where, self.expected_status = path, status
         self.page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
         response = self.page.goto(path)
-        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+        assert response is not None and response.status == status, f"{path}: {response and response.status}"
         if act is not None:
             act(self.page)
         self.measure(path, shot)
@@ -261,7 +273,50 @@ def test_creator_pages_fit_every_width_with_a_clean_console(browser, server):
     visit.check_post(f"{festival}/import", {"text": CSV}, shot="import-preview")
     visit.check_post(f"{festival}/import", {"text": ODD_CSV})
     visit.check("/account/password")
+    visit.check(f"{festival}/events/new?at={DAY + 3600}&stage=Waldbühne", shot="event-new")
     visit.check(f"/{ids['festival']}", shot="public-schedule", axe=True)  # the visitors' page
+    visit.check(f"/{ids['festival']}?q=Abschlusskonzert&stage=Waldbühne")
+    visit.check(f"/{ids['festival']}?q=Tango", shot="public-no-match")
+    visit.check("/admin/users", shot="forbidden", status=403)  # a creator on an admin page: the 403 page
+    problems = visit.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_empty_pages_say_what_to_do_at_every_width(browser, server):
+    """A new organizer's pages before anything is in them: each says what is missing and how to add it."""
+    from tests.browser.test_creator_portal import log_in
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    creator = server.user("creator", email="neue.veranstalterin@festivals.example.org")
+    visit = Visit(browser, server)
+    log_in(visit.page, creator.email)
+    visit.check("/festivals", shot="empty-dashboard")
+    expect(visit.page.get_by_test_id("empty-state")).to_contain_text("No festivals yet")
+    with server.app.app_context(), db.connection_context():
+        festival = Factory(server.app).create("festival", creator, name="Sächsisches Landesjugendfestival")
+    path = f"/festivals/{festival['festival_id']}"
+    for page, shot, says in (
+        ("/events", "empty-events", "No events yet"),
+        ("/timetable", "empty-timetable", "Nothing on the timetable yet"),
+        ("/preview", None, "No events with a time yet"),
+    ):
+        visit.check(path + page, shot=shot)
+        expect(visit.page.get_by_test_id("empty-state")).to_contain_text(says)
+    expect(visit.page.get_by_test_id("empty-state").get_by_role("link")).to_have_attribute("href", f"{path}/events")
+    visit.check(path, shot="empty-editor")
+    visit.check("/library/artists", shot="empty-library")
+    expect(visit.page.get_by_test_id("empty-state")).to_contain_text("No artists yet")
+    visit.check_post(f"{path}/import", {"text": "name,day,start,end,stage\nLesung,2027-06-27,11:00,10:00,Zelt\n"})
+    expect(visit.page.get_by_test_id("nothing-to-import")).to_contain_text("Nothing to import")
+    problems = visit.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_before_logging_in_fit_every_width(browser, server):
+    visit = Visit(browser, server)
+    visit.check("/", shot="home", axe=True)
+    visit.check("/reset/not-a-token", shot="reset-invalid", status=404)
+    visit.check("/logout")
     problems = visit.close()
     assert not problems, "\n".join(problems)
 
@@ -290,6 +345,7 @@ def test_admin_pages_fit_every_width_with_a_clean_console(browser, server):
     visit.check("/admin/keys", shot="admin-keys", axe=True)
     visit.check("/admin/festivals", shot="admin-festivals", axe=True)
     visit.check("/admin/audit", shot="admin-audit", axe=True)
+    visit.check("/admin/audit?entity=event")
     visit.check("/admin/services", shot="admin-services")
     visit.check("/festivals", shot="admin-dashboard")
     visit.check("/library/artists", shot="admin-library", axe=True)
