@@ -17,4 +17,4 @@ init_errors(bp)
 init_filters(bp)
 
 # The route modules attach their views to `bp`.
-from portal import dashboard, events, festivals, imports, library, media, preview, public, undo  # noqa: E402,F401
+from portal import dashboard, events, festivals, imports, library, media, members, preview, public, undo  # noqa: E402,F401

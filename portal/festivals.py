@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 from app.errors import Conflict, Invalid
 from app.permissions import require_creator
 from app.schemas import time_zones
-from app.services import entities, parts, program, schedule
+from app.services import entities, members, parts, program, schedule
 from portal import bp
-from portal.forms import FestivalForm, LinkForm, PlaceForm, TagForm
+from portal.forms import FestivalForm, LinkForm, MemberForm, PlaceForm, TagForm
 from web.forms import ConfirmForm, confirmation, confirmed, flash_at, sentence
 from web.htmx import go, render, wants_fragment
 
@@ -42,6 +42,7 @@ def _editor(
     if place is None:
         place = PlaceForm(formdata=None)
         place.fill((festival["include"]["place"] or [{}])[0])
+    roster, manage = members.roster(festival_id, current_user.actor)
     return render(
         "portal/festival.html",
         fragment,
@@ -53,6 +54,9 @@ def _editor(
         place_form=place,
         link_form=forms.get("link_form") or LinkForm(formdata=None),
         tag_form=forms.get("tag_form") or TagForm(formdata=None),
+        members=roster,
+        manage=manage,  # the owner or an admin: publish, delete and the members' form are offered
+        member_form=forms.get("member_form") or MemberForm(formdata=None),
         confirm=ConfirmForm(),
         files_url=current_app.config["FILES_URL"],
         conflict=conflict,
@@ -164,7 +168,7 @@ def publish(festival_id: int, action: str):
 @bp.route("/festivals/<id:festival_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_festival(festival_id: int):
-    festival, _ = program.festival_with_parts(festival_id, current_user.actor)
+    festival = program.festival_to_delete(festival_id, current_user.actor)
     form = ConfirmForm()
     if form.validate_on_submit():  # the page is the confirmation: its form is the only way to this POST
         program.delete_festival(festival_id, current_user.actor)

@@ -217,6 +217,21 @@ class TagForm(EntityForm):
     tag_name = StringField("Tag", render_kw={"maxlength": 255, "required": True})
 
 
+class MemberForm(EntityForm):
+    member_email = StringField(
+        "Email address of their account",
+        description="They sign up first; then they can edit this festival, its events and its timetable.",
+        # inputmode, not type=email: browsers refuse addresses like jürgen@… that accounts may have
+        render_kw={
+            "inputmode": "email",
+            "maxlength": 254,
+            "required": True,
+            "autocomplete": "off",
+            "spellcheck": "false",
+        },
+    )
+
+
 class ArtistForm(EntityForm):
     artist_name = StringField("Name", render_kw={"maxlength": 255, "required": True})
     artist_description = TextAreaField("Description", render_kw={"rows": 3})

@@ -12,7 +12,7 @@ from app.db import write_transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.models import FestivalMember, User
 from app.models.members import EDITOR
-from app.permissions import Actor, require_festival_owner, require_reader
+from app.permissions import Actor, can_manage, require_festival_owner, require_reader
 from app.registry import ENTITIES
 from app.services import audit, entities
 from app.services.users import normalize_email
@@ -27,7 +27,18 @@ def _member(user_id: int, email: str, role: str) -> dict:
 def members_of(festival_id: int, actor: Actor) -> list[dict]:
     """The owner, then the editors by email: for the festival's owner, editors and admins (Forbidden for others,
     NotFound for a draft they may not see). One query for the editors, one for the owner."""
+    return _listed(entities.require_editable("festival", festival_id, actor))
+
+
+def roster(festival_id: int, actor: Actor) -> tuple[list[dict], bool]:
+    """`members_of`, and whether the actor may manage them (and publish and delete the festival): for pages
+    that offer those buttons only to whom they work for."""
     festival = entities.require_editable("festival", festival_id, actor)
+    return _listed(festival), can_manage(actor, festival)
+
+
+def _listed(festival) -> list[dict]:
+    festival_id = festival.id
     owner = User.get_or_none(User.id == festival.owner_id) if festival.owner_id is not None else None
     editors = (
         User.select(User.id, User.email)
@@ -85,8 +96,9 @@ def add_editor(festival_id: int, email: str, actor: Actor) -> dict:
     return _member(user.id, user.email, EDITOR)
 
 
-def remove_editor(festival_id: int, user_id: int, actor: Actor) -> None:
-    """Take an editor off the festival: its owner or an admin, or the editor themselves (leaving)."""
+def remove_editor(festival_id: int, user_id: int, actor: Actor) -> dict:
+    """Take an editor off the festival: its owner or an admin, or the editor themselves (leaving). Returns
+    the member that was."""
     require_reader(actor)
     with write_transaction():
         festival = entities.editable(ENTITIES["festival"], festival_id, actor)
@@ -105,3 +117,4 @@ def remove_editor(festival_id: int, user_id: int, actor: Actor) -> None:
         row.delete_instance()
         details = {"member": user_id, "email": row.email, "role": row.role}
         audit.record(actor, "festival", festival_id, "member_leave" if leaving else "member_remove", details)
+    return _member(user_id, row.email, row.role)

@@ -29,8 +29,9 @@ from app.services.queries import ListQuery, fetch, list_entities, list_related
 
 
 def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
-    """The festivals the actor owns or edits (an admin: all), newest change first, each with its event count:
-    one query for the page, one for the total."""
+    """The festivals the actor owns or edits (an admin: all), newest change first, each with its event count
+    and `my_role` ("editor" for one the actor edits but does not own, else None): one query for the page, one
+    for the total."""
     require_creator(actor)
     query = Festival.select()
     mine = my_festivals(actor)
@@ -50,6 +51,7 @@ def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict
     for row in rows:
         item = from_row(ENTITIES["festival"], row)
         item["event_count"] = row.event_count
+        item["my_role"] = "editor" if mine is not None and row.owner_id != actor.user_id else None
         festivals.append(item)
     return festivals, total
 
@@ -61,6 +63,12 @@ def festival_with_parts(festival_id: int, actor: Actor) -> tuple[dict, str]:
     include = [(name, spec.relations[name]) for name in ("image", "video", "place", "links", "tags")]
     festival = list_entities("festival", actor, ListQuery(ids=[festival_id], include=include))[0]
     return festival, entities.version_token(row.version)
+
+
+def festival_to_delete(festival_id: int, actor: Actor) -> dict:
+    """The festival for its delete confirmation: its owner's or an admin's (Forbidden for its editors)."""
+    entities.editable(ENTITIES["festival"], festival_id, actor, lock=False, deleting=True)
+    return festival_with_parts(festival_id, actor)[0]
 
 
 def events_of(festival_id: int, actor: Actor) -> list[dict]:

@@ -22,7 +22,7 @@ from app.db import write_transaction
 from app.errors import Invalid
 from app.models import Event, FestivalStage, Location
 from app.models.base import utcnow
-from app.permissions import Actor, require_edit
+from app.permissions import Actor, require_change, require_edit
 from app.registry import ENTITIES
 from app.serialize import from_row
 from app.services import audit, entities, program, relations
@@ -183,7 +183,10 @@ def checklist_of(festival_id: int, actor: Actor) -> list[str]:
 
 
 def publish(festival_id: int, actor: Actor) -> dict:
-    """Publish from the portal: refused with what is missing (Invalid, the list in its message)."""
+    """Publish from the portal: refused with what is missing (Invalid, the list in its message); an editor
+    who is not the owner is refused first (Forbidden)."""
+    row = entities.require_editable("festival", festival_id, actor)
+    require_change(actor, ENTITIES["festival"], row, {"festival_is_valid"})
     missing = checklist_of(festival_id, actor)
     if missing:
         raise Invalid("not published yet: the festival needs " + ", ".join(missing), {"publish": ", ".join(missing)})
