@@ -58,7 +58,7 @@ def test_owner_adds_an_editor_who_edits_an_event_and_cannot_delete_the_festival(
 
         as_editor.get_by_role("navigation", name="Festival").get_by_role("link", name="Events").click()
         row = as_editor.locator(f"#event-{event_id}")
-        row.get_by_role("button", name="Edit").click()
+        row.get_by_role("button", name="Edit", exact=True).click()
         form = as_editor.locator(f"#event-{event_id} form")
         form.get_by_label("Name").fill("Lieder von der Elbe – mit Jürgen")
         form.get_by_role("button", name="Save event").click()
