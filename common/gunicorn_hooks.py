@@ -11,11 +11,13 @@ imports none of the parts.
   before the app or prometheus_client is imported anywhere (also with --preload); workers inherit it. A dead
   worker's live gauges are dropped (`child_exit`), its counters stay; the folder goes on a clean stop, and
   folders of masters that are no longer running go at the next start.
-- Workers die with their master (`post_fork`): a worker left behind by a master killed with SIGKILL would hold
-  the instance's port, and the restarted master could not bind it."""
+- Workers stop with their master (`post_fork`, `post_worker_init`): when it dies (even by SIGKILL) each worker
+  finishes the requests it has begun and exits, within the graceful timeout, or is ended by the kernel soon
+  after: a worker left behind would hold the instance's port, and the restarted master could not bind it."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -93,13 +95,29 @@ def when_ready(server):
 
 
 def post_fork(server, worker):
-    """The kernel kills this worker when its master dies (PR_SET_PDEATHSIG, Linux). SIGKILL, not SIGTERM: a
-    worker that hangs (a thread stuck on a lock) would ignore SIGTERM's graceful stop, and with the master gone
-    nobody escalates; a dead master's requests are lost either way (the gateway retries reads elsewhere)."""
-    if not die_with_parent(signal.SIGKILL):  # not Linux: supervisor's stopasgroup/killasgroup still end the group
-        server.log.warning("worker %s: could not ask to die with the master (prctl)", os.getpid())
+    """The kernel sends this worker SIGTERM when its master dies (PR_SET_PDEATHSIG, Linux): gunicorn's graceful
+    stop, so a response it has begun is finished (the gateway cannot retry a response it has passed on; one not
+    begun yet fails on the connection and is retried on another instance). post_worker_init bounds that stop."""
+    if not die_with_parent(signal.SIGTERM):  # not Linux: supervisor's stopasgroup/killasgroup still end the group
+        server.log.warning("worker %s: could not ask to stop with the master (prctl)", os.getpid())
     if os.getppid() != server.pid:  # the master died before prctl: nobody would signal us
         os._exit(0)
+
+
+def post_worker_init(worker):
+    """A stopping worker ends itself when its graceful stop outlasts the graceful timeout: the SIGTERM handler
+    also sets an alarm, and SIGALRM's default action ends the process in the kernel, even when a thread of ours
+    hangs (with a dead master nobody else would escalate to SIGKILL)."""
+    graceful_stop = signal.getsignal(signal.SIGTERM)
+    seconds = math.ceil(worker.cfg.graceful_timeout) + 2
+
+    def stop(signum, frame):
+        signal.alarm(seconds)
+        graceful_stop(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop)
+    if not worker.alive or os.getppid() != worker.ppid:  # told to stop (or orphaned) while loading the app
+        signal.alarm(seconds)
 
 
 def child_exit(server, worker):

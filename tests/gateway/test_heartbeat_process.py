@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -158,3 +160,43 @@ def test_heartbeat_process_dies_with_its_master(tmp_path, certificates, endpoint
         assert endpoint.alerts[-1]["available"] is False
     finally:
         server.stop()
+
+
+def test_workers_of_a_killed_master_finish_what_they_began_and_a_hung_one_ends(tmp_path):
+    """kill -9 of the master: a response a worker had begun is finished (nothing cut), and a worker with a thread
+    stuck for good is ended soon after the graceful timeout (3 s here), so none outlives its master holding the
+    port."""
+    server = Gunicorn("tests.fork_app:app", tmp_path, {}, workers=2, threads=2, name="orphaned")
+    answers: dict[str, object] = {}
+
+    def get(path: str) -> None:
+        try:
+            answers[path] = requests.get(f"{server.url}{path}", timeout=30)
+        except requests.RequestException as exc:
+            answers[path] = exc
+
+    try:
+        workers = [pid for pid in child_pids(server.process.pid) if not is_heartbeat(pid)]
+        assert len(workers) == 2
+        clients = [threading.Thread(target=get, args=(path,)) for path in ("/slow", "/hang")]
+        for client in clients:
+            client.start()
+        time.sleep(0.5)  # both requests are in the workers' hands
+        os.kill(server.process.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        server.process.wait(timeout=10)
+        while any(running(pid) for pid in workers) and time.monotonic() - killed < 15:
+            time.sleep(0.1)
+        gone = time.monotonic() - killed
+        for client in clients:
+            client.join(timeout=30)
+    finally:
+        server.stop()
+    slow = answers["/slow"]
+    assert isinstance(slow, requests.Response) and slow.status_code == 200, slow
+    assert len(slow.text.split()) == 2  # the whole body: pid and hash
+    assert not any(running(pid) for pid in workers), f"a worker outlived its master by {gone:.1f} s"
+    assert gone < 3 + 2 + 3  # the graceful timeout, the alarm's 2 s, and slack for a loaded machine
+    with socket.socket() as probe:  # the port is free for the restarted master
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", server.port))
