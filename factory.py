@@ -59,7 +59,7 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     init_db(app)
     _init_metrics(app)
     _init_tls(app)
-    _init_identity(app)
+    _init_identity(app, identity_only)
     _register_blueprints(app, csrf, identity_only)
     _register_cli(app)
     return app
@@ -98,8 +98,8 @@ def _init_tls(app: Flask) -> None:
     watch.warn(logging.getLogger("festivals.tls"))
 
 
-def _init_identity(app: Flask) -> None:
-    init_identity(app)
+def _init_identity(app: Flask, identity_only: bool) -> None:
+    init_identity(app, identity_only)
     init_session(app)  # the portal session cookie (Secure over HTTPS) and remember-me settings
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from app.errors import Forbidden, Invalid, Unauthorized
+from app.errors import Forbidden, Invalid, Unauthorized, Unavailable
 from app.models import ApiKey, User
 from app.permissions import ANONYMOUS, Actor
 from app.services import api_keys, entities, sessions, users
@@ -24,6 +25,20 @@ bp = Blueprint("identity", __name__, url_prefix="/identity")
 
 def _config(name):
     return current_app.config[name]
+
+
+def signing(view):
+    """A route that signs tokens or publishes the signing keys: refused (503, before anything else is done) by
+    an app instance told FESTIVALS_IDENTITY_URL, which holds no keys (only identity signs). The gateway sends
+    identity.<domain> to the app instances only while no identity instance is live."""
+
+    @functools.wraps(view)
+    def refused_without_keys(*args, **kwargs):
+        if current_app.extensions["identity_keys"] is None:
+            raise Unavailable("tokens are signed by the identity service alone, which does not answer now; try again")
+        return view(*args, **kwargs)
+
+    return refused_without_keys
 
 
 def _body() -> dict:
@@ -77,6 +92,7 @@ def _token_response(user, sid: str, refresh_token: str):
 
 
 @bp.post("/token")
+@signing
 def token():
     body = _body()
     if "refresh_token" in body:
@@ -86,6 +102,7 @@ def token():
 
 
 @bp.get("/users/login")
+@signing
 def basic_login():
     """The old clients' login: Basic credentials in, the raw JWT out as text."""
     email, password = _basic_credentials()
@@ -107,6 +124,7 @@ def current_actor():
 
 
 @bp.get("/users/refresh")
+@signing
 def refresh_access_token():
     """Compatible refresh: a valid access token of a live login in, a fresh one (new expiry) out as text.
     The login lives on while used; once it is revoked (logout, password change, suspension) this is a 401."""
@@ -264,6 +282,7 @@ def _key_routes(kind: str, path: str) -> None:
 
 
 @bp.post("/service/access-token")
+@signing
 def service_access_token():
     """A token of at most 5 minutes for a live login, asked by an app instance with its Service-Key: the
     portal's upload token is signed here, by the identity service alone (web/login_tokens.py token_for_login)."""
@@ -304,11 +323,13 @@ _key_routes("service", "service-keys")
 
 
 @bp.get("/.well-known/jwks.json")
+@signing
 def jwks():
     return json_response(current_app.extensions["identity_keys"].jwks())
 
 
 @bp.get("/validation-key")
+@signing
 def validation_key():
     return Response(current_app.extensions["identity_keys"].current.public_pem(), mimetype="application/x-pem-file")
 

@@ -125,7 +125,13 @@ def bench_seed_command(festivals, events, names):
 @with_appcontext
 def rotate_keys_command():
     """A new token signing key signs from now on; the old one verifies until its tokens expire."""
-    key, removed = current_app.extensions["identity_keys"].rotate()
+    keys = current_app.extensions["identity_keys"]
+    if keys is None:
+        raise click.ClickException(
+            f"this app holds no signing keys: the identity service at {current_app.config['IDENTITY_URL']} signs"
+            " (FESTIVALS_IDENTITY_URL); rotate them there: flask --app wsgi:identity_app rotate-keys"
+        )
+    key, removed = keys.rotate()
     click.echo(f"new signing key {key.kid}" + (f"; removed retired {', '.join(removed)}" if removed else ""))
 
 

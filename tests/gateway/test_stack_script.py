@@ -249,6 +249,17 @@ def test_stack_runs_every_process_under_supervisord(stack_script):
         assert f"{program} " in status and "RUNNING" in status.split(f"{program} ")[1].splitlines()[0], status
     assert sorted(stack_script.upstreams("api")) == sorted([stack_script.address("app1"), stack_script.address("app2")])
     assert oct(stack_script.conf.stat().st_mode & 0o777) == "0o600"  # it holds the service key
+    # only identity signs: an app instance asked straight for a token refuses
+    email, password = (stack_script.instance / "dev-credentials").read_text().split()[:2]
+    pki = stack_script.instance / "pki"
+    asked = requests.post(
+        f"https://{stack_script.address('app1')}/identity/token",
+        json={"email": email, "password": password},
+        cert=(str(pki / "gateway.pem"), str(pki / "gateway.key")),
+        verify=stack_script.ca,
+        timeout=30,
+    )
+    assert asked.status_code == 503 and "signed by the identity service alone" in asked.json()["error"], asked.text
 
 
 def test_stack_kill_9_of_an_app_master_is_live_again_and_no_read_fails(stack_script):

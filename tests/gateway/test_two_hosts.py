@@ -219,8 +219,7 @@ def test_two_hosts_upload_through_a_downloads_through_b(hosts):
 
 
 def test_two_hosts_portal_upload_token_of_a_is_accepted_by_the_file_server_of_b(hosts):
-    """Only identity signs: the portal on A asks its identity service for the token (A's app has keys of its
-    own in its folder, which nobody's JWKS knows)."""
+    """Only identity signs: the portal on A asks its identity service for the token."""
     cookies = portal_login(hosts, "app-a")
     page = hosts.direct("GET", "app-a", "/festivals", cookies=cookies)
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)  # as htmx sends it
@@ -229,6 +228,29 @@ def test_two_hosts_portal_upload_token_of_a_is_accepted_by_the_file_server_of_b(
     minted = hosts.direct("POST", "app-a", "/account/upload-token", cookies=cookies, headers=csrf)
     assert minted.status_code == 200, minted.text
     upload(hosts, "files-b", minted.json()["access_token"], "lageplan.jpg")
+
+
+def test_two_hosts_an_app_told_the_identity_url_signs_no_token(hosts):
+    """Only identity signs: A's app holds no signing key, and what would sign or publish keys is refused with the
+    envelope (what a client gets when the gateway sends identity.<domain> to the apps, no identity being live)."""
+    email = hosts.seeded["creator_email"]
+    attempts = {
+        "token": hosts.direct("POST", "app-a", "/identity/token", json={"email": email, "password": PASSWORD}),
+        "basic": hosts.direct("GET", "app-a", "/identity/users/login", auth=(email, PASSWORD)),
+        "keys": hosts.direct("GET", "app-a", "/identity/.well-known/jwks.json"),
+    }
+    for name, answer in attempts.items():
+        assert answer.status_code == 503, (name, answer.status_code, answer.text)
+        assert (
+            answer.json()["error"]
+            == "tokens are signed by the identity service alone, which does not answer now; try again"
+        )
+    assert not (hosts.host_folder("a") / "app" / "identity-keys").exists()
+    # the app still verifies identity's tokens and answers everything else of identity's routes
+    me = hosts.direct(
+        "GET", "app-a", "/identity/users/me", headers={"Authorization": f"Bearer {token_from(hosts, 'identity-a')}"}
+    )
+    assert me.status_code == 200 and me.json()["data"][0]["user_email"] == email, me.text
 
 
 def test_two_hosts_killing_host_a_costs_readers_nothing(hosts):

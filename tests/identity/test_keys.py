@@ -81,6 +81,16 @@ def test_rotated_key_signs_and_old_key_still_verifies(app, client, factory):
     assert kids == [jwt.get_unverified_header(new_token)["kid"], jwt.get_unverified_header(old_token)["kid"]]
 
 
+def test_an_app_told_the_identity_url_holds_no_key_to_rotate(make_app, tmp_path):
+    """Only identity signs: the app verifies that service's tokens and says where the keys are rotated."""
+    told = make_app(INSTANCE_PATH=str(tmp_path / "told"), IDENTITY_URL="https://identity.festivals.example/identity")
+    result = told.test_cli_runner().invoke(args=["rotate-keys"])
+    assert result.exit_code == 1
+    assert "the identity service at https://identity.festivals.example/identity signs" in result.output
+    assert "flask --app wsgi:identity_app rotate-keys" in result.output
+    assert not (tmp_path / "told" / "identity-keys").exists()
+
+
 def test_retired_key_leaves_the_published_keys(make_app):
     short = make_app(ACCESS_TOKEN_TTL=1)  # tokens live one second, so a replaced key retires after one
     old_kid = short.extensions["identity_keys"].current.kid
