@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -22,27 +23,35 @@ _names = itertools.count(1)
 
 
 class MotoServer:
-    """A running moto_server; `env` adds settings (e.g. INITIAL_NO_AUTH_ACTION_COUNT=0: credentials checked)."""
+    """A running moto_server; `env` adds settings (e.g. INITIAL_NO_AUTH_ACTION_COUNT=0: credentials checked).
+    With `tls` (certificate, key, CA) it serves HTTPS with that certificate (one for 127.0.0.1), as Spaces or AWS
+    do with theirs."""
 
-    def __init__(self, folder: Path, **env: str):
+    def __init__(self, folder: Path, tls: tuple[str, str, str] | None = None, **env: str):
         self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.log = open(folder / f"moto-{self.port}.log", "w+")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            [
+                os.path.join(os.path.dirname(sys.executable), "moto_server"),
+                *("-H", "127.0.0.1", "-p", str(self.port)),
+                *(("-c", tls[0], "-k", tls[1]) if tls else ()),
+            ],
             env={**os.environ, **CREDENTIALS, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
         )
+        context = ssl.create_default_context(cafile=tls[2]) if tls else None
         try:
-            wait_for(f"{self.endpoint}/moto-api/", self.process, seconds=60, name="moto_server", log=self.log)
+            wait_for(f"{self.endpoint}/moto-api/", self.process, 60, "moto_server", self.log, context)
         except Exception:
             self.stop()
             raise
         self.client = boto3.client(
             "s3",
             endpoint_url=self.endpoint,
+            verify=tls[2] if tls else None,
             region_name=REGION,
             aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from common import pki
 from gateway.caddy import build_config
 from gateway.settings import Settings
 from tests.gateway.conftest import (
@@ -13,6 +14,7 @@ from tests.gateway.conftest import (
     new_gateway_database,
     started_stack,
 )
+from tests.s3 import MotoServer
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +37,33 @@ def test_files_come_from_the_bucket_with_the_file_servers_headers(bucket_stack):
 def test_videos_come_from_the_bucket_with_range_and_posters_from_the_file_server(bucket_stack, tmp_path):
     assert_stored_videos_come_from_the_gateway(bucket_stack, tmp_path)
     assert len(bucket_stack.moto.keys(bucket_stack.bucket, "videos/")) == 1
+
+
+@pytest.fixture(scope="module")
+def https_bucket_stack(tmp_path_factory, webhook):
+    """The stack on a bucket served over HTTPS, as Spaces and AWS serve theirs: moto with a certificate for
+    127.0.0.1 from a CA of its own, which Caddy and the file server trust as they would a public one (Go's
+    SSL_CERT_FILE, boto3's AWS_CA_BUNDLE); nothing of the gateway's config is made for the test."""
+    authority = tmp_path_factory.mktemp("public-ca")
+    pki.init_ca(authority, "Öffentliche Zertifizierungsstelle für Festspiele")
+    pki.issue(authority, "s3", ips=["127.0.0.1"])
+    ca = str(authority / "ca.pem")
+    moto = MotoServer(authority, tls=(str(authority / "s3.pem"), str(authority / "s3.key"), ca))
+    try:
+        bucket, database = moto.new_bucket(), new_gateway_database(tmp_path_factory, "_s3tls")
+        folder = tmp_path_factory.mktemp("https-bucket-stack")
+        settings = {**moto.settings(bucket), "SSL_CERT_FILE": ca, "AWS_CA_BUNDLE": ca}
+        with started_stack(folder, database, webhook, **settings) as stack:
+            stack.moto, stack.bucket = moto, bucket
+            yield stack
+    finally:
+        moto.stop()
+
+
+def test_files_come_from_a_bucket_over_https(https_bucket_stack):
+    assert https_bucket_stack.env["FESTIVALS_S3_ENDPOINT"].startswith("https://127.0.0.1:")
+    assert_stored_images_come_from_the_gateway(https_bucket_stack)
+    assert len(https_bucket_stack.moto.keys(https_bucket_stack.bucket, "images/")) == 1
 
 
 def bucket_proxies(settings) -> list[dict]:
