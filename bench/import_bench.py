@@ -29,7 +29,7 @@ from app import create_app  # noqa: E402
 from app.db import db  # noqa: E402
 from app.migrations import migrate  # noqa: E402
 from app.permissions import Actor  # noqa: E402
-from app.services import entities, program, users  # noqa: E402
+from app.services import entities, schedule, users  # noqa: E402
 
 PASSWORD = "bench password 1"
 GOAL_SECONDS = 5.0
@@ -132,7 +132,7 @@ def main() -> None:
         db.connect(reuse_if_open=True)
         started = time.perf_counter()
         for n in range(args.per_event):
-            program.save_event(
+            schedule.save_event(
                 other,
                 None,
                 actor,

@@ -126,7 +126,7 @@ def _save(festival_id: int, event_id: int | None, form: EventForm, undo_label: s
         return None, False, None
 
     def change() -> dict:
-        return program.save_event(
+        return schedule.save_event(
             festival_id,
             event_id,
             current_user.actor,
@@ -134,7 +134,6 @@ def _save(festival_id: int, event_id: int | None, form: EventForm, undo_label: s
             program.split_names(form.artists.data),
             form.location.data or "",
             expected_version=form.version.data or None,
-            check=schedule.check_event,
         )
 
     try:

@@ -2,7 +2,7 @@
 the version bumps that let apps sync with `updated_since`. Who may do it is app/permissions.py's answer.
 
 Each write is a checked public function (authorize, validate, transaction, audit) around unchecked inner
-steps (`insert`, `apply_changes`) that composed writes (app/services/program.py, parts.py) reuse, so
+steps (`insert`, `apply_changes`) that composed writes (app/services/schedule.py, parts.py) reuse, so
 that they authorize once, bump each version once and write one audit row for the whole change."""
 
 from __future__ import annotations

@@ -1,21 +1,17 @@
-"""A festival's program as its organizer works on it: the dashboard of one's festivals, the events with
-their artists and location (saved together, in one transaction), and the timetable grid."""
+"""A festival's program as its organizer reads it: the dashboard of one's festivals, the events with their
+artists and location, name suggestions; deleting events and festivals. Saving an event (with its checks) is
+app/services/schedule.py's `save_event`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, fn
 
 from app.db import contains_text, write_transaction
-from app.errors import Conflict, Invalid
+from app.errors import Invalid
 from app.models import Artist, Event, Festival, Location
-from app.models.base import utcnow
 from app.models.relations import FestivalEvent
 from app.permissions import (
     Actor,
-    library_of,
     my_festivals,
     own_library,
     require_creator,
@@ -24,7 +20,7 @@ from app.permissions import (
 )
 from app.registry import ENTITIES
 from app.serialize import from_row
-from app.services import audit, entities, relations
+from app.services import audit, entities
 from app.services.queries import ListQuery, fetch, list_entities, list_related
 
 
@@ -98,7 +94,7 @@ def member_event(festival_id: int, event_id: int):
     return event
 
 
-def _event_dict(event_id: int, actor: Actor) -> dict:
+def event_dict(event_id: int, actor: Actor) -> dict:
     return fetch(ENTITIES["event"], actor, ListQuery(ids=[event_id], include=_event_include()))[0]
 
 
@@ -106,7 +102,7 @@ def event_of(festival_id: int, event_id: int, actor: Actor) -> dict:
     """One event of the festival, with the includes of `events_of`."""
     entities.require_editable("festival", festival_id, actor)
     member_event(festival_id, event_id)
-    return _event_dict(event_id, actor)
+    return event_dict(event_id, actor)
 
 
 def event_ids(festival_id: int) -> list[int]:
@@ -150,78 +146,6 @@ def find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[li
             created.append(row.id)
         ids.append(found[name.lower()])
     return ids, created
-
-
-def save_event(
-    festival_id: int,
-    event_id: int | None,
-    actor: Actor,
-    data: dict[str, Any],
-    artist_names: list[str],
-    location_name: str,
-    expected_version: str | None = None,
-    check: Callable[[dict, dict], None] | None = None,
-) -> dict:
-    """Create (event_id None) or change an event of the festival with its artists and location, all or
-    nothing. Artists and the location are found by name or created. `check(festival, values)` (the
-    festival's dict and the event's merged values) may refuse the event with Invalid, in the transaction.
-
-    One composed write: authorized once (the festival's editor edits its events), each version bumped
-    once, one audit row for the whole change (fields, artists, location, and what was created)."""
-    spec = ENTITIES["event"]
-    festival_events = ENTITIES["festival"].relations["events"]
-    try:
-        with write_transaction():
-            festival = entities.require_editable("festival", festival_id, actor)
-            if event_id is None:
-                require_creator(actor)
-                values = entities.validated(spec, data)
-                stored = entities.stored_values(spec, spec.model())
-                event = None
-            else:
-                event = member_event(festival_id, event_id)
-                require_edit(actor, spec, event)
-                entities.check_version("event", event, expected_version)
-                stored = entities.stored_values(spec, event)
-                values = entities.validated(spec, data, stored=stored)
-            if check is not None:
-                check(from_row(ENTITIES["festival"], festival), {**stored, **values})
-            now = utcnow()
-            library = library_of(actor, festival.owner_id)
-            artists, new_artists = find_or_create("artist", artist_names, library, now)
-            location = [location_name.strip()] if location_name.strip() else []
-            locations, new_locations = find_or_create("location", location, library, now)
-            if event is None:
-                event = entities.insert(spec, actor, values, now)
-                relations.add_link(festival_events, festival_id, event.id)
-                relations.bump_version("festival", festival_id, now)
-                action, fields, known = "create", sorted(values), []
-            else:
-                action, fields, known = "update", sorted(entities.apply_changes(spec, event, values, now)), None
-            relinked = [
-                relations.set_links(spec.relations[segment], event.id, wanted, known)
-                for segment, wanted in (("artist", artists), ("location", locations))
-            ]
-            if action == "update" and any(relinked) and not fields:
-                relations.bump_version("event", event.id, now)
-            if action == "create" or fields or any(relinked):
-                created = {name: ids for name, ids in (("artist", new_artists), ("location", new_locations)) if ids}
-                audit.record(
-                    actor,
-                    "event",
-                    event.id,
-                    action,
-                    {
-                        "fields": fields,
-                        "festival": festival_id,
-                        "artist": artists,
-                        "location": locations,
-                        "created": created,
-                    },
-                )
-    except IntegrityError:  # a concurrent save took a name or the link between check and write
-        raise Conflict("this event was changed at the same time; try again") from None
-    return _event_dict(event.id, actor)
 
 
 def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:

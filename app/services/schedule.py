@@ -2,10 +2,12 @@
 on events (refused, or saved with a warning), the publish checklist, the order of its stages, moving,
 duplicating and shifting events, and the timetable grid.
 
-The portal's events page, timetable and CSV import all check events here, so one event is judged the same
-everywhere. The API stays as lenient as its contract (api.md): old clients create an event without a name
-and fill it in later, link events before their festival has dates, and publish with `festival_is_valid`;
-refusing any of that would break them. The checks are the portal's (and the import's) help to organizers.
+The checks on an event (`check_event`) are chosen here, not by a handler: every save of an organizer's event
+goes through `save_event`, which always applies them (events page, timetable moves, duplicates), and the CSV
+import checks each row with the same function, so one event is judged the same everywhere. The API's generic
+writes (app/services/entities.py, relations.py) stay as lenient as its contract (api.md): old clients create an
+event without a name and fill it in later, link events before their festival has dates, and publish with
+`festival_is_valid`; refusing any of that would break them.
 
 Local times: the organizer types wall-clock times of the festival's zone; the API keeps unix seconds. On
 the night clocks go forward, the skipped local times (02:00–02:59 in Europe/Berlin) do not exist and are
@@ -16,13 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from peewee import IntegrityError
+
 from app.db import write_transaction
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
 from app.models import Event, FestivalStage, Location
 from app.models.base import utcnow
-from app.permissions import Actor, require_change, require_edit
+from app.permissions import Actor, library_of, require_change, require_creator, require_edit
 from app.registry import ENTITIES
 from app.serialize import from_row
 from app.services import audit, entities, program, relations
@@ -321,20 +326,90 @@ def update_festival(
 # --- moving, duplicating, shifting ---------------------------------------------------------------------
 
 
+def save_event(
+    festival_id: int,
+    event_id: int | None,
+    actor: Actor,
+    data: dict[str, Any],
+    artist_names: list[str],
+    location_name: str,
+    expected_version: str | None = None,
+) -> dict:
+    """Create (event_id None) or change an event of the festival with its artists and location, all or
+    nothing. Artists and the location are found by name or created. The event's checks (`check_event`: a name,
+    within the festival's days) refuse it with Invalid, in the transaction, whoever saves it (events page,
+    timetable, duplicate).
+
+    One composed write: authorized once (the festival's editor edits its events), each version bumped
+    once, one audit row for the whole change (fields, artists, location, and what was created)."""
+    spec = ENTITIES["event"]
+    festival_events = ENTITIES["festival"].relations["events"]
+    try:
+        with write_transaction():
+            festival = entities.require_editable("festival", festival_id, actor)
+            if event_id is None:
+                require_creator(actor)
+                values = entities.validated(spec, data)
+                stored = entities.stored_values(spec, spec.model())
+                event = None
+            else:
+                event = program.member_event(festival_id, event_id)
+                require_edit(actor, spec, event)
+                entities.check_version("event", event, expected_version)
+                stored = entities.stored_values(spec, event)
+                values = entities.validated(spec, data, stored=stored)
+            check_event(from_row(ENTITIES["festival"], festival), {**stored, **values})
+            now = utcnow()
+            library = library_of(actor, festival.owner_id)
+            artists, new_artists = program.find_or_create("artist", artist_names, library, now)
+            location = [location_name.strip()] if location_name.strip() else []
+            locations, new_locations = program.find_or_create("location", location, library, now)
+            if event is None:
+                event = entities.insert(spec, actor, values, now)
+                relations.add_link(festival_events, festival_id, event.id)
+                relations.bump_version("festival", festival_id, now)
+                action, fields, known = "create", sorted(values), []
+            else:
+                action, fields, known = "update", sorted(entities.apply_changes(spec, event, values, now)), None
+            relinked = [
+                relations.set_links(spec.relations[segment], event.id, wanted, known)
+                for segment, wanted in (("artist", artists), ("location", locations))
+            ]
+            if action == "update" and any(relinked) and not fields:
+                relations.bump_version("event", event.id, now)
+            if action == "create" or fields or any(relinked):
+                created = {name: ids for name, ids in (("artist", new_artists), ("location", new_locations)) if ids}
+                audit.record(
+                    actor,
+                    "event",
+                    event.id,
+                    action,
+                    {
+                        "fields": fields,
+                        "festival": festival_id,
+                        "artist": artists,
+                        "location": locations,
+                        "created": created,
+                    },
+                )
+    except IntegrityError:  # a concurrent save took a name or the link between check and write
+        raise Conflict("this event was changed at the same time; try again") from None
+    return program.event_dict(event.id, actor)
+
+
 def move_event(festival_id: int, event_id: int, actor: Actor, start: int, location_name: str) -> dict:
     """The event at a new start (its length kept, snapped to 5 minutes) and on a stage, checked like any
     save."""
     event = program.event_of(festival_id, event_id, actor)
     start = round(start / SLOT) * SLOT
     length = max(0, event["event_end"] - event["event_start"])
-    return program.save_event(
+    return save_event(
         festival_id,
         event_id,
         actor,
         {"event_start": start, "event_end": start + length},
         [artist["artist_name"] for artist in event["include"]["artist"]],
         location_name,
-        check=check_event,
     )
 
 
@@ -357,7 +432,7 @@ def duplicate_event(festival_id: int, event_id: int, actor: Actor) -> dict:
             pass
         else:
             values = after
-    return program.save_event(
+    return save_event(
         festival_id,
         None,
         actor,

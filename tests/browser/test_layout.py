@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.db import db
 from app.permissions import Actor
-from app.services import api_keys, parts, program
+from app.services import api_keys, parts, schedule
 from tests.browser.conftest import SCREENSHOTS, _page
 from tests.browser.test_admin_pages import log_in_admin
 from tests.factories import Factory
@@ -212,7 +212,7 @@ def seed(server, owner) -> dict:
         events = []
         for number in range(24):  # 3 days, 3 stages, one overlap (a warning) on the first day
             start = DAY + (number // 8) * 86400 + (number % 8) * 5400 - (1800 if number == 3 else 0)
-            saved = program.save_event(
+            saved = schedule.save_event(
                 festival_id,
                 None,
                 actor,

@@ -118,7 +118,7 @@ def test_undo_refuses_when_the_event_changed_since_and_goes_after_a_minute(brows
     # Meanwhile the event changes in another tab: the undo says why it did nothing.
     with server.app.app_context(), db.connection_context():
         actor = Actor("user", user_id=owner.id, role=owner.role)
-        program.save_event(festival_id, first, actor, {"event_name": "Eröffnung am Elbufer"}, ["Bö 0"], "Zelt")
+        schedule.save_event(festival_id, first, actor, {"event_name": "Eröffnung am Elbufer"}, ["Bö 0"], "Zelt")
     changed = line_up(server, owner, festival_id)
     undo.click()
     expect(

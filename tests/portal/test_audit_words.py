@@ -2,7 +2,7 @@
 
 import re
 
-from app.services import entities, parts, program, schedule
+from app.services import entities, parts, schedule
 from tests.identity.test_pages import client_for, log_in, text
 
 
@@ -19,7 +19,7 @@ def test_the_audit_log_names_things_and_says_what_changed(app, factory):
     entities.update("festival", festival, actor, {"festival_price": "20 €", "festival_description": "By the lake"})
     parts.add_tag("festival", festival, "jazz", actor)
     parts.create_linked("festival", festival, "links", actor, {"link_url": "https://lake.example/"})
-    program.save_event(festival, None, actor, {"event_name": "Opening"}, ["Ada Lux"], "Main stage")
+    schedule.save_event(festival, None, actor, {"event_name": "Opening"}, ["Ada Lux"], "Main stage")
     entities.transfer_owner("festival", festival, dora.id, factory.actor(admin))
     client = client_for(app)
     assert log_in(client, admin.email).status_code == 303

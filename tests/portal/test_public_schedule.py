@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from app.models import Festival
-from app.services import program
+from app.services import schedule
 
 DAY = 1814090400  # Sun 2027-06-27 10:00 UTC, 12:00 in Berlin
 
@@ -24,7 +24,7 @@ def _festival(factory, creator, name: str, published: bool) -> int:
 
 
 def _act(festival_id, factory, creator, name, start, stage, artist):
-    program.save_event(
+    schedule.save_event(
         festival_id,
         None,
         factory.actor(creator),
@@ -63,9 +63,9 @@ def test_public_schedule_by_id_and_slug_with_filters_and_subscribe_link(app, fac
 def test_public_schedule_shows_now_and_next_during_the_festival(app, factory, creator):
     festival = _festival(factory, creator, "Jetzt oder nie", True)
     now = int(time.time())
+    Festival.update(start=now - 3600, end=now + 86400).where(Festival.id == festival).execute()  # on today
     _act(festival, factory, creator, "Läuft gerade", now - 600, "Hauptbühne", "Ada")
     _act(festival, factory, creator, "Gleich danach", now + 3000, "Hauptbühne", "Bo")
-    Festival.update(start=now - 3600, end=now + 86400).where(Festival.id == festival).execute()
     text = app.test_client().get(f"/{festival}").get_data(as_text=True)
     assert "Now and next" in text
     assert text.index("Läuft gerade") < text.index("Gleich danach")

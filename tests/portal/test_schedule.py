@@ -3,6 +3,8 @@ switch nights, events refused (no name, outside the festival's days) or flagged 
 the publish checklist, stage order, shifting and duplicating; and how the portal, the API and the CSV
 import use them."""
 
+import html
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -152,15 +154,14 @@ def berlin(factory, creator):
     return festival["festival_id"]
 
 
-def _save(festival_id, creator, factory, name, start, end, stage, check=schedule.check_event):
-    return program.save_event(
+def _save(festival_id, creator, factory, name, start, end, stage):
+    return schedule.save_event(
         festival_id,
         None,
         factory.actor(creator),
         {"event_name": name, "event_start": start, "event_end": end},
         [],
         stage,
-        check=check,
     )
 
 
@@ -277,6 +278,44 @@ def test_festival_timezone_in_the_api(app, factory, creator):
     assert bad.get_json()["fields"] == {"festival_timezone": "must be an IANA time zone name such as Europe/Berlin"}
     good = client.patch(f"/api/v1/festivals/{festival_id}", json={"festival_timezone": "Asia/Kolkata"}, headers=headers)
     assert good.get_json()["data"][0]["festival_timezone"] == "Asia/Kolkata"
+
+
+# --- one event, three ways in --------------------------------------------------------------------------
+
+
+def test_an_event_after_the_festival_is_refused_alike_by_portal_and_import_and_kept_by_the_api(
+    app, browser_client, factory, creator, berlin
+):
+    """The checks are chosen by the service (schedule.save_event, imports.preview), not by a handler: the portal
+    and the CSV import refuse the same event with the same words; the API keeps it, as its contract says (api.md:
+    existing apps create and link events before the festival's dates are final)."""
+    words = "outside the festival's days (Fri 12 Jun – Sun 14 Jun)"
+    page = f"/festivals/{berlin}/events"
+    form = {"csrf_token": csrf_token(browser_client, page), "event_name": "Nachspiel am Müggelsee", "location": "Zelt"}
+    refused = browser_client.post(
+        page, data={**form, "event_start": "2026-06-20T20:00", "event_end": "2026-06-20T21:00"}
+    )
+    assert refused.status_code == 422
+    start_error = re.search(r'id="event_start-error"[^>]*>([^<]*)<', html.unescape(text(refused)))
+    assert start_error and words in start_error.group(1)  # next to the start field
+
+    table = imports.read_csv("name,day,start,end,stage\nNachspiel am Müggelsee,2026-06-20,20:00,21:00,Zelt\n")
+    plan = imports.preview(berlin, factory.actor(creator), table, imports.guess_mapping(table.headers))
+    assert [row.status for row in plan.rows] == ["error"]
+    assert words in plan.rows[0].reason
+    assert Event.select().count() == 0
+
+    client, headers = app.test_client(), factory.bearer(creator)
+    body = {
+        "event_name": "Nachspiel am Müggelsee",
+        "event_start": utc(2026, 6, 20, 18),
+        "event_end": utc(2026, 6, 20, 19),
+    }
+    created = client.post("/api/v1/events", json=body, headers=headers)
+    assert created.status_code == 201
+    event_id = created.get_json()["data"][0]["event_id"]
+    assert client.post(f"/api/v1/festivals/{berlin}/events/{event_id}", headers=headers).status_code == 200
+    assert [event.name for event in Event.select()] == ["Nachspiel am Müggelsee"]
 
 
 # --- the portal -----------------------------------------------------------------------------------------

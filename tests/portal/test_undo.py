@@ -31,14 +31,14 @@ def _state(festival_id, actor) -> list[tuple]:
 
 
 def _edit(festival_id, event_id, actor, name, artists, stage):
-    return program.save_event(
+    return schedule.save_event(
         festival_id, event_id, actor, {"event_name": name, "event_description": "Neu"}, artists, stage
     )
 
 
 def test_an_edit_is_undone_with_its_fields_artists_and_stage_and_an_audit_row(factory, creator, berlin):  # noqa: F811
     actor, admin = factory.actor(creator), factory.actor(factory.user("admin"))
-    event = program.save_event(
+    event = schedule.save_event(
         berlin,
         None,
         actor,
@@ -73,7 +73,7 @@ def test_an_edit_is_undone_with_its_fields_artists_and_stage_and_an_audit_row(fa
 def test_a_deleted_event_comes_back_with_its_id_artists_and_stage(factory, creator, berlin):  # noqa: F811
     actor = factory.actor(creator)
     for number in range(3):
-        program.save_event(
+        schedule.save_event(
             berlin,
             None,
             actor,
