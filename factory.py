@@ -10,13 +10,14 @@ import os
 from flask import Flask
 
 from app import ROOT, VERSION
-from app.config import instance_path, load_config
+from app.config import load_config
 from app.db import init_db
 from app.services.users import configure_hasher
 from common.http import FromGateway
 from common.logs import configure_logging
 from common.metrics import count_answer, init_metrics
 from common.pki import ExpiryWatch
+from common.settings import AppSettings, load
 from common.tls import TlsFiles
 from identity import init_identity
 from identity import pages as identity_pages
@@ -35,14 +36,15 @@ def create_app(config: dict | None = None, *, identity_only: bool = False) -> Fl
     """The festivals app (API, portal, identity). With identity_only, the identity service alone,
     to run as its own process (`gunicorn wsgi:identity_app`)."""
     config = dict(config or {})
-    instance = os.path.abspath(config.pop("INSTANCE_PATH", None) or instance_path())
+    settings = load(AppSettings)  # once, at the start: a wrong value stops it, naming the variable
+    instance = os.path.abspath(config.pop("INSTANCE_PATH", None) or settings.instance_path)
     app = Flask(
         "app",  # named after the domain package as always: logger "app", root path app/
         instance_path=instance,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
     )
-    app.config.update(load_config(instance))
+    app.config.update(load_config(instance, settings))
     app.config.update(config)
     app.config["VERSION"] = VERSION
 

@@ -5,8 +5,10 @@ import os
 
 from flask import Flask, Response
 
+from common.settings import Suite, load
+
 app = Flask(__name__)
-folder = os.environ["FESTIVALS_BENCH_BODIES"]
+folder = load(Suite).bench_bodies
 BODIES = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from app.db import db  # noqa: E402
 from app.migrations import migrate  # noqa: E402
 from app.permissions import Actor  # noqa: E402
 from app.services import entities, schedule, users  # noqa: E402
+from common.settings import AppSettings, load  # noqa: E402
 
 PASSWORD = "bench password 1"
 GOAL_SECONDS = 5.0
@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--per-event", type=int, default=100, help="events saved one by one, for comparison")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="import-bench-")
-    url = os.environ.get("FESTIVALS_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
+    url = load(AppSettings).database_url or f"sqlite:///{folder}/bench.sqlite3"
     app = create_app(
         {
             "INSTANCE_PATH": folder,

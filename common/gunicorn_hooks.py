@@ -25,8 +25,9 @@ import signal
 from gunicorn.glogging import Logger
 
 from common.files import private_folder
-from common.heartbeat import HeartbeatProcess, configured, die_with_parent, interval_from_env
+from common.heartbeat import HeartbeatProcess, configured, die_with_parent
 from common.logs import loggable_path
+from common.settings import InstanceSettings, load
 
 SERVICES = {"app": "app", "files": "files", "identity_app": "identity"}  # wsgi entry point -> service name
 _senders = []
@@ -44,8 +45,8 @@ def _pid_alive(name: str) -> bool:
 
 def prepare_metrics_dir() -> str:
     """A fresh, empty folder for this process group's metric files (owner only); old groups' folders go."""
-    instance = private_folder(os.path.abspath(os.environ.get("FESTIVALS_INSTANCE_PATH", "instance")))
-    parent = os.path.abspath(os.environ.get("FESTIVALS_METRICS_DIR") or os.path.join(instance, "metrics"))
+    instance = private_folder(os.path.abspath(SETTINGS.instance_path))
+    parent = os.path.abspath(SETTINGS.metrics_dir or os.path.join(instance, "metrics"))
     private_folder(parent)
     for name in os.listdir(parent):
         if not _pid_alive(name):
@@ -57,6 +58,7 @@ def prepare_metrics_dir() -> str:
     return folder
 
 
+SETTINGS = load(InstanceSettings)  # read once, when gunicorn loads this config: a wrong value stops the start
 _metrics_dir = prepare_metrics_dir()
 
 
@@ -83,13 +85,13 @@ def when_ready(server):
         None,
     )
     server.log.info("metrics of all workers in %s", _metrics_dir)
-    if port and configured():
-        beats = HeartbeatProcess(SERVICES.get(entry, entry), port).start()
+    if port and configured(SETTINGS):
+        beats = HeartbeatProcess(SERVICES.get(entry, entry), port, SETTINGS.heartbeat_s).start()
         _senders.append(beats)
         server.log.info(
             "heartbeats every %ss to %s from process %s",
-            interval_from_env(),
-            os.environ["FESTIVALS_DISCOVERY_URL"],
+            SETTINGS.heartbeat_s,
+            SETTINGS.discovery_url,
             beats.process.pid,
         )
 

@@ -26,6 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from common.logs import HEALTH_PATHS
+from common.settings import InstanceSettings, load
 from common.tls import TlsFiles
 
 log = logging.getLogger("festivals.heartbeat")
@@ -170,43 +171,37 @@ def answered() -> dict:
     return {"answers": answers, "errors": errors}
 
 
-def configured() -> bool:
+def configured(settings: InstanceSettings) -> bool:
     """Heartbeats need FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY."""
-    return bool(os.environ.get("FESTIVALS_DISCOVERY_URL", "") and os.environ.get("FESTIVALS_SERVICE_KEY", ""))
+    return bool(settings.discovery_url and settings.service_key)
 
 
-def from_env(service: str, port: int) -> HeartbeatSender | None:
+def sender_of(settings: InstanceSettings, service: str, port: int) -> HeartbeatSender | None:
     """A sender configured by FESTIVALS_DISCOVERY_URL and FESTIVALS_SERVICE_KEY; None when either is unset."""
-    if not configured():
+    if not configured(settings):
         return None
-    url, key = os.environ["FESTIVALS_DISCOVERY_URL"], os.environ["FESTIVALS_SERVICE_KEY"]
-    host = os.environ.get("FESTIVALS_ADVERTISE_HOST", "127.0.0.1")
-    interval = interval_from_env()
+    host = settings.advertise_host
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    tls = TlsFiles.from_env()
+    tls = TlsFiles.of(settings)
     scheme = "https" if tls.enabled else "http"  # the instance serves TLS itself when it has a certificate
     return HeartbeatSender(
-        url,
-        key,
-        os.environ.get("FESTIVALS_SERVICE_NAME", "") or service,
+        settings.discovery_url,
+        settings.service_key,
+        settings.service_name or service,
         host,
         port,
-        interval,
+        settings.heartbeat_s,
         ready_url=f"{scheme}://{local}:{port}/ready?scope=reads",  # as the gateway's health checks
         tls=tls,
     )
-
-
-def interval_from_env() -> float:
-    return float(os.environ.get("FESTIVALS_HEARTBEAT_S", "") or 5)
 
 
 class HeartbeatProcess:
     """The beats of this process (a gunicorn master) from a child process started by exec: no thread of ours
     in the master, so nothing of ours holds a lock when it forks a worker."""
 
-    def __init__(self, service: str, port: int):
-        self.service, self.port = service, port
+    def __init__(self, service: str, port: int, interval: float):
+        self.service, self.port, self.interval = service, port, interval
         self.process: subprocess.Popen | None = None
 
     def start(self) -> HeartbeatProcess:
@@ -222,7 +217,7 @@ class HeartbeatProcess:
             return
         self.process.terminate()
         try:
-            self.process.wait(timeout=max(2.0, interval_from_env()) + 5)
+            self.process.wait(timeout=max(2.0, self.interval) + 5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
@@ -248,7 +243,7 @@ def main(argv: list[str]) -> int:
     if os.getppid() != parent:  # the parent died before the line above
         return 0
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    sender = from_env(service, port)
+    sender = sender_of(load(InstanceSettings), service, port)
     if sender is None:
         return 0
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

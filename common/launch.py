@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Mapping
 
+from common.settings import Shared, load
 from common.tls import TlsFiles
 
 ENTRIES = {"app": "wsgi:app", "identity": "wsgi:identity_app", "files": "wsgi:files", "registry": "wsgi:registry"}
@@ -75,8 +76,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--graceful-timeout", type=float)
     parser.add_argument("--require-tls", action="store_true", help="refuse to start without FESTIVALS_TLS_*")
     args = parser.parse_args(own)
-    tls = TlsFiles.from_env()
     try:
+        tls = TlsFiles.of(load(Shared))
         tls.check()
         if args.require_tls and not tls.enabled:
             raise ValueError("FESTIVALS_TLS_CERT, FESTIVALS_TLS_KEY and FESTIVALS_TLS_CA must be set (--require-tls)")

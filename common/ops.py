@@ -15,7 +15,7 @@ def draining() -> bool:
     """A rolling restart (gateway/rolling.py) drains an instance by creating its FESTIVALS_DRAIN_FILE: /ready
     then answers 503, so the gateway's health checks stop sending it requests and its next heartbeat says
     "available": false (the registry takes it out of the upstreams)."""
-    path = os.environ.get("FESTIVALS_DRAIN_FILE", "")
+    path = current_app.config.get("DRAIN_FILE", "")  # the app's settings, read at its start
     return bool(path) and os.path.exists(path)
 
 

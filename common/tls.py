@@ -18,13 +18,9 @@ class TlsFiles:
     ca: str = ""
 
     @classmethod
-    def from_env(cls, environ=None) -> TlsFiles:
-        environ = os.environ if environ is None else environ
-        return cls(
-            environ.get("FESTIVALS_TLS_CERT", "").strip(),
-            environ.get("FESTIVALS_TLS_KEY", "").strip(),
-            environ.get("FESTIVALS_TLS_CA", "").strip(),
-        )
+    def of(cls, settings) -> TlsFiles:
+        """The files a settings section names (common/settings.py Shared: tls_cert, tls_key, tls_ca)."""
+        return cls(settings.tls_cert, settings.tls_key, settings.tls_ca)
 
     @property
     def enabled(self) -> bool:

@@ -1,4 +1,5 @@
-"""Gateway settings from FESTIVALS_* environment variables (documented in the README)."""
+"""The gateway's settings, from common/settings.py GatewaySettings (docs/configuration.md), and the rules they
+name (public TLS, where instances may be)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from common.env import env_flag
+from common.settings import GatewaySettings, load
 from common.tls import TlsFiles
 
 PUBLIC_TLS = ("auto", "internal", "acme", "off")
@@ -85,24 +86,6 @@ def parse_upstreams(value: str) -> tuple[UpstreamRule, ...]:
     if not rules:
         raise ValueError("FESTIVALS_REGISTRY_UPSTREAMS names no network or host")
     return tuple(rules)
-
-
-def _limit(name: str, default: str) -> str:
-    from limits import parse
-
-    value = os.environ.get(name, "").strip() or default
-    try:
-        parse(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a rate such as {default!r}") from None
-    return value
-
-
-def _seconds(name: str, default: float) -> float:
-    value = float(os.environ.get(name, "") or default)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds")
-    return value
 
 
 @dataclass(frozen=True)
@@ -195,49 +178,48 @@ def public_tls(choice: str, domain: str) -> str:
 
 
 def load_settings(**overrides) -> Settings:
-    instance = os.path.abspath(os.environ.get("FESTIVALS_INSTANCE_PATH", "instance"))
+    """The gateway's settings (common/settings.py GatewaySettings) with `overrides` (Settings fields) on top."""
+    given = load(GatewaySettings)
+    instance = os.path.abspath(given.instance_path)
+    tls = TlsFiles.of(given)
+    tls.check()
+    ca_key = os.path.splitext(tls.ca)[0] + ".key" if tls.ca else ""
     values = {
-        "domain": os.environ.get("FESTIVALS_DOMAIN", "festivals.localhost").strip().lower(),
-        "port": int(os.environ.get("FESTIVALS_GATEWAY_PORT", "8080")),
-        "admin": os.environ.get("FESTIVALS_GATEWAY_ADMIN", "127.0.0.1:2019"),
-        "registry": os.environ.get("FESTIVALS_REGISTRY_ADDRESS", "127.0.0.1:8090"),
-        "media_dir": os.path.abspath(os.environ.get("FESTIVALS_MEDIA_DIR", "") or os.path.join(instance, "media")),
-        "media_store": os.environ.get("FESTIVALS_MEDIA_STORE", "").strip().lower() or "local",
-        "s3_endpoint": os.environ.get("FESTIVALS_S3_ENDPOINT", "").strip().rstrip("/"),
-        "s3_bucket": os.environ.get("FESTIVALS_S3_BUCKET", "").strip(),
-        "s3_region": os.environ.get("FESTIVALS_S3_REGION", "").strip(),
-        "identity_url": os.environ.get("FESTIVALS_IDENTITY_URL", "").rstrip("/"),
-        "heartbeat_s": _seconds("FESTIVALS_HEARTBEAT_S", 5.0),
-        "grace_s": _seconds("FESTIVALS_HEARTBEAT_GRACE_S", 1.0),
-        "alert_webhook": os.environ.get("FESTIVALS_ALERT_WEBHOOK", ""),
-        "alert_error_ratio": float(os.environ.get("FESTIVALS_ALERT_ERROR_RATIO", "") or 0.05),
-        "alert_error_window_s": _seconds("FESTIVALS_ALERT_ERROR_WINDOW_S", 300.0),
-        "alert_min_answers": int(os.environ.get("FESTIVALS_ALERT_MIN_ANSWERS", "") or 20),
-        "redis_url": os.environ.get("FESTIVALS_REDIS_URL", ""),
-        "redis_prefix": os.environ.get("FESTIVALS_REGISTRY_PREFIX", "festivals:registry:"),
-        "access_log": os.environ.get("FESTIVALS_GATEWAY_ACCESS_LOG", ""),
-        "log_format": os.environ.get("FESTIVALS_LOG_FORMAT", "text"),
-        "log_level": os.environ.get("FESTIVALS_LOG_LEVEL", "INFO"),
-        "log_health": env_flag("FESTIVALS_LOG_HEALTH"),
-        "log_files": env_flag("FESTIVALS_GATEWAY_LOG_FILES"),
-        "tls": TlsFiles.from_env(),
-        "https_port": int(os.environ.get("FESTIVALS_GATEWAY_HTTPS_PORT", "8443")),
-        "acme_email": os.environ.get("FESTIVALS_ACME_EMAIL", "").strip(),
-        "max_instances": int(os.environ.get("FESTIVALS_REGISTRY_MAX_INSTANCES", "") or 64),
-        "beat_limit": _limit("FESTIVALS_REGISTRY_BEAT_LIMIT", "10/second"),
-        "join_limit": _limit("FESTIVALS_REGISTRY_JOIN_LIMIT", "5/minute"),
-        "lookup_limit": _limit("FESTIVALS_REGISTRY_LOOKUP_LIMIT", "20/minute"),
-        "forget_after_s": _seconds("FESTIVALS_REGISTRY_FORGET_S", 600.0),
-        "upstreams_allowed": parse_upstreams(os.environ.get("FESTIVALS_REGISTRY_UPSTREAMS", "") or DEFAULT_UPSTREAMS),
-        "storage": os.path.abspath(
-            os.environ.get("FESTIVALS_GATEWAY_STORAGE", "") or os.path.join(instance, "caddy", "data")
-        ),
+        "domain": given.domain,
+        "port": given.gateway_port,
+        "admin": given.gateway_admin,
+        "registry": given.registry_address,
+        "media_dir": os.path.abspath(given.media_dir or os.path.join(instance, "media")),
+        "media_store": given.media_store,
+        "s3_endpoint": given.s3_endpoint,
+        "s3_bucket": given.s3_bucket,
+        "s3_region": given.s3_region,
+        "identity_url": given.identity_url,
+        "heartbeat_s": given.heartbeat_s,
+        "grace_s": given.heartbeat_grace_s,
+        "alert_webhook": given.alert_webhook,
+        "alert_error_ratio": given.alert_error_ratio,
+        "alert_error_window_s": given.alert_error_window_s,
+        "alert_min_answers": given.alert_min_answers,
+        "redis_url": given.redis_url,
+        "redis_prefix": given.registry_prefix,
+        "access_log": given.gateway_access_log,
+        "log_format": given.log_format,
+        "log_level": given.log_level,
+        "log_health": given.log_health,
+        "log_files": given.gateway_log_files,
+        "tls": tls,
+        "https_port": given.gateway_https_port,
+        "acme_email": given.acme_email,
+        "max_instances": given.registry_max_instances,
+        "beat_limit": given.registry_beat_limit,
+        "join_limit": given.registry_join_limit,
+        "lookup_limit": given.registry_lookup_limit,
+        "forget_after_s": given.registry_forget_s,
+        "upstreams_allowed": parse_upstreams(given.registry_upstreams),
+        "storage": os.path.abspath(given.gateway_storage or os.path.join(instance, "caddy", "data")),
+        "ca_key": given.gateway_ca_key or (ca_key if ca_key and os.path.isfile(ca_key) else ""),
+        "public_tls": public_tls(given.public_tls, given.domain),
+        **overrides,
     }
-    values["tls"].check()
-    ca_key = os.path.splitext(values["tls"].ca)[0] + ".key" if values["tls"].ca else ""
-    values["ca_key"] = os.environ.get("FESTIVALS_GATEWAY_CA_KEY", "").strip() or (
-        ca_key if ca_key and os.path.isfile(ca_key) else ""
-    )
-    values["public_tls"] = public_tls(os.environ.get("FESTIVALS_PUBLIC_TLS", "auto"), values["domain"])
-    values.update(overrides)
     return Settings(**values)

@@ -20,13 +20,15 @@ from app import create_app
 from app.db import close_database, db, open_database
 from app.migrations import migrate
 from app.services.api_keys import KEY_USE
+from common.settings import AppSettings, Suite, load
 from tests.factories import Factory
 from tests.processes import Gunicorn, app_env, starts_process
 
-BASE_URL = os.environ.get("FESTIVALS_DATABASE_URL", "")
+SUITE = load(Suite)  # the suite's own settings (FESTIVALS_TEST_*), common/settings.py
+BASE_URL = load(AppSettings).database_url
 USE_POSTGRES = urlparse(BASE_URL).scheme.startswith("postgres")
 # The server of the few tests that need PostgreSQL on a SQLite run too (scripts/test starts it)
-POSTGRES_URL = BASE_URL if USE_POSTGRES else os.environ.get("FESTIVALS_TEST_POSTGRES_URL", "")
+POSTGRES_URL = BASE_URL if USE_POSTGRES else SUITE.test_postgres_url
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 # Last uses of keys are written by the tests' own KEY_USE.flush() (each test's end, or the test itself): a
 # background write in the middle of a test would show in count_queries.

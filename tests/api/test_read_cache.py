@@ -2,7 +2,6 @@
 it at once (no TTL to wait for), on both cache stores; drafts never leak across visibility classes; a 304 and
 a cache hit read the counters only."""
 
-import os
 import random
 import uuid
 
@@ -12,8 +11,9 @@ import redis
 from api.read_cache import RedisStore
 from app.permissions import Actor
 from app.services import entities, users
+from tests.conftest import SUITE
 
-TEST_REDIS = os.environ.get("FESTIVALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_REDIS = SUITE.test_redis_url
 pytestmark = pytest.mark.both_read_paths
 
 

@@ -9,7 +9,6 @@ together with a curl command to reproduce each one."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from itertools import product
 
@@ -29,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.registry import BY_PLURAL, ENTITIES
 from app.services import members
+from tests.conftest import SUITE
 
 CHECKS = [
     not_a_server_error,
@@ -38,7 +38,7 @@ CHECKS = [
     response_headers_conformance,
 ]
 # Examples per operation and generation mode; FESTIVALS_SCHEMATHESIS_EXAMPLES raises it for a longer probe.
-EXAMPLES = int(os.environ.get("FESTIVALS_SCHEMATHESIS_EXAMPLES", "6"))
+EXAMPLES = SUITE.schemathesis_examples
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 SHOWN = 15
 

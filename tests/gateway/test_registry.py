@@ -4,7 +4,6 @@ beats plus the grace, one alert per change. Real Redis (the suite's), a key pref
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from dataclasses import replace
@@ -14,8 +13,9 @@ import redis
 
 from gateway.registry import Registry, parse_heartbeat
 from gateway.settings import load_settings, parse_upstreams
+from tests.conftest import SUITE
 
-REDIS_URL = os.environ.get("FESTIVALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = SUITE.test_redis_url
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from app.permissions import SYSTEM
 from app.services import api_keys
 from common import pki
 from identity.keys import KeyStore
-from tests.conftest import create_postgres_database, worker_database_name
+from tests.conftest import SUITE, create_postgres_database, worker_database_name
 from tests.factories import PASSWORD
 from tests.gateway.conftest import Readers, Stack, running, seed
 from tests.identity.test_pages import CSRF
@@ -100,8 +100,7 @@ def every_instance_live(stack: TwoHosts) -> bool:
 @pytest.fixture(scope="module")
 @starts_process
 def hosts(tmp_path_factory, webhook):
-    redis_url = os.environ.get("FESTIVALS_TEST_REDIS_URL", "")
-    assert redis_url, "FESTIVALS_TEST_REDIS_URL is not set (scripts/test sets it and starts Redis)"
+    redis_url = SUITE.test_redis_url
     folder = tmp_path_factory.mktemp("two-hosts")
     database = migrated(create_postgres_database(worker_database_name("hosts")))
     s3 = MotoServer(folder)

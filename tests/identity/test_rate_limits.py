@@ -1,11 +1,11 @@
 """Abuse protection: login, token and signup limited per client address and per account."""
 
-import os
 import uuid
 
 import pytest
 import redis
 
+from tests.conftest import SUITE
 from tests.factories import PASSWORD
 
 
@@ -64,7 +64,7 @@ def test_api_reads_are_not_login_limited(make_app, factory):
 def redis_url():
     """Redis from FESTIVALS_TEST_REDIS_URL (scripts/test starts a local one when it is down); the
     test fails, never skips, when it cannot reach it."""
-    url = os.environ.get("FESTIVALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    url = SUITE.test_redis_url
     redis.Redis.from_url(url).ping()
     return url
 

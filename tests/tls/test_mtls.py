@@ -13,6 +13,8 @@ from common.access_tokens import issue_access_token
 from identity.keys import KeyStore
 from tests.fileserver.conftest import image_bytes
 
+pytestmark = pytest.mark.processes  # one test asks for its server by name (getfixturevalue)
+
 _attempts = itertools.count()
 
 
