@@ -19,7 +19,7 @@ from app import ROOT
 from common.access_tokens import issue_access_token
 from common.launch import gunicorn_command, process_env
 from identity.keys import KeyStore
-from tests.processes import free_port, starts_process, wait_for
+from tests.processes import free_port, starts_process, terminate, wait_for
 
 ISSUER = "festivals-identity"
 AUDIENCE = "festivals"
@@ -68,8 +68,7 @@ class FileServer:
             raise
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        terminate(self.process)  # SIGKILL when a busy machine keeps it past its graceful stop
         self.log.close()
 
     def token(
