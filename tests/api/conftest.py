@@ -4,10 +4,6 @@ the fast read path (api/fast_reads.py) on, or on and off in modules marked `both
 import pytest
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "both_read_paths: run each test with the fast read path on and off")
-
-
 def pytest_generate_tests(metafunc):
     if metafunc.definition.get_closest_marker("both_read_paths") and "fast_reads" in metafunc.fixturenames:
         metafunc.parametrize("fast_reads", [True, False], ids=["fast-path", "flask-path"], indirect=True)
