@@ -67,7 +67,7 @@ def _choice(*choices: str):
 
 
 Count = Annotated[int, Field(ge=0)]
-Url = Annotated[str, Field(pattern=r"^(|https?://\S+)$")]
+Url = Annotated[str, Field(pattern=r"^(|https?://\S+)$"), AfterValidator(lambda url: url.rstrip("/"))]
 
 
 class Section(BaseSettings):
@@ -115,11 +115,6 @@ class Identity(Section):
         "admin tokens there); empty: with the instance's key files.",
     )
 
-    @field_validator("identity_url")
-    @classmethod
-    def _identity_url_no_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
 
 class Redis(Section):
     redis_url: str = Field(
@@ -135,11 +130,6 @@ class FilesUrl(Section):
         description="The file server's public base URL (image_ref and pdf_ref, uploads "
         "from the portal); empty: the host a request came to.",
     )
-
-    @field_validator("files_url")
-    @classmethod
-    def _files_url_no_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
 
 class Tokens(Identity):
@@ -177,11 +167,6 @@ class Heartbeats(Beat):
         "", description="Where gunicorn's workers keep their metric files; empty: <instance>/metrics."
     )
 
-    @field_validator("discovery_url")
-    @classmethod
-    def _discovery_url_no_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
 
 class InstanceSettings(Shared, Heartbeats):
     """What gunicorn's master of any instance reads (common/gunicorn_hooks.py) and its heartbeat process."""
@@ -197,11 +182,6 @@ class MediaStore(Section):
     s3_endpoint: Url = Field("", description="An S3-compatible endpoint; empty: AWS.")
     s3_bucket: str = Field("", description="The bucket of MEDIA_STORE=s3.")
     s3_region: str = Field("", description="The bucket's region.")
-
-    @field_validator("s3_endpoint")
-    @classmethod
-    def _s3_endpoint_no_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
 
 class AppSettings(Shared, Served, Tokens, Heartbeats, Redis, FilesUrl):
