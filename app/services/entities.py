@@ -14,7 +14,7 @@ from peewee import IntegrityError
 
 from app.db import write_transaction
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Festival
+from app.models import Festival, FestivalMember
 from app.models.base import utcnow
 from app.models.tag import Tag
 from app.permissions import (
@@ -237,6 +237,10 @@ def transfer_owner(entity: str, entity_id: int, new_owner_id: int, actor: Actor)
         if row.owner_id != user.id:
             previous = row.owner_id
             spec.model.update(owner=user.id).where(spec.model.id == entity_id).execute()
+            if entity == "festival":  # an editor who becomes the owner is no longer listed as an editor too
+                FestivalMember.delete().where(
+                    (FestivalMember.festival == entity_id) & (FestivalMember.user == user.id)
+                ).execute()
             audit.record(actor, entity, entity_id, "transfer", {"from": previous, "to": user.id})
     return from_row(spec, require_visible(spec, entity_id, actor))
 

@@ -235,9 +235,10 @@ def add_stage(festival_id: int, name: str, actor: Actor) -> dict:
     if not name:
         raise Invalid("name the stage", {"stage_name": "must not be empty"})
     with write_transaction():
-        entities.require_editable("festival", festival_id, actor)
+        festival = entities.require_editable("festival", festival_id, actor)
         order = [stage["id"] for stage in stages(festival_id, program.events_of(festival_id, actor))]
-        [location_id], _ = program.find_or_create("location", [name], actor, utcnow())
+        library = library_of(actor, festival.owner_id)  # an editor's stage is the owner's, as its events' are
+        [location_id], _ = program.find_or_create("location", [name], library, utcnow())
         if location_id in order:
             raise Invalid(
                 f"“{name}” is a stage of the festival already", {"stage_name": "is a stage of the festival already"}

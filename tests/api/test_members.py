@@ -9,7 +9,7 @@ import pytest
 
 from app.models import AuditEntry
 from app.permissions import Actor
-from app.services import audit
+from app.services import audit, entities
 
 API = "/api/v1"
 
@@ -283,3 +283,13 @@ def test_member_changes_are_in_the_audit_log_in_words(crew):
         f"Added {crew.editor.email} as editor",
     ]
     assert AuditEntry.select().where(AuditEntry.action.startswith("member_")).count() == 4
+
+
+def test_an_editor_handed_the_festival_is_listed_once_as_its_owner(crew):
+    admin = Actor("user", user_id=crew.admin.id, role="admin")
+
+    entities.transfer_owner("festival", crew.festival, crew.editor.id, admin)
+
+    listed = data_of(crew.call("get", f"/festivals/{crew.festival}/members", "editor"))
+    assert listed == [{"member_user_id": crew.editor.id, "member_email": crew.editor.email, "member_role": "owner"}]
+    data_of(crew.call("delete", f"/festivals/{crew.festival}", "editor"))  # the owner now: may delete it

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.models import Artist, Event, FestivalMember
+from app.models import Artist, Event, FestivalMember, Location
 from tests.identity.test_pages import client_for, csrf_token, log_in, text
 from tests.portal.test_creator_pages import JULY_3, add_event
 
@@ -194,3 +194,23 @@ def test_an_editor_leaves_and_is_sent_to_the_dashboard(team):
     assert response.status_code == 303 and response.headers["Location"].endswith("/festivals")
     page = text(team.as_editor.get("/festivals"))
     assert "You are no longer an editor of that festival." in page and FESTIVAL not in page
+
+
+def test_a_stage_an_editor_names_joins_the_owners_library(team):
+    team.add(team.editor.email)
+    timetable = f"{team.page}/timetable"
+
+    response = team.as_editor.post(
+        f"{team.page}/stages", data={"csrf_token": csrf_token(team.as_editor, timetable), "stage_name": "Hauptbühne"}
+    )
+    added = team.as_editor.post(
+        f"{team.page}/stages",
+        data={"csrf_token": csrf_token(team.as_editor, timetable), "stage_name": "Zelt am Elbufer"},
+    )
+
+    assert response.status_code == 422  # the owner's Hauptbühne is a stage already: no second one
+    assert added.status_code == 303
+    assert sorted((row.name, row.owner_id) for row in Location.select()) == [
+        ("Hauptbühne", team.owner.id),
+        ("Zelt am Elbufer", team.owner.id),
+    ]
