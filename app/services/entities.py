@@ -202,7 +202,13 @@ def delete(entity: str, entity_id: int, actor: Actor, precondition: Precondition
     with write_transaction():
         row = editable(spec, entity_id, actor, precondition, deleting=True)
         remove(spec, row)
-        audit.record(actor, entity, entity_id, "delete", {})
+        audit.record(actor, entity, entity_id, "delete", deleted(row))
+
+
+def deleted(row) -> dict:
+    """An audit row's details for a deleted row: its name (a link: its URL), since no id leads to it any more."""
+    name = getattr(row, "name", None) or getattr(row, "url", None)
+    return {"name": name} if name else {}
 
 
 def remove(spec: EntitySpec, row) -> None:

@@ -154,7 +154,7 @@ def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:
         event = member_event(festival_id, event_id)
         require_edit(actor, ENTITIES["event"], event)
         entities.remove(ENTITIES["event"], event)
-        audit.record(actor, "event", event_id, "delete", {"name": event.name})
+        audit.record(actor, "event", event_id, "delete", entities.deleted(event))
 
 
 def delete_festival(festival_id: int, actor: Actor) -> None:
@@ -164,9 +164,9 @@ def delete_festival(festival_id: int, actor: Actor) -> None:
         festival = entities.editable(ENTITIES["festival"], festival_id, actor, deleting=True)
         for event in Event.select().where(Event.id.in_(event_ids(festival_id))):
             entities.remove(ENTITIES["event"], event)
-            audit.record(actor, "event", event.id, "delete", {"name": event.name})
+            audit.record(actor, "event", event.id, "delete", entities.deleted(event))
         entities.remove(ENTITIES["festival"], festival)
-        audit.record(actor, "festival", festival_id, "delete", {})
+        audit.record(actor, "festival", festival_id, "delete", entities.deleted(festival))
 
 
 def name_suggestions(entity: str, text: str, actor: Actor, limit: int = 10) -> list[str]:

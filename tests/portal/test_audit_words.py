@@ -2,7 +2,7 @@
 
 import re
 
-from app.services import entities, parts, schedule
+from app.services import entities, parts, program, schedule
 from tests.identity.test_pages import client_for, log_in, text
 
 
@@ -54,3 +54,28 @@ def test_stage_order_zone_change_and_import_are_said_in_words(app, factory):
         log
     )
     assert any("Time zone Europe/Berlin → Europe/London; the events kept their local times" in row for row in log), log
+
+
+def test_deleted_things_shifted_events_and_keys_are_named_not_numbered(app, factory):
+    from app.services import api_keys
+
+    admin, carla = factory.user("admin"), factory.user("creator", email="carla@example.org")
+    actor = factory.actor(carla)
+    festival = factory.create("festival", carla, name="Elbhangfest", timezone="Europe/Berlin")["festival_id"]
+    times = {"event_start": 1781287200, "event_end": 1781290800}
+    event = schedule.save_event(festival, None, actor, {"event_name": "Großes Abschlusskonzert", **times}, [], "Zelt")
+    schedule.shift_events(festival, [event["event_id"]], 15, actor)
+    program.delete_event(festival, event["event_id"], actor)
+    _, key = api_keys.create_key("The iOS app (TestFlight)")
+    program.delete_festival(festival, actor)
+    client = client_for(app)
+    assert log_in(client, admin.email).status_code == 303
+    log = rows(text(client.get("/admin/audit")))
+    assert any("event “Großes Abschlusskonzert” Deleted" in line for line in log), log
+    assert any("festival “Elbhangfest” Deleted" in line for line in log), log
+    assert any("festival “Elbhangfest” Shifted 1 event by 15 minutes" in line for line in log), log
+    assert any(f"api key “{key.prefix}…” Created; comment: The iOS app (TestFlight)" in line for line in log), log
+    assert any(
+        "event “Großes Abschlusskonzert” Created with end, name, start" in line and "in festival “Elbhangfest”" in line
+        for line in log
+    ), log  # older entries name them by what their delete recorded
