@@ -260,6 +260,12 @@ def test_creator_pages_fit_every_width_with_a_clean_console(browser, server):
     assert visit.page.locator(TIME_CELLS).count() == 24  # the time check above measured every event
     visit.check(f"{festival}/events/{ids['event']}/edit", shot="event-edit")
     visit.check(f"{festival}/timetable", shot="timetable", axe=True)
+
+    def open_block(page):  # an event's editor in the timetable's dialog
+        page.get_by_test_id("tt-event").first.get_by_role("link").first.click()
+        expect(page.locator("#tt-dialog")).to_be_visible()
+
+    visit.check(f"{festival}/timetable", shot="timetable-dialog", act=open_block)
     visit.check(f"{festival}/preview")
     visit.check(f"{festival}/import")
     visit.check(f"{festival}/delete")
