@@ -1,13 +1,15 @@
 """A festival's schedule for other tools: iCalendar, Frab/pretalx JSON and XML, and a CSV of its events.
 
-On the API blueprint, so they authenticate, answer errors in the envelope and are revalidated with
-ETag/304 like every other read. A published festival's schedule needs no credentials: calendar apps poll
-a subscription URL and cannot send an Api-Key; a draft's needs its owner's, an editor's or an admin's Bearer token."""
+On the API blueprint, so they authenticate, answer errors in the envelope, and are revalidated with ETag/304
+and kept in the read cache (api/read_cache.py) like every other read. A published festival's schedule needs
+no credentials: calendar apps poll a subscription URL and cannot send an Api-Key; a draft's needs its owner's,
+an editor's or an admin's Bearer token."""
 
 from __future__ import annotations
 
 from flask import Response, current_app, g, request
 
+from api.read_cache import cached_read
 from api.resources import bp
 from app.services import exports as files
 
@@ -16,6 +18,17 @@ KINDS = ",".join(f'"{kind}"' for kind in files.EXPORTS)
 
 @bp.get(f"/festivals/<id:festival_id>/<any({KINDS}):kind>")
 def festival_export(festival_id: int, kind: str):
+    return cached_read(
+        *files.load_scope(g.actor),
+        lambda: render_export(festival_id, kind),
+        params=(),
+        plain=True,
+        keep=("Content-Disposition",),  # its file name is the festival's
+        by_host=True,  # links in the schedule point back to this server
+    )
+
+
+def render_export(festival_id: int, kind: str) -> Response:
     program = files.load(festival_id, g.actor)
     # request.url_root ends with "/": absolute links in the schedule point back to this server
     body, mimetype, disposition = files.export(kind, program, request.url_root, current_app.config["VERSION"])

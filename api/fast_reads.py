@@ -29,7 +29,7 @@ from peewee import PeeweeException
 from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
-from api.read_cache import FAST_READ, NOT_MODIFIED, answer_without_reading, key_of
+from api.read_cache import FAST_READ, HIT, NOT_MODIFIED, answer_without_reading, key_of
 from app.db import db, is_sqlite
 from app.models import ApiKey
 from app.models.base import utcnow
@@ -78,7 +78,12 @@ class FastReads:
         ):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        where = (environ.get("wsgi.url_scheme"), environ["PATH_INFO"], environ.get("QUERY_STRING", ""))
+        where = (
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_HOST"),  # a read may name this server's address (read_cache's `by_host`)
+            environ["PATH_INFO"],
+            environ.get("QUERY_STRING", ""),
+        )
         route = self.routes.get(where)
         # Without a response cache only a 304 can be answered here.
         if route is not None and (self.app.extensions.get("read_cache") is not None or "HTTP_IF_NONE_MATCH" in environ):
@@ -120,17 +125,18 @@ class FastReads:
         answer = answer_without_reading(self.app.extensions.get("read_cache"), digest, etags)
         if answer is None:
             return None
-        how, etag, body, mimetype = answer
-        if how == NOT_MODIFIED:
-            headers = [("ETag", f'"{etag}"'), ("X-Cache", how)] + self._rest(route, environ)
-            return "304 NOT MODIFIED", headers, b"", how
+        if answer.stored is None:
+            headers = [("ETag", f'"{answer.etag}"'), ("X-Cache", NOT_MODIFIED)] + self._rest(route, environ)
+            return "304 NOT MODIFIED", headers, b"", NOT_MODIFIED
+        stored = answer.stored
         first = [
-            ("Content-Type", get_content_type(mimetype, "utf-8")),
-            ("Content-Length", str(len(body))),
-            ("ETag", f'"{etag}"'),
-            ("X-Cache", how),
+            *stored.headers,  # first, as Flask's Response(body, mimetype=..., headers=...) puts them
+            ("Content-Type", get_content_type(stored.mimetype, "utf-8")),
+            ("Content-Length", str(len(stored.body))),
+            ("ETag", f'"{answer.etag}"'),
+            ("X-Cache", HIT),
         ]
-        return "200 OK", first + self._rest(route, environ), body, how
+        return "200 OK", first + self._rest(route, environ), stored.body, HIT
 
     @staticmethod
     def _rest(route: Route, environ) -> list[tuple[str, str]]:
@@ -151,11 +157,12 @@ class FastReads:
         def learning_start_response(status, headers, exc_info=None):
             scope = environ.get(FAST_READ)
             if scope is not None and status[:3] in ("200", "304") and self._learnable(headers):
-                fixed, kinds, rule = scope
+                fixed, kinds, rule, kept = scope
+                per_answer = PER_ANSWER | {name.lower() for name in kept}  # kept: stored with each answer
                 rest = tuple(
                     (name, None if name.lower() == "x-request-id" else value)
                     for name, value in headers
-                    if name.lower() not in PER_ANSWER or name.lower() == "x-request-id"
+                    if name.lower() not in per_answer or name.lower() == "x-request-id"
                 )
                 route = Route(fixed, kinds, _sql(kinds, "?" if is_sqlite() else "%s"), rest, rule)
                 with self.lock:

@@ -21,7 +21,9 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
+import orjson
 from cachetools import LRUCache
 from flask import Response, current_app, request
 from werkzeug.datastructures import ETags
@@ -30,12 +32,24 @@ from app.data_versions import read_versions
 from app.db import db
 
 log = logging.getLogger("festivals.cache")
-FORMAT = "1"  # raise when the serialized shape of reads changes: entries of the old shape become unreachable
-FAST_READ = "festivals.fast_read"  # environ: (fixed key part, kinds, route) of a plain read, for api/fast_reads.py
+FORMAT = "2"  # raise when the serialized shape of reads changes: entries of the old shape become unreachable
+# environ: (fixed key part, kinds, route, kept headers) of a plain read, for api/fast_reads.py
+FAST_READ = "festivals.fast_read"
 NOT_MODIFIED, HIT = "not-modified", "hit"  # X-Cache of the answers made without running the read
 
 
-Stored = tuple[str, str, bytes]  # (ETag, mimetype, body) of a stored answer
+Headers = tuple[tuple[str, str], ...]
+
+
+class Stored(NamedTuple):
+    """A stored answer: what a hit sends (headers: those of `cached_read(keep=...)`, which may depend on data)."""
+
+    etag: str
+    mimetype: str
+    body: bytes
+    headers: Headers = ()
+
+
 MAX_TTL = 6 * 3600  # Redis: an entry lives at most this long (only to free memory; it is unreachable after a write)
 
 
@@ -49,7 +63,7 @@ class MemoryStore:
     are, not packed: a hit hands out the very body stored (copying 180 KB per hit cost a fifth of its speed)."""
 
     def __init__(self, max_bytes: int):
-        self._entries = LRUCache(maxsize=max_bytes, getsizeof=lambda stored: len(stored[2]) + 64)
+        self._entries = LRUCache(maxsize=max_bytes, getsizeof=lambda stored: len(stored.body) + 64)
         self._largest = largest_answer(max_bytes)
         self._lock = threading.Lock()
 
@@ -57,10 +71,10 @@ class MemoryStore:
         with self._lock:
             return self._entries.get(key)
 
-    def set(self, key: str, etag: str, mimetype: str, body: bytes) -> None:
-        if len(body) <= self._largest:
+    def set(self, key: str, stored: Stored) -> None:
+        if len(stored.body) <= self._largest:
             with self._lock:
-                self._entries[key] = (etag, mimetype, body)
+                self._entries[key] = stored
 
 
 class RedisStore:
@@ -84,14 +98,15 @@ class RedisStore:
             return None
         if value is None:
             return None
-        etag, mimetype, body = value.split(b"\n", 2)
-        return etag.decode(), mimetype.decode(), body
+        etag, mimetype, headers, body = value.split(b"\n", 3)
+        return Stored(etag.decode(), mimetype.decode(), body, tuple(map(tuple, orjson.loads(headers))))
 
-    def set(self, key: str, etag: str, mimetype: str, body: bytes) -> None:
-        if len(body) > self._largest:
+    def set(self, key: str, stored: Stored) -> None:
+        if len(stored.body) > self._largest:
             return
+        head = f"{stored.etag}\n{stored.mimetype}\n".encode() + orjson.dumps(stored.headers) + b"\n"
         try:
-            self._redis.set(self._prefix + key, f"{etag}\n{mimetype}\n".encode() + body, ex=self._ttl)
+            self._redis.set(self._prefix + key, head + stored.body, ex=self._ttl)
         except self._errors as exc:
             log.warning("read cache: redis set failed: %s", exc)
 
@@ -109,11 +124,16 @@ def init_read_cache(app) -> None:
     app.extensions["read_cache"] = store
 
 
-def read_scope_of_request(kinds: Iterable[str], visibility: str, params: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+def read_scope_of_request(
+    kinds: Iterable[str], visibility: str, params: Iterable[str], by_host: bool = False
+) -> tuple[str, tuple[str, ...]]:
     """(the part of this request's key that no write changes, the kinds whose counters complete it). Only the
     query parameters the read uses (`params`, each read as `args.get` reads it: the first value) are part of it,
-    sorted: unknown or repeated ones name the same answer, so junk in a URL cannot fill the store."""
+    sorted: unknown or repeated ones name the same answer, so junk in a URL cannot fill the store. `by_host`:
+    the answer names this server's address (links in a schedule), so each scheme and host has its own."""
     parts = [FORMAT, current_app.config["VERSION"], request.path, visibility]
+    if by_host:
+        parts.append(request.url_root)
     parts += [f"{name}={request.args[name]}" for name in sorted(set(params)) if name in request.args]
     return "\n".join(parts), tuple(sorted(set(kinds)))
 
@@ -141,22 +161,26 @@ def still_valid(if_none_match: ETags, digest: str, stored_etag: str | None = Non
     return None
 
 
-def answer_without_reading(store, key: str, if_none_match: ETags) -> tuple[str, str, bytes, str] | None:
+class Answer(NamedTuple):
+    how: str  # X-Cache: NOT_MODIFIED (no body) or HIT
+    etag: str
+    stored: Stored | None  # a HIT's answer
+
+
+def answer_without_reading(store, key: str, if_none_match: ETags) -> Answer | None:
     """The one "hit or 304" decision of both paths (cached_read here, api/fast_reads.py below Flask), made from
-    the read's key alone: (X-Cache, ETag, body, mimetype) of a 304 (`NOT_MODIFIED`, empty body) or of a stored
-    answer (`HIT`); None when the read must run."""
+    the read's key alone: a 304 or the stored answer; None when the read must run."""
     default_etag = key[:32]
     valid = still_valid(if_none_match, default_etag)
     if valid is not None:
-        return NOT_MODIFIED, valid, b"", ""
+        return Answer(NOT_MODIFIED, valid, None)
     stored = store.get(key) if store is not None else None
     if stored is None:
         return None
-    etag, mimetype, body = stored
-    valid = still_valid(if_none_match, default_etag, etag)
+    valid = still_valid(if_none_match, default_etag, stored.etag)
     if valid is not None:
-        return NOT_MODIFIED, valid, b"", ""
-    return HIT, etag, body, mimetype
+        return Answer(NOT_MODIFIED, valid, None)
+    return Answer(HIT, stored.etag, stored)
 
 
 def _not_modified(etag: str) -> Response:
@@ -173,25 +197,27 @@ def cached_read(
     *,
     params: Iterable[str],
     plain: bool = False,
+    keep: tuple[str, ...] = (),
+    by_host: bool = False,
 ) -> Response:
     """The answer of `render()` (a 200 is stored), or the stored one, or 304; see the module's docstring.
     Call it after authentication and after checking the query (errors are never stored). `render` may set
     its own ETag, the version tag of the object it answers (app/services/preconditions.py): the ETag is then
     `"<version tag>.<digest>"`, which If-Match on a write compares by its version tag alone. `plain`: the
-    answer's headers never depend on the data, so api/fast_reads.py may answer its hits and 304s. `params`: the
-    query parameters `render` reads (the others are not part of the key)."""
-    fixed, kinds = read_scope_of_request(kinds, visibility, params)
+    answer's headers never depend on the data but for those in `keep` (stored with the answer), so
+    api/fast_reads.py may answer its hits and 304s. `params`: the query parameters `render` reads (the others
+    are not part of the key); `by_host`: see read_scope_of_request."""
+    fixed, kinds = read_scope_of_request(kinds, visibility, params, by_host)
     key = key_of(fixed, kinds, read_versions(db))
     if plain:
-        request.environ[FAST_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "")
+        request.environ[FAST_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "", keep)
     store = current_app.extensions.get("read_cache")
     answer = answer_without_reading(store, key, request.if_none_match)
     if answer is not None:
-        how, etag, body, mimetype = answer
-        if how == NOT_MODIFIED:
-            return _not_modified(etag)
-        response = Response(body, mimetype=mimetype)
-        response.set_etag(etag)
+        if answer.stored is None:
+            return _not_modified(answer.etag)
+        response = Response(answer.stored.body, mimetype=answer.stored.mimetype, headers=answer.stored.headers)
+        response.set_etag(answer.etag)
         response.headers["X-Cache"] = HIT
         return response
     default_etag = key[:32]
@@ -201,7 +227,8 @@ def cached_read(
         etag = default_etag if tag is None else f"{tag}.{default_etag}"
         response.set_etag(etag)
         if store is not None and not response.is_streamed:
-            store.set(key, etag, response.mimetype or "", response.get_data())
+            headers = tuple((name, response.headers[name]) for name in keep if name in response.headers)
+            store.set(key, Stored(etag, response.mimetype or "", response.get_data(), headers))
         if request.if_none_match.star_tag:  # it exists: `*` matches it
             return _not_modified(etag)
     response.headers["X-Cache"] = "miss"

@@ -27,7 +27,7 @@ from app.errors import NotFound
 from app.permissions import Actor
 from app.registry import ENTITIES
 from app.services import entities
-from app.services.queries import ListQuery, fetch
+from app.services.queries import ListQuery, fetch, read_scope
 from app.services.schedule import local, zone_of
 from app.text import csv_cell, xml_text
 
@@ -65,6 +65,16 @@ def _include(entity: str, *names: str) -> list:
     return [(name, spec.relations[name]) for name in names]
 
 
+def _events_query() -> ListQuery:
+    return ListQuery(include=_include("event", "artist", "location", "image", "video"))
+
+
+def load_scope(actor: Actor) -> tuple[set, str]:
+    """What `load` (without parts) reads: the tables whose data-version counters key a cached export, and the
+    caller's visibility class (app/services/queries.py's read_scope)."""
+    return read_scope("event", actor, _events_query(), ENTITIES["festival"].relations["events"], anyone=True)
+
+
 def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
     """The festival (a draft only for its owner or an admin, else NotFound) and its events with artists
     and locations; with `parts` also the festival's image, place, links and tags."""
@@ -73,10 +83,7 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
     if not found:
         raise NotFound(f"no festival with id {festival_id}")
     events = fetch(
-        ENTITIES["event"],
-        actor,
-        ListQuery(include=_include("event", "artist", "location", "image", "video")),
-        via=(ENTITIES["festival"].relations["events"], festival_id),
+        ENTITIES["event"], actor, _events_query(), via=(ENTITIES["festival"].relations["events"], festival_id)
     )
     events.sort(key=lambda event: (event["event_start"], event["event_id"]))
     return Program(found[0], events, zone_of(found[0]))

@@ -204,12 +204,16 @@ def _table(entity: str) -> str:
     return ENTITIES[entity].model._meta.table_name
 
 
-def read_scope(entity: str, actor: Actor, q: ListQuery, relation: RelationSpec | None = None) -> tuple[set, str]:
+def read_scope(
+    entity: str, actor: Actor, q: ListQuery, relation: RelationSpec | None = None, *, anyone: bool = False
+) -> tuple[set, str]:
     """What a read of `entity` rows (through `relation`, with `q.include`) depends on: the tables whose
     data-version counters key its answer; and the caller's visibility class (drafts of festivals and their
     events differ between the public, their owner and editors, and admins; everything else reads the same for
-    all). A user's drafts depend on whom festivals have as editors too: a member change makes those keys new."""
-    require_reader(actor)
+    all). A user's drafts depend on whom festivals have as editors too: a member change makes those keys new.
+    `anyone`: a read that needs no credentials (a published festival's schedule), else a reader's."""
+    if not anyone:
+        require_reader(actor)
     entities = {entity, *(included.related for _, included in q.include)}
     kinds = {included.table._meta.table_name for _, included in q.include}
     if relation is not None:

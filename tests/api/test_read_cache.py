@@ -329,3 +329,123 @@ def test_answers_over_the_size_cap_are_not_stored(make_app, world):
     assert client.get(small, headers=world["public"]).headers["X-Cache"] == "hit"
     keys = list(redis.Redis.from_url(TEST_REDIS).scan_iter(app.config["READ_CACHE_PREFIX"] + "*"))
     assert len(keys) == 1 and 0 < redis.Redis.from_url(TEST_REDIS).ttl(keys[0]) <= 3600
+
+
+# --- schedule exports: kept in the read cache like every other read ------------------------------------------
+
+EXPORTS = ("schedule.ics", "schedule.json", "schedule.xml", "events.csv")
+T0 = 1_815_840_000  # 2027-07-16 in the afternoon (UTC)
+
+
+def timed(client, world, event: int, offset: int) -> None:
+    times = {"event_start": T0 + offset, "event_end": T0 + offset + 3600}
+    assert client.patch(f"/api/v1/events/{event}", json=times, headers=world["as_owner"]).status_code == 200
+
+
+def cached_export(client, url, headers):
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200, first.data
+    again = client.get(url, headers=headers)
+    assert again.headers["X-Cache"] == "hit" and again.data == first.data
+    assert again.headers["Content-Disposition"] == first.headers["Content-Disposition"]
+    assert client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]}).status_code == 304
+    return first
+
+
+def fresh_export(client, url, headers, before) -> str:
+    after = client.get(url, headers=headers)
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    revalidated = client.get(url, headers={**headers, "If-None-Match": before.headers["ETag"]})
+    assert revalidated.status_code == 200 and revalidated.data == after.data
+    cached_export(client, url, headers)  # the new answer is kept again
+    return after.data.decode()
+
+
+@pytest.mark.parametrize("kind", EXPORTS)
+@pytest.mark.parametrize("caller", ["public", "anonymous"])
+def test_exports_show_every_write_at_once(client, world, factory, kind, caller):
+    headers = {} if caller == "anonymous" else world["public"]
+    url = f"/api/v1/festivals/{world['festival']}/{kind}"
+    timed(client, world, world["event"], 0)
+    as_owner = world["as_owner"]
+    before = cached_export(client, url, headers)
+
+    renamed = client.patch(
+        f"/api/v1/festivals/{world['festival']}", json={"festival_name": "Grünes Fest"}, headers=as_owner
+    )
+    assert renamed.status_code == 200
+    fresh_export(client, url, headers, before)
+    named = client.get(url, headers=headers)
+    assert "grunes-fest" in named.headers["Content-Disposition"]
+
+    before = named
+    patched = client.patch(
+        f"/api/v1/artists/{world['artist']}", json={"artist_name": "Zoë Umbenannt"}, headers=as_owner
+    )
+    assert patched.status_code == 200
+    if kind != "schedule.ics":  # iCalendar names no artists
+        assert "Umbenannt" in fresh_export(client, url, headers, before)
+
+    before = client.get(url, headers=headers)
+    late = factory.create("event", world["owner"], name="Spätes Konzert")["event_id"]
+    timed(client, world, late, 7200)
+    linked = client.post(f"/api/v1/festivals/{world['festival']}/events/{late}", headers=as_owner)
+    assert linked.status_code == 200
+    assert "Spätes Konzert" in fresh_export(client, url, headers, before)
+
+    before = client.get(url, headers=headers)
+    unlinked = client.delete(f"/api/v1/festivals/{world['festival']}/events/{late}", headers=as_owner)
+    assert unlinked.status_code == 200
+    assert "Spätes Konzert" not in fresh_export(client, url, headers, before)
+
+    before = client.get(url, headers=headers)
+    assert client.delete(f"/api/v1/events/{world['event']}", headers=as_owner).status_code == 200
+    assert "Event" not in fresh_export(client, url, headers, before).replace("VEVENT", "")
+
+
+@pytest.mark.parametrize("kind", EXPORTS)
+def test_exports_of_drafts_follow_publish_transfer_and_demotion(client, world, factory, kind):
+    url = f"/api/v1/festivals/{world['draft']}/{kind}"
+    timed(client, world, world["draft_event"], 0)
+    assert client.get(url).status_code == 404
+    owners = cached_export(client, url, world["as_owner"])
+    assert "Secret event" in owners.data.decode()
+    assert client.get(url, headers={"If-None-Match": owners.headers["ETag"]}).status_code == 404
+
+    def publish(valid: bool) -> None:
+        answer = client.patch(
+            f"/api/v1/festivals/{world['draft']}", json={"festival_is_valid": valid}, headers=world["as_owner"]
+        )
+        assert answer.status_code == 200
+
+    publish(True)
+    public = cached_export(client, url, world["public"])
+    assert "Secret event" in public.data.decode() and client.get(url).status_code == 200
+    publish(False)
+    assert client.get(url, headers=world["public"]).status_code == 404
+    assert client.get(url, headers={**world["public"], "If-None-Match": public.headers["ETag"]}).status_code == 404
+
+    other_admin = factory.user("admin")
+    as_admin = factory.bearer(other_admin)
+    cached_export(client, url, as_admin)
+    users.set_role(Actor("user", user_id=world["admin"].id, role="admin"), other_admin.id, "creator")
+    assert client.get(url, headers=as_admin).status_code == 404
+
+    heir = factory.user("creator")
+    assert client.get(url, headers=factory.bearer(heir)).status_code == 404
+    entities.transfer_owner("festival", world["draft"], heir.id, Actor("user", user_id=world["admin"].id, role="admin"))
+    assert "Secret event" in client.get(url, headers=factory.bearer(heir)).data.decode()
+    assert client.get(url, headers=world["as_owner"]).status_code == 404
+
+    users.set_suspended(Actor("user", user_id=world["admin"].id, role="admin"), heir.id, True)
+    assert client.get(url, headers=factory.bearer(heir)).status_code == 401
+
+
+def test_export_links_name_the_host_asked(client, world):
+    url = f"/api/v1/festivals/{world['festival']}/schedule.json"
+    timed(client, world, world["event"], 0)
+    for _ in range(2):  # the second time from the cache
+        here = client.get(url, headers=world["public"], base_url="http://festivals.example")
+        there = client.get(url, headers=world["public"], base_url="https://other.example:8443")
+        assert b"http://festivals.example/" in here.data and b"other.example" not in here.data
+        assert b"https://other.example:8443/" in there.data and b"festivals.example" not in there.data
