@@ -205,10 +205,30 @@ def wait_answering(url: str, proc: subprocess.Popen, log: Path, timeout: float =
 # the run
 
 
-SQLITE_READS = {  # label -> path (festival 1 has 300 events)
-    "300 events `/festivals/1/events?include=artist,location`": "/api/v1/festivals/1/events?include=artist,location",
-    "one festival `/festivals/1`": "/api/v1/festivals/1",
-}
+@dataclass(frozen=True)
+class Read:
+    label: str
+    path: str  # on festival 1 (300 events)
+    suffix: str  # of its body file: the constant app answers it with that content type
+    uncached_target: str  # "30%" of the ceiling, or "300/s" (an absolute rate), or "" (none)
+    cached_target: str
+
+
+SQLITE_READS = [
+    Read(
+        "300 events `include=artist,location`",
+        "/api/v1/festivals/1/events?include=artist,location",
+        "json",
+        "30%",
+        "90%",
+    ),
+    Read("one festival `/festivals/1`", "/api/v1/festivals/1", "json", "60%", "90%"),
+    *(
+        Read(f"`{kind}` of 300 events", f"/api/v1/festivals/1/{kind}", kind.rsplit(".", 1)[1], "300/s", "80%")
+        for kind in ("schedule.json", "schedule.ics", "schedule.xml", "events.csv")
+    ),
+]
+SUSTAINED = SQLITE_READS[:2]  # also cached under wrk for `--sustained` straight, next to their ceiling
 
 
 class Bench:
@@ -346,13 +366,16 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
 
     bodies = bench.folder / "bodies"
     bodies.mkdir()
-    etags, sizes = {}, {}
-    for n, (label, path) in enumerate(SQLITE_READS.items()):
-        request = urllib.request.Request(cached + path, headers=headers)
+    etags, sizes, files = {}, {}, {}
+    for n, read in enumerate(SQLITE_READS):
+        request = urllib.request.Request(cached + read.path, headers=headers)
         with urllib.request.urlopen(request, timeout=30) as response:
-            body, etags[label] = response.read(), response.headers["ETag"]
-        sizes[label] = len(body)
-        (bodies / f"body{n}.json").write_bytes(body)
+            body, etags[read] = response.read(), response.headers["ETag"]
+        with urllib.request.urlopen(urllib.request.Request(uncached + read.path, headers=headers), timeout=30) as other:
+            if other.read().replace(uncached.encode(), cached.encode()) != body:  # schedules name their server
+                raise BenchError(f"{read.path}: the cached and the uncached server answer different bytes")
+        sizes[read], files[read] = len(body), f"body{n}.{read.suffix}"
+        (bodies / files[read]).write_bytes(body)
     constant = bench.gunicorn(
         "flask-constant", "bench.constant_app:app", {**env, "FESTIVALS_BENCH_BODIES": str(bodies)}
     )
@@ -361,31 +384,59 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
         "caddy",
         ["caddy", "file-server", "--root", str(bodies), "--listen", f"{HOST}:{caddy_port}"],
         env,
-        f"http://{HOST}:{caddy_port}/body0.json",
+        f"http://{HOST}:{caddy_port}/{files[SQLITE_READS[0]]}",
     )
 
     rows = [
         "| read | bytes | Flask constant (ceiling) | Caddy static | ours uncached | ours cached | ours 304 |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for n, (label, path) in enumerate(SQLITE_READS.items()):
-        targets = {
-            "Flask constant": (f"{constant}/body{n}.json", {}),
-            "Caddy static": (f"http://{HOST}:{caddy_port}/body{n}.json", {}),
-            "uncached": (uncached + path, headers),
-            "cached": (cached + path, headers),
-            "304": (cached + path, {**headers, "If-None-Match": etags[label]}),
+    targets = [
+        "| read | figure | ours req/s | ceiling req/s | ratio | target | met? |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for read in SQLITE_READS:
+        measured = {
+            "Flask constant": (f"{constant}/{files[read]}", {}),
+            "uncached": (uncached + read.path, headers),
+            "cached": (cached + read.path, headers),
         }
-        figures = interleaved(bench, label, targets)
-        flask_ceiling, caddy, ours_uncached, ours_cached, not_modified = figures.values()
-        ceiling = flask_ceiling.rps
-        rows.append(
-            f"| {label} | {sizes[label]:,} | {rps(flask_ceiling)} | {rps(caddy)} ({ratio(caddy.rps, ceiling)}) "
-            f"| {rps(ours_uncached)} ({ratio(ours_uncached.rps, ceiling)}) "
-            f"| {rps(ours_cached)} ({ratio(ours_cached.rps, ceiling)}) "
-            f"| {rps(not_modified)} ({ratio(not_modified.rps, ceiling)}) |"
+        if read in SUSTAINED:
+            measured["Caddy static"] = (f"http://{HOST}:{caddy_port}/{files[read]}", {})
+            measured["304"] = (cached + read.path, {**headers, "If-None-Match": etags[read]})
+        figures = interleaved(bench, read.label, measured)
+        ceiling = figures["Flask constant"]
+        cells = [
+            f"{rps(figures[name])} ({ratio(figures[name].rps, ceiling.rps)})" if name in figures else "–"
+            for name in ("Caddy static", "uncached", "cached", "304")
+        ]
+        rows.append(f"| {read.label} | {sizes[read]:,} | {rps(ceiling)} | {' | '.join(cells)} |")
+        first, repeated = ("first", "repeated") if read not in SUSTAINED else ("cache off", "cached")
+        targets.append(target_row(read.label, first, figures["uncached"], ceiling, read.uncached_target))
+        targets.append(target_row(read.label, repeated, figures["cached"], ceiling, read.cached_target))
+    for read in SUSTAINED:
+        ceiling = bench.wrk(f"{read.label} ceiling, sustained", f"{constant}/{files[read]}", {}, 16, args.sustained)
+        ours = bench.wrk(f"{read.label} cached, sustained", cached + read.path, headers, 16, args.sustained)
+        targets.append(
+            target_row(read.label, f"cached, wrk -c16 -d{args.sustained}", ours, ceiling, read.cached_target)
         )
-    return "\n".join(rows)
+    return "\n".join(rows) + "\n\nTargets (issue 24), from the same run:\n\n" + "\n".join(targets)
+
+
+def target_row(label: str, figure: str, ours: Result, ceiling: Result, target: str) -> str:
+    """One line of the targets table: `target` is a share of the ceiling ("90%") or a rate ("300/s")."""
+    met = "–"
+    if target and ours.rps and ceiling.rps and not ours.errors:
+        if target.endswith("%"):
+            met = "yes" if ours.rps / ceiling.rps >= float(target[:-1]) / 100 else "no"
+        else:
+            met = "yes" if ours.rps >= float(target.removesuffix("/s")) else "no"
+    elif ours.errors:
+        met = f"no ({ours.errors} errors)"
+    return (
+        f"| {label} | {figure} | {rps(ours)} | {rps(ceiling)} | {ratio(ours.rps, ceiling.rps)} "
+        f"| {'≥ ' + target if target else '–'} | {met} |"
+    )
 
 
 def pg_part(bench: Bench, env: dict[str, str]) -> tuple[str, str]:
@@ -405,6 +456,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--festivals", type=int, default=20, help="SQLite festivals to seed (default 20)")
     p.add_argument("--events", type=int, default=6000, help="SQLite events (default 6000: 300 per festival)")
     p.add_argument("--duration", default="10s", help="wrk duration per figure (default 10s)")
+    p.add_argument("--sustained", default="8s", help="wrk duration of the straight cached runs (default 8s)")
     p.add_argument("--rounds", type=int, default=5, help="slices per figure, measured in turns (default 5)")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")

@@ -1,6 +1,8 @@
 """The Python ceiling: Flask under gunicorn answering files' bytes as constants (read once at start), with the
-same content type our reads send. `FESTIVALS_BENCH_BODIES` names the folder; `/<name>` answers that file."""
+content type our reads send (by the file's suffix). `FESTIVALS_BENCH_BODIES` names the folder; `/<name>`
+answers that file."""
 
+import mimetypes
 import os
 
 from flask import Flask, Response
@@ -14,4 +16,4 @@ BODIES = {name: open(os.path.join(folder, name), "rb").read() for name in os.lis
 
 @app.get("/<name>")
 def body(name):
-    return Response(BODIES[name], mimetype="application/json")
+    return Response(BODIES[name], mimetype=mimetypes.guess_type(name)[0])

@@ -22,6 +22,7 @@ def test_api_bench_runs_with_tiny_numbers(tmp_path):
         "--festivals=1",
         "--events=20",
         "--duration=2s",
+        "--sustained=1s",
         "--rounds=2",
         "--connections=2",
         "--threads=1",
@@ -37,6 +38,11 @@ def test_api_bench_runs_with_tiny_numbers(tmp_path):
     for label in ("300 events", "one festival"):
         row = next(line for line in run.stdout.splitlines() if line.startswith(f"| {label}"))
         assert "failed" not in row and len(re.findall(r"\d+%", row)) == 4, row  # Caddy, uncached, cached, 304
+    targets = run.stdout.split("Targets (issue 24)")[1].splitlines()
+    for label in ("300 events", "one festival", "`schedule.json`", "`schedule.ics`", "`schedule.xml`", "`events.csv`"):
+        rows = [line for line in targets if line.startswith(f"| {label}")]
+        assert len(rows) == (3 if label[0] != "`" else 2), rows  # uncached, cached (and sustained)
+        assert all(re.search(r"\| (yes|no[^|]*) \|$", row) for row in rows), rows  # each says whether it is met
     if USE_POSTGRES:
         rows = [line for line in run.stdout.splitlines() if line.startswith("| `/")]
         assert len(rows) == 12 and not any("errors" in row or "failed" in row for row in rows), rows  # 3 reads × 4
