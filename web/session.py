@@ -52,12 +52,23 @@ def _unauthorized():
     return go(login_url(login_manager.login_view, next_url=here()), 302)
 
 
+API_PREFIX = "/api/"
+
+
 class PortalSessionInterface(SecureCookieSessionInterface):
     """The signed-cookie session, `Secure` whenever the request came over HTTPS (always, with
     SESSION_COOKIE_SECURE). flask-login's remember-me cookie gets the same flag."""
 
     def get_cookie_secure(self, app) -> bool:
         return bool((has_request_context() and request.is_secure) or app.config["SESSION_COOKIE_SECURE"])
+
+    def open_session(self, app, request):
+        """None (Flask's null session, never saved) for an API request without cookies: the API authenticates
+        with tokens and keys only, and making, signing and saving an empty session cost an uncached read a
+        tenth of its time."""
+        if request.path.startswith(API_PREFIX) and not request.cookies:
+            return None
+        return super().open_session(app, request)
 
     def save_session(self, app, session, response) -> None:
         super().save_session(app, session, response)
