@@ -30,9 +30,17 @@ from werkzeug.datastructures import ETags
 
 from app.data_versions import read_versions
 from app.db import db
+from app.registry import ENTITIES
 
 log = logging.getLogger("festivals.cache")
-FORMAT = "2"  # raise when the serialized shape of reads changes: entries of the old shape become unreachable
+# Part of every key: raise it when the serialized shape of reads changes, and entries of the old shape become
+# unreachable. The entities' fields and relations are in it already: adding a field needs no change here.
+FORMAT = (
+    "2."
+    + hashlib.blake2b(
+        repr([(spec.name, spec.fields, sorted(spec.relations)) for spec in ENTITIES.values()]).encode(), digest_size=6
+    ).hexdigest()
+)
 # environ: (fixed key part, kinds, route, kept headers) of a plain read, for api/fast_reads.py
 FAST_READ = "festivals.fast_read"
 NOT_MODIFIED, HIT = "not-modified", "hit"  # X-Cache of the answers made without running the read

@@ -17,6 +17,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -112,10 +113,12 @@ def video_links(event: dict) -> list[dict]:
     return [{"url": video["video_ref"], "title": "Video"} for video in event["include"]["video"]]
 
 
+@lru_cache(maxsize=65536)  # a schedule asks for each event's, stage's and artist's again and again
 def guid(kind: str, entity_id: int) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{entity_id}"))
 
 
+@lru_cache(maxsize=16384)
 def _slug(text: str, joiner: str = "_") -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", joiner, ascii_text).strip(joiner)
@@ -153,7 +156,7 @@ def _hours_minutes(seconds: int) -> str:
 
 
 def _version_time(version: str) -> datetime:
-    return datetime.strptime(version, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(version).replace(tzinfo=UTC)  # "…Z": strptime took ten times as long
 
 
 def days(program: Program) -> list[date]:
