@@ -52,7 +52,7 @@ def _unauthorized():
     return go(login_url(login_manager.login_view, next_url=here()), 302)
 
 
-API_PREFIX = "/api/"
+API_PREFIX = "/api/v1/"  # JSON only: no page, no form, no flashed message
 
 
 class PortalSessionInterface(SecureCookieSessionInterface):
