@@ -30,6 +30,11 @@ from common.settings import InstanceSettings, load
 from common.tls import TlsFiles
 
 log = logging.getLogger("festivals.heartbeat")
+# /ready checks in a row that got no answer in time before a beat says "not available": an instance too busy to
+# answer its own check at once (a machine loaded far over its cores) is slow, not gone, and taking it out left
+# its group without a live instance. A check that answers (503: database down, draining) counts at once; Caddy's
+# own health checks keep requests away from a hung instance meanwhile.
+UNANSWERED_CHECKS = 3
 
 
 def loopback_target(url: str) -> tuple[str, dict]:
@@ -79,6 +84,8 @@ class HeartbeatSender:
         if "Host" in self.headers and self.url.startswith("https:"):
             self.session.mount("https://", ByName(urlsplit(discovery_url).hostname))
         self.stopped = threading.Event()  # set by a signal handler: the loop's waits end at once
+        self.last_answer: dict = {"available": False}
+        self.unanswered = 0
 
     def ready(self) -> bool:
         return self.readiness()["available"]
@@ -91,7 +98,9 @@ class HeartbeatSender:
         try:
             response = self.session.get(self.ready_url, timeout=max(1.0, self.interval / 2))
         except requests.RequestException:
-            return {"available": False}
+            self.unanswered += 1
+            return self.last_answer if self.unanswered < UNANSWERED_CHECKS else {"available": False}
+        self.unanswered = 0
         try:
             body = response.json()
         except ValueError:
@@ -104,7 +113,7 @@ class HeartbeatSender:
         }
         certificates = body.get("certificates") if isinstance(body.get("certificates"), dict) else {}
         expiring = [e for e in certificates.get("expiring") or [] if isinstance(e, dict) and "name" in e][:32]
-        return {
+        self.last_answer = {
             "available": response.status_code == 200,
             **answered(),
             **({"checks": failing} if failing else {}),
@@ -114,6 +123,7 @@ class HeartbeatSender:
                 else {}
             ),
         }
+        return self.last_answer
 
     def send(self, available: bool | dict) -> bool:
         """One beat: `available`, or what readiness() found."""

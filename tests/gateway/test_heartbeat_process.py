@@ -5,6 +5,7 @@ that thread held an OpenSSL lock blocked forever in its first sha256."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from common import pki
+from common.heartbeat import UNANSWERED_CHECKS, HeartbeatSender
 from common.tls import TlsFiles
 from tests.gateway.conftest import Webhook
 from tests.processes import Gunicorn, child_pids
@@ -202,3 +204,34 @@ def test_workers_of_a_killed_master_finish_what_they_began_and_a_hung_one_ends(t
     with socket.socket() as probe:  # the port is free for the restarted master
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", server.port))
+
+
+def test_a_slow_ready_check_keeps_the_instance_a_unanswered_one_ends_it(tmp_path):
+    """A /ready that answers 503 makes the next beat say "not available" at once; one that does not answer in time
+    (a machine loaded far over its cores) keeps the last answer, until UNANSWERED_CHECKS in a row have not."""
+    answers = ["200", "stall", "stall", "stall", "200", "503"]
+
+    class Ready(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            answer = answers.pop(0)
+            if answer == "stall":
+                time.sleep(1.5)  # past the check's 1 s
+                return
+            self.send_response(int(answer))
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ready)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ready = f"http://127.0.0.1:{server.server_port}/ready?scope=reads"
+        sender = HeartbeatSender("http://127.0.0.1:9", "key", "app", "127.0.0.1", 5000, 1, ready_url=ready)
+        seen = [sender.ready() for _ in range(6)]
+    finally:
+        server.shutdown()
+    assert UNANSWERED_CHECKS == 3
+    assert seen == [True, True, True, False, True, False]
