@@ -1,7 +1,9 @@
 """scripts/stack as an operator runs it: every process under supervisord, a master killed with SIGKILL comes back
 with no failed read, scripts/rolling-restart replaces the app instances with no failed read or write, Ctrl-C
 stops every process. One stack per module (its start-up, with migrations and demo data, takes up to a minute on
-a loaded machine), on SQLite or on a PostgreSQL database of its own; heartbeats every second."""
+a loaded machine), on SQLite or on a PostgreSQL database of its own; heartbeats every 2 s (a restarted instance
+beats as soon as it is ready; stale after 5 s, so a beat late on a machine loaded far over its cores does not
+take a healthy instance out)."""
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ class StackScript:
             "FESTIVALS_GATEWAY_PORT": str(self.http_port),
             "FESTIVALS_GATEWAY_HTTPS_PORT": str(self.https_port),
             "FESTIVALS_GATEWAY_ADMIN": f"127.0.0.1:{self.admin_port}",
-            "FESTIVALS_HEARTBEAT_S": "1",
+            "FESTIVALS_HEARTBEAT_S": "2",
             "FESTIVALS_REDIS_URL": "",  # in-process state: one machine
             "FESTIVALS_ARGON2_TIME_COST": "1",
             "FESTIVALS_ARGON2_MEMORY_COST": "1024",
@@ -263,8 +265,9 @@ def test_stack_runs_every_process_under_supervisord(stack_script):
 
 
 def test_stack_kill_9_of_an_app_master_is_live_again_and_no_read_fails(stack_script):
-    """The target is 15 s (8 s seen on a quiet machine); the test allows 45 s so a loaded CI machine does not
-    fail it, and says the figure in its output (speed is the bench's to judge, not a timed test's)."""
+    """The target is 15 s: 5.9-7.5 s in 5 runs on a shared 2-core machine, 10.1-19.3 s in 6 runs with two busy
+    loops beside it (load average 20-29: a new master alone took 7 s to start); the test allows 45 s so a loaded
+    CI machine does not fail it, and says the figure in its output (speed is the bench's to judge)."""
     master, other = stack_script.pid("festivals:app1"), stack_script.pid("festivals:app2")
     children = child_pids(master)  # its two workers and its heartbeat process
     assert len(workers_of(master)) == 2
