@@ -1,5 +1,7 @@
 """Rolling restart of the instances scripts/stack runs under supervisord, one at a time, with no failed request:
 
+0. wait until the instances that take over have no recent failed request in Caddy (its passive health check
+   passes such an instance over for a few seconds: draining then left nothing to answer, a 503);
 1. drain: create the instance's FESTIVALS_DRAIN_FILE; its /ready answers 503 (the gateway's health checks stop
    sending it requests) and its next heartbeat says "available": false (the registry takes it out of Caddy's
    upstreams);
@@ -53,10 +55,15 @@ class Gateway:
                 lists[group] = []
         return {group: dials for group, dials in lists.items() if address in dials}
 
-    def in_flight(self, address: str) -> int:
+    def status(self, address: str, field: str) -> int:
+        """Caddy's count `field` of an upstream: `num_requests` in flight, or `fails` (its passive health check's
+        recent failures: while it has one, Caddy sends it nothing)."""
         response = self.caddy.session.get(f"{self.caddy.base}/reverse_proxy/upstreams", timeout=self.caddy.timeout)
         response.raise_for_status()
-        return sum(row.get("num_requests", 0) for row in response.json() or [] if row.get("address") == address)
+        return sum(row.get(field, 0) for row in response.json() or [] if row.get("address") == address)
+
+    def in_flight(self, address: str) -> int:
+        return self.status(address, "num_requests")
 
 
 def wait(condition, seconds: float, what: str) -> None:
@@ -71,6 +78,10 @@ def wait(condition, seconds: float, what: str) -> None:
 def restart(supervisor, gateway: Gateway, name: str, program: dict, beat_s: float) -> None:
     address, drain = program["address"], program["drain"]
     full = f"{program['group']}:{name}" if program.get("group") else name
+    # the instances that take over must be ones Caddy sends requests to: one with a recent failed request (just
+    # restarted itself, say) is passed over for a few seconds, and draining now would leave nothing to answer
+    others = {dial for dials in gateway.groups_of(address).values() for dial in dials if dial != address}
+    wait(lambda: not any(gateway.status(dial, "fails") for dial in others), 30, f"the instances beside {name} healthy")
     say(f"{name} ({address}): draining")
     with open(drain, "w"):
         pass
