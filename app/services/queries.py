@@ -51,7 +51,9 @@ def select(spec: EntitySpec, fields: list, rule, where: list, q: ListQuery, via=
     """`rule`: the visibility condition (None: every row); `via` = (relation, owner id): only rows linked to that
     owner through the relation."""
     model = spec.model
-    query = model.select(*fields)
+    delta = q.updated_since is not None
+    # A delta's subquery (below) carries every column: the visibility rule outside it may read any (the owner).
+    query = model.select(*(model._meta.sorted_fields if delta else fields))
     if via is not None:
         relation, owner_id = via
         query = query.join(relation.table, on=(relation.related_column == model.id)).where(
@@ -59,7 +61,7 @@ def select(spec: EntitySpec, fields: list, rule, where: list, q: ListQuery, via=
         )
     if where:
         query = query.where(*where)
-    if q.updated_since is not None:
+    if delta:
         # A delta: the few newer rows are found through the version index and sorted in a subquery (OFFSET 0 keeps
         # it one), and only then checked for visibility, row by row until the page is full. Checked first, an
         # event's draft rule was a join with every event of every draft festival: it grew with the table. The

@@ -639,6 +639,17 @@ def test_updated_since_pages_count_only_visible_events_in_id_order(
         assert ids_of("event", in_festival) == [e for e in expected if e in public][: limit or None]
 
 
+def test_updated_since_shows_a_creator_their_own_newer_drafts(client, reader, writer, make, set_version):
+    draft = make("festival", name="Kellerfest Würzburg (Entwurf)", is_valid=False)
+    published = make("festival", name="Hafenfest Flensburg")
+    for festival in (draft, published):
+        set_version("festival", festival, "2026-05-01T12:00:00")
+    since = {"updated_since": "2026-05-01T11:00:00Z", "limit": 10}
+
+    assert ids_of("festival", get_data(client, collection("festival", **since), writer)) == [draft, published]
+    assert ids_of("festival", get_data(client, collection("festival", **since), reader)) == [published]
+
+
 @pytest.mark.parametrize(
     "raw",
     [
