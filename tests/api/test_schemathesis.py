@@ -30,6 +30,9 @@ from app.registry import BY_PLURAL, ENTITIES
 from app.services import members
 from tests.conftest import SUITE
 
+# in-process, but about 5,000 requests (minutes): the full suite runs it, the fast lane does not
+pytestmark = pytest.mark.slow
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

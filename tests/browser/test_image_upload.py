@@ -14,9 +14,11 @@ from app.db import db
 from app.models import Festival
 from tests.browser.test_creator_portal import create_festival, log_in
 from tests.fileserver.conftest import FileServer, image_bytes, server_env
+from tests.processes import starts_process
 
 
 @pytest.fixture
+@starts_process
 def files_for(server):
     """The file server beside the served app: the app's instance folder (its identity keys), the app's
     origin allowed to upload; the app told where it is."""

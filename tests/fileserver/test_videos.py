@@ -18,6 +18,7 @@ from PIL import Image
 from tests.fileserver.conftest import start_server, store_of
 from tests.fileserver.test_delete_and_documents import pdf_bytes
 from tests.fileserver.test_upload import assert_error
+from tests.processes import starts_process
 from tests.videos import POSTER_COLOUR, TRAILER_METADATA, samples
 
 HEX64 = "0123456789abcdef"
@@ -29,6 +30,7 @@ def clips(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=["local", "s3"])
+@starts_process
 def small_videos(tmp_path_factory, request):
     """Videos up to 120,000 bytes and 3 seconds, on each media store."""
     server = start_server(

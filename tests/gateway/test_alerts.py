@@ -11,9 +11,11 @@ from app.db import close_database, open_database
 from app.migrations import migrate
 from common import pki
 from tests.faults.conftest import Cluster
+from tests.processes import starts_process
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def cluster():
     cluster = Cluster()
     cluster.start()

@@ -14,10 +14,12 @@ from tests.gateway.conftest import (
     new_gateway_database,
     started_stack,
 )
+from tests.processes import starts_process
 from tests.s3 import MotoServer
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def bucket_stack(tmp_path_factory, webhook, moto):
     """The stack on a bucket of its own and a database of its own."""
     bucket, database = moto.new_bucket(), new_gateway_database(tmp_path_factory, "_s3")
@@ -40,6 +42,7 @@ def test_videos_come_from_the_bucket_with_range_and_posters_from_the_file_server
 
 
 @pytest.fixture(scope="module")
+@starts_process
 def https_bucket_stack(tmp_path_factory, webhook):
     """The stack on a bucket served over HTTPS, as Spaces and AWS serve theirs: moto with a certificate for
     127.0.0.1 from a CA of its own, which Caddy and the file server trust as they would a public one (Go's
