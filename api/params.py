@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import Invalid
 from app.registry import EntitySpec
-from app.services.queries import ListQuery
+from app.services.reads import ListQuery
 from app.text import whole_number
 from web.params import MAX_ID, limit_offset
 

@@ -10,7 +10,7 @@ from api.params import LIST_PARAMS, parse_list_query
 from api.read_cache import cached_read
 from app.errors import Invalid, ReadOnly
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
-from app.services import entities, idempotency, queries, relations
+from app.services import idempotency, reads, relations, writes
 from identity.principal import resolve_actor
 from web.requests import json_body as request_body
 from web.responses import data_response
@@ -59,8 +59,8 @@ def json_body():
 def list_entities(spec: EntitySpec):
     q = parse_list_query(spec, request.args)
     return cached_read(
-        *queries.read_scope(spec.name, g.actor, q),
-        lambda: data_response(queries.list_entities(spec.name, g.actor, q)),
+        *reads.read_scope(spec.name, g.actor, q),
+        lambda: data_response(reads.list_entities(spec.name, g.actor, q)),
         params=LIST_PARAMS,
         plain=True,
     )
@@ -70,7 +70,7 @@ def list_entities(spec: EntitySpec):
 def create_entity(spec: EntitySpec):
     key = idempotency_key(request)
     if key is None:
-        status, created, replayed = 201, entities.create(spec.name, g.actor, json_body()), False
+        status, created, replayed = 201, writes.create(spec.name, g.actor, json_body()), False
     else:
         status, created, replayed = idempotency.create_once(spec.name, g.actor, json_body(), key)
     headers = {"Location": url_for(".get_entity", spec=spec, entity_id=created[spec.key("id")])}
@@ -83,8 +83,8 @@ def create_entity(spec: EntitySpec):
 def get_entity(spec: EntitySpec, entity_id: int):
     q = parse_list_query(spec, request.args)
     return cached_read(
-        *queries.read_scope(spec.name, g.actor, q),
-        lambda: render_object(queries.get_entity(spec.name, entity_id, g.actor, q)),
+        *reads.read_scope(spec.name, g.actor, q),
+        lambda: render_object(reads.get_entity(spec.name, entity_id, g.actor, q)),
         params=LIST_PARAMS,
         plain=True,
     )
@@ -97,13 +97,13 @@ def render_object(objects: list) -> Response:
 
 @bp.patch("/<entity:spec>/<id:entity_id>")
 def update_entity(spec: EntitySpec, entity_id: int):
-    updated = entities.update(spec.name, entity_id, g.actor, json_body(), precondition=precondition(request))
+    updated = writes.update(spec.name, entity_id, g.actor, json_body(), precondition=precondition(request))
     return with_etag(data_response([updated]), updated.tag)
 
 
 @bp.delete("/<entity:spec>/<id:entity_id>")
 def delete_entity(spec: EntitySpec, entity_id: int):
-    entities.delete(spec.name, entity_id, g.actor, precondition(request))
+    writes.delete(spec.name, entity_id, g.actor, precondition(request))
     return data_response([])
 
 
@@ -112,8 +112,8 @@ def list_related(spec: EntitySpec, entity_id: int, segment: str):
     relation = relations.relation_of(spec.name, segment)
     q = parse_list_query(ENTITIES[relation.related], request.args)
     return cached_read(
-        *queries.read_scope(relation.related, g.actor, q, relation),
-        lambda: data_response(queries.list_related(spec.name, entity_id, relation, g.actor, q)),
+        *reads.read_scope(relation.related, g.actor, q, relation),
+        lambda: data_response(reads.list_related(spec.name, entity_id, relation, g.actor, q)),
         params=LIST_PARAMS,
         plain=True,
     )

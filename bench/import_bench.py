@@ -28,7 +28,7 @@ from app import create_app  # noqa: E402
 from app.db import db  # noqa: E402
 from app.migrations import migrate  # noqa: E402
 from app.permissions import Actor  # noqa: E402
-from app.services import entities, schedule, users  # noqa: E402
+from app.services import timetable, users, writes  # noqa: E402
 from common.settings import AppSettings, load  # noqa: E402
 
 PASSWORD = "bench password 1"
@@ -96,8 +96,8 @@ def main() -> None:
         email = f"bench-{int(time.time())}@example.org"
         user = users.create_user(email, PASSWORD, "creator")
         actor = Actor("user", user_id=user.id, role="creator")
-        festival = entities.create("festival", actor, {"festival_name": f"Import bench {email}"})["festival_id"]
-        other = entities.create("festival", actor, {"festival_name": f"One by one {email}"})["festival_id"]
+        festival = writes.create("festival", actor, {"festival_name": f"Import bench {email}"})["festival_id"]
+        other = writes.create("festival", actor, {"festival_name": f"One by one {email}"})["festival_id"]
         db.close()
     client = app.test_client()
     login = client.get("/login").get_data(as_text=True)
@@ -132,7 +132,7 @@ def main() -> None:
         db.connect(reuse_if_open=True)
         started = time.perf_counter()
         for n in range(args.per_event):
-            schedule.save_event(
+            timetable.save_event(
                 other,
                 None,
                 actor,

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from app.errors import Forbidden, Invalid, Unauthorized, Unavailable
 from app.models import ApiKey, User
 from app.permissions import ANONYMOUS, Actor
-from app.services import api_keys, entities, sessions, users
+from app.services import api_keys, sessions, users, writes
 from common.access_tokens import issue_access_token
 from identity.principal import bearer_token, token_login
 from web.extensions import limiter
@@ -241,7 +241,7 @@ def reset_link(user_id: int):
 
 @bp.post("/festivals/<id:festival_id>/owner/<id:user_id>")
 def transfer_festival(festival_id: int, user_id: int):
-    return data_response([entities.transfer_owner("festival", festival_id, user_id, current_actor())])
+    return data_response([writes.transfer_owner("festival", festival_id, user_id, current_actor())])
 
 
 def key_dict(row: ApiKey) -> dict:

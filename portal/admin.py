@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models.keys import KEY_KINDS
-from app.services import api_keys, audit, entities
+from app.services import api_keys, audit, writes
 from app.services import users as accounts
 from portal.admin_forms import AuditFilterForm, KeyForm, RevokeForm, RoleForm, SuspendForm, TransferForm
 from portal.errors import init_errors, problem
@@ -210,7 +210,7 @@ def key_revoke(key_id: int):
 
 @bp.get("/festivals")
 def festivals():
-    page = _search_page(entities.festivals_with_owners, 255)
+    page = _search_page(writes.festivals_with_owners, 255)
     return render("portal/admin/festivals.html", "portal/admin/_festival_results.html", **page)
 
 
@@ -226,8 +226,8 @@ def festival_owner(festival_id: int):
         except NotFound as exc:
             message = sentence(exc.message)
         else:
-            entities.transfer_owner("festival", festival_id, owner.id, _actor())
-    rows, _ = entities.festivals_with_owners(_actor(), festival_id=festival_id)
+            writes.transfer_owner("festival", festival_id, owner.id, _actor())
+    rows, _ = writes.festivals_with_owners(_actor(), festival_id=festival_id)
     if not rows:
         raise NotFound(f"no festival with id {festival_id}")
     done = None if message else f"“{rows[0]['festival_name']}” now belongs to {rows[0]['owner_email']}."

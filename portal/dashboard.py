@@ -6,7 +6,7 @@ from flask import redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app.permissions import can_create
-from app.services import program
+from app.services import festivals
 from portal import bp
 from portal.paging import Paging
 from web.htmx import render
@@ -23,5 +23,5 @@ def home():
 @login_required
 def dashboard():
     page = Paging.parse(request.args, per_page=20)
-    festivals, page.total = program.dashboard(current_user.actor, page.per_page, page.offset)
-    return render("portal/dashboard.html", "portal/_festival_table.html", festivals=festivals, page=page)
+    rows, page.total = festivals.dashboard(current_user.actor, page.per_page, page.offset)
+    return render("portal/dashboard.html", "portal/_festival_table.html", festivals=rows, page=page)

@@ -1,6 +1,6 @@
 """A festival's events as an editable table (rows swapped in place by htmx), and its timetable: blocks
 edited in a dialog, moved by drag and drop or with a move form, stages in the festival's own order.
-Times are typed and shown in the festival's time zone; the checks are app/services/schedule.py's."""
+Times are typed and shown in the festival's time zone; the checks are app/services/timetable.py's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import Conflict, Invalid
-from app.services import entities, program, schedule
+from app.services import festivals, timetable, writes
 from portal import bp
 from portal.filters import counted
 from portal.forms import EventForm, MoveForm, ShiftForm, StageForm
@@ -28,15 +28,15 @@ def _prefix(event_id: int) -> str:
 
 
 def _festival(festival_id: int) -> dict:
-    return program.festival_with_parts(festival_id, current_user.actor)[0]
+    return festivals.festival_with_parts(festival_id, current_user.actor)[0]
 
 
 def _edit_form(festival: dict, event: dict) -> EventForm:
     form = EventForm(formdata=None, prefix=_prefix(event["event_id"])).set_zone(festival["festival_timezone"])
     form.fill(event)
     form.artists.data, form.location.data = _names(event)
-    form.version.data = entities.version_token(
-        entities.require_editable("event", event["event_id"], current_user.actor).version
+    form.version.data = writes.version_token(
+        writes.require_editable("event", event["event_id"], current_user.actor).version
     )
     return form
 
@@ -68,7 +68,7 @@ def _page(
     after: int | None = None,
 ):
     festival = _festival(festival_id)
-    events = program.events_of(festival_id, current_user.actor)
+    events = festivals.events_of(festival_id, current_user.actor)
     if add_form is None:  # after an add without JavaScript (?after=id): the next event where that one ended
         add_form = _add_form(festival, next((event for event in events if event["event_id"] == after), None))
     if editing is not None and edit_form is None:
@@ -82,7 +82,7 @@ def _page(
         festival_id=festival_id,
         zone=festival["festival_timezone"],
         events=events,
-        flagged=schedule.warnings(events),
+        flagged=timetable.warnings(events),
         image_of=(edited["include"]["image"] or [None])[0] if edited else None,
         video_of=(edited["include"]["video"] or [None])[0] if edited else None,
         files_url=current_app.config["FILES_URL"],
@@ -95,14 +95,14 @@ def _page(
 
 
 def _stages(*events: dict | None) -> set[str]:
-    return {schedule.stage_of(event).casefold() for event in events if event}
+    return {timetable.stage_of(event).casefold() for event in events if event}
 
 
 def _row_context(festival: dict, event: dict, *stage_of: dict | None, message: str = "") -> dict:
     """What a row's template needs after a change, with the other rows whose warnings may have changed with
     it (flagged ones and those on its old or new stage) to swap out of band."""
-    events = program.events_of(festival["festival_id"], current_user.actor)
-    flagged = schedule.warnings(events)
+    events = festivals.events_of(festival["festival_id"], current_user.actor)
+    flagged = timetable.warnings(events)
     stages = _stages(*stage_of)
     others = [
         other
@@ -126,12 +126,12 @@ def _save(festival_id: int, event_id: int | None, form: EventForm, undo_label: s
         return None, False, None
 
     def change() -> dict:
-        return schedule.save_event(
+        return timetable.save_event(
             festival_id,
             event_id,
             current_user.actor,
             form.values(),
-            program.split_names(form.artists.data),
+            festivals.split_names(form.artists.data),
             form.location.data or "",
             expected_version=form.version.data or None,
         )
@@ -194,7 +194,7 @@ def new_event(festival_id: int):
 @login_required
 def event_row(festival_id: int, event_id: int):
     if wants_fragment():
-        event = program.event_of(festival_id, event_id, current_user.actor)
+        event = festivals.event_of(festival_id, event_id, current_user.actor)
         return render("portal/_event_row.html", **_row_context(_festival(festival_id), event))
     return go(url_for(".events", festival_id=festival_id), 302)
 
@@ -204,7 +204,7 @@ def event_row(festival_id: int, event_id: int):
 def edit_event(festival_id: int, event_id: int):
     if wants_fragment():
         festival = _festival(festival_id)
-        event = program.event_of(festival_id, event_id, current_user.actor)
+        event = festivals.event_of(festival_id, event_id, current_user.actor)
         form = _edit_form(festival, event)
         if request.args.get("back") == "timetable":
             form.back.data = "timetable"
@@ -227,7 +227,7 @@ def edit_event(festival_id: int, event_id: int):
 @login_required
 def save_event(festival_id: int, event_id: int):
     festival = _festival(festival_id)
-    before = program.event_of(festival_id, event_id, current_user.actor)
+    before = festivals.event_of(festival_id, event_id, current_user.actor)
     form = EventForm(prefix=_prefix(event_id)).set_zone(festival["festival_timezone"])
     event, conflict, offer = _save(festival_id, event_id, form, f"the edit of “{before['event_name'] or 'the event'}”")
     from_timetable = form.back.data == "timetable"
@@ -254,7 +254,7 @@ def save_event(festival_id: int, event_id: int):
 def delete_event(festival_id: int, event_id: int):
     """With htmx the row's Delete asked in the browser; without JavaScript this answers a confirmation page
     first."""
-    event = program.event_of(festival_id, event_id, current_user.actor)
+    event = festivals.event_of(festival_id, event_id, current_user.actor)
     name = event["event_name"] or "this event"
     if not confirmed():
         return confirmation(
@@ -268,7 +268,7 @@ def delete_event(festival_id: int, event_id: int):
         _, offer = recorded(
             festival_id,
             f"the delete of “{name}”",
-            lambda: program.delete_event(festival_id, event_id, current_user.actor),
+            lambda: festivals.delete_event(festival_id, event_id, current_user.actor),
         )
         if wants_fragment():  # the row says what happened, in place; its neighbours' warnings change
             context = _row_context(_festival(festival_id), event, event)
@@ -282,11 +282,11 @@ def delete_event(festival_id: int, event_id: int):
 @login_required
 def duplicate_event(festival_id: int, event_id: int):
     if ConfirmForm().validate_on_submit():
-        original = program.event_of(festival_id, event_id, current_user.actor)
-        copy = schedule.duplicate_event(festival_id, event_id, current_user.actor)
+        original = festivals.event_of(festival_id, event_id, current_user.actor)
+        copy = timetable.duplicate_event(festival_id, event_id, current_user.actor)
         if copy["event_start"] != original["event_start"]:
-            when = schedule.format_time(
-                copy["event_start"], schedule.zone_named(_festival(festival_id)["festival_timezone"])
+            when = timetable.format_time(
+                copy["event_start"], timetable.zone_named(_festival(festival_id)["festival_timezone"])
             )
             flash(f"“{copy['event_name']}” is duplicated: the copy starts at {when}, after the original.", "success")
         else:
@@ -302,7 +302,7 @@ def shift_events(festival_id: int):
     if form.validate_on_submit():
         ids = [int(value) for value in request.form.getlist("events") if value.isdigit()]
         try:
-            count = schedule.shift_events(festival_id, ids, form.minutes.data, current_user.actor)
+            count = timetable.shift_events(festival_id, ids, form.minutes.data, current_user.actor)
         except Invalid as exc:
             form.minutes.errors = [*form.minutes.errors, sentence(exc.message)]
         else:
@@ -316,7 +316,7 @@ def shift_events(festival_id: int):
 def move_event(festival_id: int, event_id: int):
     """The keyboard and no-JavaScript way to move an event; the timetable's drag and drop posts here too."""
     festival = _festival(festival_id)
-    event = program.event_of(festival_id, event_id, current_user.actor)
+    event = festivals.event_of(festival_id, event_id, current_user.actor)
     form = MoveForm().set_zone(festival["festival_timezone"])
     if form.validate_on_submit():
         try:
@@ -326,12 +326,14 @@ def move_event(festival_id: int, event_id: int):
             moved, offer = recorded(
                 festival_id,
                 f"the move of “{event['event_name'] or 'the event'}”",
-                lambda: schedule.move_event(festival_id, event_id, current_user.actor, start, form.location.data or ""),
+                lambda: timetable.move_event(
+                    festival_id, event_id, current_user.actor, start, form.location.data or ""
+                ),
             )
         except Invalid as exc:
             show_errors(form, exc, {"event_start": "start", "event_end": "start", "location_name": "location"})
         else:
-            when = schedule.format_time(moved["event_start"], form.zone)
+            when = timetable.format_time(moved["event_start"], form.zone)
             flash(f"“{moved['event_name']}” is moved to {when}.", "success")
             after_redirect(offer, "timetable")
             return go(url_for(".timetable", festival_id=festival_id))
@@ -344,7 +346,7 @@ def move_event(festival_id: int, event_id: int):
         festival=festival,
         event=event,
         form=form,
-        stages=schedule.stages(festival_id, program.events_of(festival_id, current_user.actor)),
+        stages=timetable.stages(festival_id, festivals.events_of(festival_id, current_user.actor)),
     )
 
 
@@ -352,11 +354,11 @@ def move_event(festival_id: int, event_id: int):
 @login_required
 def add_stage(festival_id: int):
     form = StageForm()
-    stage = form.submit(lambda: schedule.add_stage(festival_id, form.stage_name.data, current_user.actor))
+    stage = form.submit(lambda: timetable.add_stage(festival_id, form.stage_name.data, current_user.actor))
     if stage:
         flash(f"“{stage['name']}” is a stage of the festival now: a column of the timetable.", "success")
         return go(url_for(".timetable", festival_id=festival_id) + "#stages")
-    return timetable(festival_id, stage_form=form, status=422)
+    return timetable_page(festival_id, stage_form=form, status=422)
 
 
 @bp.post("/festivals/<id:festival_id>/stages/<id:location_id>/remove")
@@ -364,7 +366,7 @@ def add_stage(festival_id: int):
 def remove_stage(festival_id: int, location_id: int):
     if ConfirmForm().validate_on_submit():
         try:
-            schedule.remove_stage(festival_id, location_id, current_user.actor)
+            timetable.remove_stage(festival_id, location_id, current_user.actor)
         except Invalid as exc:
             flash(sentence(exc.message), "error")
         else:
@@ -376,7 +378,7 @@ def remove_stage(festival_id: int, location_id: int):
 @login_required
 def move_stage(festival_id: int, location_id: int, direction: str):
     if ConfirmForm().validate_on_submit():
-        schedule.move_stage(festival_id, location_id, -1 if direction == "left" else 1, current_user.actor)
+        timetable.move_stage(festival_id, location_id, -1 if direction == "left" else 1, current_user.actor)
     return go(url_for(".timetable", festival_id=festival_id) + "#stages")
 
 
@@ -388,17 +390,17 @@ def name_options(entity: str):
     wanted = "artists" if entity == "artist" else "location"  # the field's name, maybe with a row's prefix
     typed = next((value for key, value in request.args.items() if key.endswith(wanted)), request.args.get("q", ""))
     done, _, current = typed.rpartition(",")
-    names = program.name_suggestions(entity, current[:100], current_user.actor)
+    names = festivals.name_suggestions(entity, current[:100], current_user.actor)
     prefix = (done + ", ") if done else ""
     return render("portal/_name_options.html", names=[prefix + name for name in names])
 
 
-@bp.get("/festivals/<id:festival_id>/timetable")
+@bp.get("/festivals/<id:festival_id>/timetable", endpoint="timetable")
 @login_required
-def timetable(festival_id: int, stage_form: StageForm | None = None, status: int = 200):
+def timetable_page(festival_id: int, stage_form: StageForm | None = None, status: int = 200):
     festival = _festival(festival_id)
-    events = program.events_of(festival_id, current_user.actor)
-    stages = schedule.stages(festival_id, events)
+    events = festivals.events_of(festival_id, current_user.actor)
+    stages = timetable.stages(festival_id, events)
     columns = [(stage["name"], stage["name"]) for stage in stages]  # (header, the stage a drop there means)
     if any(not event["include"]["location"] for event in events):
         columns.append(("No stage", ""))
@@ -411,7 +413,7 @@ def timetable(festival_id: int, stage_form: StageForm | None = None, status: int
         zone=festival["festival_timezone"],
         stages=stages,
         columns=columns,
-        days=schedule.timetable(festival, events, stages, schedule.warnings(events)),
-        slot=schedule.SLOT,
+        days=timetable.timetable(festival, events, stages, timetable.warnings(events)),
+        slot=timetable.SLOT,
         confirm=ConfirmForm(),
     )

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.errors import Conflict, Invalid
 from app.permissions import require_creator
 from app.schemas import time_zones
-from app.services import entities, members, parts, program, schedule
+from app.services import details, festivals, members, timetable, writes
 from portal import bp
 from portal.forms import FestivalForm, LinkForm, MemberForm, PlaceForm, TagForm
 from web.forms import ConfirmForm, confirmation, confirmed, flash_at, sentence
@@ -31,7 +31,7 @@ def _editor(
 ):
     """The editor page (or one of its fragments). Forms given keep what the user typed; `notice` says what a
     save did, next to its button."""
-    festival, version = program.festival_with_parts(festival_id, current_user.actor)
+    festival, version = festivals.festival_with_parts(festival_id, current_user.actor)
     if form is None:
         form = FestivalForm(formdata=None)
         form.fill(festival)
@@ -48,7 +48,7 @@ def _editor(
         fragment,
         status,
         festival=festival,
-        missing=schedule.publish_checklist(festival, len(program.event_ids(festival_id))),
+        missing=timetable.publish_checklist(festival, len(festivals.event_ids(festival_id))),
         time_zones=sorted(time_zones()),
         form=form,
         place_form=place,
@@ -78,7 +78,7 @@ def _done(festival_id: int, place: str, message: str, fragment: str | None = Non
 def new_festival():
     require_creator(current_user.actor)
     form = FestivalForm()
-    festival = form.submit(lambda: entities.create("festival", current_user.actor, form.values()))
+    festival = form.submit(lambda: writes.create("festival", current_user.actor, form.values()))
     if festival:
         flash(f"“{festival['festival_name']}” is created, as a draft.", "success")
         return go(url_for(".festival", festival_id=festival["festival_id"]))
@@ -104,7 +104,7 @@ def check_field():
         return render("portal/_problem.html", status=400, title="Unknown field", message="No such field.")
     if not form.errors:
         try:
-            entities.check("festival", form.values())
+            writes.check("festival", form.values())
         except Invalid as exc:
             form.show_errors(exc)
     return render("portal/_checked_field.html", f=form[name])
@@ -121,15 +121,15 @@ def festival(festival_id: int):
 def save_festival(festival_id: int):
     form = FestivalForm()
     conflict = False
-    stored_zone = program.festival_with_parts(festival_id, current_user.actor)[0]["festival_timezone"]
+    stored_zone = festivals.festival_with_parts(festival_id, current_user.actor)[0]["festival_timezone"]
     new_zone = (form.festival_timezone.data or "").strip() or "UTC"
     asking = new_zone != stored_zone and form.zone_change.data not in ("local", "moments")
     if asking and form.validate_on_submit() and new_zone in time_zones():  # ask first, say what would move
-        effect = schedule.zone_change_effect(festival_id, stored_zone, new_zone, current_user.actor)
+        effect = timetable.zone_change_effect(festival_id, stored_zone, new_zone, current_user.actor)
         return _editor(festival_id, form, 422, "portal/_festival_details.html", zone_question=(stored_zone, effect))
     if form.validate_on_submit():
         try:
-            schedule.update_festival(
+            timetable.update_festival(
                 festival_id,
                 current_user.actor,
                 form.values(),
@@ -154,9 +154,9 @@ def publish(festival_id: int, action: str):
     if ConfirmForm().validate_on_submit():
         try:
             if action == "publish":  # the checklist first: what is missing is said, nothing published
-                festival = schedule.publish(festival_id, current_user.actor)
+                festival = timetable.publish(festival_id, current_user.actor)
             else:
-                festival = parts.set_published(festival_id, False, current_user.actor)
+                festival = details.set_published(festival_id, False, current_user.actor)
         except Invalid as exc:
             flash(sentence(exc.message), "error")
         else:
@@ -168,14 +168,14 @@ def publish(festival_id: int, action: str):
 @bp.route("/festivals/<id:festival_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_festival(festival_id: int):
-    festival = program.festival_to_delete(festival_id, current_user.actor)
+    festival = festivals.festival_to_delete(festival_id, current_user.actor)
     form = ConfirmForm()
     if form.validate_on_submit():  # the page is the confirmation: its form is the only way to this POST
-        program.delete_festival(festival_id, current_user.actor)
+        festivals.delete_festival(festival_id, current_user.actor)
         flash(f"“{festival['festival_name']}” and its events are deleted.", "success")
         return go(url_for(".dashboard"))
     return render(
-        "portal/festival_delete.html", festival=festival, form=form, event_count=len(program.event_ids(festival_id))
+        "portal/festival_delete.html", festival=festival, form=form, event_count=len(festivals.event_ids(festival_id))
     )
 
 
@@ -183,7 +183,7 @@ def delete_festival(festival_id: int):
 @login_required
 def save_place(festival_id: int):
     form = PlaceForm()
-    if form.submit(lambda: parts.save_to_one("festival", festival_id, "place", current_user.actor, form.values())):
+    if form.submit(lambda: details.save_to_one("festival", festival_id, "place", current_user.actor, form.values())):
         return _done(festival_id, "place", "The place is saved.", "portal/_festival_place_saved.html")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_place.html", place_form=form)
 
@@ -192,7 +192,7 @@ def save_place(festival_id: int):
 @login_required
 def add_link(festival_id: int):
     form = LinkForm()
-    if form.submit(lambda: parts.create_linked("festival", festival_id, "links", current_user.actor, form.values())):
+    if form.submit(lambda: details.create_linked("festival", festival_id, "links", current_user.actor, form.values())):
         return _done(festival_id, "links", "The link is added.")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_links.html", link_form=form)
 
@@ -201,7 +201,7 @@ def add_link(festival_id: int):
 @login_required
 def add_tag(festival_id: int):
     form = TagForm()
-    if form.submit(lambda: parts.add_tag("festival", festival_id, form.tag_name.data or "", current_user.actor)):
+    if form.submit(lambda: details.add_tag("festival", festival_id, form.tag_name.data or "", current_user.actor)):
         return _done(festival_id, "tags", f"“{form.tag_name.data.strip()}” is added.")
     return _editor(festival_id, status=_status(form), fragment="portal/_festival_tags.html", tag_form=form)
 
@@ -213,10 +213,10 @@ def remove_part(festival_id: int, segment: str, related_id: int):
     delete = segment == "links"
     here = url_for(".remove_part", festival_id=festival_id, segment=segment, related_id=related_id)
     back = url_for(".festival", festival_id=festival_id) + f"#{segment}-head"
-    name = parts.part_name("festival", festival_id, segment, related_id, current_user.actor)
+    name = details.part_name("festival", festival_id, segment, related_id, current_user.actor)
     if delete and not confirmed():
         return confirmation(f"Delete the link “{name}”?", here, back, "It is removed from this festival.")
     if not ConfirmForm().validate_on_submit():
         return go(back)
-    parts.remove_linked("festival", festival_id, segment, related_id, current_user.actor, delete=delete)
+    details.remove_linked("festival", festival_id, segment, related_id, current_user.actor, delete=delete)
     return _done(festival_id, segment, f"“{name}” is {'deleted' if delete else 'removed'}.")

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from app.services import schedule
+from app.services import timetable
 
 
 def _when(seconds, zone: str | None = None) -> str:
     """ "Fri 12 Jun 20:00" """
-    return schedule.format_time(seconds, schedule.zone_named(zone))
+    return timetable.format_time(seconds, timetable.zone_named(zone))
 
 
 def _version_when(version: str, zone: str | None = None) -> str:
@@ -26,20 +26,20 @@ def _day(seconds, zone: str | None = None) -> str:
     """ "Fri 12 Jun 2026" """
     if not seconds:
         return "—"
-    return schedule.describe_day(schedule.local(seconds, schedule.zone_named(zone)).date())
+    return timetable.describe_day(timetable.local(seconds, timetable.zone_named(zone)).date())
 
 
 def _clock(seconds, zone: str | None = None) -> str:
     """ "20:00" """
-    return schedule.format_time(seconds, schedule.zone_named(zone), weekday=False)
+    return timetable.format_time(seconds, timetable.zone_named(zone), weekday=False)
 
 
 def _until(end, start, zone: str | None = None) -> str:
     """An end after its start: "22:00" on the same day, "Sat 13 Jun 01:30" on another."""
-    named = schedule.zone_named(zone)
-    if end and start and schedule.local(end, named).date() == schedule.local(start, named).date():
-        return schedule.format_time(end, named, weekday=False)
-    return schedule.format_time(end, named)
+    named = timetable.zone_named(zone)
+    if end and start and timetable.local(end, named).date() == timetable.local(start, named).date():
+        return timetable.format_time(end, named, weekday=False)
+    return timetable.format_time(end, named)
 
 
 _ADDRESSES = re.compile(r"https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

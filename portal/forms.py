@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 
 from app.errors import Conflict, Invalid
-from app.services import schedule
+from app.services import timetable
 from web.forms import PlainWords, show_errors
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -37,7 +37,7 @@ def _time(label: str):
 
 def to_local(seconds: int | None, zone: ZoneInfo) -> datetime | None:
     """Unix seconds → the value a datetime-local field shows (in the zone); 0 (not set): an empty field."""
-    return schedule.local(seconds, zone).replace(tzinfo=None) if seconds else None
+    return timetable.local(seconds, zone).replace(tzinfo=None) if seconds else None
 
 
 class EntityForm(FlaskForm):
@@ -45,7 +45,7 @@ class EntityForm(FlaskForm):
     zone = ZoneInfo("UTC")  # times are typed and shown in the festival's zone (set_zone)
 
     def set_zone(self, name: str | None):
-        self.zone = schedule.zone_named(name)
+        self.zone = timetable.zone_named(name)
         for field in self:
             if isinstance(field, DateTimeLocalField):
                 field.description = f"Local time ({self.zone.key})"
@@ -67,7 +67,7 @@ class EntityForm(FlaskForm):
                 continue
             value = field.data
             if isinstance(field, DateTimeLocalField):
-                value = schedule.to_unix(value, self.time_zone(), field.short_name) if value else 0
+                value = timetable.to_unix(value, self.time_zone(), field.short_name) if value else 0
             elif isinstance(field, StringField | TextAreaField) and value is None:
                 value = ""
             elif isinstance(field, IntegerField | FloatField) and value is None:
@@ -131,7 +131,7 @@ class FestivalForm(EntityForm):
 
     def time_zone(self) -> ZoneInfo:
         """The zone typed in this form (a new festival's, or a changed one) decides its own times."""
-        return schedule.zone_named((self.festival_timezone.data or "").strip() or self.zone.key)
+        return timetable.zone_named((self.festival_timezone.data or "").strip() or self.zone.key)
 
     def values(self) -> dict:
         out = super().values()
@@ -180,7 +180,7 @@ class MoveForm(EntityForm):
     def moment(self) -> int | None:
         if self.at.data:
             return self.at.data
-        return schedule.to_unix(self.start.data, self.zone, "start") if self.start.data else None
+        return timetable.to_unix(self.start.data, self.zone, "start") if self.start.data else None
 
 
 class StageForm(EntityForm):

@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, TextAreaField
 
 from app.errors import Conflict, DomainError, Invalid
-from app.services import imports, program
+from app.services import festivals, imports
 from app.text import whole_number
 from portal import bp
 from portal.filters import counted
@@ -35,7 +35,7 @@ class CarryForm(FlaskForm):
 
 
 def _page(festival_id: int, template: str, status: int = 200, **context):
-    festival, _ = program.festival_with_parts(festival_id, current_user.actor)
+    festival, _ = festivals.festival_with_parts(festival_id, current_user.actor)
     return render(
         f"portal/{template}",
         status=status,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
-from app.services import entities, parts
+from app.services import details, writes
 from app.services import library as library_service
-from app.services.queries import ListQuery, list_entities
+from app.services.reads import ListQuery, list_entities
 from app.text import whole_number
 from portal import bp
 from portal.forms import ArtistForm, LinkForm, LocationForm, PlaceForm, TagForm
@@ -35,7 +35,7 @@ def _kind(kind: str):
 def library(kind: str):
     entity, form_class, label = _kind(kind)
     form = form_class(formdata=request.form if request.method == "POST" else None)
-    created = form.submit(lambda: entities.create(entity, current_user.actor, form.values()))
+    created = form.submit(lambda: writes.create(entity, current_user.actor, form.values()))
     if created:
         return go(url_for(".library", kind=kind) + flash_at("add", f"“{created[label]}” is added."))
     search = request.args.get("q", "").strip()[:255]
@@ -70,7 +70,7 @@ def library_item(kind: str, item_id: int):
         return _item_page(kind, item_id)
     form = form_class()
     if form.submit(
-        lambda: entities.update(
+        lambda: writes.update(
             entity, item_id, current_user.actor, form.values(), expected_version=form.version.data or None
         )
     ):
@@ -82,16 +82,16 @@ def library_item(kind: str, item_id: int):
 def _item_page(kind: str, item_id: int, form=None, place_form=None):
     """An item's page; a form given (a failed save) keeps what was typed and its messages."""
     entity, form_class, label = _kind(kind)
-    row = entities.require_editable(entity, item_id, current_user.actor)
+    row = writes.require_editable(entity, item_id, current_user.actor)
     current = list_entities(entity, current_user.actor, ListQuery(ids=[item_id]))[0]
     status = 422 if form is not None or place_form is not None else 200
     if form is None:
         form = form_class(formdata=None)
         form.fill(current)
-        form.version.data = entities.version_token(row.version) if hasattr(row, "version") else ""
+        form.version.data = writes.version_token(row.version) if hasattr(row, "version") else ""
     if entity == "location" and place_form is None:
         place_form = PlaceForm(formdata=None)
-        place_ids = parts.linked_ids("location", item_id, "place")
+        place_ids = details.linked_ids("location", item_id, "place")
         if place_ids:
             place_form.fill(list_entities("place", current_user.actor, ListQuery(ids=place_ids))[0])
     image = _linked(entity, item_id, "image") if entity in ("artist", "location") else None
@@ -115,7 +115,7 @@ def _item_page(kind: str, item_id: int, form=None, place_form=None):
 
 def _linked(entity: str, item_id: int, segment: str) -> dict | None:
     """The item's image or video (a to-one part), or None."""
-    ids = parts.linked_ids(entity, item_id, segment)
+    ids = details.linked_ids(entity, item_id, segment)
     return list_entities(segment, current_user.actor, ListQuery(ids=ids))[0] if ids else None
 
 
@@ -123,7 +123,7 @@ def _linked(entity: str, item_id: int, segment: str) -> dict | None:
 @login_required
 def location_place(item_id: int):
     form = PlaceForm()
-    if form.submit(lambda: parts.save_to_one("location", item_id, "place", current_user.actor, form.values())):
+    if form.submit(lambda: details.save_to_one("location", item_id, "place", current_user.actor, form.values())):
         place = url_for(".library_item", kind="locations", item_id=item_id)
         return go(place + flash_at("place", "The place is saved."))
     return _item_page("locations", item_id, place_form=form)
@@ -133,7 +133,7 @@ def location_place(item_id: int):
 @login_required
 def library_delete(kind: str, item_id: int):
     entity, _, label = _kind(kind)
-    entities.require_editable(entity, item_id, current_user.actor)
+    writes.require_editable(entity, item_id, current_user.actor)
     name = list_entities(entity, current_user.actor, ListQuery(ids=[item_id]))[0][label]
     if not confirmed():
         return confirmation(
@@ -143,6 +143,6 @@ def library_delete(kind: str, item_id: int):
             "It goes from every festival and event that uses it. This cannot be undone.",
         )
     if ConfirmForm().validate_on_submit():
-        entities.delete(entity, item_id, current_user.actor)
+        writes.delete(entity, item_id, current_user.actor)
         flash(f"“{name}” is deleted.", "success")
     return go(url_for(".library", kind=kind))

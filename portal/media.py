@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import HiddenInput
 
 from app.errors import Invalid
-from app.services import parts
+from app.services import details
 from portal import bp
 from portal.forms import EntityForm, ImageForm
 from web.forms import ConfirmForm, flash_at, safe_next, sentence
@@ -36,7 +36,7 @@ def _save(entity: str, entity_id: int, segment: str, form: EntityForm):
     """Record the uploaded file as the entity's image or video; the answer is a notice beside the editor."""
     if form.validate_on_submit():
         try:
-            parts.create_linked(entity, entity_id, segment, current_user.actor, form.values())
+            details.create_linked(entity, entity_id, segment, current_user.actor, form.values())
         except Invalid as exc:
             message = f"The {segment} is not saved: " + " ".join(f"{key} {text}" for key, text in exc.fields.items())
             flash_at(segment, sentence(message if exc.fields else exc.message))
@@ -49,7 +49,7 @@ def _save(entity: str, entity_id: int, segment: str, form: EntityForm):
 
 def _remove(entity: str, entity_id: int, segment: str, related_id: int):
     if ConfirmForm().validate_on_submit():
-        parts.remove_linked(entity, entity_id, segment, related_id, current_user.actor, delete=False)
+        details.remove_linked(entity, entity_id, segment, related_id, current_user.actor, delete=False)
         flash_at(segment, f"The {segment} is removed.")
     return go(safe_next(request.form.get("next")))
 

@@ -6,7 +6,7 @@ import itertools
 
 from app.models import User
 from app.permissions import Actor
-from app.services import api_keys, entities, relations, sessions, users
+from app.services import api_keys, relations, sessions, users, writes
 from common.access_tokens import issue_access_token
 
 PASSWORD = "correct horse battery"
@@ -56,7 +56,7 @@ class Factory:
             "video": {"video_ref": "https://files.example.org/videos/abc", "video_mime": "video/mp4"},
         }[entity]
         payload = {**defaults, **{f"{entity}_{key}": value for key, value in fields.items()}}
-        return entities.create(entity, self.actor(owner), payload)
+        return writes.create(entity, self.actor(owner), payload)
 
     def link(self, entity: str, entity_id: int, segment: str, related_id: int, owner: User) -> None:
         relations.link(entity, entity_id, segment, related_id, self.actor(owner))

@@ -90,12 +90,12 @@ def test_unknown_api_path_and_method_use_envelope(client, factory):
 
 
 def test_unexpected_error_hides_traceback(client, factory, monkeypatch):
-    from app.services import queries
+    from app.services import reads
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("secret detail")
 
-    monkeypatch.setattr(queries, "fetch", broken)
+    monkeypatch.setattr(reads, "fetch", broken)
     response = client.get("/api/v1/festivals", headers=factory.api_key_headers())
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal error", "request_id": response.headers["X-Request-ID"]}

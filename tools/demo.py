@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from app.models import Event, Festival, User
 from app.permissions import Actor
-from app.services import entities, relations
+from app.services import relations, writes
 from app.services.users import create_user
 
 DEMO_OWNER = "organizer@festivals.local"
@@ -128,7 +128,7 @@ def load_demo_data(echo=print, progress=None) -> None:
     names = [f"The {a} {b}" for a in WORDS_A for b in WORDS_B]
     rng.shuffle(names)
     artists = [
-        entities.create(
+        writes.create(
             "artist", actor, {"artist_name": name, "artist_description": f"{name} play their first tour in years."}
         )["artist_id"]
         for name in names[:60]
@@ -161,7 +161,7 @@ def _festival(actor: Actor, spec, tags: dict[str, int]) -> tuple[int, list[int]]
     """The festival with its place, links, tags and two stages; returns (festival id, location ids)."""
     name, town, zip_code, street, lat, lon, first, days, published, price, tag_names = spec
     start = _ts(first, 12)
-    festival_id = entities.create(
+    festival_id = writes.create(
         "festival",
         actor,
         {
@@ -173,7 +173,7 @@ def _festival(actor: Actor, spec, tags: dict[str, int]) -> tuple[int, list[int]]
             "festival_description": f"{name.rsplit(' ', 1)[0]}: {days} days of music and more in {town}.",
         },
     )["festival_id"]
-    place_id = entities.create(
+    place_id = writes.create(
         "place",
         actor,
         {
@@ -188,15 +188,15 @@ def _festival(actor: Actor, spec, tags: dict[str, int]) -> tuple[int, list[int]]
     relations.link("festival", festival_id, "place", place_id, actor)
     slug = name.lower().replace(" ", "-")
     for url, service in ((f"https://{slug}.example.org/", 0), (f"https://instagram.com/{slug}", 3)):
-        link_id = entities.create("link", actor, {"link_url": url, "link_service": service})["link_id"]
+        link_id = writes.create("link", actor, {"link_url": url, "link_service": service})["link_id"]
         relations.link("festival", festival_id, "links", link_id, actor)
     for tag_name in tag_names:
         if tag_name not in tags:
-            tags[tag_name] = entities.create("tag", actor, {"tag_name": tag_name})["tag_id"]
+            tags[tag_name] = writes.create("tag", actor, {"tag_name": tag_name})["tag_id"]
         relations.link("festival", festival_id, "tags", tags[tag_name], actor)
     locations = []
     for index, stage in enumerate(STAGES[:2] if published else STAGES[2:]):
-        location_id = entities.create(
+        location_id = writes.create(
             "location",
             actor,
             {
@@ -220,7 +220,7 @@ def _festival_day(
         stage = slot % len(locations)
         start = day_start + (slot // len(locations)) * SLOT_SECONDS
         artist_id = rng.choice(artists)
-        event_id = entities.create(
+        event_id = writes.create(
             "event",
             actor,
             {

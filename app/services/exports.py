@@ -27,9 +27,9 @@ import orjson
 from app.errors import NotFound
 from app.permissions import Actor
 from app.registry import ENTITIES
-from app.services import entities
-from app.services.queries import ListQuery, fetch, read_scope
-from app.services.schedule import local, zone_of
+from app.services import writes
+from app.services.reads import ListQuery, fetch, read_scope
+from app.services.timetable import local, zone_of
 from app.text import csv_cell, xml_text
 
 # Fixed, so that a guid (and the calendar UID made from it) never changes: calendar apps and schedule
@@ -72,7 +72,7 @@ def _events_query() -> ListQuery:
 
 def load_scope(actor: Actor) -> tuple[set, str]:
     """What `load` (without parts) reads: the tables whose data-version counters key a cached export, and the
-    caller's visibility class (app/services/queries.py's read_scope)."""
+    caller's visibility class (app/services/reads.py's read_scope)."""
     return read_scope("event", actor, _events_query(), ENTITIES["festival"].relations["events"], anyone=True)
 
 
@@ -92,7 +92,7 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
 
 def preview(festival_id: int, actor: Actor) -> Program:
     """The visitor preview of a festival its owner (or an admin) is editing, drafts included."""
-    entities.require_editable("festival", festival_id, actor)
+    writes.require_editable("festival", festival_id, actor)
     return load(festival_id, actor, parts=True)
 
 

@@ -23,7 +23,7 @@ from app.errors import Conflict, Unprocessable
 from app.models.base import utcnow
 from app.models.idempotency import IdempotencyRecord
 from app.permissions import Actor, require_creator
-from app.services import entities
+from app.services import writes
 from app.services.preconditions import Saved
 
 KEEP = timedelta(hours=24)
@@ -76,7 +76,7 @@ def create_once(entity: str, actor: Actor, data: Any, key: str) -> tuple[int, Sa
             now = utcnow()
             # An expired record of this key must go before the key is used again; older ones go with it.
             IdempotencyRecord.delete().where(IdempotencyRecord.created <= now - KEEP).execute()
-            created = entities.create(entity, actor, data)
+            created = writes.create(entity, actor, data)
             answer = orjson.dumps({"data": [created], "tag": created.tag}).decode()
             IdempotencyRecord.insert(
                 caller=caller, key=key, fingerprint=asked, status=201, answer=answer, created=now

@@ -27,7 +27,7 @@ from app.models.base import utcnow
 from app.models.relations import EventArtist, EventLocation, FestivalEvent
 from app.permissions import Actor, library_of, own_library
 from app.schemas import validate_body
-from app.services import audit, entities, exports, schedule
+from app.services import audit, exports, timetable, writes
 from app.text import csv_uncell, has_control, whole_number
 
 FIELDS = exports.CSV_COLUMNS
@@ -246,7 +246,7 @@ def _moment(text: str, day: date, program: exports.Program) -> int | None:
         if other is None or clock is None:
             return None
         day = other
-    return schedule.to_unix(datetime.combine(day, clock), program.zone)
+    return timetable.to_unix(datetime.combine(day, clock), program.zone)
 
 
 def _split_artists(text: str) -> list[str]:
@@ -313,8 +313,10 @@ def _check(row: Row, cells: dict[str, str], program: exports.Program) -> str:
                 "event_end": row.end,
             },
         )
-        # The portal's checks on events (a name, within the festival's days), the same for every row.
-        schedule.check_event(program.festival, {"event_name": row.name, "event_start": row.start, "event_end": row.end})
+        # The checks of every organizer's event save (a name, within the festival's days), for every row.
+        timetable.check_event(
+            program.festival, {"event_name": row.name, "event_start": row.start, "event_end": row.end}
+        )
     except Invalid as exc:
         key, message = next(iter(exc.fields.items()))
         return f"{FIELD_LABELS.get(key, key)}: {message[:1].lower()}{message[1:]}"
@@ -350,7 +352,7 @@ def _event_key(event: dict, program: exports.Program) -> tuple[str, str, str]:
 
 
 def _plan(festival_id: int, actor: Actor, table: Table, mapping: dict[str, int | None]) -> Plan:
-    entities.require_editable("festival", festival_id, actor)
+    writes.require_editable("festival", festival_id, actor)
     program = exports.load(festival_id, actor)
     existing: dict[tuple, dict] = {}
     for event in program.events:

@@ -14,7 +14,7 @@ from app.models import FestivalMember, User
 from app.models.members import EDITOR
 from app.permissions import Actor, can_manage, require_festival_owner, require_reader
 from app.registry import ENTITIES
-from app.services import audit, entities
+from app.services import audit, writes
 from app.services.users import normalize_email
 
 OWNER = "owner"
@@ -27,13 +27,13 @@ def _member(user_id: int, email: str, role: str) -> dict:
 def members_of(festival_id: int, actor: Actor) -> list[dict]:
     """The owner, then the editors by email: for the festival's owner, editors and admins (Forbidden for others,
     NotFound for a draft they may not see). One query for the editors, one for the owner."""
-    return _listed(entities.require_editable("festival", festival_id, actor))
+    return _listed(writes.require_editable("festival", festival_id, actor))
 
 
 def roster(festival_id: int, actor: Actor) -> tuple[list[dict], bool]:
     """`members_of`, and whether the actor may manage them (and publish and delete the festival): for pages
     that offer those buttons only to whom they work for."""
-    festival = entities.require_editable("festival", festival_id, actor)
+    festival = writes.require_editable("festival", festival_id, actor)
     return _listed(festival), can_manage(actor, festival)
 
 
@@ -74,7 +74,7 @@ def add_editor(festival_id: int, email: str, actor: Actor) -> dict:
     require_reader(actor)
     try:
         with write_transaction():
-            festival = entities.editable(ENTITIES["festival"], festival_id, actor)
+            festival = writes.editable(ENTITIES["festival"], festival_id, actor)
             require_festival_owner(actor, festival, "manage its members")
             user = account_for(email)
             if user.id == festival.owner_id:
@@ -101,7 +101,7 @@ def remove_editor(festival_id: int, user_id: int, actor: Actor) -> dict:
     the member that was."""
     require_reader(actor)
     with write_transaction():
-        festival = entities.editable(ENTITIES["festival"], festival_id, actor)
+        festival = writes.editable(ENTITIES["festival"], festival_id, actor)
         leaving = actor.is_user and user_id == actor.user_id
         if not leaving:
             require_festival_owner(actor, festival, "manage its members")

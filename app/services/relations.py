@@ -15,7 +15,7 @@ from app.permissions import Actor, require_link, require_reader
 from app.registry import ENTITIES, RelationSpec
 from app.services import audit
 from app.services.preconditions import NONE, Precondition
-from app.services.queries import require_visible
+from app.services.reads import require_visible
 
 
 def relation_of(entity: str, segment: str) -> RelationSpec:

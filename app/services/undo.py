@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.models.relations import EventArtist, EventImage, EventLocation, EventVideo, FestivalEvent
 from app.permissions import Actor
 from app.registry import ENTITIES
-from app.services import audit, entities, program
+from app.services import audit, festivals, writes
 
 WINDOW = timedelta(minutes=2)  # the portal offers it for a minute; a slow click still counts
 LINKS = {"artist": (EventArtist, Artist), "location": (EventLocation, Location), "image": (EventImage, Image)}
@@ -36,7 +36,7 @@ def _snapshot(event_ids: list[int]) -> dict[int, dict]:
             "fields": {field.name: getattr(row, field.name) for field in FIELDS},
             "owner": row.owner_id,
             "created": row.created.isoformat(),
-            "version": entities.version_token(row.version),
+            "version": writes.version_token(row.version),
             "links": {kind: [] for kind in LINKS},
         }
         for row in Event.select().where(Event.id.in_(event_ids))
@@ -49,7 +49,7 @@ def _snapshot(event_ids: list[int]) -> dict[int, dict]:
 
 def _versions(event_ids: list[int]) -> dict[int, str]:
     rows = Event.select(Event.id, Event.version).where(Event.id.in_(event_ids))
-    return {row.id: entities.version_token(row.version) for row in rows}
+    return {row.id: writes.version_token(row.version) for row in rows}
 
 
 def recorded(actor: Actor, festival_id: int, label: str, change: Callable[[], T]) -> tuple[T, int | None]:
@@ -57,9 +57,9 @@ def recorded(actor: Actor, festival_id: int, label: str, change: Callable[[], T]
     transaction: (its result, the step's id; None when it changed no event). `label` names the change in words
     ("the edit of “Opening”")."""
     with write_transaction():
-        before = _snapshot(program.event_ids(festival_id))
+        before = _snapshot(festivals.event_ids(festival_id))
         result = change()
-        after = _versions(program.event_ids(festival_id))
+        after = _versions(festivals.event_ids(festival_id))
         touched = {event_id: snap for event_id, snap in before.items() if after.get(event_id) != snap["version"]}
         added = [event_id for event_id in after if event_id not in before]
         if not touched and not added:
@@ -84,7 +84,7 @@ def undo(festival_id: int, step_id: int, actor: Actor) -> str:
             raise Invalid(
                 f"{step.label} was more than {int(WINDOW.total_seconds() // 60)} minutes ago: too late to undo"
             )
-        entities.require_editable("festival", festival_id, actor)
+        writes.require_editable("festival", festival_id, actor)
         state = orjson.loads(step.state)
         before = {int(event_id): snap for event_id, snap in state["before"].items()}
         after = {int(event_id): version for event_id, version in state["after"].items()}
@@ -93,7 +93,7 @@ def undo(festival_id: int, step_id: int, actor: Actor) -> str:
         if changed:
             raise Conflict(f"{step.label} cannot be undone: {_named(changed, before)} changed after it")
         for event in Event.select().where(Event.id.in_([event_id for event_id in after if event_id not in before])):
-            entities.remove(ENTITIES["event"], event)
+            writes.remove(ENTITIES["event"], event)
         _restore(festival_id, before, existing=set(now))
         audit.record(actor, "festival", festival_id, "undo", {"undid": step.label, "events": sorted(after)})
         step.delete_instance()

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from app.services import entities
+from app.services import writes
 
 API = "/api/v1"
 ENTITIES = ["festival", "event", "artist", "location", "image", "link", "place", "tag"]
@@ -192,13 +192,13 @@ def test_two_writers_with_the_same_if_match_cannot_both_win(app, client, writer,
     (PostgreSQL) or the write lock (SQLite) taken with the read lets the second one see the first's change."""
     url = f"{API}/festivals/{festival}"
     etag = etag_of(client.get(url, headers=writer))
-    slow_check = entities.require_edit
+    slow_check = writes.require_edit
 
     def slow(*args):
         slow_check(*args)
         time.sleep(0.3)
 
-    monkeypatch.setattr(entities, "require_edit", slow)
+    monkeypatch.setattr(writes, "require_edit", slow)
     answers = []
 
     def patch(text):
@@ -250,7 +250,7 @@ def test_asking_who_may_edit_does_not_wait_for_a_write_of_the_row(app, factory, 
     def ask():
         with app.app_context():
             db.connect(reuse_if_open=True)
-            answered.append(entities.require_editable("festival", festival, factory.actor(creator)).id)
+            answered.append(writes.require_editable("festival", festival, factory.actor(creator)).id)
             db.close()
 
     try:

@@ -135,15 +135,15 @@ def test_concurrent_duplicates_create_one(app, writer, monkeypatch):
     every answer the same. The create is slowed down so that all of them are inside it together."""
     import time
 
-    from app.services import entities
+    from app.services import writes
 
-    create = entities.create
+    create = writes.create
 
     def slow_create(*args, **kwargs):
         time.sleep(0.2)
         return create(*args, **kwargs)
 
-    monkeypatch.setattr(entities, "create", slow_create)
+    monkeypatch.setattr(writes, "create", slow_create)
     answers = []
 
     def post():

@@ -9,7 +9,7 @@ import pytest
 
 from app.models import AuditEntry
 from app.permissions import Actor
-from app.services import audit, entities
+from app.services import audit, writes
 
 API = "/api/v1"
 
@@ -260,11 +260,11 @@ def test_members_need_credentials(crew):
 
 
 def test_the_dashboard_query_lists_festivals_one_edits(crew, app):
-    from app.services import program
+    from app.services import festivals
 
-    festivals, total = program.dashboard(Actor("user", user_id=crew.editor.id, role="creator"))
+    rows, total = festivals.dashboard(Actor("user", user_id=crew.editor.id, role="creator"))
 
-    assert total == 1 and [festival["festival_id"] for festival in festivals] == [crew.festival]
+    assert total == 1 and [festival["festival_id"] for festival in rows] == [crew.festival]
 
 
 def test_member_changes_are_in_the_audit_log_in_words(crew):
@@ -288,7 +288,7 @@ def test_member_changes_are_in_the_audit_log_in_words(crew):
 def test_an_editor_handed_the_festival_is_listed_once_as_its_owner(crew):
     admin = Actor("user", user_id=crew.admin.id, role="admin")
 
-    entities.transfer_owner("festival", crew.festival, crew.editor.id, admin)
+    writes.transfer_owner("festival", crew.festival, crew.editor.id, admin)
 
     listed = data_of(crew.call("get", f"/festivals/{crew.festival}/members", "editor"))
     assert listed == [{"member_user_id": crew.editor.id, "member_email": crew.editor.email, "member_role": "owner"}]

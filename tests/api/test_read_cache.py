@@ -10,7 +10,7 @@ import redis
 
 from api.read_cache import RedisStore
 from app.permissions import Actor
-from app.services import entities, users
+from app.services import users, writes
 from tests.conftest import SUITE
 
 TEST_REDIS = SUITE.test_redis_url
@@ -181,7 +181,7 @@ def test_ownership_transfer_shows_the_draft_to_its_new_owner_at_once(client, wor
     before = cached(client, "/api/v1/festivals", as_heir)
     assert "Secret draft" not in names(before.get_json()["data"], "festival")
     admin = Actor("user", user_id=world["admin"].id, role="admin")
-    entities.transfer_owner("festival", world["draft"], heir.id, admin)
+    writes.transfer_owner("festival", world["draft"], heir.id, admin)
     assert "Secret draft" in names(fresh(client, "/api/v1/festivals", as_heir, before), "festival")
     # and the former owner no longer sees it
     assert "Secret draft" not in names(
@@ -433,7 +433,7 @@ def test_exports_of_drafts_follow_publish_transfer_and_demotion(client, world, f
 
     heir = factory.user("creator")
     assert client.get(url, headers=factory.bearer(heir)).status_code == 404
-    entities.transfer_owner("festival", world["draft"], heir.id, Actor("user", user_id=world["admin"].id, role="admin"))
+    writes.transfer_owner("festival", world["draft"], heir.id, Actor("user", user_id=world["admin"].id, role="admin"))
     assert "Secret event" in client.get(url, headers=factory.bearer(heir)).data.decode()
     assert client.get(url, headers=world["as_owner"]).status_code == 404
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.db import db
 from app.permissions import Actor
-from app.services import api_keys, parts, schedule
+from app.services import api_keys, details, timetable
 from tests.browser.conftest import SCREENSHOTS, _page
 from tests.browser.test_admin_pages import log_in_admin
 from tests.factories import Factory
@@ -201,18 +201,18 @@ def seed(server, owner) -> dict:
             timezone="Europe/Berlin",
         )
         festival_id = festival["festival_id"]
-        parts.save_to_one(
+        details.save_to_one(
             "festival", festival_id, "place", actor, {"place_street": "Seestraße 1", "place_town": "Leipzig"}
         )
         for url in (LONG_LINK, "https://lakeside.example.org/"):
-            parts.create_linked("festival", festival_id, "links", actor, {"link_url": url})
+            details.create_linked("festival", festival_id, "links", actor, {"link_url": url})
         for tag in (LONG_TAG, "open air", "jazz"):
-            parts.add_tag("festival", festival_id, tag, actor)
+            details.add_tag("festival", festival_id, tag, actor)
         stages = ["Hauptbühne am Blauen Wunder", "Zelt an der alten Bootshausbrücke", "Waldbühne"]
         events = []
         for number in range(24):  # 3 days, 3 stages, one overlap (a warning) on the first day
             start = DAY + (number // 8) * 86400 + (number % 8) * 5400 - (1800 if number == 3 else 0)
-            saved = schedule.save_event(
+            saved = timetable.save_event(
                 festival_id,
                 None,
                 actor,
@@ -226,7 +226,7 @@ def seed(server, owner) -> dict:
             )
             events.append(saved["event_id"])
         location = factory.create("location", owner, name="Backyard stage with a rather long name")
-        tag = parts.find_or_create_tag(LONG_TAG, actor)[0]
+        tag = details.find_or_create_tag(LONG_TAG, actor)[0]
         return {"festival": festival_id, "event": events[0], "location": location["location_id"], "tag": tag}
 
 

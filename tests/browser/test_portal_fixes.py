@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from app.db import db
 from app.models import Event, Festival
-from app.services import schedule
+from app.services import timetable
 from tests.browser.conftest import _page
 from tests.browser.test_creator_portal import log_in
 from tests.factories import Factory
@@ -27,7 +27,7 @@ def festival_with_an_event(server, owner, zone: str = "Europe/Berlin") -> tuple[
             "festival", owner, name="Elbufer-Klänge Dresden", start=DAY - 6 * 3600, end=DAY + 2 * 86400, timezone=zone
         )
         festival_id = festival["festival_id"]
-        event = schedule.save_event(
+        event = timetable.save_event(
             festival_id,
             None,
             actor,

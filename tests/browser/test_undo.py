@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from app.db import db
 from app.permissions import Actor
-from app.services import program, schedule
+from app.services import festivals, timetable
 from tests.browser.conftest import _page
 from tests.browser.test_creator_portal import log_in
 from tests.browser.test_layout import seed
@@ -22,7 +22,7 @@ SECOND = "Set 2: Großes Abschlusskonzert des Sächsischen Landesjugendorchester
 def line_up(server, owner, festival_id: int) -> list[tuple]:
     """Every event as the organizer sees it: id, name, description, start, end, artists, stage."""
     with server.app.app_context(), db.connection_context():
-        events = program.events_of(festival_id, Actor("user", user_id=owner.id, role=owner.role))
+        events = festivals.events_of(festival_id, Actor("user", user_id=owner.id, role=owner.role))
     return [
         (
             e["event_id"],
@@ -31,7 +31,7 @@ def line_up(server, owner, festival_id: int) -> list[tuple]:
             e["event_start"],
             e["event_end"],
             [a["artist_name"] for a in e["include"]["artist"]],
-            schedule.stage_of(e),
+            timetable.stage_of(e),
         )
         for e in events
     ]
@@ -118,7 +118,7 @@ def test_undo_refuses_when_the_event_changed_since_and_goes_after_a_minute(brows
     # Meanwhile the event changes in another tab: the undo says why it did nothing.
     with server.app.app_context(), db.connection_context():
         actor = Actor("user", user_id=owner.id, role=owner.role)
-        schedule.save_event(festival_id, first, actor, {"event_name": "Eröffnung am Elbufer"}, ["Bö 0"], "Zelt")
+        timetable.save_event(festival_id, first, actor, {"event_name": "Eröffnung am Elbufer"}, ["Bö 0"], "Zelt")
     changed = line_up(server, owner, festival_id)
     undo.click()
     expect(

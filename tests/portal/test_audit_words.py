@@ -2,7 +2,7 @@
 
 import re
 
-from app.services import entities, parts, program, schedule
+from app.services import details, festivals, timetable, writes
 from tests.identity.test_pages import client_for, log_in, text
 
 
@@ -16,11 +16,11 @@ def test_the_audit_log_names_things_and_says_what_changed(app, factory):
     dora = factory.user("creator", email="dora@example.org")
     actor = factory.actor(carla)
     festival = factory.create("festival", carla, name="Lakeside Sounds")["festival_id"]
-    entities.update("festival", festival, actor, {"festival_price": "20 €", "festival_description": "By the lake"})
-    parts.add_tag("festival", festival, "jazz", actor)
-    parts.create_linked("festival", festival, "links", actor, {"link_url": "https://lake.example/"})
-    schedule.save_event(festival, None, actor, {"event_name": "Opening"}, ["Ada Lux"], "Main stage")
-    entities.transfer_owner("festival", festival, dora.id, factory.actor(admin))
+    writes.update("festival", festival, actor, {"festival_price": "20 €", "festival_description": "By the lake"})
+    details.add_tag("festival", festival, "jazz", actor)
+    details.create_linked("festival", festival, "links", actor, {"link_url": "https://lake.example/"})
+    timetable.save_event(festival, None, actor, {"event_name": "Opening"}, ["Ada Lux"], "Main stage")
+    writes.transfer_owner("festival", festival, dora.id, factory.actor(admin))
     client = client_for(app)
     assert log_in(client, admin.email).status_code == 303
 
@@ -44,9 +44,9 @@ def test_stage_order_zone_change_and_import_are_said_in_words(app, factory):
     admin, carla = factory.user("admin"), factory.user("creator", email="carla@example.org")
     actor = factory.actor(carla)
     festival = factory.create("festival", carla, name="Elbhangfest", timezone="Europe/Berlin")["festival_id"]
-    schedule.add_stage(festival, "Hauptbühne", actor)
-    schedule.add_stage(festival, "Zelt am Elbufer", actor)
-    schedule.update_festival(festival, actor, {"festival_timezone": "Europe/London"}, None, keep_local_times=True)
+    timetable.add_stage(festival, "Hauptbühne", actor)
+    timetable.add_stage(festival, "Zelt am Elbufer", actor)
+    timetable.update_festival(festival, actor, {"festival_timezone": "Europe/London"}, None, keep_local_times=True)
     client = client_for(app)
     assert log_in(client, admin.email).status_code == 303
     log = rows(text(client.get("/admin/audit?entity=festival")))
@@ -63,11 +63,11 @@ def test_deleted_things_shifted_events_and_keys_are_named_not_numbered(app, fact
     actor = factory.actor(carla)
     festival = factory.create("festival", carla, name="Elbhangfest", timezone="Europe/Berlin")["festival_id"]
     times = {"event_start": 1781287200, "event_end": 1781290800}
-    event = schedule.save_event(festival, None, actor, {"event_name": "Großes Abschlusskonzert", **times}, [], "Zelt")
-    schedule.shift_events(festival, [event["event_id"]], 15, actor)
-    program.delete_event(festival, event["event_id"], actor)
+    event = timetable.save_event(festival, None, actor, {"event_name": "Großes Abschlusskonzert", **times}, [], "Zelt")
+    timetable.shift_events(festival, [event["event_id"]], 15, actor)
+    festivals.delete_event(festival, event["event_id"], actor)
     _, key = api_keys.create_key("The iOS app (TestFlight)")
-    program.delete_festival(festival, actor)
+    festivals.delete_festival(festival, actor)
     client = client_for(app)
     assert log_in(client, admin.email).status_code == 303
     log = rows(text(client.get("/admin/audit")))

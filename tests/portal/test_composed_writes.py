@@ -7,7 +7,7 @@ import orjson
 
 from app.db import db
 from app.models import Artist, AuditEntry, Event, Location
-from app.services import schedule
+from app.services import timetable
 from tests.identity.test_pages import csrf_token
 from tests.portal.test_creator_pages import JULY_3, new_festival
 
@@ -47,7 +47,7 @@ def test_event_save_with_new_artists_and_location_is_one_write_of_at_most_20_sta
     before = _last_audit_id(app)
     with app.app_context(), db.connection_context():
         count_queries.count = 0
-        saved = schedule.save_event(
+        saved = timetable.save_event(
             festival_id, None, factory.actor(creator), values, ["Ada Lux", "Bo Tide"], "Main stage"
         )
         statements = count_queries.count

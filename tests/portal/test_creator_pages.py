@@ -5,7 +5,7 @@ import re
 
 from app.models import Event, Festival
 from app.permissions import SYSTEM
-from app.services import entities
+from app.services import writes
 from tests.identity.test_pages import client_for, csrf_token, log_in, text
 
 HTMX = {"HX-Request": "true"}
@@ -143,11 +143,11 @@ def test_events_with_artists_and_location_in_one_save(browser_client):
 def entities_of(client, festival_id):
     from app.models import User
     from app.permissions import Actor
-    from app.services import program
+    from app.services import festivals
 
     owner = Festival.get_by_id(festival_id).owner_id
     user = User.get_by_id(owner)
-    events = program.events_of(festival_id, Actor("user", user_id=user.id, role=user.role))
+    events = festivals.events_of(festival_id, Actor("user", user_id=user.id, role=user.role))
     return {"artist": [a for e in events for a in e["include"]["artist"]]}
 
 
@@ -165,7 +165,7 @@ def test_other_creator_cannot_open_or_change_my_festival(app, factory, browser_c
     log_in(other, factory.user("creator").email)
     assert other.get(f"/festivals/{festival_id}").status_code == 404  # a draft of someone else: not there
     assert "Sommerfest" not in text(other.get("/festivals"))
-    entities.update("festival", festival_id, SYSTEM, {"festival_is_valid": True})  # published: readable, not theirs
+    writes.update("festival", festival_id, SYSTEM, {"festival_is_valid": True})  # published: readable, not theirs
     for page in ("", "/events", "/timetable"):
         path = f"/festivals/{festival_id}{page}"
         assert other.get(path).status_code in (403, 404)
@@ -248,9 +248,9 @@ def test_place_links_and_tags_are_managed_inline(browser_client):
 
 
 def entities_with_parts(festival_id):
-    from app.services import program
+    from app.services import festivals
 
-    return program.festival_with_parts(festival_id, SYSTEM)[0]
+    return festivals.festival_with_parts(festival_id, SYSTEM)[0]
 
 
 def test_library_lists_searches_creates_and_edits(browser_client):

@@ -3,7 +3,7 @@ listed and suggested, a typed name finds their own row or makes a new one (never
 an admin sees everyone's with an owner filter. The API keeps sharing them (see tests/api)."""
 
 from app.models import Artist, Event, Location
-from app.services import entities
+from app.services import writes
 from tests.identity.test_pages import client_for, log_in, text
 from tests.portal.test_creator_pages import HTMX, add_event, new_festival
 
@@ -36,7 +36,7 @@ def test_a_typed_name_of_another_organizers_location_makes_my_own(app, factory, 
     assert mine.id != theirs["location_id"] and mine.owner_id == creator.id and mine.name == "river tent"
 
     # Her renaming her location does not touch my event.
-    entities.update("location", theirs["location_id"], factory.actor(other), {"location_name": "Riverside"})
+    writes.update("location", theirs["location_id"], factory.actor(other), {"location_name": "Riverside"})
     assert location_of("Night set").name == "river tent"
 
     # A second event with the same name links my own location again, not a third one.

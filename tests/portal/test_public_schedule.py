@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from app.models import Festival
-from app.services import schedule
+from app.services import timetable
 
 DAY = 1814090400  # Sun 2027-06-27 10:00 UTC, 12:00 in Berlin
 
@@ -24,7 +24,7 @@ def _festival(factory, creator, name: str, published: bool) -> int:
 
 
 def _act(festival_id, factory, creator, name, start, stage, artist):
-    schedule.save_event(
+    timetable.save_event(
         festival_id,
         None,
         factory.actor(creator),

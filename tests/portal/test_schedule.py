@@ -1,4 +1,4 @@
-"""The schedule's rules (app/services/schedule.py) on the database in use: local times at Europe/Berlin's
+"""The schedule's rules (app/services/timetable.py) on the database in use: local times at Europe/Berlin's
 switch nights, events refused (no name, outside the festival's days) or flagged (overlaps, duplicates),
 the publish checklist, stage order, shifting and duplicating; and how the portal, the API and the CSV
 import use them."""
@@ -11,10 +11,10 @@ import pytest
 
 from app.errors import Invalid
 from app.models import Event, FestivalStage
-from app.services import exports, imports, program, schedule
+from app.services import exports, festivals, imports, timetable
 from tests.identity.test_pages import csrf_token, text
 
-BERLIN = schedule.zone_named("Europe/Berlin")
+BERLIN = timetable.zone_named("Europe/Berlin")
 
 
 def utc(*parts) -> int:
@@ -27,22 +27,22 @@ def utc(*parts) -> int:
 def test_a_time_the_clocks_skip_is_refused_with_a_clear_message():
     # 29 Mar 2026: Berlin goes from 02:00 CET straight to 03:00 CEST.
     with pytest.raises(Invalid) as caught:
-        schedule.to_unix(datetime(2026, 3, 29, 2, 30), BERLIN, "event_start")
+        timetable.to_unix(datetime(2026, 3, 29, 2, 30), BERLIN, "event_start")
     assert caught.value.fields == {
         "event_start": "02:30 on Sun 29 Mar 2026 does not exist in Europe/Berlin: the clocks go forward "
         "that night (choose e.g. 03:30)"
     }
-    assert schedule.to_unix(datetime(2026, 3, 29, 1, 59), BERLIN) == utc(2026, 3, 29, 0, 59)
-    assert schedule.to_unix(datetime(2026, 3, 29, 3, 0), BERLIN) == utc(2026, 3, 29, 1, 0)
+    assert timetable.to_unix(datetime(2026, 3, 29, 1, 59), BERLIN) == utc(2026, 3, 29, 0, 59)
+    assert timetable.to_unix(datetime(2026, 3, 29, 3, 0), BERLIN) == utc(2026, 3, 29, 1, 0)
 
 
 def test_a_time_that_happens_twice_is_the_first_and_is_shown_with_its_zone():
     # 25 Oct 2026: Berlin goes from 03:00 CEST back to 02:00 CET; 02:30 happens twice.
-    first = schedule.to_unix(datetime(2026, 10, 25, 2, 30), BERLIN)
+    first = timetable.to_unix(datetime(2026, 10, 25, 2, 30), BERLIN)
     assert first == utc(2026, 10, 25, 0, 30)
-    assert schedule.format_time(first, BERLIN) == "Sun 25 Oct 02:30 CEST"
-    assert schedule.format_time(first + 3600, BERLIN) == "Sun 25 Oct 02:30 CET"
-    assert schedule.format_time(utc(2026, 6, 12, 18), BERLIN) == "Fri 12 Jun 20:00"
+    assert timetable.format_time(first, BERLIN) == "Sun 25 Oct 02:30 CEST"
+    assert timetable.format_time(first + 3600, BERLIN) == "Sun 25 Oct 02:30 CET"
+    assert timetable.format_time(utc(2026, 6, 12, 18), BERLIN) == "Fri 12 Jun 20:00"
 
 
 def test_the_timetable_of_a_switch_night_runs_in_real_time():
@@ -54,7 +54,7 @@ def test_the_timetable_of_a_switch_night_runs_in_real_time():
         "event_end": utc(2026, 3, 29, 3),  # 05:00 CEST: four hours, not five
         "include": {"location": [{"location_id": 7, "location_name": "Club"}], "artist": []},
     }
-    [day] = schedule.timetable(festival, [event], [{"id": 7, "name": "Club"}], {})
+    [day] = timetable.timetable(festival, [event], [{"id": 7, "name": "Club"}], {})
     assert day.cells[0]["span"] == 4 * 12
     assert [label for _, label in day.hours] == ["00:00", "01:00", "03:00", "04:00", "05:00"]  # an hour for the next
 
@@ -88,16 +88,16 @@ FESTIVAL = {  # Fri 12 – Sun 14 Jun 2026 in Berlin
 )
 def test_events_without_a_name_or_outside_the_festival_are_refused(values, fields):
     with pytest.raises(Invalid) as caught:
-        schedule.check_event(FESTIVAL, values)
+        timetable.check_event(FESTIVAL, values)
     assert set(caught.value.fields) == fields
 
 
 def test_events_may_start_at_midnight_of_the_first_day_and_run_until_noon_after_the_last():
-    schedule.check_event(FESTIVAL, {"event_name": "Warm-up", "event_start": utc(2026, 6, 11, 22), "event_end": 0})
-    schedule.check_event(
+    timetable.check_event(FESTIVAL, {"event_name": "Warm-up", "event_start": utc(2026, 6, 11, 22), "event_end": 0})
+    timetable.check_event(
         FESTIVAL, {"event_name": "Sunrise", "event_start": utc(2026, 6, 15, 2), "event_end": utc(2026, 6, 15, 10)}
     )
-    schedule.check_event({**FESTIVAL, "festival_start": 0, "festival_end": 0}, {"event_name": "Any time"})
+    timetable.check_event({**FESTIVAL, "festival_start": 0, "festival_end": 0}, {"event_name": "Any time"})
 
 
 def _event(event_id, name, start, end, stage):
@@ -118,7 +118,7 @@ def test_overlaps_on_a_stage_and_exact_duplicates_are_flagged_not_refused():
         _event(4, "Next", utc(2026, 6, 12, 20), utc(2026, 6, 12, 21), "Main"),  # starts as Talk ends: fine
         _event(5, "Elsewhere", utc(2026, 6, 12, 18), utc(2026, 6, 12, 19), "Tent"),
     ]
-    found = schedule.warnings(events)
+    found = timetable.warnings(events)
     assert found[1] == ["duplicate of “Set”", "overlaps “Talk” on Main"]
     assert found[3] == ["overlaps “Set” on Main", "overlaps “Set” on Main"]
     assert 4 not in found and 5 not in found
@@ -131,7 +131,7 @@ def test_overlapping_blocks_get_lanes_side_by_side():
         _event(3, "C", utc(2026, 6, 12, 19), utc(2026, 6, 12, 19, 30), "Main"),
         _event(4, "D", utc(2026, 6, 12, 21), utc(2026, 6, 12, 22), "Main"),
     ]
-    day, *empty = schedule.timetable(FESTIVAL, events, [{"id": 1, "name": "Main"}], {})
+    day, *empty = timetable.timetable(FESTIVAL, events, [{"id": 1, "name": "Main"}], {})
     assert [(other.label, other.cells) for other in empty] == [("Sat 13 Jun 2026", []), ("Sun 14 Jun 2026", [])]
     lanes = {cell["event"]["event_name"]: (cell["lane"], cell["lanes"]) for cell in day.cells}
     assert lanes == {"A": (0, 2), "B": (1, 2), "C": (1, 2), "D": (0, 1)}
@@ -155,7 +155,7 @@ def berlin(factory, creator):
 
 
 def _save(festival_id, creator, factory, name, start, end, stage):
-    return schedule.save_event(
+    return timetable.save_event(
         festival_id,
         None,
         factory.actor(creator),
@@ -171,20 +171,20 @@ def test_the_checks_refuse_in_the_transaction_and_save_nothing(factory, creator,
     with pytest.raises(Invalid):
         _save(berlin, creator, factory, "Too late", utc(2026, 6, 20, 18), utc(2026, 6, 20, 19), "New stage")
     assert Event.select().count() == 0
-    assert program.name_suggestions("location", "New", factory.actor(creator)) == []
+    assert festivals.name_suggestions("location", "New", factory.actor(creator)) == []
 
 
 def test_publish_checklist_says_what_is_missing_and_the_api_stays_lenient(app, factory, creator, berlin):
     actor = factory.actor(creator)
-    assert schedule.checklist_of(berlin, actor) == ["at least one event", "a place", "an image"]
+    assert timetable.checklist_of(berlin, actor) == ["at least one event", "a place", "an image"]
     with pytest.raises(Invalid, match="the festival needs at least one event, a place, an image"):
-        schedule.publish(berlin, actor)
+        timetable.publish(berlin, actor)
     _save(berlin, creator, factory, "Set", utc(2026, 6, 12, 18), utc(2026, 6, 12, 19), "Main")
     for segment in ("place", "image"):
         part = factory.create(segment, creator)
         factory.link("festival", berlin, segment, part[f"{segment}_id"], creator)
-    assert schedule.checklist_of(berlin, actor) == []
-    assert schedule.publish(berlin, actor)["festival_is_valid"] is True
+    assert timetable.checklist_of(berlin, actor) == []
+    assert timetable.publish(berlin, actor)["festival_is_valid"] is True
     # The API publishes as before (festival_is_valid), checklist or not: old clients keep working.
     empty = factory.create("festival", creator, is_valid=False)
     answer = app.test_client().patch(
@@ -198,14 +198,14 @@ def test_stage_order_is_stored_and_the_same_every_day(factory, creator, berlin):
     _save(berlin, creator, factory, "Fri", utc(2026, 6, 12, 18), utc(2026, 6, 12, 19), "Tent")
     _save(berlin, creator, factory, "Fri 2", utc(2026, 6, 12, 18), utc(2026, 6, 12, 19), "Arena")
     _save(berlin, creator, factory, "Sat", utc(2026, 6, 13, 18), utc(2026, 6, 13, 19), "Tent")
-    events = program.events_of(berlin, actor)
-    stages = schedule.stages(berlin, events)
+    events = festivals.events_of(berlin, actor)
+    stages = timetable.stages(berlin, events)
     assert [stage["name"] for stage in stages] == ["Arena", "Tent"]  # by name until set
-    schedule.move_stage(berlin, stages[1]["id"], -1, actor)
+    timetable.move_stage(berlin, stages[1]["id"], -1, actor)
     assert FestivalStage.select().where(FestivalStage.festival == berlin).count() == 2
-    stages = schedule.stages(berlin, events)
+    stages = timetable.stages(berlin, events)
     assert [stage["name"] for stage in stages] == ["Tent", "Arena"]
-    days = schedule.timetable(program.festival_with_parts(berlin, actor)[0], events, stages, {})
+    days = timetable.timetable(festivals.festival_with_parts(berlin, actor)[0], events, stages, {})
     assert [[cell["column"] for cell in day.cells] for day in days] == [[0, 1], [0], []]  # Tent first on both days
     assert (days[2].label, days[2].start) == ("Sun 14 Jun 2026", utc(2026, 6, 14, 14))  # empty, from 16:00 Berlin
 
@@ -216,21 +216,21 @@ def test_shift_moves_all_or_nothing_and_duplicate_copies(factory, creator, berli
     two = _save(berlin, creator, factory, "Two", utc(2026, 6, 14, 20), utc(2026, 6, 14, 22), "Main")
     ids = [one["event_id"], two["event_id"]]
     with pytest.raises(Invalid, match="outside|after"):
-        schedule.shift_events(berlin, ids, 24 * 60, actor)  # Two would end on the 15th at 22:00 Berlin
+        timetable.shift_events(berlin, ids, 24 * 60, actor)  # Two would end on the 15th at 22:00 Berlin
     assert Event.get_by_id(one["event_id"]).start == utc(2026, 6, 12, 18)
-    assert schedule.shift_events(berlin, ids, -30, actor) == 2
+    assert timetable.shift_events(berlin, ids, -30, actor) == 2
     assert Event.get_by_id(two["event_id"]).start == utc(2026, 6, 14, 19, 30)
-    copy = schedule.duplicate_event(berlin, one["event_id"], actor)  # the next slot on the stage, as long
+    copy = timetable.duplicate_event(berlin, one["event_id"], actor)  # the next slot on the stage, as long
     assert (copy["event_name"], copy["event_start"], copy["event_end"]) == (
         "One",
         utc(2026, 6, 12, 18, 30),
         utc(2026, 6, 12, 19, 30),
     )
-    assert copy["event_id"] not in schedule.warnings(program.events_of(berlin, actor))
+    assert copy["event_id"] not in timetable.warnings(festivals.events_of(berlin, actor))
     dawn = _save(berlin, creator, factory, "Dawn", utc(2026, 6, 15, 8), utc(2026, 6, 15, 9, 30), "Main")
-    late = schedule.duplicate_event(berlin, dawn["event_id"], actor)  # after it, it would end after noon
+    late = timetable.duplicate_event(berlin, dawn["event_id"], actor)  # after it, it would end after noon
     assert (late["event_start"], late["event_end"]) == (utc(2026, 6, 15, 8), utc(2026, 6, 15, 9, 30))
-    assert schedule.warnings(program.events_of(berlin, actor))[late["event_id"]] == ["duplicate of “Dawn”"]
+    assert timetable.warnings(festivals.events_of(berlin, actor))[late["event_id"]] == ["duplicate of “Dawn”"]
 
 
 def test_the_csv_import_uses_the_festival_zone_and_the_same_checks(factory, creator, berlin):
@@ -286,7 +286,7 @@ def test_festival_timezone_in_the_api(app, factory, creator):
 def test_an_event_after_the_festival_is_refused_alike_by_portal_and_import_and_kept_by_the_api(
     app, browser_client, factory, creator, berlin
 ):
-    """The checks are chosen by the service (schedule.save_event, imports.preview), not by a handler: the portal
+    """The checks are chosen by the service (timetable.save_event, imports.preview), not by a handler: the portal
     and the CSV import refuse the same event with the same words; the API keeps it, as its contract says (api.md:
     existing apps create and link events before the festival's dates are final)."""
     words = "outside the festival's days (Fri 12 Jun – Sun 14 Jun)"
@@ -398,17 +398,17 @@ def test_portal_shift_duplicate_move_and_stage_order(browser_client, factory, cr
     assert outside.status_code == 422 and "Is outside the festival&#39;s days" in text(outside)
     moved = browser_client.post(move, data={"csrf_token": token, "start": "2026-06-13T19:02", "location": "Main"})
     assert moved.status_code == 303
-    event = program.event_of(berlin, two["event_id"], factory.actor(creator))
-    assert (event["event_start"], schedule.stage_of(event)) == (utc(2026, 6, 13, 17), "Main")  # 19:00 Berlin
+    event = festivals.event_of(berlin, two["event_id"], factory.actor(creator))
+    assert (event["event_start"], timetable.stage_of(event)) == (utc(2026, 6, 13, 17), "Main")  # 19:00 Berlin
 
     _save(berlin, creator, factory, "Three", utc(2026, 6, 13, 12), utc(2026, 6, 13, 13), "Tent")
-    timetable = f"/festivals/{berlin}/timetable"
+    timetable_page = f"/festivals/{berlin}/timetable"
     tent = next(
-        s for s in schedule.stages(berlin, program.events_of(berlin, factory.actor(creator))) if s["name"] == "Tent"
+        s for s in timetable.stages(berlin, festivals.events_of(berlin, factory.actor(creator))) if s["name"] == "Tent"
     )
     assert (
         browser_client.post(f"/festivals/{berlin}/stages/{tent['id']}/left", data={"csrf_token": token}).status_code
         == 303
     )
-    headers = text(browser_client.get(timetable))
+    headers = text(browser_client.get(timetable_page))
     assert headers.index('data-stage="Tent"') < headers.index('data-stage="Main"')

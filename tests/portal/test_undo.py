@@ -9,7 +9,7 @@ import pytest
 from app.errors import Conflict, Invalid
 from app.models import Event, UndoStep
 from app.models.base import utcnow
-from app.services import audit, imports, program, schedule, undo
+from app.services import audit, festivals, imports, timetable, undo
 from tests.portal.test_schedule import _save, berlin, utc  # noqa: F401 - berlin is a fixture
 
 SUMMER = utc(2026, 6, 12, 18)  # Fri 12 Jun 20:00 in Berlin
@@ -24,21 +24,21 @@ def _state(festival_id, actor) -> list[tuple]:
             event["event_start"],
             event["event_end"],
             [artist["artist_name"] for artist in event["include"]["artist"]],
-            schedule.stage_of(event),
+            timetable.stage_of(event),
         )
-        for event in program.events_of(festival_id, actor)
+        for event in festivals.events_of(festival_id, actor)
     ]
 
 
 def _edit(festival_id, event_id, actor, name, artists, stage):
-    return schedule.save_event(
+    return timetable.save_event(
         festival_id, event_id, actor, {"event_name": name, "event_description": "Neu"}, artists, stage
     )
 
 
 def test_an_edit_is_undone_with_its_fields_artists_and_stage_and_an_audit_row(factory, creator, berlin):  # noqa: F811
     actor, admin = factory.actor(creator), factory.actor(factory.user("admin"))
-    event = schedule.save_event(
+    event = timetable.save_event(
         berlin,
         None,
         actor,
@@ -73,7 +73,7 @@ def test_an_edit_is_undone_with_its_fields_artists_and_stage_and_an_audit_row(fa
 def test_a_deleted_event_comes_back_with_its_id_artists_and_stage(factory, creator, berlin):  # noqa: F811
     actor = factory.actor(creator)
     for number in range(3):
-        schedule.save_event(
+        timetable.save_event(
             berlin,
             None,
             actor,
@@ -87,7 +87,7 @@ def test_a_deleted_event_comes_back_with_its_id_artists_and_stage(factory, creat
         )
     before = _state(berlin, actor)
     gone = before[1][0]
-    _, step = undo.recorded(actor, berlin, "the delete of “Set 1”", lambda: program.delete_event(berlin, gone, actor))
+    _, step = undo.recorded(actor, berlin, "the delete of “Set 1”", lambda: festivals.delete_event(berlin, gone, actor))
     assert [row[0] for row in _state(berlin, actor)] == [before[0][0], before[2][0]]
     undo.undo(berlin, step, actor)
     assert _state(berlin, actor) == before
@@ -121,7 +121,7 @@ def test_an_undo_refuses_when_an_event_changed_since_and_changes_nothing(factory
         actor,
         berlin,
         "the move of “Lesung”",
-        lambda: schedule.move_event(berlin, event["event_id"], actor, SUMMER + 7200, "Hauptbühne"),
+        lambda: timetable.move_event(berlin, event["event_id"], actor, SUMMER + 7200, "Hauptbühne"),
     )
     _edit(berlin, event["event_id"], actor, "Lesung mit Musik", [], "Hauptbühne")  # a later change
     after = _state(berlin, actor)
@@ -134,7 +134,7 @@ def test_an_undo_is_the_authors_own_and_only_for_a_while(factory, creator, berli
     actor = factory.actor(creator)
     event = _save(berlin, creator, factory, "Lesung", SUMMER, SUMMER + 3600, "Zelt")
     _, step = undo.recorded(
-        actor, berlin, "the delete of “Lesung”", lambda: program.delete_event(berlin, event["event_id"], actor)
+        actor, berlin, "the delete of “Lesung”", lambda: festivals.delete_event(berlin, event["event_id"], actor)
     )
     other = factory.actor(factory.user("creator"))
     with pytest.raises(Invalid, match="nothing to undo"):

@@ -1,4 +1,4 @@
-"""The parts an entity owns, written together with their link in one transaction: a festival's place,
+"""The details an entity owns (its parts), written together with their link in one transaction: a festival's place,
 links and tags (also an artist's or location's). What the portal's inline editors call.
 
 Each is one composed write: the owner is authorized once, its version bumped once, and one audit row
@@ -17,9 +17,9 @@ from app.models.tag import Tag
 from app.permissions import Actor, require_creator, require_edit
 from app.registry import ENTITIES
 from app.serialize import from_row
-from app.services import audit, entities, relations
+from app.services import audit, relations, writes
 from app.services.library import NAMED_BY
-from app.services.queries import require_visible
+from app.services.reads import require_visible
 from app.text import name_key
 
 
@@ -30,11 +30,11 @@ def create_linked(entity: str, entity_id: int, segment: str, actor: Actor, data:
     target = ENTITIES[relation.related]
     try:
         with write_transaction():
-            entities.require_editable(entity, entity_id, actor)
+            writes.require_editable(entity, entity_id, actor)
             require_creator(actor)
-            values = entities.validated(target, data)
+            values = writes.validated(target, data)
             now = utcnow()
-            created = entities.insert(target, actor, values, now)
+            created = writes.insert(target, actor, values, now)
             relations.add_link(relation, entity_id, created.id)
             details = {"relation": relation.segment, target.name: created.id, "created": {target.name: sorted(values)}}
             relations.record_change(actor, entity, entity_id, "link", details, now)
@@ -45,7 +45,7 @@ def create_linked(entity: str, entity_id: int, segment: str, actor: Actor, data:
 
 def part_name(entity: str, entity_id: int, segment: str, related_id: int, actor: Actor) -> str:
     """What a person calls a part of the entity (a link's URL, a tag's name), e.g. to ask before deleting it."""
-    entities.require_editable(entity, entity_id, actor)
+    writes.require_editable(entity, entity_id, actor)
     target = ENTITIES[relations.relation_of(entity, segment).related]
     row = require_visible(target, related_id, actor)
     return getattr(row, NAMED_BY[target.name]) or f"{target.name} {related_id}"
@@ -58,15 +58,15 @@ def linked_ids(entity: str, entity_id: int, segment: str) -> list[int]:
 def save_to_one(entity: str, entity_id: int, segment: str, actor: Actor, data: Any) -> dict:
     """Change the entity's place (or another to-one part) in place, or create and link it."""
     with write_transaction():
-        entities.require_editable(entity, entity_id, actor)
+        writes.require_editable(entity, entity_id, actor)
         current = linked_ids(entity, entity_id, segment)
         if not current:
             return create_linked(entity, entity_id, segment, actor, data)
         target = ENTITIES[relations.relation_of(entity, segment).related]
         part = require_visible(target, current[0], actor)
         require_edit(actor, target, part)
-        values = entities.validated(target, data, entities.stored_values(target, part))
-        changed = entities.apply_changes(target, part, values)
+        values = writes.validated(target, data, writes.stored_values(target, part))
+        changed = writes.apply_changes(target, part, values)
         if changed:
             audit.record(actor, target.name, part.id, "update", {"fields": sorted(changed)})
     return from_row(target, part)
@@ -82,7 +82,7 @@ def remove_linked(entity: str, entity_id: int, segment: str, related_id: int, ac
             require_edit(actor, target, related)
         removed = relations.remove_link(relation, entity_id, related_id)
         if delete:
-            entities.remove(target, related)
+            writes.remove(target, related)
         if removed or delete:
             details = {"relation": relation.segment, target.name: related_id, "deleted": delete}
             if removed:
@@ -101,7 +101,7 @@ def find_or_create_tag(name: str, actor: Actor, now=None) -> tuple[int, bool]:
         return existing.id, False
     require_creator(actor)
     spec = ENTITIES["tag"]
-    return entities.insert(spec, actor, entities.validated(spec, {"tag_name": name.strip()}), now).id, True
+    return writes.insert(spec, actor, writes.validated(spec, {"tag_name": name.strip()}), now).id, True
 
 
 def add_tag(entity: str, entity_id: int, name: str, actor: Actor) -> int:
@@ -109,7 +109,7 @@ def add_tag(entity: str, entity_id: int, name: str, actor: Actor) -> int:
     relation = relations.writable(entity, "tags")
     try:
         with write_transaction():
-            entities.require_editable(entity, entity_id, actor)
+            writes.require_editable(entity, entity_id, actor)
             now = utcnow()
             tag_id, created = find_or_create_tag(name, actor, now)
             if relations.add_link(relation, entity_id, tag_id):
@@ -125,4 +125,4 @@ def add_tag(entity: str, entity_id: int, name: str, actor: Actor) -> int:
 
 
 def set_published(festival_id: int, published: bool, actor: Actor) -> dict:
-    return entities.update("festival", festival_id, actor, {"festival_is_valid": published})
+    return writes.update("festival", festival_id, actor, {"festival_is_valid": published})

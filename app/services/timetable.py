@@ -1,11 +1,11 @@
-"""A festival's schedule as its organizer builds it: local times in the festival's time zone, the checks
-on events (refused, or saved with a warning), the publish checklist, the order of its stages, moving,
-duplicating and shifting events, and the timetable grid.
+"""A festival's timetable as its organizer builds it: local times in the festival's time zone, the checks
+on events (refused, or saved with a warning) and saving them (`save_event`), the publish checklist, the order
+of its stages, moving, duplicating and shifting events, and the timetable grid.
 
 The checks on an event (`check_event`) are chosen here, not by a handler: every save of an organizer's event
 goes through `save_event`, which always applies them (events page, timetable moves, duplicates), and the CSV
 import checks each row with the same function, so one event is judged the same everywhere. The API's generic
-writes (app/services/entities.py, relations.py) stay as lenient as its contract (api.md): old clients create an
+writes (app/services/writes.py, relations.py) stay as lenient as its contract (api.md): old clients create an
 event without a name and fill it in later, link events before their festival has dates, and publish with
 `festival_is_valid`; refusing any of that would break them.
 
@@ -30,7 +30,7 @@ from app.models.base import utcnow
 from app.permissions import Actor, library_of, require_change, require_creator, require_edit
 from app.registry import ENTITIES
 from app.serialize import from_row
-from app.services import audit, entities, program, relations
+from app.services import audit, festivals, relations, writes
 
 NIGHT_AFTER = time(12, 0)  # events may run until noon of the day after the festival's last day
 SLOT = 5 * 60  # the timetable's row: moves snap to it
@@ -183,19 +183,19 @@ def publish_checklist(festival: dict, event_count: int) -> list[str]:
 
 
 def checklist_of(festival_id: int, actor: Actor) -> list[str]:
-    festival, _ = program.festival_with_parts(festival_id, actor)
-    return publish_checklist(festival, len(program.event_ids(festival_id)))
+    festival, _ = festivals.festival_with_parts(festival_id, actor)
+    return publish_checklist(festival, len(festivals.event_ids(festival_id)))
 
 
 def publish(festival_id: int, actor: Actor) -> dict:
     """Publish from the portal: refused with what is missing (Invalid, the list in its message); an editor
     who is not the owner is refused first (Forbidden)."""
-    row = entities.require_editable("festival", festival_id, actor)
+    row = writes.require_editable("festival", festival_id, actor)
     require_change(actor, ENTITIES["festival"], row, {"festival_is_valid"})
     missing = checklist_of(festival_id, actor)
     if missing:
         raise Invalid("not published yet: the festival needs " + ", ".join(missing), {"publish": ", ".join(missing)})
-    return entities.update("festival", festival_id, actor, {"festival_is_valid": True})
+    return writes.update("festival", festival_id, actor, {"festival_is_valid": True})
 
 
 # --- stage order ---------------------------------------------------------------------------------------
@@ -235,10 +235,10 @@ def add_stage(festival_id: int, name: str, actor: Actor) -> dict:
     if not name:
         raise Invalid("name the stage", {"stage_name": "must not be empty"})
     with write_transaction():
-        festival = entities.require_editable("festival", festival_id, actor)
-        order = [stage["id"] for stage in stages(festival_id, program.events_of(festival_id, actor))]
+        festival = writes.require_editable("festival", festival_id, actor)
+        order = [stage["id"] for stage in stages(festival_id, festivals.events_of(festival_id, actor))]
         library = library_of(actor, festival.owner_id)  # an editor's stage is the owner's, as its events' are
-        [location_id], _ = program.find_or_create("location", [name], library, utcnow())
+        [location_id], _ = festivals.find_or_create("location", [name], library, utcnow())
         if location_id in order:
             raise Invalid(
                 f"“{name}” is a stage of the festival already", {"stage_name": "is a stage of the festival already"}
@@ -252,8 +252,8 @@ def remove_stage(festival_id: int, location_id: int, actor: Actor) -> None:
     """A stage leaves the festival's columns; refused while events are on it (move them first). The
     location stays in the library."""
     with write_transaction():
-        entities.require_editable("festival", festival_id, actor)
-        events = program.events_of(festival_id, actor)
+        writes.require_editable("festival", festival_id, actor)
+        events = festivals.events_of(festival_id, actor)
         on_it = [e for e in events if any(loc["location_id"] == location_id for loc in e["include"]["location"])]
         if on_it:
             raise Invalid(
@@ -269,8 +269,8 @@ def move_stage(festival_id: int, location_id: int, step: int, actor: Actor) -> N
     """Move a stage one place left (step -1) or right (+1) in the festival's order; the whole order is
     stored, so it stays the same every day and after new stages come."""
     with write_transaction():
-        entities.require_editable("festival", festival_id, actor)
-        order = [stage["id"] for stage in stages(festival_id, program.events_of(festival_id, actor))]
+        writes.require_editable("festival", festival_id, actor)
+        order = [stage["id"] for stage in stages(festival_id, festivals.events_of(festival_id, actor))]
         if location_id not in order:
             raise Invalid("this location is not a stage of the festival", {"stage": "is not a stage of the festival"})
         index = order.index(location_id)
@@ -289,7 +289,7 @@ def zone_change_effect(festival_id: int, old: str, new: str, actor: Actor) -> di
     timed events, and the first one as it shows now, with its local time kept (it moves in real time) and
     with its moment kept (its shown time changes)."""
     before, after = zone_named(old), zone_named(new)
-    timed = [event for event in program.events_of(festival_id, actor) if event["event_start"] > 0]
+    timed = [event for event in festivals.events_of(festival_id, actor) if event["event_start"] > 0]
     effect = {"count": len(timed), "example": None}
     if timed:
         first = min(timed, key=lambda event: event["event_start"])
@@ -307,14 +307,17 @@ def update_festival(
     """Save the festival's fields; when its zone changes and `keep_local_times`, every event keeps its wall-clock
     times in the new zone (so it moves in real time), in the same transaction. Otherwise the moments stay."""
     with write_transaction():
-        old = zone_named(entities.require_editable("festival", festival_id, actor).timezone)
-        entities.update("festival", festival_id, actor, values, expected_version=expected_version)
+        old = zone_named(writes.require_editable("festival", festival_id, actor).timezone)
+        writes.update("festival", festival_id, actor, values, expected_version=expected_version)
         new = zone_named(values.get("festival_timezone"))
         if not keep_local_times or new.key == old.key:
             return
         now = utcnow()
         for row in (
-            Event.select().where(Event.id.in_(program.event_ids(festival_id))).where(Event.start > 0).order_by(Event.id)
+            Event.select()
+            .where(Event.id.in_(festivals.event_ids(festival_id)))
+            .where(Event.start > 0)
+            .order_by(Event.id)
         ):
             row.start = to_unix(local(row.start, old).replace(tzinfo=None), new, "event_start")
             if row.end:
@@ -347,31 +350,31 @@ def save_event(
     festival_events = ENTITIES["festival"].relations["events"]
     try:
         with write_transaction():
-            festival = entities.require_editable("festival", festival_id, actor)
+            festival = writes.require_editable("festival", festival_id, actor)
             if event_id is None:
                 require_creator(actor)
-                values = entities.validated(spec, data)
-                stored = entities.stored_values(spec, spec.model())
+                values = writes.validated(spec, data)
+                stored = writes.stored_values(spec, spec.model())
                 event = None
             else:
-                event = program.member_event(festival_id, event_id)
+                event = festivals.member_event(festival_id, event_id)
                 require_edit(actor, spec, event)
-                entities.check_version("event", event, expected_version)
-                stored = entities.stored_values(spec, event)
-                values = entities.validated(spec, data, stored=stored)
+                writes.check_version("event", event, expected_version)
+                stored = writes.stored_values(spec, event)
+                values = writes.validated(spec, data, stored=stored)
             check_event(from_row(ENTITIES["festival"], festival), {**stored, **values})
             now = utcnow()
             library = library_of(actor, festival.owner_id)
-            artists, new_artists = program.find_or_create("artist", artist_names, library, now)
+            artists, new_artists = festivals.find_or_create("artist", artist_names, library, now)
             location = [location_name.strip()] if location_name.strip() else []
-            locations, new_locations = program.find_or_create("location", location, library, now)
+            locations, new_locations = festivals.find_or_create("location", location, library, now)
             if event is None:
-                event = entities.insert(spec, actor, values, now)
+                event = writes.insert(spec, actor, values, now)
                 relations.add_link(festival_events, festival_id, event.id)
                 relations.bump_version("festival", festival_id, now)
                 action, fields, known = "create", sorted(values), []
             else:
-                action, fields, known = "update", sorted(entities.apply_changes(spec, event, values, now)), None
+                action, fields, known = "update", sorted(writes.apply_changes(spec, event, values, now)), None
             relinked = [
                 relations.set_links(spec.relations[segment], event.id, wanted, known)
                 for segment, wanted in (("artist", artists), ("location", locations))
@@ -395,13 +398,13 @@ def save_event(
                 )
     except IntegrityError:  # a concurrent save took a name or the link between check and write
         raise Conflict("this event was changed at the same time; try again") from None
-    return program.event_dict(event.id, actor)
+    return festivals.event_dict(event.id, actor)
 
 
 def move_event(festival_id: int, event_id: int, actor: Actor, start: int, location_name: str) -> dict:
     """The event at a new start (its length kept, snapped to 5 minutes) and on a stage, checked like any
     save."""
-    event = program.event_of(festival_id, event_id, actor)
+    event = festivals.event_of(festival_id, event_id, actor)
     start = round(start / SLOT) * SLOT
     length = max(0, event["event_end"] - event["event_start"])
     return save_event(
@@ -421,12 +424,12 @@ def duplicate_event(festival_id: int, event_id: int, actor: Actor) -> dict:
     """A copy of the event (its fields, artists and stage) as a new event of the festival, right after the
     original on its stage and as long (the next act of a line-up); on the same slot when that would leave
     the festival's days."""
-    event = program.event_of(festival_id, event_id, actor)
+    event = festivals.event_of(festival_id, event_id, actor)
     values = {key: event[key] for key in (*COPIED, "event_has_timeslot")}
     start, end = event["event_start"], event["event_end"]
     if 0 < start < end:
         after = {**values, "event_start": end, "event_end": 2 * end - start}
-        festival = program.festival_with_parts(festival_id, actor)[0]
+        festival = festivals.festival_with_parts(festival_id, actor)[0]
         try:
             check_event(festival, after)
         except Invalid:
@@ -452,9 +455,9 @@ def shift_events(festival_id: int, event_ids: list[int], minutes: int, actor: Ac
         raise Invalid("shift by 1 minute up to 7 days", {"minutes": "shift by 1 minute up to 7 days (10080)"})
     delta = minutes * 60
     with write_transaction():
-        festival = from_row(ENTITIES["festival"], entities.require_editable("festival", festival_id, actor))
+        festival = from_row(ENTITIES["festival"], writes.require_editable("festival", festival_id, actor))
         now = utcnow()
-        rows = [program.member_event(festival_id, event_id) for event_id in sorted(set(event_ids))]
+        rows = [festivals.member_event(festival_id, event_id) for event_id in sorted(set(event_ids))]
         for row in rows:
             require_edit(actor, ENTITIES["event"], row)
             if row.start <= 0:

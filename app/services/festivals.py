@@ -1,6 +1,6 @@
 """A festival's program as its organizer reads it: the dashboard of one's festivals, the events with their
 artists and location, name suggestions; deleting events and festivals. Saving an event (with its checks) is
-app/services/schedule.py's `save_event`."""
+app/services/timetable.py's `save_event`."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from app.permissions import (
 )
 from app.registry import ENTITIES
 from app.serialize import from_row
-from app.services import audit, entities
-from app.services.queries import ListQuery, fetch, list_entities, list_related
+from app.services import audit, writes
+from app.services.reads import ListQuery, fetch, list_entities, list_related
 
 
 def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
@@ -54,22 +54,22 @@ def dashboard(actor: Actor, limit: int = 20, offset: int = 0) -> tuple[list[dict
 
 def festival_with_parts(festival_id: int, actor: Actor) -> tuple[dict, str]:
     """The festival for its editor, with image, video, place, links and tags; and its version token."""
-    row = entities.require_editable("festival", festival_id, actor)
+    row = writes.require_editable("festival", festival_id, actor)
     spec = ENTITIES["festival"]
     include = [(name, spec.relations[name]) for name in ("image", "video", "place", "links", "tags")]
     festival = list_entities("festival", actor, ListQuery(ids=[festival_id], include=include))[0]
-    return festival, entities.version_token(row.version)
+    return festival, writes.version_token(row.version)
 
 
 def festival_to_delete(festival_id: int, actor: Actor) -> dict:
     """The festival for its delete confirmation: its owner's or an admin's (Forbidden for its editors)."""
-    entities.editable(ENTITIES["festival"], festival_id, actor, lock=False, deleting=True)
+    writes.editable(ENTITIES["festival"], festival_id, actor, lock=False, deleting=True)
     return festival_with_parts(festival_id, actor)[0]
 
 
 def events_of(festival_id: int, actor: Actor) -> list[dict]:
     """The festival's events in time order, each with `include` artist, location and image."""
-    entities.require_editable("festival", festival_id, actor)
+    writes.require_editable("festival", festival_id, actor)
     events = list_related(
         "festival", festival_id, ENTITIES["festival"].relations["events"], actor, ListQuery(include=_event_include())
     )
@@ -100,7 +100,7 @@ def event_dict(event_id: int, actor: Actor) -> dict:
 
 def event_of(festival_id: int, event_id: int, actor: Actor) -> dict:
     """One event of the festival, with the includes of `events_of`."""
-    entities.require_editable("festival", festival_id, actor)
+    writes.require_editable("festival", festival_id, actor)
     member_event(festival_id, event_id)
     return event_dict(event_id, actor)
 
@@ -141,7 +141,7 @@ def find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[li
     ids, created = [], []
     for name in names:
         if name.lower() not in found:
-            row = entities.insert(spec, actor, entities.validated(spec, {f"{entity}_name": name}), now)
+            row = writes.insert(spec, actor, writes.validated(spec, {f"{entity}_name": name}), now)
             found[name.lower()] = row.id
             created.append(row.id)
         ids.append(found[name.lower()])
@@ -150,23 +150,23 @@ def find_or_create(entity: str, names: list[str], actor: Actor, now) -> tuple[li
 
 def delete_event(festival_id: int, event_id: int, actor: Actor) -> None:
     with write_transaction():
-        entities.require_editable("festival", festival_id, actor)
+        writes.require_editable("festival", festival_id, actor)
         event = member_event(festival_id, event_id)
         require_edit(actor, ENTITIES["event"], event)
-        entities.remove(ENTITIES["event"], event)
-        audit.record(actor, "event", event_id, "delete", entities.deleted(event))
+        writes.remove(ENTITIES["event"], event)
+        audit.record(actor, "event", event_id, "delete", writes.deleted(event))
 
 
 def delete_festival(festival_id: int, actor: Actor) -> None:
     """The portal's delete: the festival and its events, in one transaction (an event belongs to one festival,
     and without it nothing leads to it). The API's DELETE keeps the contract's rule: relation rows only."""
     with write_transaction():
-        festival = entities.editable(ENTITIES["festival"], festival_id, actor, deleting=True)
+        festival = writes.editable(ENTITIES["festival"], festival_id, actor, deleting=True)
         for event in Event.select().where(Event.id.in_(event_ids(festival_id))):
-            entities.remove(ENTITIES["event"], event)
-            audit.record(actor, "event", event.id, "delete", entities.deleted(event))
-        entities.remove(ENTITIES["festival"], festival)
-        audit.record(actor, "festival", festival_id, "delete", entities.deleted(festival))
+            writes.remove(ENTITIES["event"], event)
+            audit.record(actor, "event", event.id, "delete", writes.deleted(event))
+        writes.remove(ENTITIES["festival"], festival)
+        audit.record(actor, "festival", festival_id, "delete", writes.deleted(festival))
 
 
 def name_suggestions(entity: str, text: str, actor: Actor, limit: int = 10) -> list[str]:

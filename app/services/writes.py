@@ -2,7 +2,7 @@
 the version bumps that let apps sync with `updated_since`. Who may do it is app/permissions.py's answer.
 
 Each write is a checked public function (authorize, validate, transaction, audit) around unchecked inner
-steps (`insert`, `apply_changes`) that composed writes (app/services/schedule.py, parts.py) reuse, so
+steps (`insert`, `apply_changes`) that composed writes (app/services/timetable.py, details.py) reuse, so
 that they authorize once, bump each version once and write one audit row for the whole change."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from app.schemas import check_time_span, validate_body
 from app.serialize import from_row
 from app.services import audit
 from app.services.preconditions import NONE, Precondition, Saved, version_tag
-from app.services.queries import require_visible
+from app.services.reads import require_visible
 from app.text import name_key
 
 
