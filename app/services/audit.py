@@ -8,6 +8,8 @@ from peewee import JOIN, fn
 
 from app.models import AuditEntry, User
 from app.permissions import Actor, require_admin
+from app.registry import ENTITIES
+from app.services.library import NAMED_BY
 
 
 def record(actor: Actor, entity: str, entity_id: int | None, action: str, details: dict | None = None) -> None:
@@ -136,8 +138,6 @@ def _ids(value) -> list[int]:
 
 def _names(entries: list[dict]) -> dict[tuple[str, int], str]:
     """(kind, id) → how a person knows it, for every entity an entry or its details name: one query per kind."""
-    from app.registry import ENTITIES
-    from app.services.library import NAMED_BY
 
     wanted: dict[str, set[int]] = {}
     for entry in entries:
@@ -201,7 +201,6 @@ def _field(entity: str, key: str) -> str:
 
 def _describe(entry: dict, names: dict[tuple[str, int], str]) -> tuple[str, str]:
     """(what the entry is about, what happened) in words: names instead of ids, field names instead of keys."""
-    from app.services.library import NAMED_BY
 
     entity, action = entry["entity"], entry["action"]
     details = entry["details"] if isinstance(entry["details"], dict) else {}

@@ -25,6 +25,7 @@ import icalendar
 import orjson
 
 from app.errors import NotFound
+from app.models import Festival
 from app.permissions import Actor
 from app.registry import ENTITIES
 from app.services import writes
@@ -132,7 +133,6 @@ def public_slug(festival: dict) -> str:
 
 def published_by_slug(slug: str) -> int | None:
     """The published festival with this public slug (the oldest when two names give the same), or None."""
-    from app.models import Festival
 
     rows = Festival.select(Festival.id, Festival.name).where(Festival.is_valid == True).order_by(Festival.id)  # noqa: E712
     return next(

@@ -21,6 +21,7 @@ from app.models.base import utcnow
 from app.models.user import ROLES
 from app.permissions import ANONYMOUS, SYSTEM, Actor
 from app.services import audit, throttle
+from app.services.sessions import revoke_all
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -75,7 +76,6 @@ def create_user(email: str, password: str, role: str = "creator", actor: Actor =
 
 def set_password(user: User, password: str, actor: Actor = SYSTEM, keep_login: str | None = None) -> None:
     """A new password ends every login of the user but `keep_login` (the one that changed it)."""
-    from app.services.sessions import revoke_all
 
     check_password(password, user.email)
     with write_transaction():
@@ -187,7 +187,6 @@ def set_role(actor: Actor, user_id: int, role: str) -> User:
 def set_suspended(actor: Actor, user_id: int, suspended: bool) -> User:
     """Suspended users cannot log in; every login of theirs (portal sessions, remember-me cookies, access
     and refresh tokens) stops working at once."""
-    from app.services.sessions import revoke_all
 
     require_admin(actor)
     if suspended and actor.user_id == user_id:
@@ -235,7 +234,6 @@ def reset_target(token: str) -> PasswordReset:
 
 
 def reset_password(token: str, new_password: str) -> User:
-    from app.services.sessions import revoke_all
 
     with write_transaction():
         row = reset_target(token)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_app_context
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
-from app.db import write_transaction
+from app.db import contains_text, write_transaction
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Festival, FestivalMember
+from app.models import Festival, FestivalMember, User
 from app.models.base import utcnow
 from app.models.tag import Tag
 from app.permissions import (
@@ -230,7 +230,6 @@ def touch_linking_owners(spec: EntitySpec, entity_id: int) -> None:
 
 def transfer_owner(entity: str, entity_id: int, new_owner_id: int, actor: Actor) -> dict:
     """Admins hand an entity (a festival, typically) to another user."""
-    from app.models import User
 
     require_reader(actor)
     require_admin(actor, "transfer ownership")
@@ -256,10 +255,6 @@ def festivals_with_owners(
 ) -> tuple[list[dict], int]:
     """Every festival (or the one with `festival_id`), drafts too, with its owner's email (admins
     only): one joined query for the page, one for the total."""
-    from peewee import JOIN
-
-    from app.db import contains_text
-    from app.models import User
 
     require_reader(actor)
     require_admin(actor, "list every festival")
