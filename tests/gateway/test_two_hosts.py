@@ -170,7 +170,8 @@ def test_two_hosts_portal_login_on_a_continues_on_b(hosts):
     cookies = portal_login(hosts, "app-a")
     on_b = hosts.direct("GET", "app-b", "/festivals", cookies=cookies, allow_redirects=False)
     assert on_b.status_code == 200, (on_b.status_code, on_b.headers.get("Location"))
-    assert hosts.seeded["creator_email"] in on_b.text
+    # the page names the signed-in account; <wbr> break hints in a long address are invisible to a reader
+    assert hosts.seeded["creator_email"] in on_b.text.replace("<wbr>", "")
 
 
 def test_two_hosts_token_of_either_identity_verifies_on_both_apps(hosts):
