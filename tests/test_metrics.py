@@ -102,9 +102,14 @@ def test_database_statements_and_time_per_request(client, factory):
     assert delta(before, after, f"{queries}_sum", route="/health") == 0  # liveness only
 
 
-def test_pool_use_after_requests(client, app):
+def test_pool_use_after_requests(make_app):
+    # Not the `app` fixture: pytest-flask pushes a context around its tests, so a request's app context (whose
+    # end gives the connection back and sets the gauge) would never end within the test.
+    app = make_app()
+    client = app.test_client()
     client.get("/health")
     client.get("/api/v1/festivals")
+    assert client.get("/ready").status_code == 200  # readiness asks the database: a connection taken and given back
     scraped = scrape(client)
     assert value(scraped, "festivals_db_pool_connections", state="in_use") == 0
     assert value(scraped, "festivals_db_pool_connections", state="idle") >= 1
