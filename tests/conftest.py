@@ -39,13 +39,20 @@ KEY_USE.FLUSH_S = 24 * 3600
 LANE_MARKS = ("processes", "browser")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-random-order reads the marks
 def pytest_collection_modifyitems(items):
     """A test using a fixture under @starts_process / @starts_chromium (tests/processes.py) gets its mark; a test
-    that starts a process itself carries the mark in its module."""
+    that starts a process itself carries the mark in its module.
+
+    A random order (.ci/run's SQLite phase) shuffles the modules of process tests but not the tests within one:
+    they share a module's running stack (gateway, registry, instances) and a test there may leave it changed on
+    purpose (an instance killed, a registration refused) for the next one's set-up."""
     for item in items:
         for definitions in item._fixtureinfo.name2fixturedefs.values():
             if marker := getattr(definitions[-1].func, "starts_process", None):
                 item.add_marker(marker)
+        if item.get_closest_marker("processes"):
+            item.add_marker(pytest.mark.random_order(disabled=True))
 
 
 _current_test: list[pytest.Item] = []  # the test whose setup, call or teardown runs now in this process
