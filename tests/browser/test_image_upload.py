@@ -41,13 +41,16 @@ def test_creator_uploads_a_festival_image(browser, server, files_for, tmp_path, 
     create_festival(page, "Poster Fest")
 
     page.get_by_label("Choose an image").set_input_files(str(picture))
-    expect(page.locator("[data-upload-status]")).to_contain_text("Uploaded")
+    # the file server strips metadata and answers; on a loaded CI machine that can take longer than expect's 5 s
+    expect(page.locator("[data-upload-status]")).to_contain_text("Uploaded", timeout=30_000)
     expect(page.locator("[data-upload-preview]")).to_be_visible()
     page.get_by_label("Caption").fill("The poster")
     page.get_by_role("button", name="Save image").click()
     expect(page.get_by_text("The image is saved.")).to_be_visible()
     current = page.get_by_test_id("current-image")
     expect(current).to_have_attribute("src", re.compile(re.escape(files_for.url) + r"/images/[0-9a-f]{64}\?w=320$"))
+    # the thumbnail is made on its first request: wait until the browser has it, then check its width
+    page.wait_for_function("document.querySelector('[data-testid=current-image]').complete", timeout=30_000)
     assert page.evaluate("document.querySelector('[data-testid=current-image]').naturalWidth") == 320
     screenshot(page, "festival-editor-image")
 
