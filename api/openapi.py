@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from peewee import BigIntegerField, BooleanField, DoubleField, IntegerField
 
+from api import exports
 from app.registry import ENTITIES, canonical_relations
 from app.schemas import BODIES
 
@@ -284,10 +285,8 @@ def build_document(version: str) -> dict:
                         "responses": answers("200", EMPTY, LINK_ERRORS),
                     },
                 }
-    from api import exports, members
-
     paths.update(exports.openapi_paths())
-    member_paths, member_schemas = members.openapi_paths()
+    member_paths, member_schemas = _member_paths()
     paths.update(member_paths)
     schemas.update(member_schemas)
     return {
@@ -308,3 +307,60 @@ def build_document(version: str) -> dict:
             },
         },
     }
+
+
+def _member_paths() -> tuple[dict, dict]:
+    """(paths, schemas) of the members routes in the OpenAPI document."""
+    member = {
+        "type": "object",
+        "required": ["member_user_id", "member_email", "member_role"],
+        "properties": {
+            "member_user_id": {"type": "integer"},
+            "member_email": {"type": "string"},
+            "member_role": {"type": "string", "enum": ["owner", "editor"]},
+        },
+    }
+    listed = {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": member}}}
+
+    festival_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+    user_id = {**festival_id, "name": "uid", "description": "the member's user id"}
+    rule = (
+        "Editors may change the festival and its events and link its parts; only the owner (or an admin) publishes, "
+        "deletes it and manages its members. "
+    )
+    paths = {
+        "/festivals/{id}/members": {
+            "parameters": [festival_id],
+            "get": {
+                "tags": ["members"],
+                "summary": "The festival's owner and editors (for them and admins)",
+                "description": rule + "Others get 403; a draft they may not see 404.",
+                "responses": answers("200", listed, ("401", "403", "404", "500", "503")),
+            },
+            "post": {
+                "tags": ["members"],
+                "summary": "Add an editor by the email address of an existing account (owner or admin)",
+                "description": rule + "An unknown address is a 400 naming member_email; an editor already: 409.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": REF.format(model="MemberBody")}}},
+                },
+                "responses": answers(
+                    "201",
+                    listed,
+                    ("400", "401", "403", "404", "405", "409", "413", "500", "503"),
+                    {"Location": {"description": "the members list", "schema": {"type": "string"}, "required": True}},
+                ),
+            },
+        },
+        "/festivals/{id}/members/{uid}": {
+            "parameters": [festival_id, user_id],
+            "delete": {
+                "tags": ["members"],
+                "summary": "Remove an editor (owner or admin), or leave (the editor themselves)",
+                "responses": answers("200", EMPTY, ("401", "403", "404", "405", "500", "503")),
+            },
+        },
+    }
+    body = BODIES["member"].model_json_schema(ref_template=REF, mode="validation")
+    return paths, {"MemberBody": body | {"required": ["member_email"]}}
