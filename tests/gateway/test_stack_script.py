@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -24,34 +23,10 @@ from app import ROOT as APP_ROOT
 from tests.conftest import USE_POSTGRES, create_postgres_database, worker_database_name
 from tests.gateway.conftest import DOMAIN, Readers, caddy_upstreams, keep_alive_session
 from tests.gateway.test_heartbeat_process import is_heartbeat, running
-from tests.processes import child_pids, starts_process
+from tests.processes import child_pids, free_block, free_port, nobody_listens, starts_process
 
 ROOT = Path(APP_ROOT)
 BANNER = "FestivalsApp is running behind the gateway"
-
-
-def free_block(size: int) -> int:
-    """The first of `size` consecutive free loopback ports (scripts/stack takes five from FESTIVALS_STACK_PORT)."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + size >= 65535:
-            continue
-        if all(port_free(port) for port in range(first, first + size)):
-            return first
-    raise RuntimeError(f"no {size} consecutive free ports")
-
-
-def port_free(port: int) -> bool:
-    """Nobody listens on it (connections of the past in TIME_WAIT do not count, as for a server's bind)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def workers_of(master: int) -> list[int]:
@@ -64,7 +39,7 @@ class StackScript:
         self.folder = folder
         self.instance = folder / "instance"
         self.base = free_block(5)
-        self.https_port, self.http_port, self.admin_port = free_block(1), free_block(1), free_block(1)
+        self.https_port, self.http_port, self.admin_port = free_port(), free_port(), free_port()
         self.env = {
             **os.environ,
             "FESTIVALS_INSTANCE_PATH": str(self.instance),
@@ -331,4 +306,4 @@ def test_stack_ctrl_c_stops_every_process(stack_script):
     stack_script.interrupt()
     wait_until(lambda: not any(running(pid) for pid in pids), 30, "every process of the stack gone")
     ports = [stack_script.base + n for n in range(5)] + [stack_script.https_port, stack_script.admin_port]
-    assert [port for port in ports if not port_free(port)] == []
+    assert [port for port in ports if not nobody_listens(port)] == []
