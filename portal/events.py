@@ -382,15 +382,15 @@ def move_stage(festival_id: int, location_id: int, direction: str):
     return go(url_for(".timetable", festival_id=festival_id) + "#stages")
 
 
-@bp.get("/names/<any(artist, location):entity>")
+@bp.get("/festivals/<id:festival_id>/names/<any(artist, location):entity>")
 @login_required
-def name_options(entity: str):
+def name_options(festival_id: int, entity: str):
     """Search-as-you-type: <option>s for the artist or location field's datalist. For a comma-separated
     artist list, the suggestions are for the name being typed (after the last comma)."""
     wanted = "artists" if entity == "artist" else "location"  # the field's name, maybe with a row's prefix
     typed = next((value for key, value in request.args.items() if key.endswith(wanted)), request.args.get("q", ""))
     done, _, current = typed.rpartition(",")
-    names = festivals.name_suggestions(entity, current[:100], current_user.actor)
+    names = festivals.name_suggestions(entity, current[:100], current_user.actor, festival_id)
     prefix = (done + ", ") if done else ""
     return render("portal/_name_options.html", names=[prefix + name for name in names])
 

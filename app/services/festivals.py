@@ -12,11 +12,11 @@ from app.models import Artist, Event, Festival, Location
 from app.models.relations import FestivalEvent
 from app.permissions import (
     Actor,
+    library_of,
     my_festivals,
     own_library,
     require_creator,
     require_edit,
-    require_reader,
 )
 from app.registry import ENTITIES
 from app.serialize import from_row
@@ -169,12 +169,14 @@ def delete_festival(festival_id: int, actor: Actor) -> None:
         audit.record(actor, "festival", festival_id, "delete", writes.deleted(festival))
 
 
-def name_suggestions(entity: str, text: str, actor: Actor, limit: int = 10) -> list[str]:
-    """Names of the actor's own artists or locations containing `text`, for search-as-you-type."""
-    require_reader(actor)
+def name_suggestions(entity: str, text: str, actor: Actor, festival_id: int, limit: int = 10) -> list[str]:
+    """Names of artists or locations containing `text`, for search-as-you-type in an event of the festival:
+    from the library the event's names will resolve in (the festival owner's, also for an editor or admin)."""
+    festival = writes.editable(ENTITIES["festival"], festival_id, actor, lock=False)
     if entity not in ("artist", "location") or not text.strip():
         return []
     model = {"artist": Artist, "location": Location}[entity]
-    query = model.select(model.name).where(contains_text(model.name, text.strip()) & own_library(actor, model))
+    library = library_of(actor, festival.owner_id)
+    query = model.select(model.name).where(contains_text(model.name, text.strip()) & own_library(library, model))
     query = query.distinct()
     return [row.name for row in query.order_by(model.name).limit(limit)]

@@ -162,6 +162,19 @@ def test_an_editor_edits_an_event_in_the_owners_library(team):
     ]
 
 
+def test_an_editor_is_offered_the_owners_names_and_a_stranger_none(team, factory):
+    factory.create("artist", team.editor, name="Bläser aus Jürgens eigener Sammlung")
+    names = f"{team.page}/names/artist?artists=Bläser"
+    assert team.as_editor.get(names, headers=HTMX).status_code == 404  # not an editor yet: the draft is hidden
+
+    team.add(team.editor.email)
+    offered = text(team.as_editor.get(names, headers=HTMX))
+
+    # the names the event's artists will resolve in: the owner's library, not the editor's own
+    assert "Bläserphilharmonie" in offered and "Jürgens" not in offered
+    assert "Hauptbühne" in text(team.as_editor.get(f"{team.page}/names/location?location=haupt", headers=HTMX))
+
+
 def test_the_dashboard_lists_festivals_one_edits_with_the_role(team):
     assert FESTIVAL not in text(team.as_editor.get("/festivals"))
     team.add(team.editor.email)

@@ -51,7 +51,8 @@ def test_suggestions_and_the_library_list_only_my_own(app, factory, browser_clie
     factory.create("tag", other, name="theirtag")
     factory.create("link", other, url="https://their.example.org/")
 
-    suggested = text(browser_client.get("/names/artist?q=ada", headers=HTMX))
+    festival_id = new_festival(browser_client)
+    suggested = text(browser_client.get(f"/festivals/{festival_id}/names/artist?q=ada", headers=HTMX))
     assert "Ada Mine" in suggested and "Ada Theirs" not in suggested
 
     page = text(browser_client.get("/library/artists"))

@@ -171,7 +171,7 @@ def test_the_checks_refuse_in_the_transaction_and_save_nothing(factory, creator,
     with pytest.raises(Invalid):
         _save(berlin, creator, factory, "Too late", utc(2026, 6, 20, 18), utc(2026, 6, 20, 19), "New stage")
     assert Event.select().count() == 0
-    assert festivals.name_suggestions("location", "New", factory.actor(creator)) == []
+    assert festivals.name_suggestions("location", "New", factory.actor(creator), berlin) == []
 
 
 def test_publish_checklist_says_what_is_missing_and_the_api_stays_lenient(app, factory, creator, berlin):
