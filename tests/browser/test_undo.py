@@ -134,3 +134,27 @@ def test_undo_refuses_when_the_event_changed_since_and_goes_after_a_minute(brows
     page.clock.fast_forward(61_000)
     expect(later).to_have_count(0)
     context.close()
+
+
+def test_undo_an_edit_saved_in_the_timetables_dialog(browser, server, screenshot):
+    context, page, owner, festival_id = organizer(browser, server)
+    before = line_up(server, owner, festival_id)
+    page.goto(f"/festivals/{festival_id}/timetable")
+
+    # The block's editor opens in the dialog; saving stays on the timetable, which offers the Undo.
+    page.get_by_test_id("tt-event").filter(has=page.get_by_role("link", name=FIRST, exact=True)).get_by_role(
+        "link", name=FIRST, exact=True
+    ).click()
+    dialog = page.locator("#tt-dialog")
+    dialog.get_by_label("Name").fill("Eröffnung: Kreuzchor und Kammerensemble")
+    dialog.get_by_label("Artists").fill("Dresdner Kreuzchor")
+    dialog.get_by_role("button", name="Save event").click()
+    undo = page.get_by_role("button", name=f"Undo the edit of “{FIRST}”")
+    expect(undo).to_be_visible()
+    assert page.url.endswith("/timetable")
+    screenshot(page, "undo-timetable-dialog")
+
+    undo.click()
+    expect(page.get_by_text(f"Undone: the edit of “{FIRST}”.")).to_be_visible()
+    assert line_up(server, owner, festival_id) == before
+    context.close()
