@@ -111,4 +111,8 @@
       upload(event.target);
     }
   });
+  // A file chosen while the page was still loading (before this script ran) had its change event unheard.
+  document.querySelectorAll("[data-upload-file]").forEach(function (input) {
+    if (input.files && input.files.length) { upload(input); }
+  });
 })();

@@ -16,6 +16,7 @@ from app.models import Festival
 from app.models.relations import FestivalVideo
 from tests.browser.test_creator_portal import create_festival, log_in
 from tests.browser.test_image_upload import files_for  # noqa: F401 - the file server beside the app
+from tests.fileserver.conftest import image_bytes
 from tests.videos import TRAILER_METADATA, make_video
 
 
@@ -55,4 +56,38 @@ def test_creator_uploads_a_festival_trailer_and_sees_its_poster(browser, server,
     expect(page.get_by_text("The video is removed.")).to_be_visible()
     expect(page.get_by_test_id("current-video-poster")).to_have_count(0)
     assert server.outside_requests == []
+    context.close()
+
+
+def test_files_chosen_before_the_scripts_ran_are_uploaded_too(browser, server, files_for, tmp_path):  # noqa: F811
+    """On a slow phone one may pick a file while the page is still loading: its change event fires before the
+    upload scripts listen. Here the scripts are held back until both files are chosen."""
+    from tests.browser.conftest import _page
+
+    trailer = make_video(tmp_path / "Trailer.mp4", seconds=2, size=(320, 180), metadata=TRAILER_METADATA)
+    picture = tmp_path / "Plakat Sommerklänge.jpg"
+    picture.write_bytes(image_bytes("JPEG", (1200, 800)))
+    user = server.user("creator")
+    context, page = _page(browser, server, extra_origins=(files_for.url,))
+    log_in(page, user.email)
+    create_festival(page, "Sommerklänge am Wörthersee")
+    held = []
+    scripts = re.compile(r"/static/js/(app|videos)\.js")
+    page.route(scripts, lambda route: held.append(route))
+
+    page.goto(page.url, wait_until="commit")
+    page.get_by_label("Choose an image").set_input_files(str(picture))
+    page.get_by_label("Choose a video").set_input_files(str(trailer))
+    for _ in range(200):  # the held requests reach the handler while playwright waits
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 2
+    expect(page.locator("[data-upload-status]")).to_have_text("")  # nothing listened yet
+    for route in held:
+        route.continue_()
+    page.unroute(scripts)
+
+    expect(page.locator("[data-upload-status]")).to_contain_text("Uploaded", timeout=30_000)
+    expect(page.locator("[data-video-status]")).to_contain_text("Uploaded (2 s, 320×180)", timeout=60_000)
     context.close()
