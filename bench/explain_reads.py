@@ -1,4 +1,4 @@
-"""EXPLAIN ANALYZE of the row queries behind API reads, on the database of FESTIVALS_DATABASE_URL.
+"""EXPLAIN (ANALYZE, BUFFERS) of the row queries behind API reads, on the database of FESTIVALS_DATABASE_URL.
 
     .venv/bin/python bench/explain_reads.py '/api/v1/events?name=Aurora%20Bass&limit=50' ...
 
@@ -52,7 +52,8 @@ def main(paths: list[str]) -> int:
             db.connect(reuse_if_open=True)
             for sql, params in rows:
                 print(f"\n{sql}\n")
-                prefix = "EXPLAIN ANALYZE " if "postgres" in app.config["DATABASE_URL"] else "EXPLAIN QUERY PLAN "
+                postgres = "postgres" in app.config["DATABASE_URL"]
+                prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
                 for line in db.execute_sql(prefix + sql, params).fetchall():
                     print("    " + " ".join(str(part) for part in line))
             db.close()

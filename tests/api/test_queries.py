@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from app.registry import ENTITIES
+from app.services import reads
 
 pytestmark = pytest.mark.both_read_paths  # each test with the fast read path on and off (tests/api/conftest.py)
 
@@ -283,6 +284,37 @@ def test_name_wildcard_characters_are_literal(client, reader, make, entity, quer
     data = get_data(client, collection(entity, name=query), reader)
 
     assert [obj[f"{entity}_name"] for obj in data] == [n for n in WILDCARD_NAMES if n in expected]
+
+
+PAGED_TERMS = ["band", "BAND", "über", "ÜBER", "Ärger", "zyx", "nichts"]
+
+
+@pytest.mark.parametrize("window", [2, 7, 1000], ids=["window-2", "window-7", "window-1000"])
+def test_name_pages_are_the_same_however_the_rows_are_found(
+    client, reader, writer, admin, make, link, monkeypatch, window
+):
+    """PostgreSQL looks for a name= page among the first rows by id before it asks the trigram index
+    (app/services/reads.py): pages that are full within that window, pages that are not and pages past it
+    answer what the whole table holds, drafts hidden alike; SQLite answers the same."""
+    monkeypatch.setattr(reads, "NAME_WINDOW", window)
+    reads._rows_shape.cache_clear()  # shapes are built with the window
+    published = make("festival", name="Sommerfest")
+    draft = make("festival", name="Entwurf", is_valid=False)
+    for n in range(14):  # frequent "Band", every third in the draft; umlauts in both cases; one rare name
+        name = ["Band Nr. {n}", "ÜBER Ärger {n}", "über band {n}", "Zyx {n}" if n == 13 else "Ruhe {n}"][n % 4]
+        event = make("event", name=name.format(n=n))
+        link("festival", draft if n % 3 == 1 else published, "events", event)
+
+    try:
+        for headers in (reader, writer, admin):
+            every = get_data(client, collection("event", limit=1000), headers)
+            for term in PAGED_TERMS:
+                matches = [obj for obj in every if term.lower() in obj["event_name"].lower()]
+                for limit, offset in ((3, 0), (3, 2), (5, 4), (50, 0)):
+                    url = collection("event", name=term, limit=limit, offset=offset)
+                    assert get_data(client, url, headers) == matches[offset : offset + limit], url
+    finally:
+        reads._rows_shape.cache_clear()
 
 
 @pytest.mark.parametrize("entity", UNNAMED)
