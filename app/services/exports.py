@@ -14,20 +14,19 @@ import io
 import re
 import unicodedata
 import uuid
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-import icalendar
 import orjson
 
 from app.errors import NotFound
 from app.models import Festival
 from app.permissions import Actor
 from app.registry import ENTITIES
+from app.services import ical as ical_lines
 from app.services import writes
 from app.services.reads import ListQuery, fetch, read_scope
 from app.services.timetable import local, zone_of
@@ -296,12 +295,26 @@ def frab(program: Program, base_url: str, version: str) -> dict:
     }
 
 
-def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
-    """Without the characters XML 1.0 forbids (names stored before they were refused, descriptions)."""
-    child = ET.SubElement(parent, tag, {key: xml_text(str(value)) for key, value in attrs.items()})
-    if text is not None:
-        child.text = xml_text(text)
-    return child
+def _cdata(text: str) -> str:
+    """Element text as ElementTree writes it, without the characters XML 1.0 forbids (names stored before they
+    were refused, descriptions)."""
+    return xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attributes(**attrs) -> str:
+    """Attributes as ElementTree writes them (in their order, its escapes)."""
+    out = []
+    for key, value in attrs.items():
+        value = _cdata(str(value)).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+        value = value.replace("\t", "&#09;")
+        out.append(f' {key}="{value}"')
+    return "".join(out)
+
+
+def _leaf(pad: str, tag: str, text: str | None, attributes: str = "") -> str:
+    """An element without children on its own line; empty ones written short, as ElementTree does."""
+    text = _cdata(text) if text else ""
+    return f"{pad}<{tag}{attributes}>{text}</{tag}>" if text else f"{pad}<{tag}{attributes} />"
 
 
 # The text elements of a Frab <event>, in the schema's order.
@@ -309,80 +322,110 @@ FRAB_EVENT_TEXT = "date start duration room slug url title subtitle track type l
 
 
 def frab_xml(program: Program, base_url: str, version: str) -> bytes:
-    """The same schedule in the Frab XML layout (what ConfClerk and the older readers load)."""
+    """The same schedule in the Frab XML layout (what ConfClerk and the older readers load), indented as
+    ElementTree's `indent` did (tests/api/test_export_bytes.py compares both)."""
     data = frab(program, base_url, version)["schedule"]
     conference = data["conference"]
-    root = ET.Element("schedule")
-    _element(root, "generator", name=GENERATOR, version=version)
-    _element(root, "version", data["version"])
-    head = _element(root, "conference")
-    for key in ("title", "acronym", "start", "end"):
-        _element(head, key, conference[key])
-    _element(head, "days", str(conference["daysCount"]))
-    _element(head, "timeslot_duration", conference["timeslot_duration"])
-    _element(head, "base_url", base_url)
-    _element(head, "time_zone_name", conference["time_zone_name"])
+    p1, p2, p3, p4, p5, p6 = ("  " * level for level in range(1, 7))
+    lines = [
+        "<?xml version='1.0' encoding='utf-8'?>",
+        "<schedule>",
+        _leaf(p1, "generator", None, _attributes(name=GENERATOR, version=version)),
+        _leaf(p1, "version", data["version"]),
+        f"{p1}<conference>",
+        *(_leaf(p2, key, conference[key]) for key in ("title", "acronym", "start", "end")),
+        _leaf(p2, "days", str(conference["daysCount"])),
+        _leaf(p2, "timeslot_duration", conference["timeslot_duration"]),
+        _leaf(p2, "base_url", base_url),
+        _leaf(p2, "time_zone_name", conference["time_zone_name"]),
+        f"{p1}</conference>",
+    ]
     for day in conference["days"]:
-        day_element = _element(
-            root, "day", index=day["index"], date=day["date"], start=day["day_start"], end=day["day_end"]
-        )
+        attributes = _attributes(index=day["index"], date=day["date"], start=day["day_start"], end=day["day_end"])
+        if not day["rooms"]:
+            lines.append(f"{p1}<day{attributes} />")
+            continue
+        lines.append(f"{p1}<day{attributes}>")
         for room, events in day["rooms"].items():
-            room_element = _element(day_element, "room", name=room)
+            lines.append(f"{p2}<room{_attributes(name=room)}>")
             for event in events:
-                item = _element(room_element, "event", id=event["id"], guid=event["guid"])
-                for key in FRAB_EVENT_TEXT:
-                    _element(item, key, event[key])
+                lines.append(f"{p3}<event{_attributes(id=event['id'], guid=event['guid'])}>")
+                lines.extend(_leaf(p4, key, event[key]) for key in FRAB_EVENT_TEXT)
                 if "logo" in event:
-                    _element(item, "logo", event["logo"])
-                persons = _element(item, "persons")
-                for person in event["persons"]:
-                    _element(persons, "person", person["public_name"], id=person["id"])
-                links = _element(item, "links")
-                for link in event["links"]:
-                    _element(links, "link", link["title"], href=link["url"])
-                _element(item, "attachments")
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+                    lines.append(_leaf(p4, "logo", event["logo"]))
+                if event["persons"]:
+                    lines.append(f"{p4}<persons>")
+                    for person in event["persons"]:
+                        lines.append(_leaf(p5, "person", person["public_name"], _attributes(id=person["id"])))
+                    lines.append(f"{p4}</persons>")
+                else:
+                    lines.append(f"{p4}<persons />")
+                if event["links"]:
+                    lines.append(f"{p4}<links>")
+                    for link in event["links"]:
+                        lines.append(_leaf(p5, "link", link["title"], _attributes(href=link["url"])))
+                    lines.append(f"{p4}</links>")
+                else:
+                    lines.append(f"{p4}<links />")
+                lines.append(f"{p4}<attachments />")
+                lines.append(f"{p3}</event>")
+            lines.append(f"{p2}</room>")
+        lines.append(f"{p1}</day>")
+    lines.append("</schedule>\n")
+    return "\n".join(lines).encode()
 
 
 # --- iCalendar -----------------------------------------------------------------------------------------
 
 
 def ical(program: Program) -> bytes:
-    """One VEVENT per timed event, in the festival's time zone (with its VTIMEZONE), stable UIDs."""
+    """One VEVENT per timed event, in the festival's time zone (with its VTIMEZONE), stable UIDs. The lines are
+    icalendar's, in its order (app/services/ical.py): its canonical properties first, then the others by name."""
     festival = program.festival
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//{GENERATOR}//Schedule//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("name", festival["festival_name"])
-    calendar.add("x-wr-calname", festival["festival_name"])
-    calendar.add("x-wr-timezone", program.zone.key)
-    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
-    for event in program.timed:
-        item = icalendar.Event()
-        item.add("uid", f"{guid('event', event['event_id'])}@festivalsapp")
-        item.add("dtstamp", _version_time(event["event_version"]))
-        item.add("last-modified", _version_time(event["event_version"]))
-        item.add("dtstart", program.local(event["event_start"]))
-        item.add("dtend", program.local(_end(event)))
-        item.add("summary", event["event_name"] or "(no name)")
-        if stage_name(event):
-            item.add("location", stage_name(event))
+    before, after, timezone = ical_lines.zone(program.zone)
+    name = festival["festival_name"]  # icalendar writes these calendar properties as they are, unescaped
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:-//{GENERATOR}//Schedule//EN",
+        "CALSCALE:GREGORIAN",
+        ical_lines.fold(f"NAME:{name}"),
+        ical_lines.fold(f"X-WR-CALNAME:{name}"),
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+        ical_lines.fold(f"X-WR-TIMEZONE:{program.zone.key}"),
+    ]
+    events = program.timed
+    if events:
+        lines += timezone
+    fold, text, wall = ical_lines.fold, ical_lines.text, ical_lines.wall
+    for event in events:
+        stamp = ical_lines.stamp(event["event_version"])
+        stage = stage_name(event)
         artists = artist_names(event)
-        text = "\n\n".join(
+        lines += (
+            "BEGIN:VEVENT",
+            fold(f"SUMMARY:{text(event['event_name'] or '(no name)')}"),
+            f"DTSTART{before}{wall(program.local(event['event_start']))}{after}",
+            f"DTEND{before}{wall(program.local(_end(event)))}{after}",
+            f"DTSTAMP:{stamp}",
+            f"UID:{guid('event', event['event_id'])}@festivalsapp",
+        )
+        for video in event["include"]["video"]:  # a link to the file, as calendar apps show attachments
+            lines.append(fold(f"ATTACH;FMTTYPE={ical_lines.param(video['video_mime'])}:{video['video_ref']}"))
+        if artists:
+            lines.append(fold("CATEGORIES:" + ",".join(text(artist) for artist in artists)))
+        described = "\n\n".join(
             part for part in (("Artists: " + ", ".join(artists)) if artists else "", event["event_description"]) if part
         )
-        if text:
-            item.add("description", text)
-        if artists:
-            item.add("categories", artists)
-        for video in event["include"]["video"]:  # a link to the file, as calendar apps show attachments
-            item.add("attach", video["video_ref"], parameters={"FMTTYPE": video["video_mime"]})
-        calendar.add_component(item)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+        if described:
+            lines.append(fold(f"DESCRIPTION:{text(described)}"))
+        lines.append(f"LAST-MODIFIED:{stamp}")
+        if stage:
+            lines.append(fold(f"LOCATION:{text(stage)}"))
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR\r\n")
+    return "\r\n".join(lines).encode()
 
 
 # --- CSV -----------------------------------------------------------------------------------------------
