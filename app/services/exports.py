@@ -14,7 +14,7 @@ import io
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import groupby
@@ -46,6 +46,8 @@ class Program:
     festival: dict  # the API's festival dict (with `include` when parts were asked for)
     events: list[dict]  # the API's event dicts with include artist and location, in time order
     zone: ZoneInfo
+    # seconds → local time: each export asks for an event's start and end several times
+    _local: dict[int, datetime] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def timed(self) -> list[dict]:
@@ -53,7 +55,10 @@ class Program:
         return [event for event in self.events if event["event_start"] > 0]
 
     def local(self, seconds: int) -> datetime:
-        return local(seconds, self.zone)
+        found = self._local.get(seconds)
+        if found is None:
+            found = self._local[seconds] = local(seconds, self.zone)
+        return found
 
     def days(self, events: list[dict] | None = None) -> list[tuple]:
         """(local date, its events) for the timed `events` (all timed ones by default), in time order."""
@@ -225,7 +230,7 @@ def rooms(program: Program) -> list[dict]:
 # --- Frab / pretalx schedule ---------------------------------------------------------------------------
 
 
-def _frab_event(program: Program, event: dict, room: str, base_url: str) -> dict:
+def _frab_event(program: Program, event: dict, room: str, base_url: str, festival_acronym: str) -> dict:
     start = program.local(event["event_start"])
     name = event["event_name"] or "(no name)"
     slug_tail = _slug(name)
@@ -233,10 +238,10 @@ def _frab_event(program: Program, event: dict, room: str, base_url: str) -> dict
         "id": event["event_id"],
         "guid": guid("event", event["event_id"]),
         "date": start.isoformat(),
-        "start": start.strftime("%H:%M"),
+        "start": f"{start.hour:02d}:{start.minute:02d}",
         "duration": _hours_minutes(_end(event) - event["event_start"]),
         "room": room,
-        "slug": f"{acronym(program.festival)}-{event['event_id']}" + (f"-{slug_tail}" if slug_tail else ""),
+        "slug": f"{festival_acronym}-{event['event_id']}" + (f"-{slug_tail}" if slug_tail else ""),
         "url": f"{base_url}api/v1/events/{event['event_id']}",
         "title": name,
         "subtitle": "",
@@ -263,6 +268,7 @@ def frab(program: Program, base_url: str, version: str) -> dict:
     """The schedule as a dict in the Frab/pretalx JSON layout. `base_url` ends with a slash."""
     festival = program.festival
     day_list = schedule_days(program)
+    festival_acronym = acronym(festival)
     conference = {
         "acronym": acronym(festival),
         "title": festival["festival_name"],
@@ -281,7 +287,7 @@ def frab(program: Program, base_url: str, version: str) -> dict:
                 "day_start": day.start.isoformat(),
                 "day_end": day.end.isoformat(),
                 "rooms": {
-                    room: [_frab_event(program, event, room, base_url) for event in events]
+                    room: [_frab_event(program, event, room, base_url, festival_acronym) for event in events]
                     for room, events in day.rooms.items()
                 },
             }
@@ -317,16 +323,13 @@ def _leaf(pad: str, tag: str, text: str | None, attributes: str = "") -> str:
     return f"{pad}<{tag}{attributes}>{text}</{tag}>" if text else f"{pad}<{tag}{attributes} />"
 
 
-# The text elements of a Frab <event>, in the schema's order.
-FRAB_EVENT_TEXT = "date start duration room slug url title subtitle track type language abstract description".split()
-
-
 def frab_xml(program: Program, base_url: str, version: str) -> bytes:
     """The same schedule in the Frab XML layout (what ConfClerk and the older readers load), indented as
     ElementTree's `indent` did (tests/api/test_export_bytes.py compares both)."""
     data = frab(program, base_url, version)["schedule"]
     conference = data["conference"]
-    p1, p2, p3, p4, p5, p6 = ("  " * level for level in range(1, 7))
+    p1, p2, p3, p4, p5 = ("  " * level for level in range(1, 6))
+    url = _cdata(f"{base_url}api/v1/events/")
     lines = [
         "<?xml version='1.0' encoding='utf-8'?>",
         "<schedule>",
@@ -348,15 +351,33 @@ def frab_xml(program: Program, base_url: str, version: str) -> bytes:
         lines.append(f"{p1}<day{attributes}>")
         for room, events in day["rooms"].items():
             lines.append(f"{p2}<room{_attributes(name=room)}>")
+            room_line = _leaf(p4, "room", room)
             for event in events:
-                lines.append(f"{p3}<event{_attributes(id=event['id'], guid=event['guid'])}>")
-                lines.extend(_leaf(p4, key, event[key]) for key in FRAB_EVENT_TEXT)
+                # ids, guids, times, the slug and the url hold nothing to escape (the url's base is escaped above)
+                abstract = _cdata(event["abstract"]) if event["abstract"] else ""
+                described = abstract if event["description"] is event["abstract"] else _cdata(event["description"])
+                lines += (
+                    f'{p3}<event id="{event["id"]}" guid="{event["guid"]}">',
+                    f"{p4}<date>{event['date']}</date>",
+                    f"{p4}<start>{event['start']}</start>",
+                    f"{p4}<duration>{event['duration']}</duration>",
+                    room_line,
+                    f"{p4}<slug>{event['slug']}</slug>",
+                    f"{p4}<url>{url}{event['id']}</url>",
+                    _leaf(p4, "title", event["title"]),
+                    f"{p4}<subtitle />",
+                    f"{p4}<track />",
+                    f"{p4}<type>{event['type']}</type>",
+                    f"{p4}<language />",
+                    f"{p4}<abstract>{abstract}</abstract>" if abstract else f"{p4}<abstract />",
+                    f"{p4}<description>{described}</description>" if described else f"{p4}<description />",
+                )
                 if "logo" in event:
                     lines.append(_leaf(p4, "logo", event["logo"]))
                 if event["persons"]:
                     lines.append(f"{p4}<persons>")
                     for person in event["persons"]:
-                        lines.append(_leaf(p5, "person", person["public_name"], _attributes(id=person["id"])))
+                        lines.append(_leaf(p5, "person", person["public_name"], f' id="{person["id"]}"'))
                     lines.append(f"{p4}</persons>")
                 else:
                     lines.append(f"{p4}<persons />")
@@ -367,8 +388,7 @@ def frab_xml(program: Program, base_url: str, version: str) -> bytes:
                     lines.append(f"{p4}</links>")
                 else:
                     lines.append(f"{p4}<links />")
-                lines.append(f"{p4}<attachments />")
-                lines.append(f"{p3}</event>")
+                lines += (f"{p4}<attachments />", f"{p3}</event>")
             lines.append(f"{p2}</room>")
         lines.append(f"{p1}</day>")
     lines.append("</schedule>\n")
@@ -436,8 +456,10 @@ def csv_row(program: Program, event: dict) -> list[str]:
     day = start = end = ""
     if event["event_start"] > 0:
         first, last = program.local(event["event_start"]), program.local(_end(event))
-        day, start = first.date().isoformat(), first.strftime("%H:%M")
-        end = last.strftime("%H:%M") if last.date() == first.date() else last.strftime("%Y-%m-%d %H:%M")
+        day, start = first.date().isoformat(), f"{first.hour:02d}:{first.minute:02d}"
+        end = f"{last.hour:02d}:{last.minute:02d}"
+        if last.date() != first.date():
+            end = f"{last.date().isoformat()} {end}"
     return [
         event["event_name"],
         day,

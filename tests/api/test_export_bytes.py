@@ -249,6 +249,10 @@ def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> 
     return child
 
 
+# The text elements of a Frab <event>, in the schema's order.
+FRAB_EVENT_TEXT = "date start duration room slug url title subtitle track type language abstract description".split()
+
+
 def element_tree_reference(program: Program, base_url: str, version: str) -> bytes:
     """The schedule XML as ElementTree builds, indents and writes it (how exports.frab_xml was written before)."""
     data = exports.frab(program, base_url, version)["schedule"]
@@ -271,7 +275,7 @@ def element_tree_reference(program: Program, base_url: str, version: str) -> byt
             room_element = _element(day_element, "room", name=room)
             for event in events:
                 item = _element(room_element, "event", id=event["id"], guid=event["guid"])
-                for key in exports.FRAB_EVENT_TEXT:
+                for key in FRAB_EVENT_TEXT:
                     _element(item, key, event[key])
                 if "logo" in event:
                     _element(item, "logo", event["logo"])
