@@ -539,7 +539,21 @@ def events_csv(program: Program) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for event in program.events:
-        writer.writerow([csv_cell(cell) for cell in csv_row(program, event)])
+        name, day, start, end, stage, artists, kind, description, event_id = csv_row(program, event)
+        # day, times and id start with a digit: only the stored text (and a type of -1) can start like a formula
+        writer.writerow(
+            (
+                csv_cell(name),
+                day,
+                start,
+                end,
+                csv_cell(stage),
+                csv_cell(artists),
+                csv_cell(kind),
+                csv_cell(description),
+                event_id,
+            )
+        )
     return out.getvalue().encode("utf-8-sig")
 
 
