@@ -289,14 +289,15 @@ def test_name_wildcard_characters_are_literal(client, reader, make, entity, quer
 PAGED_TERMS = ["band", "BAND", "über", "ÜBER", "Ärger", "zyx", "nichts"]
 
 
-@pytest.mark.parametrize("window", [2, 7, 1000], ids=["window-2", "window-7", "window-1000"])
+@pytest.mark.parametrize("window", [2, 7, 1000, None], ids=["window-2", "window-7", "window-1000", "window-as-is"])
 def test_name_pages_are_the_same_however_the_rows_are_found(
     client, reader, writer, admin, make, link, monkeypatch, window
 ):
     """PostgreSQL looks for a name= page among the first rows by id before it asks the trigram index
     (app/services/reads.py): pages that are full within that window, pages that are not and pages past it
     answer what the whole table holds, drafts hidden alike; SQLite answers the same."""
-    monkeypatch.setattr(reads, "NAME_WINDOW", window)
+    if window is not None:
+        monkeypatch.setattr(reads, "name_window", lambda model: window)
     reads._rows_shape.cache_clear()  # shapes are built with the window
     published = make("festival", name="Sommerfest")
     draft = make("festival", name="Entwurf", is_valid=False)
