@@ -31,8 +31,6 @@ from werkzeug.utils import get_content_type
 
 from api.read_cache import FAST_READ, HIT, NOT_MODIFIED, answer_without_reading, key_of
 from app.db import db, is_sqlite
-from app.models import ApiKey
-from app.models.base import utcnow
 from app.services import api_keys
 from common.http import log_access, request_id
 from web.requests import log as access_log
@@ -49,15 +47,6 @@ class Route:
     sql: str  # the key's row and the kinds' counters, in one query
     headers: tuple[tuple[str, str | None], ...]  # in Flask's order; None: X-Request-ID goes there
     rule: str  # the route's template, for observers
-
-
-def _sql(kinds: tuple[str, ...], param: str) -> str:
-    # LEFT JOIN: the key's row comes back even when none of the counters exists yet (nothing written).
-    return (
-        'SELECT k."key_hash", k."key_kind", k."key_revoked", k."key_last_used", d."kind", d."version" '
-        f'FROM "api_key" AS k LEFT JOIN "data_version" AS d ON d."kind" IN ({", ".join([param] * len(kinds))}) '
-        f'WHERE k."key_prefix" = {param}'
-    )
 
 
 class FastReads:
@@ -106,20 +95,15 @@ class FastReads:
         try:
             opened = db.connect(reuse_if_open=True)
             try:
-                rows = db.execute_sql(route.sql, [*route.kinds, prefix]).fetchall()
+                row = db.execute_sql(route.sql, [*route.kinds, prefix]).fetchone()
             finally:
                 if opened:
                     db.close()
         except PeeweeException:  # the database is down or locked: Flask answers (503 with the envelope)
             return None
-        if not rows:
-            return None  # unknown key
-        key_hash, kind, revoked, last_used, _, _ = rows[0]
-        if not api_keys.key_matches(key, "api", kind, revoked, key_hash):
-            return None
-        if not self.app.config["READ_ONLY"]:
-            api_keys.note_use(prefix, ApiKey.last_used.python_value(last_used), utcnow())
-        versions = {row[4]: row[5] for row in rows if row[4] is not None}
+        if api_keys.live_key(key, "api", prefix, row, record_use=not self.app.config["READ_ONLY"]) is None:
+            return None  # unknown, revoked, not an API key
+        versions = api_keys.versions_of(row)
         digest = key_of(route.fixed, route.kinds, versions)
         etags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
         answer = answer_without_reading(self.app.extensions.get("read_cache"), digest, etags)
@@ -164,7 +148,8 @@ class FastReads:
                     for name, value in headers
                     if name.lower() not in per_answer or name.lower() == "x-request-id"
                 )
-                route = Route(fixed, kinds, _sql(kinds, "?" if is_sqlite() else "%s"), rest, rule)
+                sql = api_keys.key_and_versions_sql(not is_sqlite(), len(kinds))
+                route = Route(fixed, kinds, sql, rest, rule)
                 with self.lock:
                     self.routes[where] = route
             return start_response(status, headers, exc_info)

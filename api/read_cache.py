@@ -28,7 +28,7 @@ from cachetools import LRUCache
 from flask import Response, current_app, request
 from werkzeug.datastructures import ETags
 
-from app.data_versions import read_versions
+from app.data_versions import request_versions
 from app.db import db
 from app.registry import ENTITIES
 
@@ -216,7 +216,7 @@ def cached_read(
     api/fast_reads.py may answer its hits and 304s. `params`: the query parameters `render` reads (the others
     are not part of the key); `by_host`: see read_scope_of_request."""
     fixed, kinds = read_scope_of_request(kinds, visibility, params, by_host)
-    key = key_of(fixed, kinds, read_versions(db))
+    key = key_of(fixed, kinds, request_versions(request.environ, db))
     if plain:
         request.environ[FAST_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "", keep)
     store = current_app.extensions.get("read_cache")

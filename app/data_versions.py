@@ -68,6 +68,17 @@ def read_versions(database) -> dict[str, int]:
     return dict(database.execute_sql('SELECT "kind", "version" FROM "data_version"').fetchall())
 
 
+# WSGI environ: the counters read in the same query as the request's Api-Key (identity/principal.py)
+READ_WITH_KEY = "festivals.data_versions"
+
+
+def request_versions(environ: dict, database) -> dict[str, int]:
+    """The counters read with this request's key check, else read now. Taken once: anything reading them again
+    later in the request reads them anew."""
+    versions = environ.pop(READ_WITH_KEY, None)
+    return read_versions(database) if versions is None else versions
+
+
 class VersionTracking:
     """Mixin for a peewee database class: marks written tables, bumps their counters before COMMIT."""
 

@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 from functools import cache
 
+import orjson
 from peewee import PeeweeException
 
 from app import sql_shapes
@@ -172,6 +173,55 @@ def note_use(prefix: str, last_used, now) -> None:
     """Records the use of a key when one is due; written in the background (KEY_USE): a read never writes."""
     if use_due(last_used, now):
         KEY_USE.record(db.obj, prefix, now)
+
+
+def key_and_versions_sql(postgres: bool, kinds: int | None = None) -> str:
+    """The key's row (by its prefix, the last parameter) and data-version counters (app/data_versions.py) in one
+    query of one row: the key's id, hash, kind, revoked and last use, then the counters as a JSON object (every
+    counter, or those of `kinds` kinds named by the first parameters). One row: a join repeating the key's row
+    per counter cost more than two queries."""
+    param = "%s" if postgres else "?"
+    only = f' WHERE "kind" IN ({", ".join([param] * kinds)})' if kinds is not None else ""
+    counters = 'json_object_agg("kind", "version")::text' if postgres else 'json_group_object("kind", "version")'
+    return (
+        'SELECT k."key_id", k."key_hash", k."key_kind", k."key_revoked", k."key_last_used", '
+        f'(SELECT {counters} FROM "data_version"{only}) FROM "api_key" AS k WHERE k."key_prefix" = {param}'
+    )
+
+
+def versions_of(row) -> dict[str, int]:
+    """The counters of a key_and_versions_sql row (none yet: PostgreSQL's aggregate of no rows is NULL)."""
+    return orjson.loads(row[5] or "{}")
+
+
+def live_key(key: str, kind: str, prefix: str, row, record_use: bool = True) -> int | None:
+    """The id of the presented key from its key_and_versions_sql `row` (None: unknown) when it is a live key of
+    `kind` (else None: revoked, of another kind), its use noted when due."""
+    if row is None:
+        return None
+    key_id, key_hash, row_kind, revoked, last_used = row[:5]
+    if not key_matches(key, kind, row_kind, revoked, key_hash):
+        return None
+    if record_use:
+        note_use(prefix, ApiKey.last_used.python_value(last_used), utcnow())
+    return key_id
+
+
+def verify_key_reading_versions(key: str, kind: str, record_use: bool = True) -> tuple[int | None, dict[str, int]]:
+    """verify_key for a read: the live key's id (None as verify_key) and every data-version counter, from one
+    plain query (a read then needs no query of its own for them; building the key's model cost more than both)."""
+    prefix = key_prefix(key, kind)
+    if prefix is None:
+        return None, {}
+    row = db.execute_sql(_all_versions_sql(not is_sqlite()), [prefix]).fetchone()
+    if row is None:
+        return None, {}
+    return live_key(key, kind, prefix, row, record_use), versions_of(row)
+
+
+@cache
+def _all_versions_sql(postgres: bool) -> str:
+    return key_and_versions_sql(postgres)
 
 
 def verify_key(key: str, kind: str, record_use: bool = True) -> ApiKey | None:
