@@ -138,9 +138,9 @@ def set_pool(database) -> None:
     in_use = getattr(database, "_in_use", None)
     if in_use is None:
         return
-    POOL.labels("in_use").set(len(in_use))
-    POOL.labels("idle").set(len(database._connections))
-    POOL.labels("max").set(database._max_connections or 0)
+    _pool("in_use").set(len(in_use))
+    _pool("idle").set(len(database._connections))
+    _pool("max").set(database._max_connections or 0)
 
 
 # The labelled series, looked up once: `labels()` took longer than answering a cached read below Flask.
@@ -157,6 +157,16 @@ def _latency(route: str, method: str):
 @lru_cache(maxsize=8)
 def _read_cache(result: str):
     return READ_CACHE.labels(result)
+
+
+@lru_cache(maxsize=4096)
+def _db_per_request(route: str):
+    return DB_QUERIES.labels(route), DB_SECONDS.labels(route)
+
+
+@lru_cache(maxsize=8)
+def _pool(state: str):
+    return POOL.labels(state)
 
 
 def count_answer(route: str, method: str, status: int, seconds: float, cache: str | None = None) -> None:
@@ -188,8 +198,9 @@ def init_metrics(app: Flask, authorize: Callable[[], None], database=None) -> No
         count_answer(route, request.method, response.status_code, seconds, response.headers.get("X-Cache"))
         if database is not None:
             queries, seconds = g.get("_metrics_db", (0, 0.0))
-            DB_QUERIES.labels(route).observe(queries)
-            DB_SECONDS.labels(route).observe(seconds)
+            per_request = _db_per_request(route)
+            per_request[0].observe(queries)
+            per_request[1].observe(seconds)
         return response
 
     @app.get("/metrics")

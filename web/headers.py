@@ -46,16 +46,29 @@ def content_security_policy(files_url: str) -> str:
     )
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),  # frame-ancestors for browsers without CSP level 2
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", PERMISSIONS),
+)
+
+
 def init_security_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        # Each one unless the answer set its own; the names present looked up once (a lookup per header scanned
+        # every header each time).
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", content_security_policy(app.config.get("FILES_URL") or ""))
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", PERMISSIONS)
+        present = set(headers.keys(lower=True))
+        wanted = [
+            ("Content-Security-Policy", content_security_policy(app.config.get("FILES_URL") or "")),
+            *SECURITY_HEADERS,
+        ]
         # Behind the gateway, Caddy sets HSTS (on real domains only); served over HTTPS directly, the app does.
         if request.is_secure and not app.config.get("BEHIND_PROXY"):
-            headers.setdefault("Strict-Transport-Security", HSTS)
+            wanted.append(("Strict-Transport-Security", HSTS))
+        for name, value in wanted:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
