@@ -29,7 +29,10 @@ def authenticate():
 @bp.after_request
 def cache_headers(response):
     response.headers["Cache-Control"] = "no-cache"
-    response.vary.update(("Authorization", "Api-Key"))
+    if "Vary" in response.headers:
+        response.vary.update(("Authorization", "Api-Key"))
+    else:  # what that writes on an answer without Vary, without parsing and writing back a header set
+        response.headers["Vary"] = "Authorization, Api-Key"
     if request.method == "GET" and response.status_code == 200 and response.get_etag()[0] is None:
         response.add_etag()  # reads without data versions: hashed from the body
         response.make_conditional(request)

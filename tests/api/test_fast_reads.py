@@ -142,3 +142,16 @@ def test_errors_are_never_learned(app, client, key):
     assert client.get("/api/v1/festivals/987654", headers=key).status_code == 404
     assert client.get("/api/v1/festivals?limit=x", headers=key).status_code == 400
     assert fast_answers(app) == 0
+
+
+def test_api_answers_carry_vary_cache_control_and_the_security_headers(client, read, key):
+    miss, hit = client.get(read, headers=key), client.get(read, headers=key)
+    for answer in (miss, hit):
+        assert answer.headers["Vary"] == "Authorization, Api-Key" and answer.headers["Cache-Control"] == "no-cache"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff" and answer.headers["X-Frame-Options"] == "DENY"
+        assert (
+            answer.headers["Referrer-Policy"] == "same-origin"
+            and "interest-cohort=()" in answer.headers["Permissions-Policy"]
+        )
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["API-Version"] == "1" and "X-RateLimit-Limit" not in answer.headers
