@@ -8,6 +8,7 @@ XML schema and JSON schema): every element and attribute they require, with the 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 import uuid
@@ -107,6 +108,19 @@ def test_export_revalidates_with_etag(client, factory, creator, writer, festival
     assert changed.status_code == 200
     assert changed.headers["ETag"] != first.headers["ETag"]
     assert b"Encore" in changed.data
+
+
+def test_exports_leave_the_garbage_collector_on(client, festival):
+    assert gc.isenabled()
+    assert client.get(f"/api/v1/festivals/{festival}/schedule.json").status_code == 200
+    assert client.get("/api/v1/festivals/999/schedule.xml").status_code == 404  # raised while it is paused
+    assert gc.isenabled()
+    gc.disable()  # and never turned on by an export when it was off
+    try:
+        assert client.get(f"/api/v1/festivals/{festival}/events.csv").status_code == 200
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_exports_are_in_the_openapi_document(client):
