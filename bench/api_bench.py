@@ -354,8 +354,17 @@ def combined(label: str, results: list[Result]) -> Result:
     return out
 
 
+def selected_reads(only: str) -> list[Read]:
+    """The reads whose path holds one of the comma-separated words of `--only` (all without it)."""
+    words = [word for word in only.split(",") if word]
+    return [read for read in SQLITE_READS if not words or any(word in read.path for word in words)]
+
+
 def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
     args = bench.args
+    reads = selected_reads(args.only)
+    if not reads:
+        raise BenchError(f"--only {args.only!r} names none of the reads")
     print(f"bench: sqlite: bench-seed --festivals {args.festivals} --events {args.events}", flush=True)
     flask(env, "migrate")
     flask(env, "bench-seed", "--festivals", str(args.festivals), "--events", str(args.events))
@@ -367,7 +376,7 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
     bodies = bench.folder / "bodies"
     bodies.mkdir()
     etags, sizes, files = {}, {}, {}
-    for n, read in enumerate(SQLITE_READS):
+    for n, read in enumerate(reads):
         request = urllib.request.Request(cached + read.path, headers=headers)
         with urllib.request.urlopen(request, timeout=30) as response:
             body, etags[read] = response.read(), response.headers["ETag"]
@@ -384,7 +393,7 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
         "caddy",
         ["caddy", "file-server", "--root", str(bodies), "--listen", f"{HOST}:{caddy_port}"],
         env,
-        f"http://{HOST}:{caddy_port}/{files[SQLITE_READS[0]]}",
+        f"http://{HOST}:{caddy_port}/{files[reads[0]]}",
     )
 
     rows = [
@@ -395,7 +404,7 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
         "| read | figure | ours req/s | ceiling req/s | ratio | target | met? |",
         "|---|---|---:|---:|---:|---|---|",
     ]
-    for read in SQLITE_READS:
+    for read in reads:
         measured = {
             "Flask constant": (f"{constant}/{files[read]}", {}),
             "uncached": (uncached + read.path, headers),
@@ -414,7 +423,7 @@ def sqlite_part(bench: Bench, env: dict[str, str]) -> str:
         first, repeated = ("first", "repeated") if read not in SUSTAINED else ("cache off", "cached")
         targets.append(target_row(read.label, first, figures["uncached"], ceiling, read.uncached_target))
         targets.append(target_row(read.label, repeated, figures["cached"], ceiling, read.cached_target))
-    for read in SUSTAINED:
+    for read in (read for read in SUSTAINED if read in reads):
         ceiling = bench.wrk(f"{read.label} ceiling, sustained", f"{constant}/{files[read]}", {}, 16, args.sustained)
         ours = bench.wrk(f"{read.label} cached, sustained", cached + read.path, headers, 16, args.sustained)
         targets.append(
@@ -462,6 +471,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: cores)")
     p.add_argument("--port", type=int, default=5099, help="first local port to use (default 5099)")
+    p.add_argument(
+        "--only", default="", help="comma-separated words: only the SQLite reads whose path holds one (schedule,csv)"
+    )
     p.add_argument("--pg-url", help="PostgreSQL server and database name prefix: bench/pg_bench.py's reads too")
     from bench.pg_bench import add_arguments
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.api_bench import SQLITE_READS, selected_reads
 from tests.conftest import USE_POSTGRES, create_postgres_database, worker_database_name
 
 pytestmark = pytest.mark.processes  # every test starts a process itself
@@ -65,3 +66,14 @@ def test_video_bench_runs_with_tiny_numbers():
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     for label in ("upload of", "first poster", "warm poster, one request", "1 MiB Range read through the gateway"):
         assert any(line.startswith(f"| {label}") for line in run.stdout.splitlines()), run.stdout
+
+
+def test_only_selects_the_reads_whose_path_holds_a_word():
+    assert selected_reads("") == SQLITE_READS
+    assert [read.path.rsplit("/", 1)[1] for read in selected_reads("schedule,csv")] == [
+        "schedule.json",
+        "schedule.ics",
+        "schedule.xml",
+        "events.csv",
+    ]
+    assert selected_reads("nothing") == []
