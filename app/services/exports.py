@@ -101,12 +101,19 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
     return Program(found[0], events, zone_of(found[0]))
 
 
-# The columns of an event's parts that the files show: the writers read nothing else of them.
+# The columns of an event's parts that the files show (the writers read nothing else of them), and a row of
+# them (after the event's id) as the part's dict; a dict display per kind is twice as fast as zipping keys.
 PART_FIELDS = {
     "artist": ("id", "name"),
     "location": ("id", "name", "description"),
     "image": ("id", "ref"),
     "video": ("id", "ref", "mime"),
+}
+PART_DICTS = {
+    "artist": lambda row: {"artist_id": row[1], "artist_name": row[2]},
+    "location": lambda row: {"location_id": row[1], "location_name": row[2], "location_description": row[3]},
+    "image": lambda row: {"image_id": row[1], "image_ref": row[2]},
+    "video": lambda row: {"video_id": row[1], "video_ref": row[2], "video_mime": row[3]},
 }
 
 
@@ -131,12 +138,11 @@ def _attach_parts(events: list[dict], festival_id: int) -> None:
     events (all visible: an event is in one festival only, and the festival was just found visible)."""
     dialect = "sqlite" if is_sqlite() else "postgresql"
     grouped: dict[str, dict[int, list[dict]]] = {}
-    for segment, attrs in PART_FIELDS.items():
-        keys = [ENTITIES[ENTITIES["event"].relations[segment].related].key(attr) for attr in attrs]
+    for segment, as_dict in PART_DICTS.items():
         sql, slots = _parts_shape(dialect, segment)
         by_event: dict[int, list[dict]] = {}
         for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
-            by_event.setdefault(row[0], []).append(dict(zip(keys, row[1:], strict=True)))
+            by_event.setdefault(row[0], []).append(as_dict(row))
         grouped[segment] = by_event
     artists, locations, images, videos = grouped["artist"], grouped["location"], grouped["image"], grouped["video"]
     for event in events:

@@ -17,8 +17,13 @@ _SAMPLE = datetime(2000, 1, 2, 3, 4, 5)
 _SAMPLE_TEXT = "20000102T030405"
 
 
+_TEXT_SPECIAL = re.compile(r"[\\;,\r\n]")
+
+
 def text(value: str) -> str:
     """A TEXT value escaped as icalendar does (in its order: it reads a literal "\\N" as a line break)."""
+    if not _TEXT_SPECIAL.search(value):  # most names: nothing to escape
+        return value
     return (
         value.replace("\\N", "\n")
         .replace("\\", "\\\\")
