@@ -294,7 +294,7 @@ def _frab_event(program: Program, event: dict, room: str, base_url: str, festiva
     start = program.local(event["event_start"])
     name = event["event_name"] or "(no name)"
     slug_tail = _slug(name)
-    return {
+    item = {
         "id": event["event_id"],
         "guid": guid("event", event["event_id"]),
         "date": start.isoformat(),
@@ -320,8 +320,10 @@ def _frab_event(program: Program, event: dict, room: str, base_url: str, festiva
         ],
         "links": video_links(event),
         "attachments": [],
-        **({"logo": event["include"]["image"][0]["image_ref"]} if event["include"]["image"] else {}),
     }
+    if event["include"]["image"]:
+        item["logo"] = event["include"]["image"][0]["image_ref"]
+    return item
 
 
 def frab(program: Program, base_url: str, version: str) -> dict:
