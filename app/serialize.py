@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from peewee import BooleanField
+from peewee import SQL, BooleanField, NodeList
 
+from app.db import is_sqlite
 from app.registry import EntitySpec
 
 
@@ -15,17 +16,21 @@ def format_version(value: datetime) -> str:
 
 
 def columns(spec: EntitySpec) -> list:
-    return [getattr(spec.model, attr) for attr in spec.fields]
+    """The spec's fields as `raw_converter` reads them: the version as its contract text, written by the
+    database (turning the 900 versions of a 300-event read into datetimes and back into text cost a fifth of
+    that read on PostgreSQL)."""
+    return [
+        version_text(spec.model.version) if attr == "version" else getattr(spec.model, attr) for attr in spec.fields
+    ]
 
 
-def _version(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite hands back its stored text "YYYY-MM-DD HH:MM:SS[.ffffff]"
-        return f"{value[:10]}T{value[11:19]}Z"
-    if value.tzinfo is None:  # PostgreSQL's naive UTC; isoformat is several times faster than strftime
-        return value.isoformat("T", "seconds") + "Z"
-    return format_version(value)
+def version_text(column):
+    """`column` (naive UTC) as "YYYY-MM-DDTHH:MM:SSZ", or NULL. SQLite stores "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
+    if is_sqlite():
+        parts = (SQL("substr("), column, SQL(", 1, 10) || 'T' || substr("), column, SQL(", 12, 8) || 'Z'"))
+    else:
+        parts = (SQL("to_char("), column, SQL(""", 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""))
+    return NodeList(parts, glue="").alias(column.column_name)
 
 
 _BOOLEAN = {0: False, 1: True, None: None}  # SQLite answers 0/1, PostgreSQL True/False (equal keys)
@@ -39,20 +44,18 @@ def raw_converter(spec: EntitySpec, offset: int = 0):
     mattered at hundreds of rows per read."""
     items = []
     for position, attr in enumerate(spec.fields, start=offset):
-        if attr == "version":
-            value = f"_version(row[{position}])"
-        elif isinstance(getattr(spec.model, attr), BooleanField):
+        if isinstance(getattr(spec.model, attr), BooleanField):
             value = f"_BOOLEAN[row[{position}]]"
         else:
             value = f"row[{position}]"
         items.append(f"{spec.key(attr)!r}: {value}")
-    namespace = {"_version": _version, "_BOOLEAN": _BOOLEAN}
+    namespace = {"_BOOLEAN": _BOOLEAN}
     exec(f"def convert(row):\n    return {{{', '.join(items)}}}", namespace)  # keys from the registry only
     return namespace["convert"]
 
 
 def from_tuple(spec: EntitySpec, values) -> dict:
-    """A row selected with `columns(spec)` (as a tuple, in that order) as a contract dict."""
+    """A row's field values (`spec.fields`, versions as datetimes) as a contract dict."""
     out = {}
     for attr, value in zip(spec.fields, values, strict=True):
         out[f"{spec.name}_{attr}"] = format_version(value) if attr == "version" else value

@@ -220,9 +220,13 @@ def _related_shape(dialect: str, relation: RelationSpec, viewer: str):
 def related_of_many(relation: RelationSpec, owner_ids, actor: Actor) -> dict[int, list[dict]]:
     sql, slots = _related_shape("sqlite" if is_sqlite() else "postgresql", relation, draft_rule(actor))
     grouped: dict[int, list[dict]] = {}
-    convert = raw_converter(ENTITIES[relation.related], 1)  # row[0] is the owner's id
+    converted: dict[int, dict] = {}  # a row related to many owners (a stage) is one dict, shared: read-only
+    convert = raw_converter(ENTITIES[relation.related], 1)  # row[0] is the owner's id, row[1] the row's
     for row in db.execute_sql(sql, sql_shapes.bind(slots, {"ids": owner_ids, "user": actor.user_id})):
-        grouped.setdefault(row[0], []).append(convert(row))
+        obj = converted.get(row[1])
+        if obj is None:
+            obj = converted[row[1]] = convert(row)
+        grouped.setdefault(row[0], []).append(obj)
     return grouped
 
 

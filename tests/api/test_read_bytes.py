@@ -1,0 +1,159 @@
+"""The list reads' bodies, byte for byte: what orjson writes of the rows as the models hold them (versions
+formatted by app/serialize.py's format_version, booleans as true/false), for hostile text, drafts and includes
+with several related rows and none. The read path formats versions in SQL and shares a related row's dict
+between the events that include it: neither may change a byte."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+import orjson
+import pytest
+
+from app.models import Event
+from app.permissions import Actor, visible
+from app.registry import ENTITIES
+from app.serialize import from_row
+
+pytestmark = pytest.mark.both_read_paths
+
+API = "/api/v1"
+HOSTILE = [
+    "Größenwahn – Bühne für Übermütige",
+    "emoji 🎸🔥 and \u2028 line separator",
+    "quotes \"double\" and 'single'",
+    "back\\slash \\n not a newline, a/slash",
+    "new\nline\ttab\rreturn\x01\x1f\x7f end",
+    "",
+    "Donaudampfschifffahrtsgesellschaftskapitänsmützenfabrikationsbetriebsversammlung " * 2,
+]
+
+
+def name(text: str) -> str:
+    """Names refuse control characters (descriptions keep them)."""
+    return "".join(c for c in text if c.isprintable())
+
+
+def expected_body(entity: str, actor, rows, include: list[tuple[str, str]] = ()) -> bytes:
+    """The reference: models read with peewee, turned into dicts one field at a time (app/serialize.py's
+    from_row), related rows by id, drafts filtered by app/permissions.py's rule."""
+    spec = ENTITIES[entity]
+    out = []
+    for row in rows:
+        obj = from_row(spec, row)
+        if include:
+            obj["include"] = {}
+            for key, segment in include:
+                relation = spec.relations[segment]
+                target = ENTITIES[relation.related]
+                query = (
+                    target.model.select()
+                    .join(relation.table, on=(relation.related_column == target.model.id))
+                    .where(relation.owner_column == row.id)
+                )
+                rule = visible(target, actor)
+                if rule is not None:
+                    query = query.where(rule)
+                obj["include"][key] = [from_row(target, related) for related in query.order_by(target.model.id)]
+        out.append(obj)
+    return orjson.dumps({"data": out})
+
+
+def visible_rows(entity: str, actor, where=None):
+    spec = ENTITIES[entity]
+    query = spec.model.select()
+    rule = visible(spec, actor)
+    if rule is not None:
+        query = query.where(rule)
+    if where is not None:
+        query = query.where(where)
+    return list(query.order_by(spec.model.id))
+
+
+@pytest.fixture
+def hostile(factory, creator):
+    """Two festivals in two time zones (one a draft) with 26 events of hostile names; events with two artists,
+    one, or none; stages shared by many events; one version with microseconds just below a second."""
+    published = factory.create(
+        "festival", creator, name=HOSTILE[0], timezone="Europe/Berlin", description=HOSTILE[4], price=""
+    )
+    draft = factory.create("festival", creator, name='Entwurf "geheim"', timezone="America/New_York", is_valid=False)
+    stages = [
+        factory.create("location", creator, name=name(text), description=text)["location_id"] for text in HOSTILE[:3]
+    ]
+    artists = [
+        factory.create("artist", creator, name=f"{name(text)}!", description=text)["artist_id"] for text in HOSTILE
+    ]
+    events = []
+    for n in range(26):
+        text = HOSTILE[n % len(HOSTILE)]
+        event = factory.create(
+            "event", creator, name=f"{name(text)} {n}", description=text, start=1_800_000_000 + n, end=1_800_003_600 + n
+        )
+        festival = draft if n % 5 == 4 else published
+        factory.link("festival", festival["festival_id"], "events", event["event_id"], creator)
+        if n % 3:
+            factory.link("event", event["event_id"], "location", stages[n % len(stages)], creator)
+        for artist in artists[n % 4 : n % 4 + (n % 3)]:
+            factory.link("event", event["event_id"], "artist", artist, creator)
+        events.append(event["event_id"])
+    Event.update(version=datetime(2026, 5, 6, 7, 8, 9, 999999)).where(Event.id == events[0]).execute()
+    return published["festival_id"], draft["festival_id"], events
+
+
+def test_list_reads_are_the_models_as_orjson_writes_them(client, factory, creator, writer, admin, hostile):
+    published, draft, events = hostile
+    key = factory.api_key_headers()
+    other_creator = factory.user("creator")
+    viewers = [
+        (key, Actor("api_key", key_id=1)),
+        (writer, factory.actor(creator)),
+        (factory.bearer(other_creator), factory.actor(other_creator)),
+    ]
+    include = [("artist", "artist"), ("location", "location")]
+    since = datetime(2000, 1, 1)
+    for headers, actor in viewers:
+        cases = [
+            (f"{API}/events", visible_rows("event", actor), []),
+            (f"{API}/events?include=artist,location", visible_rows("event", actor), include),
+            (f"{API}/events?include=location,artist", visible_rows("event", actor), include[::-1]),
+            (f"{API}/events?limit=7&offset=3&include=artist", visible_rows("event", actor)[3:10], include[:1]),
+            (
+                f"{API}/events?{urlencode({'ids': ','.join(map(str, events[::2])), 'include': 'artist,location'})}",
+                visible_rows("event", actor, Event.id.in_(events[::2])),
+                include,
+            ),
+            (
+                f"{API}/events?name=DONAU",
+                [row for row in visible_rows("event", actor) if "donau" in row.name.casefold()],
+                [],
+            ),
+            (
+                f"{API}/events?updated_since=2000-01-01T00:00:00Z&limit=100&include=artist",
+                visible_rows("event", actor, Event.version > since),
+                include[:1],
+            ),
+            (f"{API}/festivals?include=events", visible_rows("festival", actor), [("events", "events")]),
+            (f"{API}/artists", visible_rows("artist", actor), []),
+            (f"{API}/locations", visible_rows("location", actor), []),
+        ]
+        for path, rows, included in cases:
+            entity = path.split("?")[0].rsplit("/", 1)[1].removesuffix("s")
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, path
+            assert response.data == expected_body(entity, actor, rows, included), path
+        for festival in (published, draft):
+            festival_events = [row for row in visible_rows("event", actor) if row.id in _events_of(festival)]
+            response = client.get(f"{API}/festivals/{festival}/events?include=artist,location", headers=headers)
+            if festival == draft and actor.user_id != creator.id:
+                assert response.status_code == 404
+                continue
+            assert response.data == expected_body("event", actor, festival_events, include)
+    assert client.get(f"{API}/events", headers=admin).status_code == 200
+
+
+def _events_of(festival_id: int) -> set[int]:
+    relation = ENTITIES["festival"].relations["events"]
+    query = relation.table.select(relation.related_column).where(relation.owner_column == festival_id)
+    return {related_id for (related_id,) in query.tuples()}
