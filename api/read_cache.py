@@ -157,6 +157,8 @@ def still_valid(if_none_match: ETags, digest: str, stored_etag: str | None = Non
     an object read's `"<version>.<digest>"` (the same digest: nothing it depends on changed, its version
     included), or the stored answer's ETag. `*` matches only a current representation (RFC 9110 13.1.2):
     the stored answer (a 200), never a read not yet made (a missing id or a hidden draft answers 404)."""
+    if not if_none_match:  # none sent: most reads
+        return None
     if if_none_match.star_tag:
         return stored_etag
     if if_none_match.contains_weak(digest):
