@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.db import db
 from app.models import Festival
+from tests.browser.conftest import _page
 from tests.browser.test_creator_portal import create_festival, log_in
 from tests.fileserver.conftest import FileServer, image_bytes, server_env
 from tests.processes import starts_process
@@ -29,16 +30,20 @@ def files_for(server):
     files.stop()
 
 
+def festival_editor(browser, server, files_for, name: str):
+    """(context, page): a new creator logged in, on the editor of a festival just created, in a browser that may
+    talk to the file server."""
+    context, page = _page(browser, server, extra_origins=(files_for.url,))
+    log_in(page, server.user("creator").email)
+    create_festival(page, name)
+    return context, page
+
+
 @pytest.mark.processes
 def test_creator_uploads_a_festival_image(browser, server, files_for, tmp_path, screenshot):
-    from tests.browser.conftest import _page
-
     picture = tmp_path / "poster.jpg"
     picture.write_bytes(image_bytes("JPEG", (1600, 900)))
-    user = server.user("creator")
-    context, page = _page(browser, server, extra_origins=(files_for.url,))
-    log_in(page, user.email)
-    create_festival(page, "Poster Fest")
+    context, page = festival_editor(browser, server, files_for, "Poster Fest")
 
     page.get_by_label("Choose an image").set_input_files(str(picture))
     # the file server strips metadata and answers; on a loaded CI machine that can take longer than expect's 5 s

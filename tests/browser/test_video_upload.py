@@ -14,22 +14,16 @@ from playwright.sync_api import expect
 from app.db import db
 from app.models import Festival
 from app.models.relations import FestivalVideo
-from tests.browser.test_creator_portal import create_festival, log_in
-from tests.browser.test_image_upload import files_for  # noqa: F401 - the file server beside the app
+from tests.browser.test_image_upload import festival_editor, files_for  # noqa: F401 - files_for: the file server beside the app
 from tests.fileserver.conftest import image_bytes
 from tests.videos import TRAILER_METADATA, make_video
 
 
 def test_creator_uploads_a_festival_trailer_and_sees_its_poster(browser, server, files_for, tmp_path, screenshot):  # noqa: F811
-    from tests.browser.conftest import _page
-
     trailer = make_video(
         tmp_path / "Trailer Sommerklänge 2027.mp4", seconds=4, size=(640, 360), metadata=TRAILER_METADATA
     )
-    user = server.user("creator")
-    context, page = _page(browser, server, extra_origins=(files_for.url,))
-    log_in(page, user.email)
-    create_festival(page, "Sommerklänge am Wörthersee")
+    context, page = festival_editor(browser, server, files_for, "Sommerklänge am Wörthersee")
 
     page.get_by_label("Choose a video").set_input_files(str(trailer))
     expect(page.locator("[data-video-status]")).to_contain_text("Uploaded (4 s, 640×360)", timeout=60_000)
@@ -62,15 +56,10 @@ def test_creator_uploads_a_festival_trailer_and_sees_its_poster(browser, server,
 def test_files_chosen_before_the_scripts_ran_are_uploaded_too(browser, server, files_for, tmp_path):  # noqa: F811
     """On a slow phone one may pick a file while the page is still loading: its change event fires before the
     upload scripts listen. Here the scripts are held back until both files are chosen."""
-    from tests.browser.conftest import _page
-
     trailer = make_video(tmp_path / "Trailer.mp4", seconds=2, size=(320, 180), metadata=TRAILER_METADATA)
     picture = tmp_path / "Plakat Sommerklänge.jpg"
     picture.write_bytes(image_bytes("JPEG", (1200, 800)))
-    user = server.user("creator")
-    context, page = _page(browser, server, extra_origins=(files_for.url,))
-    log_in(page, user.email)
-    create_festival(page, "Sommerklänge am Wörthersee")
+    context, page = festival_editor(browser, server, files_for, "Sommerklänge am Wörthersee")
     held = []
     scripts = re.compile(r"/static/js/(app|videos)\.js")
     page.route(scripts, lambda route: held.append(route))
