@@ -11,6 +11,8 @@ imports none of the parts.
   before the app or prometheus_client is imported anywhere (also with --preload); workers inherit it. A dead
   worker's live gauges are dropped (`child_exit`), its counters stay; the folder goes on a clean stop, and
   folders of masters that are no longer running go at the next start.
+- Each answer's headers go out in one write with its first body bytes (common/gunicorn_response.py): a worker
+  killed mid-answer leaves the gateway nothing it cannot retry, rather than headers without a body.
 - Workers stop with their master (`post_fork`, `post_worker_init`): when it dies (even by SIGKILL) each worker
   finishes the requests it has begun and exits, within the graceful timeout, or is ended by the kernel soon
   after: a worker left behind would hold the instance's port, and the restarted master could not bind it."""
@@ -24,6 +26,7 @@ import signal
 
 from gunicorn.glogging import Logger
 
+from common import gunicorn_response
 from common.files import private_folder
 from common.heartbeat import HeartbeatProcess, configured, die_with_parent
 from common.logs import loggable_path
@@ -60,6 +63,7 @@ def prepare_metrics_dir() -> str:
 
 SETTINGS = load(InstanceSettings)  # read once, when gunicorn loads this config: a wrong value stops the start
 _metrics_dir = prepare_metrics_dir()
+gunicorn_response.install()
 
 
 class RedactingLogger(Logger):
