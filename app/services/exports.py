@@ -363,20 +363,30 @@ def frab(program: Program, base_url: str, version: str) -> dict:
     }
 
 
+# What ElementTree escapes in element text, or drops (the characters XML 1.0 forbids): most text holds none.
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_XML_ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]')
+
+
 def _cdata(text: str) -> str:
     """Element text as ElementTree writes it, without the characters XML 1.0 forbids (names stored before they
     were refused, descriptions)."""
+    if not _XML_SPECIAL.search(text):
+        return text
     return xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attribute(value: str) -> str:
+    """An attribute's value as ElementTree writes it (its escapes)."""
+    if not _XML_ATTRIBUTE_SPECIAL.search(value):
+        return value
+    value = _cdata(value).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+    return value.replace("\t", "&#09;")
 
 
 def _attributes(**attrs) -> str:
     """Attributes as ElementTree writes them (in their order, its escapes)."""
-    out = []
-    for key, value in attrs.items():
-        value = _cdata(str(value)).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
-        value = value.replace("\t", "&#09;")
-        out.append(f' {key}="{value}"')
-    return "".join(out)
+    return "".join(f' {key}="{_attribute(str(value))}"' for key, value in attrs.items())
 
 
 def _leaf(pad: str, tag: str, text: str | None, attributes: str = "") -> str:
@@ -387,73 +397,96 @@ def _leaf(pad: str, tag: str, text: str | None, attributes: str = "") -> str:
 
 def frab_xml(program: Program, base_url: str, version: str) -> bytes:
     """The same schedule in the Frab XML layout (what ConfClerk and the older readers load), indented as
-    ElementTree's `indent` did (tests/api/test_export_bytes.py compares both)."""
-    data = frab(program, base_url, version)["schedule"]
-    conference = data["conference"]
+    ElementTree's `indent` did (tests/api/test_export_bytes.py compares both), written straight from the events
+    (no dict per event first: twice as fast)."""
+    festival = program.festival
+    day_list = schedule_days(program)
+    festival_acronym = acronym(festival)
     p1, p2, p3, p4, p5 = ("  " * level for level in range(1, 6))
     url = _cdata(f"{base_url}api/v1/events/")
     lines = [
         "<?xml version='1.0' encoding='utf-8'?>",
         "<schedule>",
         _leaf(p1, "generator", None, _attributes(name=GENERATOR, version=version)),
-        _leaf(p1, "version", data["version"]),
+        _leaf(p1, "version", festival["festival_version"]),
         f"{p1}<conference>",
-        *(_leaf(p2, key, conference[key]) for key in ("title", "acronym", "start", "end")),
-        _leaf(p2, "days", str(conference["daysCount"])),
-        _leaf(p2, "timeslot_duration", conference["timeslot_duration"]),
+        _leaf(p2, "title", festival["festival_name"]),
+        _leaf(p2, "acronym", festival_acronym),
+        _leaf(p2, "start", day_list[0].date.isoformat()),
+        _leaf(p2, "end", day_list[-1].date.isoformat()),
+        _leaf(p2, "days", str(len(day_list))),
+        _leaf(p2, "timeslot_duration", "00:15"),
         _leaf(p2, "base_url", base_url),
-        _leaf(p2, "time_zone_name", conference["time_zone_name"]),
+        _leaf(p2, "time_zone_name", program.zone.key),
         f"{p1}</conference>",
     ]
-    for day in conference["days"]:
-        attributes = _attributes(index=day["index"], date=day["date"], start=day["day_start"], end=day["day_end"])
-        if not day["rooms"]:
-            lines.append(f"{p1}<day{attributes} />")
+    local, append = program.local, lines.append
+    person_lines: dict[tuple[int, str], str] = {}  # an artist plays more than once
+    fixed = f"{p4}<subtitle />\n{p4}<track />"
+    for day in day_list:
+        attributes = _attributes(
+            index=day.index, date=day.date.isoformat(), start=day.start.isoformat(), end=day.end.isoformat()
+        )
+        if not day.rooms:
+            append(f"{p1}<day{attributes} />")
             continue
-        lines.append(f"{p1}<day{attributes}>")
-        for room, events in day["rooms"].items():
-            lines.append(f"{p2}<room{_attributes(name=room)}>")
+        append(f"{p1}<day{attributes}>")
+        for room, events in day.rooms.items():
+            append(f'{p2}<room name="{_attribute(room)}">')
             room_line = _leaf(p4, "room", room)
             for event in events:
+                event_id, begins = event["event_id"], event["event_start"]
+                start = local(begins)
+                name = event["event_name"] or "(no name)"
+                slug_tail = _slug(name)
+                slug = f"{festival_acronym}-{event_id}-{slug_tail}" if slug_tail else f"{festival_acronym}-{event_id}"
+                described = event["event_description"]
                 # ids, guids, times, the slug and the url hold nothing to escape (the url's base is escaped above)
-                abstract = _cdata(event["abstract"]) if event["abstract"] else ""
-                described = abstract if event["description"] is event["abstract"] else _cdata(event["description"])
-                lines += (
-                    f'{p3}<event id="{event["id"]}" guid="{event["guid"]}">',
-                    f"{p4}<date>{event['date']}</date>",
-                    f"{p4}<start>{event['start']}</start>",
-                    f"{p4}<duration>{event['duration']}</duration>",
-                    room_line,
-                    f"{p4}<slug>{event['slug']}</slug>",
-                    f"{p4}<url>{url}{event['id']}</url>",
-                    _leaf(p4, "title", event["title"]),
-                    f"{p4}<subtitle />",
-                    f"{p4}<track />",
-                    f"{p4}<type>{event['type']}</type>",
-                    f"{p4}<language />",
-                    f"{p4}<abstract>{abstract}</abstract>" if abstract else f"{p4}<abstract />",
-                    f"{p4}<description>{described}</description>" if described else f"{p4}<description />",
+                described = _cdata(described) if described else ""
+                text = (
+                    f"{p4}<abstract>{described}</abstract>\n{p4}<description>{described}</description>"
+                    if described
+                    else f"{p4}<abstract />\n{p4}<description />"
                 )
-                if "logo" in event:
-                    lines.append(_leaf(p4, "logo", event["logo"]))
-                if event["persons"]:
-                    lines.append(f"{p4}<persons>")
-                    for person in event["persons"]:
-                        lines.append(_leaf(p5, "person", person["public_name"], f' id="{person["id"]}"'))
-                    lines.append(f"{p4}</persons>")
+                append(
+                    f'{p3}<event id="{event_id}" guid="{guid("event", event_id)}">\n'
+                    f"{p4}<date>{start.isoformat()}</date>\n"
+                    f"{p4}<start>{start.hour:02d}:{start.minute:02d}</start>\n"
+                    f"{p4}<duration>{_hours_minutes(max(event['event_end'], begins) - begins)}</duration>\n"
+                    f"{room_line}\n"
+                    f"{p4}<slug>{slug}</slug>\n"
+                    f"{p4}<url>{url}{event_id}</url>\n"
+                    f"{_leaf(p4, 'title', name)}\n"
+                    f"{fixed}\n"
+                    f"{p4}<type>{event['event_type']}</type>\n"
+                    f"{p4}<language />\n"
+                    f"{text}"
+                )
+                parts = event["include"]
+                if parts["image"]:
+                    append(_leaf(p4, "logo", parts["image"][0]["image_ref"]))
+                if parts["artist"]:
+                    append(f"{p4}<persons>")
+                    for artist in parts["artist"]:
+                        key = (artist["artist_id"], artist["artist_name"])
+                        line = person_lines.get(key)
+                        if line is None:
+                            line = person_lines[key] = _leaf(p5, "person", key[1], f' id="{key[0]}"')
+                        append(line)
+                    append(f"{p4}</persons>")
                 else:
-                    lines.append(f"{p4}<persons />")
-                if event["links"]:
-                    lines.append(f"{p4}<links>")
-                    for link in event["links"]:
-                        lines.append(_leaf(p5, "link", link["title"], _attributes(href=link["url"])))
-                    lines.append(f"{p4}</links>")
+                    append(f"{p4}<persons />")
+                if parts["video"]:
+                    append(f"{p4}<links>")
+                    for video in parts["video"]:
+                        append(f'{p5}<link href="{_attribute(video["video_ref"])}">Video</link>')
+                    append(f"{p4}</links>")
                 else:
-                    lines.append(f"{p4}<links />")
-                lines += (f"{p4}<attachments />", f"{p3}</event>")
-            lines.append(f"{p2}</room>")
-        lines.append(f"{p1}</day>")
-    lines.append("</schedule>\n")
+                    append(f"{p4}<links />")
+                append(f"{p4}<attachments />\n{p3}</event>")
+            append(f"{p2}</room>")
+        append(f"{p1}</day>")
+    append("</schedule>\n")
     return "\n".join(lines).encode()
 
 
