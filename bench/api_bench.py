@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -456,6 +457,34 @@ def pg_part(bench: Bench, env: dict[str, str]) -> tuple[str, str]:
     return pg_bench.pg_tables(bench, env, args.pg_url, sizes, args.pg_names.split(","))
 
 
+def import_part(bench: Bench, env: dict[str, str]) -> str:
+    """The CSV import row: bench/import_bench.py (the portal's pages in process, a fresh SQLite database)."""
+    rows = bench.args.import_rows
+    print(f"bench: CSV import of {rows} rows", flush=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "import_bench.py"), "--rows", str(rows), "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"bench/import_bench.py failed: {done.stderr[-2000:]}")
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    steps, goal = measured["steps"], measured["goal"]
+    total = steps[0][1] + steps[1][1]  # preview and confirm of the new line-up
+    met = "yes" if total < goal else "no"
+    return "\n".join(
+        [
+            "| CSV import | rows | preview | confirm | together | target | met? |",
+            "|---|---:|---:|---:|---:|---|---|",
+            f"| portal, one transaction | {rows:,} | {steps[0][1]:.2f} s | {steps[1][1]:.2f} s | {total:.2f} s "
+            f"| < {goal:g} s | {met} |",
+        ]
+    )
+
+
 def fmt_ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} ms"
 
@@ -474,6 +503,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--only", default="", help="comma-separated words: only the SQLite reads whose path holds one (schedule,csv)"
     )
+    p.add_argument("--import-rows", type=int, default=2000, help="rows of the CSV import figure (0: skip it)")
     p.add_argument("--pg-url", help="PostgreSQL server and database name prefix: bench/pg_bench.py's reads too")
     from bench.pg_bench import add_arguments
 
@@ -495,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sqlite_table = sqlite_part(bench, env)
         bench.stop_all()
+        import_table = import_part(bench, env) if args.import_rows else "(--import-rows 0: CSV import skipped)"
         bench.processes.clear()
         pg_table, plans = pg_part(bench, env) if args.pg_url else ("(no --pg-url: PostgreSQL part skipped)", "")
     except BenchError as exc:
@@ -518,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         f"-c{args.connections}, {args.duration} per figure in {args.rounds} slices taken in turns; "
         f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine depresses every figure); "
         f"req/s (ratio to the Flask constant-bytes ceiling)\n\n"
-        f"{sqlite_table}\n\n{pg_table}\n"
+        f"{sqlite_table}\n\n{import_table}\n\n{pg_table}\n"
     )
     print()
     print(report)

@@ -6,14 +6,15 @@ and prints a markdown table.
 A temporary SQLite database (or FESTIVALS_DATABASE_URL's, used as is) gets a creator and a festival; a CSV of
 `--rows` events on 8 stages with 1–3 artists each is uploaded (preview), confirmed (saved), uploaded again
 (every row unchanged) and exported. For comparison, `--per-event` events are saved one by one through the
-service the events page uses, and that time is scaled to the same number of rows. The goal: an import of
-2,000 rows in a few seconds. The table is also written to bench/out/.
+service the events page uses, and that time is scaled to the same number of rows. The goal (issue 24): preview
+and confirm of 2,000 rows under 2 s together, saved in one transaction. The table is also written to bench/out/.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import re
 import sys
 import tempfile
@@ -32,7 +33,7 @@ from app.services import timetable, users, writes  # noqa: E402
 from common.settings import AppSettings, load  # noqa: E402
 
 PASSWORD = "bench password 1"
-GOAL_SECONDS = 5.0
+GOAL_SECONDS = 2.0  # issue 24: preview + confirm of 2,000 rows under 2 s together
 
 
 def lineup(rows: int, act: str = "Set", artist: str = "Artist") -> str:
@@ -77,7 +78,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--per-event", type=int, default=100, help="events saved one by one, for comparison")
+    parser.add_argument(
+        "--json", action="store_true", help="print only {rows, goal, steps: [[label, seconds], ...]} (api_bench.py)"
+    )
     args = parser.parse_args()
+    if args.json:
+        args.per_event = 0
     folder = tempfile.mkdtemp(prefix="import-bench-")
     url = load(AppSettings).database_url or f"sqlite:///{folder}/bench.sqlite3"
     app = create_app(
@@ -128,6 +134,10 @@ def main() -> None:
     exported = timed("events.csv export", results, lambda: client.get(f"/festivals/{festival}/export/events.csv"))
     assert exported.data.count(b"\n") == args.rows + 1
 
+    if args.json:
+        print(json.dumps({"rows": args.rows, "goal": GOAL_SECONDS, "steps": results}))
+        return
+
     with app.app_context():
         db.connect(reuse_if_open=True)
         started = time.perf_counter()
@@ -158,7 +168,7 @@ def main() -> None:
     lines += [
         "",
         f"preview + confirm of {args.rows} rows: {total:.2f} s "
-        f"(goal: a few seconds; {total / GOAL_SECONDS:.2f} × a {GOAL_SECONDS:.0f} s budget)",
+        f"(goal: under {GOAL_SECONDS:.0f} s; {total / GOAL_SECONDS:.2f} × the budget)",
         f"the same events saved one by one through the events page's service: {one_by_one:.1f} s "
         f"(measured on {args.per_event}, scaled) → the import is {one_by_one / total:.1f} × faster",
     ]

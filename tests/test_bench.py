@@ -29,6 +29,7 @@ def test_api_bench_runs_with_tiny_numbers(tmp_path):
         "--threads=1",
         "--workers=1",
         "--port=20340",
+        "--import-rows=40",
         f"--out={tmp_path}",
     ]
     if USE_POSTGRES:
@@ -44,6 +45,8 @@ def test_api_bench_runs_with_tiny_numbers(tmp_path):
         rows = [line for line in targets if line.startswith(f"| {label}")]
         assert len(rows) == (3 if label[0] != "`" else 2), rows  # uncached, cached (and sustained)
         assert all(re.search(r"\| (yes|no[^|]*) \|$", row) for row in rows), rows  # each says whether it is met
+    [csv_import] = [line for line in run.stdout.splitlines() if line.startswith("| portal, one transaction | 40 |")]
+    assert re.search(r"\| < 2 s \| (yes|no) \|$", csv_import), csv_import
     if USE_POSTGRES:
         rows = [line for line in run.stdout.splitlines() if line.startswith("| `/")]
         assert len(rows) == 12 and not any("errors" in row or "failed" in row for row in rows), rows  # 3 reads × 4
