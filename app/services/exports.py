@@ -21,6 +21,7 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 import orjson
+from peewee import JOIN
 
 from app import sql_shapes
 from app.db import db, is_sqlite
@@ -29,6 +30,7 @@ from app.models import Festival
 from app.models.relations import FestivalEvent
 from app.permissions import Actor
 from app.registry import ENTITIES
+from app.serialize import version_text
 from app.services import ical as ical_lines
 from app.services import writes
 from app.services.reads import ListQuery, fetch, read_scope
@@ -91,27 +93,86 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
     found = fetch(ENTITIES["festival"], actor, ListQuery(ids=[festival_id], include=festival_parts))
     if not found:
         raise NotFound(f"no festival with id {festival_id}")
-    via = (ENTITIES["festival"].relations["events"], festival_id)
     if parts:  # the preview shows what the API serves
+        via = (ENTITIES["festival"].relations["events"], festival_id)
         events = fetch(ENTITIES["event"], actor, _events_query(), via=via)
+        events.sort(key=lambda event: (event["event_start"], event["event_id"]))
     else:
-        events = fetch(ENTITIES["event"], actor, ListQuery(), via=via)
-        _attach_parts(events, festival_id)
-    events.sort(key=lambda event: (event["event_start"], event["event_id"]))
+        events = _events(festival_id)
     return Program(found[0], events, zone_of(found[0]))
+
+
+@lru_cache(maxsize=4)
+def _events_shape(dialect: str) -> tuple[str, tuple]:
+    """A festival's events (by the festival's id) with their stage (an event has one at most), in time order:
+    only the columns the files show. No visibility rule: an event is in one festival only, and the festival was
+    just found visible (an event is hidden only as part of a draft its reader may not see)."""
+    event, stage = ENTITIES["event"].model, ENTITIES["location"].model
+    listed, located = ENTITIES["festival"].relations["events"], ENTITIES["event"].relations["location"]
+    query = (
+        event.select(
+            event.id,
+            version_text(event.version),
+            event.name,
+            event.description,
+            event.type,
+            event.start,
+            event.end,
+            stage.id,
+            stage.name,
+            stage.description,
+        )
+        .join(listed.table, on=(listed.related_column == event.id))
+        .switch(event)
+        .join(located.table, JOIN.LEFT_OUTER, on=(located.owner_column == event.id))
+        .join(stage, JOIN.LEFT_OUTER, on=(stage.id == located.related_column))
+        .where(listed.owner_column == sql_shapes.OWNER)
+        .order_by(event.start, event.id)
+    )
+    return sql_shapes.compile_shape(query)
+
+
+def _events(festival_id: int) -> list[dict]:
+    """The festival's events in time order as dicts of the fields the files show, each with the `include` of
+    its artists, location, image and video: one query for the events with their stages, one per other part."""
+    sql, slots = _events_shape("sqlite" if is_sqlite() else "postgresql")
+    stages: dict[int, list[dict]] = {}  # a stage shared by many events is one dict (read-only)
+    events = []
+    for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
+        stage_id = row[7]
+        if stage_id is None:
+            located = []
+        else:
+            located = stages.get(stage_id)
+            if located is None:
+                located = stages[stage_id] = [
+                    {"location_id": stage_id, "location_name": row[8], "location_description": row[9]}
+                ]
+        events.append(
+            {
+                "event_id": row[0],
+                "event_version": row[1],
+                "event_name": row[2],
+                "event_description": row[3],
+                "event_type": row[4],
+                "event_start": row[5],
+                "event_end": row[6],
+                "include": {"location": located},
+            }
+        )
+    _attach_parts(events, festival_id)
+    return events
 
 
 # The columns of an event's parts that the files show (the writers read nothing else of them), and a row of
 # them (after the event's id) as the part's dict; a dict display per kind is twice as fast as zipping keys.
 PART_FIELDS = {
     "artist": ("id", "name"),
-    "location": ("id", "name", "description"),
     "image": ("id", "ref"),
     "video": ("id", "ref", "mime"),
 }
 PART_DICTS = {
     "artist": lambda row: {"artist_id": row[1], "artist_name": row[2]},
-    "location": lambda row: {"location_id": row[1], "location_name": row[2], "location_description": row[3]},
     "image": lambda row: {"image_id": row[1], "image_ref": row[2]},
     "video": lambda row: {"video_id": row[1], "video_ref": row[2], "video_mime": row[3]},
 }
@@ -134,8 +195,8 @@ def _parts_shape(dialect: str, segment: str) -> tuple[str, tuple]:
 
 
 def _attach_parts(events: list[dict], festival_id: int) -> None:
-    """Each event's `include` of artists, location, image and video: one query per kind for the festival's
-    events (all visible: an event is in one festival only, and the festival was just found visible)."""
+    """Each event's artists, image and video (to its `include`): one query per kind for the festival's events
+    (all visible: an event is in one festival only, and the festival was just found visible)."""
     dialect = "sqlite" if is_sqlite() else "postgresql"
     grouped: dict[str, dict[int, list[dict]]] = {}
     for segment, as_dict in PART_DICTS.items():
@@ -144,15 +205,13 @@ def _attach_parts(events: list[dict], festival_id: int) -> None:
         for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
             by_event.setdefault(row[0], []).append(as_dict(row))
         grouped[segment] = by_event
-    artists, locations, images, videos = grouped["artist"], grouped["location"], grouped["image"], grouped["video"]
+    artists, images, videos = grouped["artist"], grouped["image"], grouped["video"]
     for event in events:
         event_id = event["event_id"]
-        event["include"] = {
-            "artist": artists.get(event_id) or [],
-            "location": locations.get(event_id) or [],
-            "image": images.get(event_id) or [],
-            "video": videos.get(event_id) or [],
-        }
+        parts = event["include"]
+        parts["artist"] = artists.get(event_id) or []
+        parts["image"] = images.get(event_id) or []
+        parts["video"] = videos.get(event_id) or []
 
 
 def preview(festival_id: int, actor: Actor) -> Program:
