@@ -11,7 +11,11 @@ counters the read depends on. Anything it cannot answer exactly as Flask would g
   headers could depend on the data never opt in. Until Flask has answered a path once, the path goes to Flask;
 - the key is checked by app/services/api_keys.py's own rules; an unknown, revoked or malformed key goes to
   Flask (which answers 401); a use due to be recorded is noted as Flask notes it (written in the background);
-- a key whose answer is not stored (a miss) goes to Flask, which renders and stores it.
+- a miss (or any answer, without a response cache) of a read that hands `cached_read` its `read` (the plain
+  reads of api/resources.py) is made here by that very callable: the services, app/permissions.py's rules, the
+  same bytes (and stored as Flask stores them). Whatever it raises (404, a hidden draft, a database error) is
+  left to Flask, which makes that read again and answers as always; so is `If-None-Match: *`. Reads without
+  `read` (exports) go to Flask on a miss.
 
 What it answers carries the same headers as Flask's (ETag, X-Cache, X-Request-ID, ...), and gets the same
 access log line. `observers` (callables of route, method, status, seconds, X-Cache) see each answer, e.g.
@@ -29,8 +33,9 @@ from peewee import PeeweeException
 from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
-from api.read_cache import FAST_READ, HIT, NOT_MODIFIED, answer_without_reading, key_of
+from api.read_cache import FAST_READ, HIT, MISS, NOT_MODIFIED, Stored, answer_without_reading, etag_of, key_of
 from app.db import db, is_sqlite
+from app.permissions import Actor
 from app.services import api_keys
 from common.http import log_access, request_id
 from web.requests import log as access_log
@@ -47,6 +52,7 @@ class Route:
     sql: str  # the key's row and the kinds' counters, in one query
     headers: tuple[tuple[str, str | None], ...]  # in Flask's order; None: X-Request-ID goes there
     rule: str  # the route's template, for observers
+    read: Callable | None  # a plain read's `read` (api/read_cache.py's cached_read): misses are answered too
 
 
 class FastReads:
@@ -74,8 +80,12 @@ class FastReads:
             environ.get("QUERY_STRING", ""),
         )
         route = self.routes.get(where)
-        # Without a response cache only a 304 can be answered here.
-        if route is not None and (self.app.extensions.get("read_cache") is not None or "HTTP_IF_NONE_MATCH" in environ):
+        # Without a response cache and `read`, only a 304 can be answered here.
+        if route is not None and (
+            route.read is not None
+            or self.app.extensions.get("read_cache") is not None
+            or "HTTP_IF_NONE_MATCH" in environ
+        ):
             answer = self._answer(route, environ)
             if answer is not None:
                 status, headers, body, cache = answer
@@ -87,7 +97,7 @@ class FastReads:
     # --- answering ---------------------------------------------------------------------------------------
 
     def _answer(self, route: Route, environ):
-        """(status, headers, body, X-Cache) of a hit or a 304; None: Flask answers."""
+        """(status, headers, body, X-Cache) of a hit, a 304 or a made miss; None: Flask answers."""
         key = environ["HTTP_API_KEY"]
         prefix = api_keys.key_prefix(key)
         if prefix is None:
@@ -95,32 +105,52 @@ class FastReads:
         try:
             opened = db.connect(reuse_if_open=True)
             try:
-                row = db.execute_sql(route.sql, [*route.kinds, prefix]).fetchone()
+                return self._answer_connected(route, environ, key, prefix)
             finally:
                 if opened:
                     db.close()
         except PeeweeException:  # the database is down or locked: Flask answers (503 with the envelope)
             return None
-        if api_keys.live_key(key, "api", prefix, row, record_use=not self.app.config["READ_ONLY"]) is None:
+
+    def _answer_connected(self, route: Route, environ, key: str, prefix: str):
+        row = db.execute_sql(route.sql, [*route.kinds, prefix]).fetchone()
+        key_id = api_keys.live_key(key, "api", prefix, row, record_use=not self.app.config["READ_ONLY"])
+        if key_id is None:
             return None  # unknown, revoked, not an API key
         versions = api_keys.versions_of(row)
         digest = key_of(route.fixed, route.kinds, versions)
         etags = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
-        answer = answer_without_reading(self.app.extensions.get("read_cache"), digest, etags)
+        store = self.app.extensions.get("read_cache")
+        answer = answer_without_reading(store, digest, etags)
         if answer is None:
-            return None
+            if route.read is None or etags.star_tag:  # `*` answers 304 after the read: Flask's
+                return None
+            return self._made(route, environ, Actor("api_key", key_id=key_id), store, digest)
         if answer.stored is None:
             headers = [("ETag", f'"{answer.etag}"'), ("X-Cache", NOT_MODIFIED)] + self._rest(route, environ)
             return "304 NOT MODIFIED", headers, b"", NOT_MODIFIED
-        stored = answer.stored
+        return self._ok(route, environ, answer.stored, answer.etag, HIT)
+
+    def _made(self, route: Route, environ, actor: Actor, store, digest: str):
+        """A miss made by the read's own `read`, stored as cached_read stores it; None: Flask answers."""
+        try:
+            rendered = route.read(actor)
+        except Exception:  # noqa: BLE001  a 404, a hidden draft, a database error: Flask makes the read again
+            return None
+        stored = Stored(etag_of(rendered.tag, digest), rendered.mimetype, rendered.body)
+        if store is not None:
+            store.set(digest, stored)
+        return self._ok(route, environ, stored, stored.etag, MISS)
+
+    def _ok(self, route: Route, environ, stored: Stored, etag: str, cache: str):
         first = [
             *stored.headers,  # first, as Flask's Response(body, mimetype=..., headers=...) puts them
             ("Content-Type", get_content_type(stored.mimetype, "utf-8")),
             ("Content-Length", str(len(stored.body))),
-            ("ETag", f'"{answer.etag}"'),
-            ("X-Cache", HIT),
+            ("ETag", f'"{etag}"'),
+            ("X-Cache", cache),
         ]
-        return "200 OK", first + self._rest(route, environ), stored.body, HIT
+        return "200 OK", first + self._rest(route, environ), stored.body, cache
 
     @staticmethod
     def _rest(route: Route, environ) -> list[tuple[str, str]]:
@@ -141,7 +171,7 @@ class FastReads:
         def learning_start_response(status, headers, exc_info=None):
             scope = environ.get(FAST_READ)
             if scope is not None and status[:3] in ("200", "304") and self._learnable(headers):
-                fixed, kinds, rule, kept = scope
+                fixed, kinds, rule, kept, read = scope
                 per_answer = PER_ANSWER | {name.lower() for name in kept}  # kept: stored with each answer
                 rest = tuple(
                     (name, None if name.lower() == "x-request-id" else value)
@@ -149,7 +179,7 @@ class FastReads:
                     if name.lower() not in per_answer or name.lower() == "x-request-id"
                 )
                 sql = api_keys.key_and_versions_sql(not is_sqlite(), len(kinds))
-                route = Route(fixed, kinds, sql, rest, rule)
+                route = Route(fixed, kinds, sql, rest, rule, read)
                 with self.lock:
                     self.routes[where] = route
             return start_response(status, headers, exc_info)

@@ -41,12 +41,34 @@ FORMAT = (
         repr([(spec.name, spec.fields, sorted(spec.relations)) for spec in ENTITIES.values()]).encode(), digest_size=6
     ).hexdigest()
 )
-# environ: (fixed key part, kinds, route, kept headers) of a plain read, for api/fast_reads.py
+# environ: (fixed key part, kinds, route, kept headers, read) of a plain read, for api/fast_reads.py
 FAST_READ = "festivals.fast_read"
 NOT_MODIFIED, HIT = "not-modified", "hit"  # X-Cache of the answers made without running the read
+MISS = "miss"  # X-Cache of an answer the read made
 
 
 Headers = tuple[tuple[str, str], ...]
+
+
+class Rendered(NamedTuple):
+    """What a plain read makes of its data (api/resources.py): one rule for both paths, Flask's (`response_of`)
+    and api/fast_reads.py's, which answers a miss below Flask with the same bytes."""
+
+    body: bytes
+    mimetype: str
+    tag: str | None = None  # the version tag of the one object answered (the ETag's start), else None
+
+
+def response_of(rendered: Rendered) -> Response:
+    response = Response(rendered.body, mimetype=rendered.mimetype)
+    if rendered.tag is not None:
+        response.set_etag(rendered.tag)
+    return response
+
+
+def etag_of(tag: str | None, key: str) -> str:
+    """A rendered answer's ETag: the read's digest (the key's start), after the object's version tag if any."""
+    return key[:32] if tag is None else f"{tag}.{key[:32]}"
 
 
 class Stored(NamedTuple):
@@ -209,6 +231,7 @@ def cached_read(
     plain: bool = False,
     keep: tuple[str, ...] = (),
     by_host: bool = False,
+    read: Callable | None = None,
 ) -> Response:
     """The answer of `render()` (a 200 is stored), or the stored one, or 304; see the module's docstring.
     Call it after authentication and after checking the query (errors are never stored). `render` may set
@@ -216,11 +239,13 @@ def cached_read(
     `"<version tag>.<digest>"`, which If-Match on a write compares by its version tag alone. `plain`: the
     answer's headers never depend on the data but for those in `keep` (stored with the answer), so
     api/fast_reads.py may answer its hits and 304s. `params`: the query parameters `render` reads (the others
-    are not part of the key); `by_host`: see read_scope_of_request."""
+    are not part of the key); `by_host`: see read_scope_of_request. `read`: of a plain read, `render`'s work as
+    a callable of the caller's Actor returning a `Rendered` (render = `response_of(read(actor))`): with it
+    api/fast_reads.py answers misses too."""
     fixed, kinds = read_scope_of_request(kinds, visibility, params, by_host)
     key = key_of(fixed, kinds, request_versions(request.environ, db))
     if plain:
-        request.environ[FAST_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "", keep)
+        request.environ[FAST_READ] = (fixed, kinds, request.url_rule.rule if request.url_rule else "", keep, read)
     store = current_app.extensions.get("read_cache")
     answer = answer_without_reading(store, key, request.if_none_match)
     if answer is not None:
@@ -230,16 +255,14 @@ def cached_read(
         response.set_etag(answer.etag)
         response.headers["X-Cache"] = HIT
         return response
-    default_etag = key[:32]
     response = render()
     if response.status_code == 200:
-        tag, _ = response.get_etag()
-        etag = default_etag if tag is None else f"{tag}.{default_etag}"
+        etag = etag_of(response.get_etag()[0], key)
         response.set_etag(etag)
         if store is not None and not response.is_streamed:
             headers = tuple((name, response.headers[name]) for name in keep if name in response.headers)
             store.set(key, Stored(etag, response.mimetype or "", response.get_data(), headers))
         if request.if_none_match.star_tag:  # it exists: `*` matches it
             return _not_modified(etag)
-    response.headers["X-Cache"] = "miss"
+    response.headers["X-Cache"] = MISS
     return response

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+import orjson
+from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
 from api.conditional import idempotency_key, precondition, with_etag
 from api.params import LIST_PARAMS, parse_list_query
-from api.read_cache import cached_read
+from api.read_cache import Rendered, cached_read, response_of
 from app.errors import Invalid, ReadOnly
+from app.permissions import Actor
 from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.services import idempotency, reads, relations, writes
 from identity.principal import resolve_actor
@@ -58,15 +60,25 @@ def json_body():
     return body
 
 
+def plain_read(kinds_and_viewer: tuple, read):
+    """A read whose answer depends on its kinds' counters, the query and the caller's visibility only: Flask
+    renders it here, and api/fast_reads.py may answer its misses, hits and 304s below Flask with `read`."""
+    return cached_read(*kinds_and_viewer, lambda: response_of(read(g.actor)), params=LIST_PARAMS, plain=True, read=read)
+
+
+def rendered(objects: list, tag: str | None = None) -> Rendered:
+    """The `{"data": [...]}` envelope of web/responses.py's data_response, as bytes."""
+    return Rendered(orjson.dumps({"data": objects}), "application/json", tag)
+
+
 @bp.get("/<entity:spec>")
 def list_entities(spec: EntitySpec):
     q = parse_list_query(spec, request.args)
-    return cached_read(
-        *reads.read_scope(spec.name, g.actor, q),
-        lambda: data_response(reads.list_entities(spec.name, g.actor, q)),
-        params=LIST_PARAMS,
-        plain=True,
-    )
+
+    def read(actor: Actor) -> Rendered:
+        return rendered(reads.list_entities(spec.name, actor, q))
+
+    return plain_read(reads.read_scope(spec.name, g.actor, q), read)
 
 
 @bp.post("/<entity:spec>")
@@ -85,17 +97,12 @@ def create_entity(spec: EntitySpec):
 @bp.get("/<entity:spec>/<id:entity_id>")
 def get_entity(spec: EntitySpec, entity_id: int):
     q = parse_list_query(spec, request.args)
-    return cached_read(
-        *reads.read_scope(spec.name, g.actor, q),
-        lambda: render_object(reads.get_entity(spec.name, entity_id, g.actor, q)),
-        params=LIST_PARAMS,
-        plain=True,
-    )
 
+    def read(actor: Actor) -> Rendered:  # its version tag starts the ETag (the read cache appends its digest)
+        objects = reads.get_entity(spec.name, entity_id, actor, q)
+        return rendered(objects, objects[0].tag)
 
-def render_object(objects: list) -> Response:
-    """One object with its version tag as the ETag (the read cache appends its digest)."""
-    return with_etag(data_response(objects), objects[0].tag)
+    return plain_read(reads.read_scope(spec.name, g.actor, q), read)
 
 
 @bp.patch("/<entity:spec>/<id:entity_id>")
@@ -114,12 +121,11 @@ def delete_entity(spec: EntitySpec, entity_id: int):
 def list_related(spec: EntitySpec, entity_id: int, segment: str):
     relation = relations.relation_of(spec.name, segment)
     q = parse_list_query(ENTITIES[relation.related], request.args)
-    return cached_read(
-        *reads.read_scope(relation.related, g.actor, q, relation),
-        lambda: data_response(reads.list_related(spec.name, entity_id, relation, g.actor, q)),
-        params=LIST_PARAMS,
-        plain=True,
-    )
+
+    def read(actor: Actor) -> Rendered:
+        return rendered(reads.list_related(spec.name, entity_id, relation, actor, q))
+
+    return plain_read(reads.read_scope(relation.related, g.actor, q, relation), read)
 
 
 @bp.post("/<entity:spec>/<id:entity_id>/<segment>/<id:related_id>")
