@@ -34,8 +34,8 @@ from app.serialize import version_text
 from app.services import ical as ical_lines
 from app.services import writes
 from app.services.reads import ListQuery, fetch, read_scope
-from app.services.timetable import local, zone_of
-from app.text import csv_cell, xml_text
+from app.services.timetable import zone_of
+from app.text import FORMULA_START, csv_cell, xml_text
 
 # Fixed, so that a guid (and the calendar UID made from it) never changes: calendar apps and schedule
 # readers update an event they know instead of showing it twice.
@@ -62,7 +62,8 @@ class Program:
     def local(self, seconds: int) -> datetime:
         found = self._local.get(seconds)
         if found is None:
-            found = self._local[seconds] = local(seconds, self.zone)
+            # timetable.local's time in one step (the zone converts from UTC either way)
+            found = self._local[seconds] = datetime.fromtimestamp(seconds, self.zone)
         return found
 
     def days(self, events: list[dict] | None = None) -> list[tuple]:
@@ -632,6 +633,14 @@ def join_artists(names: list[str]) -> str:
     return ("; " if any("," in name for name in names) else ", ").join(names)
 
 
+# What a cell that `csv_cell` changes starts with (quotes: before such a character); most start otherwise.
+_FORMULA_FIRST = frozenset("".join(FORMULA_START) + "'")
+
+
+def _cell(value: str) -> str:
+    return csv_cell(value) if value and value[0] in _FORMULA_FIRST else value
+
+
 def events_csv(program: Program) -> bytes:
     """UTF-8 with a byte-order mark, so that spreadsheet programs read accents right; no cell runs as a
     formula when the file is opened (the import takes the quote off again)."""
@@ -642,17 +651,7 @@ def events_csv(program: Program) -> bytes:
         name, day, start, end, stage, artists, kind, description, event_id = csv_row(program, event)
         # day, times and id start with a digit: only the stored text (and a type of -1) can start like a formula
         writer.writerow(
-            (
-                csv_cell(name),
-                day,
-                start,
-                end,
-                csv_cell(stage),
-                csv_cell(artists),
-                csv_cell(kind),
-                csv_cell(description),
-                event_id,
-            )
+            (_cell(name), day, start, end, _cell(stage), _cell(artists), _cell(kind), _cell(description), event_id)
         )
     return out.getvalue().encode("utf-8-sig")
 
