@@ -286,8 +286,12 @@ def _version_time(version: str) -> datetime:
 def days(program: Program) -> list[date]:
     """The festival's days in its time zone: its own span (when set) and every day an event starts on.
     An event past midnight belongs to the day it starts, as in the timetable."""
+    return _days(program, {program.local(event["event_start"]).date() for event in program.timed})
+
+
+def _days(program: Program, found: set[date]) -> list[date]:
+    """`days` of the festival with events on the days `found` (changed here)."""
     festival = program.festival
-    found = {program.local(event["event_start"]).date() for event in program.timed}
     if 0 < festival["festival_start"] <= festival["festival_end"]:
         first = program.local(festival["festival_start"]).date()
         # An end at midnight closes the day before (a festival "until the 19th, 00:00" ends on the 18th).
@@ -309,17 +313,23 @@ class Day:
 
 
 def schedule_days(program: Program) -> list[Day]:
+    local, zone = program.local, program.zone
     by_day: dict[date, list[dict]] = {}
-    for event in program.timed:
-        by_day.setdefault(program.local(event["event_start"]).date(), []).append(event)
+    for event in program.events:
+        if event["event_start"] > 0:  # timed
+            by_day.setdefault(local(event["event_start"]).date(), []).append(event)
     out = []
-    for index, day in enumerate(days(program), start=1):
-        start = datetime.combine(day, time(), program.zone)
-        end = datetime.combine(day + timedelta(days=1), time(), program.zone)
+    for index, day in enumerate(_days(program, set(by_day)), start=1):
+        start = datetime.combine(day, time(), zone)
+        end = datetime.combine(day + timedelta(days=1), time(), zone)
         rooms: dict[str, list[dict]] = {}
-        for event in by_day.get(day, []):
-            rooms.setdefault(stage_name(event) or NO_STAGE, []).append(event)
-            end = max(end, program.local(_end(event)))
+        for event in by_day.get(day, ()):
+            located = event["include"]["location"]
+            room = located[0]["location_name"] if located else ""
+            rooms.setdefault(room or NO_STAGE, []).append(event)
+            ending = local(max(event["event_end"], event["event_start"]))
+            if ending > end:  # wall clocks compared, as max() did
+                end = ending
         out.append(Day(index, day, start, end, dict(sorted(rooms.items()))))
     return out
 
@@ -573,32 +583,39 @@ def ical(program: Program) -> bytes:
     events = program.timed
     if events:
         lines += timezone
-    fold, text, wall = ical_lines.fold, ical_lines.text, ical_lines.wall
+    fold, text, wall, local, append = ical_lines.fold, ical_lines.text, ical_lines.wall, program.local, lines.append
+    places: dict[str, str] = {}  # stage name → its LOCATION line: a stage holds many events
     for event in events:
         stamp = ical_lines.stamp(event["event_version"])
-        stage = stage_name(event)
-        artists = artist_names(event)
-        lines += (
-            "BEGIN:VEVENT",
-            fold(f"SUMMARY:{text(event['event_name'] or '(no name)')}"),
-            f"DTSTART{before}{wall(program.local(event['event_start']))}{after}",
-            f"DTEND{before}{wall(program.local(_end(event)))}{after}",
-            f"DTSTAMP:{stamp}",
-            f"UID:{guid('event', event['event_id'])}@festivalsapp",
+        begins, parts = event["event_start"], event["include"]
+        summary = fold("SUMMARY:" + text(event["event_name"] or "(no name)"))
+        append(
+            f"BEGIN:VEVENT\r\n{summary}\r\n"
+            f"DTSTART{before}{wall(local(begins))}{after}\r\n"
+            f"DTEND{before}{wall(local(max(event['event_end'], begins)))}{after}\r\n"
+            f"DTSTAMP:{stamp}\r\nUID:{guid('event', event['event_id'])}@festivalsapp"
         )
-        for video in event["include"]["video"]:  # a link to the file, as calendar apps show attachments
-            lines.append(fold(f"ATTACH;FMTTYPE={ical_lines.param(video['video_mime'])}:{video['video_ref']}"))
-        if artists:
-            lines.append(fold("CATEGORIES:" + ",".join(text(artist) for artist in artists)))
-        described = "\n\n".join(
-            part for part in (("Artists: " + ", ".join(artists)) if artists else "", event["event_description"]) if part
-        )
+        for video in parts["video"]:  # a link to the file, as calendar apps show attachments
+            append(fold(f"ATTACH;FMTTYPE={ical_lines.param(video['video_mime'])}:{video['video_ref']}"))
+        description = event["event_description"]
+        if parts["artist"]:
+            artists = [artist["artist_name"] for artist in parts["artist"]]
+            append(fold("CATEGORIES:" + ",".join([text(artist) for artist in artists])))
+            listed = "Artists: " + ", ".join(artists)
+            described = f"{listed}\n\n{description}" if description else listed
+        else:
+            described = description
         if described:
-            lines.append(fold(f"DESCRIPTION:{text(described)}"))
-        lines.append(f"LAST-MODIFIED:{stamp}")
+            append(fold(f"DESCRIPTION:{text(described)}"))
+        located = parts["location"]
+        stage = located[0]["location_name"] if located else ""
         if stage:
-            lines.append(fold(f"LOCATION:{text(stage)}"))
-        lines.append("END:VEVENT")
+            place = places.get(stage)
+            if place is None:
+                place = places[stage] = fold(f"LOCATION:{text(stage)}")
+            append(f"LAST-MODIFIED:{stamp}\r\n{place}\r\nEND:VEVENT")
+        else:
+            append(f"LAST-MODIFIED:{stamp}\r\nEND:VEVENT")
     lines.append("END:VCALENDAR\r\n")
     return "\r\n".join(lines).encode()
 
