@@ -360,39 +360,46 @@ def rooms(program: Program) -> list[dict]:
 # --- Frab / pretalx schedule ---------------------------------------------------------------------------
 
 
-def _frab_event(program: Program, event: dict, room: str, base_url: str, festival_acronym: str) -> dict:
-    start = program.local(event["event_start"])
+def _frab_event(
+    program: Program, event: dict, room: str, base_url: str, festival_acronym: str, people: dict[tuple, dict]
+) -> dict:
+    """An event of the Frab schedule; `people`: the persons made so far, by artist (one dict for all of an
+    artist's events: the schedule is written, never changed)."""
+    event_id, begins = event["event_id"], event["event_start"]
+    start = program.local(begins)
     name = event["event_name"] or "(no name)"
     slug_tail = _slug(name)
+    parts = event["include"]
+    persons = []
+    for artist in parts["artist"]:
+        key = (artist["artist_id"], artist["artist_name"])
+        person = people.get(key)
+        if person is None:
+            person = people[key] = {"id": key[0], "guid": guid("artist", key[0]), "public_name": key[1]}
+        persons.append(person)
+    described = event["event_description"]
     item = {
-        "id": event["event_id"],
-        "guid": guid("event", event["event_id"]),
+        "id": event_id,
+        "guid": guid("event", event_id),
         "date": start.isoformat(),
         "start": f"{start.hour:02d}:{start.minute:02d}",
-        "duration": _hours_minutes(_end(event) - event["event_start"]),
+        "duration": _hours_minutes(max(event["event_end"], begins) - begins),
         "room": room,
-        "slug": f"{festival_acronym}-{event['event_id']}" + (f"-{slug_tail}" if slug_tail else ""),
-        "url": f"{base_url}api/v1/events/{event['event_id']}",
+        "slug": f"{festival_acronym}-{event_id}-{slug_tail}" if slug_tail else f"{festival_acronym}-{event_id}",
+        "url": f"{base_url}api/v1/events/{event_id}",
         "title": name,
         "subtitle": "",
         "track": "",
         "type": str(event["event_type"]),
         "language": "",
-        "abstract": event["event_description"],
-        "description": event["event_description"],
-        "persons": [
-            {
-                "id": artist["artist_id"],
-                "guid": guid("artist", artist["artist_id"]),
-                "public_name": artist["artist_name"],
-            }
-            for artist in event["include"]["artist"]
-        ],
-        "links": video_links(event),
+        "abstract": described,
+        "description": described,
+        "persons": persons,
+        "links": video_links(event) if parts["video"] else [],
         "attachments": [],
     }
-    if event["include"]["image"]:
-        item["logo"] = event["include"]["image"][0]["image_ref"]
+    if parts["image"]:
+        item["logo"] = parts["image"][0]["image_ref"]
     return item
 
 
@@ -401,6 +408,7 @@ def frab(program: Program, base_url: str, version: str) -> dict:
     festival = program.festival
     day_list = schedule_days(program)
     festival_acronym = acronym(festival)
+    people: dict[tuple, dict] = {}
     conference = {
         "acronym": acronym(festival),
         "title": festival["festival_name"],
@@ -419,7 +427,7 @@ def frab(program: Program, base_url: str, version: str) -> dict:
                 "day_start": day.start.isoformat(),
                 "day_end": day.end.isoformat(),
                 "rooms": {
-                    room: [_frab_event(program, event, room, base_url, festival_acronym) for event in events]
+                    room: [_frab_event(program, event, room, base_url, festival_acronym, people) for event in events]
                     for room, events in day.rooms.items()
                 },
             }

@@ -148,6 +148,38 @@ def test_export_bytes_are_the_pinned_ones(zone, kind):
     assert disposition.endswith(f'filename="sommer-klang-arger-olfasser-anfuhrungszeichen.{kind.rsplit(".")[1]}"')
 
 
+def shared_program(zone: str) -> Program:
+    """The hostile program with its acts' artists and a video shared by many events (a writer may make what it
+    writes for an artist or a stage once)."""
+    program = hostile_program(zone)
+    for n, event in enumerate(program.events):
+        event["include"]["artist"] = [_artist(1, NAMES[1]), _artist(3, NAMES[3]), _artist(5, NAMES[5])][: 1 + n % 3]
+        if n % 2:
+            event["include"]["video"] = [
+                {"video_id": 9, "video_ref": "https://vid.example/a&b.mp4", "video_mime": "video/mp4"}
+            ]
+    return program
+
+
+# Taken from the writers of commit f8b701a (each event's Frab dict built alone, the XML from those dicts).
+PINNED_SHARED = {
+    ("Europe/Berlin", "schedule.ics"): "23b62f5edbc08e94ec8f9b79",
+    ("Europe/Berlin", "schedule.json"): "d27f5d4308b7a3945ba26eb4",
+    ("Europe/Berlin", "schedule.xml"): "c71cb532736e1be49d068429",
+    ("Europe/Berlin", "events.csv"): "420e3409e6ca3109e35ddabc",
+    ("America/New_York", "schedule.ics"): "116f458f10722b5438227820",
+    ("America/New_York", "schedule.json"): "f78b634f60b2491e5dff933a",
+    ("America/New_York", "schedule.xml"): "c86b75e618399b35f97d8c25",
+    ("America/New_York", "events.csv"): "42c5f7dd64e14f287b677a5d",
+}
+
+
+@pytest.mark.parametrize("zone,kind", list(PINNED_SHARED))
+def test_export_bytes_with_shared_artists_are_the_pinned_ones(zone, kind):
+    body, _, _ = exports.export(kind, shared_program(zone), "https://api.example.org/", "1.2.3")
+    assert _hash(body) == PINNED_SHARED[zone, kind]
+
+
 # --- iCalendar: ours against the icalendar library's ---------------------------------------------------------
 
 
