@@ -6,11 +6,12 @@ includes select the related rows of the whole page at once (the page's ids as a 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from peewee import SQL
+from peewee import SQL, NodeList
 
 from app import sql_shapes
 from app.db import contains_text, db, in_ids, is_sqlite
@@ -102,6 +103,7 @@ def _rows_shape(
     offset: bool,
     relation: RelationSpec | None,
     id_only: bool,
+    buckets: tuple[int, ...] = (),
 ):
     spec = ENTITIES[entity]
     q = ListQuery(
@@ -117,25 +119,68 @@ def _rows_shape(
     rule = visible(spec, _SENTINEL_ACTORS[viewer])
     shape = sql_shapes.compile_shape(select(spec, fields, rule, conditions(spec, q), q, via))
     if dialect == "postgresql" and name and limit and not (ids or since or relation):
-        return _first_ids_first(spec, fields, rule, conditions(spec, q), q, shape)
+        return _first_ids_first(spec, fields, rule, conditions(spec, q), q, shape, buckets)
     return shape
 
 
 def name_window(model):
     """How many rows by id a name= page is looked for in before the trigram index (below): 6 x the square root of
-    the table's rows as the planner's statistics count them, 6,000 at 1M events, 600 at 10,000. The walk costs at
-    most what the trigram index costs for a term whose page it just misses, which grows with the table too; a
+    the table's rows as the planner's statistics count them, 6,000 at 1M events, 600 at 10,000; at most
+    `NAME_WINDOW_BUCKETED` where the index also has the id buckets (each walked row costs an ILIKE, ~0.6 µs: the
+    window is for terms too common for the index, a page's 50 matches within its first 1,000 rows). The walk costs
+    at most what the trigram index costs for a term whose page it just misses, which grows with the table too; a
     fixed 6,000 made a 10,000-event table's rare names 2.5x slower."""
     table = model._meta.table_name
-    return SQL(f"(SELECT (6 * sqrt(greatest(reltuples, 0)))::int FROM pg_class WHERE oid = '\"{table}\"'::regclass)")
+    rows = "(6 * sqrt(greatest(reltuples, 0)))::int"
+    if table in NAME_BUCKETED:
+        rows = f"least({rows}, {NAME_WINDOW_BUCKETED})"
+    return SQL(f"(SELECT {rows} FROM pg_class WHERE oid = '\"{table}\"'::regclass)")
 
 
-def _first_ids_first(spec: EntitySpec, fields: list, rule, where: list, q: ListQuery, shape: tuple) -> tuple:
-    """A name= page on PostgreSQL: looked for among the first rows by id (`name_window`), and only when it is not
-    full there in the whole table (`shape`). The trigram index costs as many row visits as the term has matches
-    (a common word: 10,000 at 1M events, 60-250 ms); walking the id index costs one ILIKE per row but stops at
-    the page's last match. A page that is full within the window is exactly the page of the whole table: every
-    row after the window has a larger id. One statement: the fallback runs only when the window fell short."""
+# Migration 0017: the event trigram index also holds each event's id bucket ("event_id" >> 17, the same expression
+# here or the index is not used): after the window, a page is looked for among the table's first 131,072 ids, one
+# trigram index scan that reads and visits only the matches there, and only then in the whole table. A step costs
+# its plan and its executor's start even when it does not run (~1 ms of the server's CPU at 10,000 events, where
+# a bucket is the whole table): so it is only in the statement when the table outgrows a bucket (`name_buckets`).
+# A second, 16,384-id step cost 2 ms a search that way and won nothing on average at 1M events.
+NAME_BUCKET_SHIFTS = (17,)
+NAME_BUCKETED = frozenset({"event"})
+NAME_WINDOW_BUCKETED = 1000
+NAME_SIZE_TTL_S = 60.0
+_table_rows: dict[str, tuple[float, float]] = {}  # table -> (when read, pg_class.reltuples)
+
+
+def name_buckets(model) -> tuple[int, ...]:
+    """The id bucket sizes (as shifts) a name= search on `model` looks in before the whole table: those smaller than
+    the table as the planner's statistics count its rows (read at most once a minute per process; a wrong guess
+    costs time, never rows: every step answers the whole table's page)."""
+    table = model._meta.table_name
+    if table not in NAME_BUCKETED:
+        return ()
+    now = time.monotonic()
+    known = _table_rows.get(table)
+    if known is None or now - known[0] > NAME_SIZE_TTL_S:
+        row = db.execute_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [f'"{table}"']).fetchone()
+        known = _table_rows[table] = (now, row[0] if row else 0.0)
+    return tuple(shift for shift in NAME_BUCKET_SHIFTS if known[1] > 1 << shift)
+
+
+def _first_bucket(model, shift: int):
+    """`model`'s rows in the same bucket of 2**shift ids as its smallest id (so: every row below a bound)."""
+    table, column = model._meta.table_name, model.id.column_name
+    return NodeList((SQL("("), model.id, SQL(f'>> {shift}) = (SELECT MIN("{column}") >> {shift} FROM "{table}")')))
+
+
+def _first_ids_first(
+    spec: EntitySpec, fields: list, rule, where: list, q: ListQuery, shape: tuple, buckets: tuple[int, ...]
+) -> tuple:
+    """A name= page on PostgreSQL: looked for among the first rows by id (`name_window`); when it is not full
+    there, among the ids of the table's first id bucket of each size in `buckets` (`name_buckets`); else in the
+    whole table (`shape`).
+    The trigram index costs as many row visits as the term has matches in the ids it searches (a common word:
+    10,000 at 1M events, 60-250 ms in the whole table); walking the id index costs one ILIKE per row but stops at
+    the page's last match. A page that is full among the first ids is exactly the page of the whole table: every
+    row left out has a larger id. One statement: each step runs only when every step before it fell short."""
     model = spec.model
     first = model.select(*model._meta.sorted_fields).order_by(model.id).limit(name_window(model))
     query = model.select(*fields).from_(first.alias("t1")).where(*where)
@@ -143,13 +188,24 @@ def _first_ids_first(spec: EntitySpec, fields: list, rule, where: list, q: ListQ
         query = query.where(rule)
     query = query.order_by(model.id).limit(q.limit).offset(q.offset or None)
     window_sql, window_slots = sql_shapes.compile_shape(query)
-    sql, slots = shape
-    found = "(SELECT COUNT(*) FROM name_window)"
     limit = ("limit", None)
+    ctes, cte_slots = [f"name_window AS MATERIALIZED ({window_sql})"], list(window_slots)
+    branches, branch_slots = ["SELECT * FROM name_window WHERE (SELECT COUNT(*) FROM name_window) = %s"], [limit]
+    short = ["(SELECT COUNT(*) FROM name_window) < %s"]
+    for number, shift in enumerate(buckets):
+        step = f"name_near_{number}"
+        sql, slots = sql_shapes.compile_shape(select(spec, fields, rule, [*where, _first_bucket(model, shift)], q))
+        ctes.append(f"{step} AS MATERIALIZED (SELECT * FROM ({sql}) AS near WHERE {' AND '.join(short)})")
+        cte_slots += [*slots, *[limit] * len(short)]
+        branches.append(f"SELECT * FROM {step} WHERE (SELECT COUNT(*) FROM {step}) = %s")
+        branch_slots.append(limit)
+        short.append(f"(SELECT COUNT(*) FROM {step}) < %s")
+    sql, slots = shape
+    branches.append(f"SELECT * FROM ({sql}) AS whole_table WHERE {' AND '.join(short)}")
+    branch_slots += [*slots, *[limit] * len(short)]
     return (
-        f"WITH name_window AS MATERIALIZED ({window_sql}) SELECT * FROM name_window WHERE {found} = %s "
-        f'UNION ALL SELECT * FROM ({sql}) AS whole_table WHERE {found} < %s ORDER BY "{model.id.column_name}"',
-        (*window_slots, limit, *slots, limit),
+        f'WITH {", ".join(ctes)} {" UNION ALL ".join(branches)} ORDER BY "{model.id.column_name}"',
+        (*cte_slots, *branch_slots),
     )
 
 
@@ -168,6 +224,7 @@ def run_rows(spec: EntitySpec, actor: Actor, q: ListQuery, via=None, id_only: bo
         bool(q.offset),
         via[0] if via is not None else None,
         id_only,
+        name_buckets(spec.model) if q.name is not None and q.limit is not None and not is_sqlite() else (),
     )
     values = {
         "user": actor.user_id,

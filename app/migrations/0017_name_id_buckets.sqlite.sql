@@ -1,0 +1,1 @@
+-- 0017 event name= search by id range: PostgreSQL only (SQLite has no trigram indexes).
