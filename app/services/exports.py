@@ -105,11 +105,14 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
 
 @lru_cache(maxsize=4)
 def _events_shape(dialect: str) -> tuple[str, tuple]:
-    """A festival's events (by the festival's id) with their stage (an event has one at most), in time order:
-    only the columns the files show. No visibility rule: an event is in one festival only, and the festival was
-    just found visible (an event is hidden only as part of a draft its reader may not see)."""
-    event, stage = ENTITIES["event"].model, ENTITIES["location"].model
-    listed, located = ENTITIES["festival"].relations["events"], ENTITIES["event"].relations["location"]
+    """A festival's events (by the festival's id) in time order, each with its stage (it has one at most) and
+    one row per artist (by artist id; one row without when it has none): only the columns the files show. No
+    visibility rule: an event is in one festival only, and the festival was just found visible (an event is
+    hidden only as part of a draft its reader may not see)."""
+    spec = ENTITIES["event"]
+    event, stage, artist = spec.model, ENTITIES["location"].model, ENTITIES["artist"].model
+    listed = ENTITIES["festival"].relations["events"]
+    located, playing = spec.relations["location"], spec.relations["artist"]
     query = (
         event.select(
             event.id,
@@ -122,45 +125,55 @@ def _events_shape(dialect: str) -> tuple[str, tuple]:
             stage.id,
             stage.name,
             stage.description,
+            artist.id,
+            artist.name,
         )
         .join(listed.table, on=(listed.related_column == event.id))
         .switch(event)
         .join(located.table, JOIN.LEFT_OUTER, on=(located.owner_column == event.id))
         .join(stage, JOIN.LEFT_OUTER, on=(stage.id == located.related_column))
+        .switch(event)
+        .join(playing.table, JOIN.LEFT_OUTER, on=(playing.owner_column == event.id))
+        .join(artist, JOIN.LEFT_OUTER, on=(artist.id == playing.related_column))
         .where(listed.owner_column == sql_shapes.OWNER)
-        .order_by(event.start, event.id)
+        .order_by(event.start, event.id, artist.id)
     )
     return sql_shapes.compile_shape(query)
 
 
 def _events(festival_id: int) -> list[dict]:
     """The festival's events in time order as dicts of the fields the files show, each with the `include` of
-    its artists, location, image and video: one query for the events with their stages, one per other part."""
+    its artists, location, image and video: one query for the events with their stages and artists, one per
+    other part."""
     sql, slots = _events_shape("sqlite" if is_sqlite() else "postgresql")
     stages: dict[int, list[dict]] = {}  # a stage shared by many events is one dict (read-only)
     events = []
+    event_id = artists = None
     for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
-        stage_id = row[7]
-        if stage_id is None:
-            located = []
-        else:
-            located = stages.get(stage_id)
-            if located is None:
-                located = stages[stage_id] = [
-                    {"location_id": stage_id, "location_name": row[8], "location_description": row[9]}
-                ]
-        events.append(
-            {
-                "event_id": row[0],
-                "event_version": row[1],
-                "event_name": row[2],
-                "event_description": row[3],
-                "event_type": row[4],
-                "event_start": row[5],
-                "event_end": row[6],
-                "include": {"location": located},
-            }
-        )
+        if row[0] != event_id:
+            event_id, stage_id, artists = row[0], row[7], []
+            if stage_id is None:
+                located = []
+            else:
+                located = stages.get(stage_id)
+                if located is None:
+                    located = stages[stage_id] = [
+                        {"location_id": stage_id, "location_name": row[8], "location_description": row[9]}
+                    ]
+            events.append(
+                {
+                    "event_id": event_id,
+                    "event_version": row[1],
+                    "event_name": row[2],
+                    "event_description": row[3],
+                    "event_type": row[4],
+                    "event_start": row[5],
+                    "event_end": row[6],
+                    "include": {"artist": artists, "location": located},
+                }
+            )
+        if row[10] is not None:
+            artists.append({"artist_id": row[10], "artist_name": row[11]})
     _attach_parts(events, festival_id)
     return events
 
@@ -168,12 +181,10 @@ def _events(festival_id: int) -> list[dict]:
 # The columns of an event's parts that the files show (the writers read nothing else of them), and a row of
 # them (after the event's id) as the part's dict; a dict display per kind is twice as fast as zipping keys.
 PART_FIELDS = {
-    "artist": ("id", "name"),
     "image": ("id", "ref"),
     "video": ("id", "ref", "mime"),
 }
 PART_DICTS = {
-    "artist": lambda row: {"artist_id": row[1], "artist_name": row[2]},
     "image": lambda row: {"image_id": row[1], "image_ref": row[2]},
     "video": lambda row: {"video_id": row[1], "video_ref": row[2], "video_mime": row[3]},
 }
@@ -196,7 +207,7 @@ def _parts_shape(dialect: str, segment: str) -> tuple[str, tuple]:
 
 
 def _attach_parts(events: list[dict], festival_id: int) -> None:
-    """Each event's artists, image and video (to its `include`): one query per kind for the festival's events
+    """Each event's image and video (to its `include`): one query per kind for the festival's events
     (all visible: an event is in one festival only, and the festival was just found visible)."""
     dialect = "sqlite" if is_sqlite() else "postgresql"
     grouped: dict[str, dict[int, list[dict]]] = {}
@@ -206,11 +217,10 @@ def _attach_parts(events: list[dict], festival_id: int) -> None:
         for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
             by_event.setdefault(row[0], []).append(as_dict(row))
         grouped[segment] = by_event
-    artists, images, videos = grouped["artist"], grouped["image"], grouped["video"]
+    images, videos = grouped["image"], grouped["video"]
     for event in events:
         event_id = event["event_id"]
         parts = event["include"]
-        parts["artist"] = artists.get(event_id) or []
         parts["image"] = images.get(event_id) or []
         parts["video"] = videos.get(event_id) or []
 
