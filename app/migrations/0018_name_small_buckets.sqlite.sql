@@ -1,0 +1,1 @@
+-- 0018 event name= search by two id bucket sizes: PostgreSQL only (SQLite has no trigram indexes).
