@@ -21,7 +21,7 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 import orjson
-from peewee import JOIN
+from peewee import JOIN, SQL
 
 from app import sql_shapes
 from app.db import db, is_sqlite
@@ -178,46 +178,36 @@ def _events(festival_id: int) -> list[dict]:
     return events
 
 
-# The columns of an event's parts that the files show (the writers read nothing else of them), and a row of
-# them (after the event's id) as the part's dict; a dict display per kind is twice as fast as zipping keys.
-PART_FIELDS = {
-    "image": ("id", "ref"),
-    "video": ("id", "ref", "mime"),
-}
-PART_DICTS = {
-    "image": lambda row: {"image_id": row[1], "image_ref": row[2]},
-    "video": lambda row: {"video_id": row[1], "video_ref": row[2], "video_mime": row[3]},
-}
-
-
-@lru_cache(maxsize=16)
-def _parts_shape(dialect: str, segment: str) -> tuple[str, tuple]:
-    """One kind of part of every event of a festival, by the festival's id (no list of event ids to send),
-    ordered as the API's includes; SQL built once (app/sql_shapes.py)."""
-    relation = ENTITIES["event"].relations[segment]
-    model = ENTITIES[relation.related].model
-    query = (
-        model.select(relation.owner_column, *(getattr(model, attr) for attr in PART_FIELDS[segment]))
-        .join(relation.table, on=(relation.related_column == model.id))
-        .join(FestivalEvent, on=(FestivalEvent.related == relation.owner_column))
-        .where(FestivalEvent.owner == sql_shapes.OWNER)
-        .order_by(model.id)
-    )
-    return sql_shapes.compile_shape(query)
+@lru_cache(maxsize=4)
+def _media_shape(dialect: str) -> tuple[str, tuple]:
+    """The images (kind 0) and videos (kind 1) of every event of a festival, by the festival's id, each kind
+    by id (the order of the API's includes): one query for both, most festivals' events have neither."""
+    spec = ENTITIES["event"]
+    branches = []
+    for kind, (segment, mime) in enumerate((("image", None), ("video", "mime"))):
+        relation, model = spec.relations[segment], ENTITIES[segment].model
+        branches.append(
+            model.select(
+                relation.owner_column, SQL(str(kind)), model.id, model.ref, getattr(model, mime) if mime else SQL("''")
+            )
+            .join(relation.table, on=(relation.related_column == model.id))
+            .join(FestivalEvent, on=(FestivalEvent.related == relation.owner_column))
+            .where(FestivalEvent.owner == sql_shapes.OWNER)
+        )
+    return sql_shapes.compile_shape((branches[0] + branches[1]).order_by(SQL("2"), SQL("3")))
 
 
 def _attach_parts(events: list[dict], festival_id: int) -> None:
-    """Each event's image and video (to its `include`): one query per kind for the festival's events
-    (all visible: an event is in one festival only, and the festival was just found visible)."""
-    dialect = "sqlite" if is_sqlite() else "postgresql"
-    grouped: dict[str, dict[int, list[dict]]] = {}
-    for segment, as_dict in PART_DICTS.items():
-        sql, slots = _parts_shape(dialect, segment)
-        by_event: dict[int, list[dict]] = {}
-        for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
-            by_event.setdefault(row[0], []).append(as_dict(row))
-        grouped[segment] = by_event
-    images, videos = grouped["image"], grouped["video"]
+    """Each event's image and video (to its `include`): one query for the festival's events (all visible: an
+    event is in one festival only, and the festival was just found visible)."""
+    sql, slots = _media_shape("sqlite" if is_sqlite() else "postgresql")
+    images: dict[int, list[dict]] = {}
+    videos: dict[int, list[dict]] = {}
+    for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
+        if row[1] == 0:
+            images.setdefault(row[0], []).append({"image_id": row[2], "image_ref": row[3]})
+        else:
+            videos.setdefault(row[0], []).append({"video_id": row[2], "video_ref": row[3], "video_mime": row[4]})
     for event in events:
         event_id = event["event_id"]
         parts = event["include"]
