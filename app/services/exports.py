@@ -634,19 +634,22 @@ def ical(program: Program) -> bytes:
 def csv_row(program: Program, event: dict) -> list[str]:
     """name, day, start, end (with its date when it is on another day), stage, artists, type, description, id."""
     day = start = end = ""
-    if event["event_start"] > 0:
-        first, last = program.local(event["event_start"]), program.local(_end(event))
+    begins = event["event_start"]
+    if begins > 0:
+        first, last = program.local(begins), program.local(max(event["event_end"], begins))
         day, start = first.date().isoformat(), f"{first.hour:02d}:{first.minute:02d}"
         end = f"{last.hour:02d}:{last.minute:02d}"
-        if last.date() != first.date():
+        if last.day != first.day or last.month != first.month or last.year != first.year:
             end = f"{last.date().isoformat()} {end}"
+    parts = event["include"]
+    located = parts["location"]
     return [
         event["event_name"],
         day,
         start,
         end,
-        stage_name(event),
-        join_artists(artist_names(event)),
+        located[0]["location_name"] if located else "",
+        join_artists([artist["artist_name"] for artist in parts["artist"]]),
         str(event["event_type"]),
         event["event_description"],
         str(event["event_id"]),
@@ -655,6 +658,8 @@ def csv_row(program: Program, event: dict) -> list[str]:
 
 def join_artists(names: list[str]) -> str:
     """Comma-separated, as typed in the portal; semicolons when a name has a comma of its own."""
+    if len(names) < 2:  # most acts: one artist (or none)
+        return names[0] if names else ""
     return ("; " if any("," in name for name in names) else ", ").join(names)
 
 
