@@ -343,21 +343,26 @@ def get_entity(entity: str, entity_id: int, actor: Actor, q: ListQuery) -> list[
     """The one object, with its version tag (the ETag's start; app/services/preconditions.py)."""
     require_reader(actor)
     spec = ENTITIES[entity]
-    # The version is read first: a write in between makes the tag older than the answer (a later If-Match
-    # fails and the client reads again), never newer (which would let a write overwrite unseen changes).
-    sql, slots = _version_shape("sqlite" if is_sqlite() else "postgresql", entity)
-    current = db.execute_sql(sql, sql_shapes.bind(slots, {"ids": [entity_id]})).fetchone()
-    objects = fetch(spec, actor, ListQuery(ids=[entity_id], include=q.include)) if current is not None else []
-    if not objects:
+    # The version comes in the row's own statement: the tag names exactly the answered row (a write in between
+    # two statements could make it older than the answer, never newer; one statement leaves no in between).
+    sql, slots = _object_shape("sqlite" if is_sqlite() else "postgresql", entity, draft_rule(actor))
+    row = db.execute_sql(sql, sql_shapes.bind(slots, {"ids": [entity_id], "user": actor.user_id})).fetchone()
+    if row is None:  # no such row, or a draft the actor may not see
         raise NotFound(f"no {entity} with id {entity_id}")
-    return [Saved(objects[0], version_tag(spec.model.version.python_value(current[0])))]
+    obj = raw_converter(spec, 1)(row)
+    if q.include:
+        attach_includes(spec, [obj], [entity_id], q.include, actor)
+    return [Saved(obj, version_tag(spec.model.version.python_value(row[0])))]
 
 
 @lru_cache(maxsize=64)
-def _version_shape(dialect: str, entity: str):
-    """The one row's version, SQL built once (peewee's building took longer than the whole read otherwise)."""
-    model = ENTITIES[entity].model
-    return sql_shapes.compile_shape(model.select(model.version).where(in_ids(model.id, sql_shapes.IDS)))
+def _object_shape(dialect: str, entity: str, viewer: str):
+    """One visible row by id, its stored version first (for the tag), then its fields as `raw_converter` reads
+    them; SQL built once (peewee's building took longer than the whole read otherwise)."""
+    spec = ENTITIES[entity]
+    q = ListQuery(ids=sql_shapes.IDS)
+    rule = visible(spec, _SENTINEL_ACTORS[viewer])
+    return sql_shapes.compile_shape(select(spec, [spec.model.version, *columns(spec)], rule, conditions(spec, q), q))
 
 
 def list_related(entity: str, entity_id: int, relation: RelationSpec, actor: Actor, q: ListQuery) -> list[dict]:

@@ -15,6 +15,7 @@ from app.models import Event
 from app.permissions import Actor, visible
 from app.registry import ENTITIES
 from app.serialize import from_row
+from app.services.preconditions import version_tag
 
 pytestmark = pytest.mark.both_read_paths
 
@@ -173,3 +174,27 @@ def _events_of(festival_id: int) -> set[int]:
     relation = ENTITIES["festival"].relations["events"]
     query = relation.table.select(relation.related_column).where(relation.owner_column == festival_id)
     return {related_id for (related_id,) in query.tuples()}
+
+
+def test_object_reads_are_the_model_and_its_version_tag(app, client, factory, creator, writer, hostile):
+    """`/{entity}/{id}`: the row as orjson writes it, with includes, and the ETag starting with its version tag;
+    a draft only for its owner."""
+    published, draft, events = hostile
+    key = factory.api_key_headers()
+    include = [("artist", "artist"), ("location", "location")]
+    for headers, actor in ((key, Actor("api_key", key_id=1)), (writer, factory.actor(creator))):
+        cases = [
+            (f"{API}/festivals/{published}", "festival", published, []),
+            (f"{API}/festivals/{draft}?include=events", "festival", draft, [("events", "events")]),
+            (f"{API}/events/{events[0]}?include=artist,location", "event", events[0], include),
+            (f"{API}/events/{events[4]}?include=location,artist", "event", events[4], include[::-1]),
+        ]
+        for path, entity, entity_id, included in cases:
+            rows = visible_rows(entity, actor, ENTITIES[entity].model.id == entity_id)
+            for response in twice(client, path, headers):
+                if not rows:
+                    assert response.status_code == 404 and headers is key, path
+                    continue
+                assert response.status_code == 200, path
+                assert response.data == expected_body(entity, actor, rows, included), path
+                assert response.headers["ETag"].startswith(f'"{version_tag(rows[0].version)}.'), path
