@@ -9,7 +9,9 @@ For each size (events; a festival per 100) and kind of names (`words`: the seed'
 (it is built under a `_loading` name and renamed when complete, so an interrupted seed is never reused; a new
 tools/bench_seed.py SEED_VERSION seeds again). Then gunicorn serves it (response cache off) and each read is
 measured twice, cycling through its paths: wrk -c1 (p50/p95/p99, the service time without queueing) and
-wrk -c16 (req/s). Targets (issue 24): p95 at one connection under 20 ms at the largest size, and its throughput
+wrk -c16 (req/s); during the one-connection run, the CPU time of gunicorn's processes and of the database's
+backends (read from /proc: a local server) per request, which a busy machine does not change as it does
+latencies. Targets (issue 24): p95 at one connection under 20 ms at the largest size, and its throughput
 within 1.5x of the smallest size's. `bench/api_bench.py --pg-url` runs this too.
 """
 
@@ -78,6 +80,46 @@ def seeded(url: str, events: int, names: str, env: dict[str, str]) -> str:
     return target
 
 
+def cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """Each process's CPU time so far (user + system, all its threads), for those that still run."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
+
+
+def app_pids(master: int) -> set[int]:
+    """gunicorn's master and its workers."""
+    pids = {master}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.add(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def backend_pids(url: str) -> set[int]:
+    """The PostgreSQL backends connected to the database of `url` (their CPU is readable when the server is local)."""
+    import psycopg2
+
+    name = urllib.parse.urlparse(url).path.lstrip("/")
+    with psycopg2.connect(database_url(url, "postgres")) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """CPU seconds spent between two `cpu_seconds` readings (a process new since the first counts from zero)."""
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after) if after else None
+
+
 def read_paths(url: str, names: str) -> dict[str, list[str]]:
     """Each read's paths: 20 searches, 20 published festivals, 10 points in time."""
     import psycopg2
@@ -129,9 +171,17 @@ def measure(bench: Bench, env: dict[str, str], url: str, events: int, names: str
     try:
         for label, read in paths.items():
             statuses = {http_get(base + path, headers, timeout=60)[0] for path in read}  # also warms the caches
+            app, backends = app_pids(bench.processes[started].pid), backend_pids(target)
+            app_before, pg_before = cpu_seconds(app), cpu_seconds(backends)
             one = bench.wrk(f"{label} {names} {events} c1", base, headers, 1, bench.args.pg_duration, read, threads=1)
+            app_cpu = cpu_used(app_before, cpu_seconds(app_pids(bench.processes[started].pid)))
+            pg_cpu = cpu_used(pg_before, cpu_seconds(backends | backend_pids(target)))
+            per_request = {  # CPU ms per request at one connection: what load on the machine does not change
+                "app": app_cpu * 1000 / one.requests if app_cpu is not None and one.requests else None,
+                "pg": pg_cpu * 1000 / one.requests if pg_cpu is not None and one.requests else None,
+            }
             many = bench.wrk(f"{label} {names} {events} c16", base, headers, 16, bench.args.pg_duration, read)
-            figures[label] = {"one": one, "many": many, "statuses": statuses - {200}, "paths": read}
+            figures[label] = {"one": one, "many": many, "statuses": statuses - {200}, "paths": read, "cpu": per_request}
     finally:
         for proc in bench.processes[started:]:
             proc.terminate()
@@ -145,8 +195,8 @@ def pg_tables(bench: Bench, env: dict[str, str], url: str, sizes: list[int], kin
     smallest, largest = min(sizes), max(sizes)
     rows = [
         "| read | names | events | p50 (1 conn) | p95 (1 conn) | p99 (1 conn) | req/s (16 conn) "
-        f"| vs {smallest:,} | p95 < 20 ms | within 1.5x |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+        f"| vs {smallest:,} | p95 < 20 ms | within 1.5x | CPU/request (1 conn): app + PostgreSQL |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     plans = ""
     for names in kinds:
@@ -163,7 +213,7 @@ def pg_tables(bench: Bench, env: dict[str, str], url: str, sizes: list[int], kin
                     f"| {label} | {names} | {events:,} | {fmt_ms(one.p50_ms)} | {fmt_ms(one.p95_ms)} "
                     f"| {fmt_ms(one.p99_ms)} | {rps(many)}{f', {errors} errors' if errors else ''} "
                     f"| {'–' if slower is None else f'{slower:.2f}x'} | {p95_met if events == largest else '–'} "
-                    f"| {within} |"
+                    f"| {within} | {cpu_cell(figures[label]['cpu'])} |"
                 )
         if bench.args.explain:
             target = seeded(url, largest, names, env)
@@ -183,6 +233,14 @@ def pg_tables(bench: Bench, env: dict[str, str], url: str, sizes: list[int], kin
         f"wrk {bench.args.pg_duration} per figure, cycling through each read's paths; `uptime` at the end: {uptime}\n"
     )
     return "\n".join([heading, *rows]), plans
+
+
+def cpu_cell(cpu: dict) -> str:
+    """CPU ms per request of the app (gunicorn) and of its PostgreSQL backends (– when not readable here)."""
+    app, pg = cpu["app"], cpu["pg"]
+    if app is None or pg is None:
+        return "–"
+    return f"{app:.1f} + {pg:.1f} = {app + pg:.1f} ms"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
