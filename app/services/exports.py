@@ -103,6 +103,9 @@ def load(festival_id: int, actor: Actor, *, parts: bool = False) -> Program:
     return Program(found[0], events, zone_of(found[0]))
 
 
+NO_PARTS = ()  # an event's images or videos when it has none: one for all (read-only)
+
+
 @lru_cache(maxsize=4)
 def _events_shape(dialect: str) -> tuple[str, tuple]:
     """A festival's events (by the festival's id) in time order, each with its stage (it has one at most) and
@@ -169,7 +172,7 @@ def _events(festival_id: int) -> list[dict]:
                     "event_type": row[4],
                     "event_start": row[5],
                     "event_end": row[6],
-                    "include": {"artist": artists, "location": located},
+                    "include": {"artist": artists, "location": located, "image": NO_PARTS, "video": NO_PARTS},
                 }
             )
         if row[10] is not None:
@@ -198,21 +201,27 @@ def _media_shape(dialect: str) -> tuple[str, tuple]:
 
 
 def _attach_parts(events: list[dict], festival_id: int) -> None:
-    """Each event's image and video (to its `include`): one query for the festival's events (all visible: an
-    event is in one festival only, and the festival was just found visible)."""
+    """Each event's images and videos (in its `include`, where `_events` left none): one query for the
+    festival's events (all visible: an event is in one festival only, and the festival was just found
+    visible)."""
     sql, slots = _media_shape("sqlite" if is_sqlite() else "postgresql")
-    images: dict[int, list[dict]] = {}
-    videos: dict[int, list[dict]] = {}
+    by_id = None
     for row in db.execute_sql(sql, sql_shapes.bind(slots, {"owner": festival_id})):
+        if by_id is None:  # most festivals' events have neither
+            by_id = {event["event_id"]: event["include"] for event in events}
+        parts = by_id.get(row[0])
+        if parts is None:  # linked since the events were read
+            continue
         if row[1] == 0:
-            images.setdefault(row[0], []).append({"image_id": row[2], "image_ref": row[3]})
+            media = {"image_id": row[2], "image_ref": row[3]}
+            kind = "image"
         else:
-            videos.setdefault(row[0], []).append({"video_id": row[2], "video_ref": row[3], "video_mime": row[4]})
-    for event in events:
-        event_id = event["event_id"]
-        parts = event["include"]
-        parts["image"] = images.get(event_id) or []
-        parts["video"] = videos.get(event_id) or []
+            media = {"video_id": row[2], "video_ref": row[3], "video_mime": row[4]}
+            kind = "video"
+        if parts[kind]:
+            parts[kind].append(media)
+        else:
+            parts[kind] = [media]
 
 
 def preview(festival_id: int, actor: Actor) -> Program:
