@@ -10,10 +10,11 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
 
-from api.read_cache import cached_read
+from api.read_cache import Rendered, cached_read, response_of
 from api.resources import bp
+from app.permissions import Actor
 from app.services import exports as files
 
 KINDS = ",".join(f'"{kind}"' for kind in files.EXPORTS)
@@ -21,23 +22,26 @@ KINDS = ",".join(f'"{kind}"' for kind in files.EXPORTS)
 
 @bp.get(f"/festivals/<id:festival_id>/<any({KINDS}):kind>")
 def festival_export(festival_id: int, kind: str):
+    # request.url_root ends with "/": absolute links in the schedule point back to this server. api/fast_reads.py
+    # keeps this `read` for the scheme and host it was learned on, so its url_root is every later request's too.
+    url_root, version = request.url_root, current_app.config["VERSION"]
+
+    def read(actor: Actor) -> Rendered:
+        with collector_paused():
+            program = files.load(festival_id, actor)
+            body, mimetype, disposition = files.export(kind, program, url_root, version)
+            del program  # freed before the collector runs again
+        return Rendered(body, mimetype, headers=(("Content-Disposition", disposition),))
+
     return cached_read(
         *files.load_scope(g.actor),
-        lambda: render_export(festival_id, kind),
+        lambda: response_of(read(g.actor)),
         params=(),
         plain=True,
         keep=("Content-Disposition",),  # its file name is the festival's
         by_host=True,  # links in the schedule point back to this server
+        read=read,
     )
-
-
-def render_export(festival_id: int, kind: str) -> Response:
-    with collector_paused():
-        program = files.load(festival_id, g.actor)
-        # request.url_root ends with "/": absolute links in the schedule point back to this server
-        body, mimetype, disposition = files.export(kind, program, request.url_root, current_app.config["VERSION"])
-        del program  # freed before the collector runs again
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
 
 
 @contextmanager

@@ -12,10 +12,10 @@ counters the read depends on. Anything it cannot answer exactly as Flask would g
 - the key is checked by app/services/api_keys.py's own rules; an unknown, revoked or malformed key goes to
   Flask (which answers 401); a use due to be recorded is noted as Flask notes it (written in the background);
 - a miss (or any answer, without a response cache) of a read that hands `cached_read` its `read` (the plain
-  reads of api/resources.py) is made here by that very callable: the services, app/permissions.py's rules, the
-  same bytes (and stored as Flask stores them). Whatever it raises (404, a hidden draft, a database error) is
-  left to Flask, which makes that read again and answers as always; so is `If-None-Match: *`. Reads without
-  `read` (exports) go to Flask on a miss.
+  reads of api/resources.py, the schedule exports of api/exports.py) is made here by that very callable: the
+  services, app/permissions.py's rules, the same bytes (and stored as Flask stores them). Whatever it raises
+  (404, a hidden draft, a database error) is left to Flask, which makes that read again and answers as always;
+  so is `If-None-Match: *`. Reads without `read` go to Flask on a miss.
 
 What it answers carries the same headers as Flask's (ETag, X-Cache, X-Request-ID, ...), and gets the same
 access log line. `observers` (callables of route, method, status, seconds, X-Cache) see each answer, e.g.
@@ -137,7 +137,7 @@ class FastReads:
             rendered = route.read(actor)
         except Exception:  # noqa: BLE001  a 404, a hidden draft, a database error: Flask makes the read again
             return None
-        stored = Stored(etag_of(rendered.tag, digest), rendered.mimetype, rendered.body)
+        stored = Stored(etag_of(rendered.tag, digest), rendered.mimetype, rendered.body, rendered.headers)
         if store is not None:
             store.set(digest, stored)
         return self._ok(route, environ, stored, stored.etag, MISS)

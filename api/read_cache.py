@@ -57,10 +57,11 @@ class Rendered(NamedTuple):
     body: bytes
     mimetype: str
     tag: str | None = None  # the version tag of the one object answered (the ETag's start), else None
+    headers: Headers = ()  # those of `cached_read(keep=...)`, stored with the answer (an export's file name)
 
 
 def response_of(rendered: Rendered) -> Response:
-    response = Response(rendered.body, mimetype=rendered.mimetype)
+    response = Response(rendered.body, mimetype=rendered.mimetype, headers=list(rendered.headers))
     if rendered.tag is not None:
         response.set_etag(rendered.tag)
     return response

@@ -225,6 +225,10 @@ MISS_READS = [
     "/api/v1/events/{event}/location",
     "/api/v1/events/{event}?include=festival,location",
     "/api/v1/locations/{location}",
+    "/api/v1/festivals/{festival}/schedule.ics",
+    "/api/v1/festivals/{festival}/schedule.json",
+    "/api/v1/festivals/{festival}/schedule.xml",
+    "/api/v1/festivals/{festival}/events.csv",
 ]
 
 
@@ -316,3 +320,23 @@ def test_writes_show_at_once_through_the_fast_path(paths, site, factory):
     gone = fast.delete(f"/api/v1/artists/{created.get_json()['data'][0]['artist_id']}", headers=owner)
     assert gone.status_code == 200
     assert "Brand new" not in [artist["artist_name"] for artist in made("/api/v1/artists")]
+
+
+def test_an_export_made_below_flask_shows_writes_at_once(paths, site):
+    """A schedule export's miss made below Flask: a renamed act is in it at once, and a renamed festival names
+    the file (Content-Disposition, stored with the answer) as Flask names it."""
+    fast, flask, seen = paths
+    key, owner = site["key"], site["owner"]
+    url = f"/api/v1/festivals/{site['festival']}/events.csv"
+    learned = fast.get(url, headers=key)  # Flask's answer: the read is learned
+    assert learned.status_code == 200
+    event = f"/api/v1/events/{site['events'][1]}"
+    assert fast.patch(event, json={"event_name": "Zugabe am Südufer"}, headers=owner).status_code == 200
+    festival = f"/api/v1/festivals/{site['festival']}"
+    assert fast.patch(festival, json={"festival_name": "Nächte in Köln"}, headers=owner).status_code == 200
+    seen.clear()
+    made, by_flask = fast.get(url, headers=key), flask.get(url, headers=key)
+    assert [answer[4] for answer in seen] == ["miss"]
+    assert "Zugabe am Südufer" in made.get_data(as_text=True) and made.data == by_flask.data
+    assert made.headers["Content-Disposition"] == by_flask.headers["Content-Disposition"]
+    assert made.headers["Content-Disposition"] != learned.headers["Content-Disposition"]
