@@ -2,9 +2,10 @@
 XML: schedule → conference → days → rooms → events) and a CSV of its events; and the festival as the app
 shows it (the visitor preview).
 
-Everything is built from the API's own dicts (the same reads as `GET /festivals/{id}` and
-`GET /festivals/{id}/events?include=artist,location`), one query per relation kind. Published festivals
-are readable by anyone (calendar apps poll a subscription URL without headers); drafts only by their
+The festival is the API's own dict (the read of `GET /festivals/{id}`, which applies the draft rule); its
+events come from one lean query with their stages and artists (only the columns the files show) and one for
+their images and videos; the preview reads them as `GET /festivals/{id}/events?include=...` does. Published
+festivals are readable by anyone (calendar apps poll a subscription URL without headers); drafts only by their
 owner and admins, like every other read."""
 
 from __future__ import annotations
