@@ -129,10 +129,11 @@ def start_stack(
         subprocess.Popen(["caddy", "run", "--config", str(boot)], env=env, stdout=log, stderr=log),
         subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=log, stderr=log),
     ]
-    time.sleep(1)
     try:
+        # Caddy's admin endpoint listens a moment after the process starts (seconds on a loaded machine)
+        wait_for(f"http://{settings.admin}/config/")
         CaddyAdmin(settings.admin).load(config)
-    except Exception:
+    except BaseException:  # wait_for gives up with SystemExit
         stop_stack(SimpleNamespace(processes=processes, log=log))
         raise
     return SimpleNamespace(
