@@ -15,7 +15,7 @@ from app.registry import BY_PLURAL, ENTITIES, EntitySpec
 from app.services import idempotency, reads, relations, writes
 from identity.principal import resolve_actor
 from web.requests import json_body as request_body
-from web.responses import data_response
+from web.responses import data_envelope, data_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -67,8 +67,8 @@ def plain_read(kinds_and_viewer: tuple, read):
 
 
 def rendered(objects: list, tag: str | None = None) -> Rendered:
-    """The `{"data": [...]}` envelope of web/responses.py's data_response, as bytes."""
-    return Rendered(orjson.dumps({"data": objects}), "application/json", tag)
+    """`objects` in data_response's envelope, as bytes."""
+    return Rendered(orjson.dumps(data_envelope(objects)), "application/json", tag)
 
 
 @bp.get("/<entity:spec>")

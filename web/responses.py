@@ -7,11 +7,16 @@ from flask import Response, g
 
 from common.http import json_response
 
-__all__ = ["json_response", "data_response", "error_response"]
+__all__ = ["json_response", "data_envelope", "data_response", "error_response"]
+
+
+def data_envelope(objects: list) -> dict:
+    """The `{"data": [...]}` envelope: also of the reads api/fast_reads.py makes below Flask (api/resources.py)."""
+    return {"data": objects}
 
 
 def data_response(objects: list, status: int = 200, headers: dict | None = None) -> Response:
-    return json_response({"data": objects}, status, headers)
+    return json_response(data_envelope(objects), status, headers)
 
 
 def error_response(status: int, message: str, fields: dict | None = None) -> Response:
