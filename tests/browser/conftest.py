@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,58 @@ def server(make_app):
     http.shutdown()
     thread.join(timeout=10)
     http.server_close()
+
+
+# What a locator does to the page (a click, typing, a choice) waits first for the page to have loaded, as a person
+# waits for it: after a click that loads a new page, its elements show before its deferred scripts (htmx) ran, and
+# an action on them then did what it does without JavaScript (a plain form post) and the test failed on a busy
+# machine. Immediate when the page has loaded.
+WAITING_ACTIONS = (
+    "check",
+    "click",
+    "dblclick",
+    "drag_to",
+    "fill",
+    "press",
+    "press_sequentially",
+    "select_option",
+    "set_checked",
+    "set_input_files",
+    "tap",
+    "type",
+    "uncheck",
+)
+
+
+_NOT_WAITING: set[int] = set()  # id() of the pages inside `while_loading`
+
+
+@contextmanager
+def while_loading(page):
+    """Actions on `page` inside do not wait for it to load: for a test of what one does before its scripts ran."""
+    _NOT_WAITING.add(id(page))
+    try:
+        yield page
+    finally:
+        _NOT_WAITING.discard(id(page))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def actions_wait_for_the_loaded_page():
+    from playwright.sync_api import Locator
+
+    def waiting(action):
+        def act(self, *args, **kwargs):
+            if id(self.page) not in _NOT_WAITING:
+                self.page.wait_for_load_state()
+            return action(self, *args, **kwargs)
+
+        return act
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in WAITING_ACTIONS:
+            patch.setattr(Locator, name, waiting(getattr(Locator, name)))
+        yield
 
 
 @pytest.fixture(scope="session")

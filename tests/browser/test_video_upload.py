@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from app.db import db
 from app.models import Festival
 from app.models.relations import FestivalVideo
+from tests.browser.conftest import while_loading
 from tests.browser.test_image_upload import festival_editor, files_for  # noqa: F401 - files_for: the file server beside the app
 from tests.fileserver.conftest import image_bytes
 from tests.videos import TRAILER_METADATA, make_video
@@ -65,8 +66,9 @@ def test_files_chosen_before_the_scripts_ran_are_uploaded_too(browser, server, f
     page.route(scripts, lambda route: held.append(route))
 
     page.goto(page.url, wait_until="commit")
-    page.get_by_label("Choose an image").set_input_files(str(picture))
-    page.get_by_label("Choose a video").set_input_files(str(trailer))
+    with while_loading(page):
+        page.get_by_label("Choose an image").set_input_files(str(picture))
+        page.get_by_label("Choose a video").set_input_files(str(trailer))
     for _ in range(200):  # the held requests reach the handler while playwright waits
         if len(held) == 2:
             break
