@@ -43,10 +43,11 @@ def main(paths: list[str]) -> int:
         capture.statements.clear()
         response = client.get(path, headers={"Api-Key": key})
         print(f"### {path} -> {response.status_code}, {len(response.data)} bytes")
-        rows = [
+        rows = [  # a PREPARE (app/sql_shapes.py) is explained as its EXECUTE: the app's one pooled connection
             (sql, params)
             for sql, params in capture.statements
             if not any(table in sql for table in ('"api_key"', '"data_version"'))
+            and not sql.startswith(("SET plan_cache_mode", "PREPARE"))
         ]
         with app.app_context():
             db.connect(reuse_if_open=True)

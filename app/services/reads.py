@@ -118,9 +118,14 @@ def _rows_shape(
     fields = [spec.model.id] if id_only else columns(spec)
     rule = visible(spec, _SENTINEL_ACTORS[viewer])
     shape = sql_shapes.compile_shape(select(spec, fields, rule, conditions(spec, q), q, via))
-    if dialect == "postgresql" and name and limit and not (ids or since or relation):
+    if _searches_first_ids(dialect, name, limit, ids, since, relation):
         return _first_ids_first(spec, fields, rule, conditions(spec, q), q, shape, buckets)
     return shape
+
+
+def _searches_first_ids(dialect: str, name: bool, limit: bool, ids: bool, since: bool, relation) -> bool:
+    """Whether a list's rows are read by `_first_ids_first`: a name= page on PostgreSQL, no other filter."""
+    return dialect == "postgresql" and name and limit and not (ids or since or relation)
 
 
 def name_window(model):
@@ -140,10 +145,11 @@ def name_window(model):
 # Migrations 0017/0018: the event trigram index also holds each event's id bucket at two sizes ("event_id" >> 14
 # and >> 17, the same expressions here or the index is not used): after the window, a page is looked for among
 # the table's first 16,384 ids, then its first 131,072, each step one trigram index scan that reads and visits only
-# the matches there, and only then in the whole table. A step costs its plan and its executor's start even when it
-# does not run (~0.5-1 ms of the server's CPU), so a step is only in the statement when the table outgrows its
-# bucket (`name_buckets`): a 10,000-event table runs the statement it ran before. With the 131,072-id step alone,
-# a term in 3% of the names cost 10.7 ms (its 4,000 matches there sorted), 2 ms with the small step first.
+# the matches there, and only then in the whole table. A step costs its executor's start even when it does not run
+# (and its plan, once per connection: `run_rows` prepares the statement), so a step is only in the statement when
+# the table outgrows its bucket (`name_buckets`): a 10,000-event table runs the statement it ran before. With the
+# 131,072-id step alone, a term in 3% of the names cost 10.7 ms (its 4,000 matches there sorted), 2 ms with the
+# small step first.
 NAME_BUCKET_SHIFTS = (14, 17)
 NAME_BUCKETED = frozenset({"event"})
 NAME_WINDOW_BUCKETED = 1000
@@ -181,7 +187,9 @@ def _first_ids_first(
     The trigram index costs as many row visits as the term has matches in the ids it searches (a common word:
     10,000 at 1M events, 60-250 ms in the whole table); walking the id index costs one ILIKE per row but stops at
     the page's last match. A page that is full among the first ids is exactly the page of the whole table: every
-    row left out has a larger id. One statement: each step runs only when every step before it fell short."""
+    row left out has a larger id. One statement: each step runs only when every step before it fell short; its first
+    page runs prepared (`run_rows`), with one generic plan for every term: each step's plan fits any term (the
+    window walks ids, the others ask the trigram index), the limit is written into it."""
     model = spec.model
     first = model.select(*model._meta.sorted_fields).order_by(model.id).limit(name_window(model))
     query = model.select(*fields).from_(first.alias("t1")).where(*where)
@@ -213,19 +221,23 @@ def _first_ids_first(
 def run_rows(spec: EntitySpec, actor: Actor, q: ListQuery, via=None, id_only: bool = False):
     """The cursor of `select(spec, ..., visible(spec, actor), conditions(spec, q), q, via)`, its SQL built once per
     shape."""
-    sql, slots = _rows_shape(
-        "sqlite" if is_sqlite() else "postgresql",
+    dialect = "sqlite" if is_sqlite() else "postgresql"
+    name, ids, since, limit = q.name is not None, q.ids is not None, q.updated_since is not None, q.limit is not None
+    relation = via[0] if via is not None else None
+    first_ids = _searches_first_ids(dialect, name, limit, ids, since, relation)
+    shape = _rows_shape(
+        dialect,
         spec.name,
         draft_rule(actor),
-        q.name is not None,
-        q.ids is not None,
-        q.updated_since is not None,
+        name,
+        ids,
+        since,
         q.valid if spec.name == "festival" else None,
-        q.limit is not None,
+        limit,
         bool(q.offset),
-        via[0] if via is not None else None,
+        relation,
         id_only,
-        name_buckets(spec.model) if q.name is not None and q.limit is not None and not is_sqlite() else (),
+        name_buckets(spec.model) if first_ids else (),
     )
     values = {
         "user": actor.user_id,
@@ -236,7 +248,12 @@ def run_rows(spec: EntitySpec, actor: Actor, q: ListQuery, via=None, id_only: bo
         "name": q.name,
         "since": q.updated_since,
     }
-    return db.execute_sql(sql, sql_shapes.bind(slots, values))
+    if first_ids and not q.offset:
+        # A name= search's first page: planned once per connection (planning its statement cost about what
+        # running it does). The limit steers the plan: written into the statement. Later pages run unprepared:
+        # each offset would be a statement of its own.
+        return sql_shapes.execute_prepared(shape, values, literal=("limit",))
+    return db.execute_sql(shape[0], sql_shapes.bind(shape[1], values))
 
 
 def fetch(spec: EntitySpec, actor: Actor, q: ListQuery, via=None) -> list[dict]:

@@ -323,6 +323,37 @@ def test_name_pages_are_the_same_however_the_rows_are_found(
         reads._rows_shape.cache_clear()
 
 
+def test_name_page_answers_the_same_when_its_prepared_statement_is_gone(make_app, reader, make, link):
+    """PostgreSQL runs a name= search's first page as a prepared statement of its connection (app/sql_shapes.py):
+    a new connection prepares it again; a statement the server forgot (DISCARD ALL) or can no longer run (a
+    migration changed a column of its result) answers unprepared once, then is prepared again. SQLite has no
+    prepared statements: it answers the same pages after a new connection."""
+    from tests.conftest import USE_POSTGRES
+
+    uncached = make_app(READ_CACHE_BYTES=0)  # every read runs its statement
+    client, database = uncached.test_client(), uncached.extensions["database"]
+    festival = make("festival", name="Sommerfest")
+    for n in range(5):
+        link("festival", festival, "events", make("event", name=f"Band {n}"))
+    url = collection("event", name="band", limit=3)
+    first = get_data(client, url, reader)
+    changes = ["DISCARD ALL", "ALTER TABLE event ALTER COLUMN event_name TYPE varchar(300)"] if USE_POSTGRES else []
+
+    try:
+        answers = []
+        for change in changes:
+            database.execute_sql(change)
+            answers += [get_data(client, url, reader), get_data(client, url, reader)]
+        database.close_all()
+        answers += [get_data(client, url, reader), get_data(client, url, reader)]
+    finally:
+        if USE_POSTGRES:
+            database.execute_sql("ALTER TABLE event ALTER COLUMN event_name TYPE varchar(255)")
+
+    assert [obj["event_name"] for obj in first] == ["Band 0", "Band 1", "Band 2"]
+    assert answers == [first] * len(answers)
+
+
 @pytest.mark.parametrize("entity", UNNAMED)
 def test_name_on_entity_without_name_is_rejected(client, reader, make, entity):
     make(entity)
