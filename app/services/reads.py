@@ -131,7 +131,7 @@ def _searches_first_ids(dialect: str, name: bool, limit: bool, ids: bool, since:
 def name_window(model):
     """How many rows by id a name= page is looked for in before the trigram index (below): 6 x the square root of
     the table's rows as the planner's statistics count them, 6,000 at 1M events, 600 at 10,000; at most
-    `NAME_WINDOW_BUCKETED` where the index also has the id buckets (each walked row costs an ILIKE, ~0.6 µs: the
+    `NAME_WINDOW_BUCKETED` where the first ids have indexes of their own (each walked row costs an ILIKE, ~0.6 µs: the
     window is for terms too common for the index, a page's 50 matches within its first 1,000 rows). The walk costs
     at most what the trigram index costs for a term whose page it just misses, which grows with the table too; a
     fixed 6,000 made a 10,000-event table's rare names 2.5x slower."""
@@ -142,14 +142,17 @@ def name_window(model):
     return SQL(f"(SELECT {rows} FROM pg_class WHERE oid = '\"{table}\"'::regclass)")
 
 
-# Migrations 0017/0018: the event trigram index also holds each event's id bucket at two sizes ("event_id" >> 14
-# and >> 17, the same expressions here or the index is not used): after the window, a page is looked for among
-# the table's first 16,384 ids, then its first 131,072, each step one trigram index scan that reads and visits only
-# the matches there, and only then in the whole table. A step costs its executor's start even when it does not run
-# (and its plan, once per connection: `run_rows` prepares the statement), so a step is only in the statement when
-# the table outgrows its bucket (`name_buckets`): a 10,000-event table runs the statement it ran before. With the
-# 131,072-id step alone, a term in 3% of the names cost 10.7 ms (its 4,000 matches there sorted), 2 ms with the
-# small step first.
+# Migration 0019: partial trigram indexes of the events with ids below 16,384 and below 131,072 ("event_id" < 16384:
+# the same bound is written into the search, or the planner cannot use them). After the window, a page is looked
+# for among the ids below 16,384, then below 131,072, each step one scan of a small index that reads the posting
+# lists of those events only and visits only their matches, and only then in the whole table. (0017/0018 had the id
+# buckets as columns of the one index: a step read its bucket's posting list too, a third more of the server's CPU
+# at 1M events.) The bounds are ids, not the table's first rows: a table whose ids start higher finds fewer rows
+# there (an empty index costs microseconds) and its page in a later step, never another page. A step costs its
+# executor's start even when it does not run (and its plan, once per connection: `run_rows` prepares the
+# statement), so a step is only in the statement when the table has more rows than its bound (`name_buckets`): a
+# 10,000-event table runs the statement it ran before. With the 131,072-id step alone, a term in 3% of the names
+# cost 10.7 ms (its 4,000 matches there sorted), 2 ms with the small step first.
 NAME_BUCKET_SHIFTS = (14, 17)
 NAME_BUCKETED = frozenset({"event"})
 NAME_WINDOW_BUCKETED = 1000
@@ -158,7 +161,7 @@ _table_rows: dict[str, tuple[float, float]] = {}  # table -> (when read, pg_clas
 
 
 def name_buckets(model) -> tuple[int, ...]:
-    """The id bucket sizes (as shifts) a name= search on `model` looks in before the whole table: those smaller than
+    """The id bounds (as shifts) a name= search on `model` looks below before the whole table: those smaller than
     the table as the planner's statistics count its rows (read at most once a minute per process; a wrong guess
     costs time, never rows: every step answers the whole table's page)."""
     table = model._meta.table_name
@@ -172,18 +175,16 @@ def name_buckets(model) -> tuple[int, ...]:
     return tuple(shift for shift in NAME_BUCKET_SHIFTS if known[1] > 1 << shift)
 
 
-def _first_bucket(model, shift: int):
-    """`model`'s rows in the same bucket of 2**shift ids as its smallest id (so: every row below a bound)."""
-    table, column = model._meta.table_name, model.id.column_name
-    return NodeList((SQL("("), model.id, SQL(f'>> {shift}) = (SELECT MIN("{column}") >> {shift} FROM "{table}")')))
+def _ids_below(model, shift: int):
+    """`model`'s rows with ids below 2**shift, the bound written out: the predicate of its partial index."""
+    return NodeList((model.id, SQL(f"< {1 << shift}")))
 
 
 def _first_ids_first(
     spec: EntitySpec, fields: list, rule, where: list, q: ListQuery, shape: tuple, buckets: tuple[int, ...]
 ) -> tuple:
     """A name= page on PostgreSQL: looked for among the first rows by id (`name_window`); when it is not full
-    there, among the ids of the table's first id bucket of each size in `buckets` (`name_buckets`); else in the
-    whole table (`shape`).
+    there, among the ids below each bound in `buckets` (`name_buckets`); else in the whole table (`shape`).
     The trigram index costs as many row visits as the term has matches in the ids it searches (a common word:
     10,000 at 1M events, 60-250 ms in the whole table); walking the id index costs one ILIKE per row but stops at
     the page's last match. A page that is full among the first ids is exactly the page of the whole table: every
@@ -203,7 +204,7 @@ def _first_ids_first(
     short = ["(SELECT COUNT(*) FROM name_window) < %s"]
     for number, shift in enumerate(buckets):
         step = f"name_near_{number}"
-        sql, slots = sql_shapes.compile_shape(select(spec, fields, rule, [*where, _first_bucket(model, shift)], q))
+        sql, slots = sql_shapes.compile_shape(select(spec, fields, rule, [*where, _ids_below(model, shift)], q))
         ctes.append(f"{step} AS MATERIALIZED (SELECT * FROM ({sql}) AS near WHERE {' AND '.join(short)})")
         cte_slots += [*slots, *[limit] * len(short)]
         branches.append(f"SELECT * FROM {step} WHERE (SELECT COUNT(*) FROM {step}) = %s")

@@ -1,0 +1,1 @@
+-- 0019 event name= search among the first ids by partial trigram indexes: PostgreSQL only (SQLite has no trigram indexes).
