@@ -216,8 +216,15 @@ class Stack:
         return f"https://127.0.0.1:{self.https_port}{path}"
 
     def get(self, host: str, path: str, session=None, **kwargs) -> requests.Response:
+        """A GET through the gateway, by `session` or else as keep_alive_session sends it: resent once when the
+        connection was reset before any answer, as happens to one that reaches Caddy just as it loads a config
+        (the registry's, whenever upstreams come or go: the old listener's waiting connections are reset)."""
         headers = {"Host": f"{host}.{DOMAIN}" if host else DOMAIN, **kwargs.pop("headers", {})}
-        return (session or requests).get(self.url(path), headers=headers, timeout=kwargs.pop("timeout", 10), **kwargs)
+        timeout = kwargs.pop("timeout", 10)
+        if session is not None:
+            return session.get(self.url(path), headers=headers, timeout=timeout, **kwargs)
+        with keep_alive_session() as client:
+            return client.get(self.url(path), headers=headers, timeout=timeout, **kwargs)
 
     def post(self, host: str, path: str, **kwargs) -> requests.Response:
         headers = {"Host": f"{host}.{DOMAIN}", **kwargs.pop("headers", {})}
