@@ -216,14 +216,12 @@ class Stack:
         return f"https://127.0.0.1:{self.https_port}{path}"
 
     def get(self, host: str, path: str, session=None, **kwargs) -> requests.Response:
-        """A GET through the gateway, by `session` or else as keep_alive_session sends it: resent once when the
-        connection was reset before any answer, as happens to one that reaches Caddy just as it loads a config
-        (the registry's, whenever upstreams come or go: the old listener's waiting connections are reset)."""
+        """A GET through the gateway, by `session` or else by a one_off_session."""
         headers = {"Host": f"{host}.{DOMAIN}" if host else DOMAIN, **kwargs.pop("headers", {})}
         timeout = kwargs.pop("timeout", 10)
         if session is not None:
             return session.get(self.url(path), headers=headers, timeout=timeout, **kwargs)
-        with keep_alive_session() as client:
+        with one_off_session() as client:
             return client.get(self.url(path), headers=headers, timeout=timeout, **kwargs)
 
     def post(self, host: str, path: str, **kwargs) -> requests.Response:
@@ -297,6 +295,18 @@ def keep_alive_session(methods=("GET",)) -> requests.Session:
     is returned as it is: a status is never retried."""
     session = requests.Session()
     retry = Retry(total=1, connect=0, read=1, status=0, other=0, allowed_methods=list(methods), raise_on_status=False)
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return session
+
+
+def one_off_session() -> requests.Session:
+    """A GET on a new connection, sent again once when the gateway was loading a config just then, as a client
+    retries a request nothing answered (the registry loads one whenever upstreams come or go): Caddy resets the
+    connections still waiting on its old listener, and answers a TLS handshake with an internal error while the
+    new config's certificates are not loaded yet (caddyserver/caddy#5589): twice, the second time half a second
+    later. Refused connections and every answer are returned as they are."""
+    session = requests.Session()
+    retry = Retry(total=3, connect=0, read=1, other=2, status=0, backoff_factor=0.25, allowed_methods=["GET"])
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
 
