@@ -300,11 +300,11 @@ def keep_alive_session(methods=("GET",)) -> requests.Session:
 
 
 def one_off_session() -> requests.Session:
-    """A GET on a new connection, sent again once when the gateway was loading a config just then, as a client
-    retries a request nothing answered (the registry loads one whenever upstreams come or go): Caddy resets the
-    connections still waiting on its old listener, and answers a TLS handshake with an internal error while the
-    new config's certificates are not loaded yet (caddyserver/caddy#5589): twice, the second time half a second
-    later. Refused connections and every answer are returned as they are."""
+    """A GET on a new connection, sent again when nothing answered it because the gateway was loading a config
+    just then (the registry loads one whenever upstreams come or go), as a client retries it: Caddy resets the
+    connections still waiting on its old listener (resent once), and answers a TLS handshake with an internal
+    error while the new config's certificates are not loaded yet (caddyserver/caddy#5589; resent up to twice, the
+    second time half a second later). Refused connections and every answer are returned as they are."""
     session = requests.Session()
     retry = Retry(total=3, connect=0, read=1, other=2, status=0, backoff_factor=0.25, allowed_methods=["GET"])
     session.mount("https://", HTTPAdapter(max_retries=retry))
