@@ -15,6 +15,7 @@ import hashlib
 import re
 import weakref
 from datetime import datetime
+from functools import lru_cache
 
 from peewee import DatabaseError
 
@@ -87,33 +88,29 @@ def bind(slots: tuple, values: dict) -> list:
 # are its parameters.
 MAX_PREPARED = 16  # statements per connection (the server keeps each plan); more (many limits) run unprepared
 STALE_PREPARED = {"26000", "0A000"}  # no such statement (DISCARD ALL); "cached plan must not change result type"
-_statements: dict[tuple, tuple[str, str, list, tuple]] = {}  # (sql, literals) -> name, PREPARE, constants, slots
 _prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> its statements' names
 
 
+@lru_cache(maxsize=256)  # bounded: each limit a request names (up to 1,000) is a statement of its own
 def _statement(sql: str, slots: tuple, literals: tuple) -> tuple[str, str, list, tuple]:
     """The statement's name, its PREPARE (constants and `literals` as %s, bound by the driver), those values,
     and the slots of its parameters ($1, $2, ...: one per input, however often the SQL uses it)."""
-    key = (sql, literals)
-    statement = _statements.get(key)
-    if statement is None:
-        fixed = dict(literals)
-        constants, parameters = [], []
-        positions = iter(slots)
+    fixed = dict(literals)
+    constants, parameters = [], []
+    positions = iter(slots)
 
-        def placeholder(_match) -> str:
-            slot = next(positions)
-            if isinstance(slot, Const) or slot[0] in fixed:
-                constants.append(slot.value if isinstance(slot, Const) else fixed[slot[0]])
-                return "%s"
-            if slot not in parameters:
-                parameters.append(slot)
-            return f"${parameters.index(slot) + 1}"
+    def placeholder(_match) -> str:
+        slot = next(positions)
+        if isinstance(slot, Const) or slot[0] in fixed:
+            constants.append(slot.value if isinstance(slot, Const) else fixed[slot[0]])
+            return "%s"
+        if slot not in parameters:
+            parameters.append(slot)
+        return f"${parameters.index(slot) + 1}"
 
-        body = re.sub(r"%s", placeholder, sql)
-        name = "fa_" + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
-        statement = _statements[key] = (name, f"PREPARE {name} AS {body}", constants, tuple(parameters))
-    return statement
+    body = re.sub(r"%s", placeholder, sql)
+    name = "fa_" + hashlib.blake2b(repr((sql, literals)).encode(), digest_size=12).hexdigest()
+    return name, f"PREPARE {name} AS {body}", constants, tuple(parameters)
 
 
 def execute_prepared(shape: tuple, values: dict, literal: tuple[str, ...] = ()):
