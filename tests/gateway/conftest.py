@@ -216,12 +216,16 @@ class Stack:
         return f"https://127.0.0.1:{self.https_port}{path}"
 
     def get(self, host: str, path: str, session=None, **kwargs) -> requests.Response:
-        """A GET through the gateway, by `session` or else by a one_off_session."""
+        """A GET through the gateway, by `session`, or else on a new connection that is sent again when nothing
+        answered it because the gateway was loading a config just then (the registry loads one whenever upstreams
+        come or go), as a client retries it: Caddy resets the connections still waiting on its old listener, and
+        answers a TLS handshake with an internal error while the new config's certificates are not loaded yet
+        (caddyserver/caddy#5589). Refused connections and every answer are returned as they are."""
         headers = {"Host": f"{host}.{DOMAIN}" if host else DOMAIN, **kwargs.pop("headers", {})}
         timeout = kwargs.pop("timeout", 10)
         if session is not None:
             return session.get(self.url(path), headers=headers, timeout=timeout, **kwargs)
-        with one_off_session() as client:
+        with keep_alive_session(handshakes=2) as client:
             return client.get(self.url(path), headers=headers, timeout=timeout, **kwargs)
 
     def post(self, host: str, path: str, **kwargs) -> requests.Response:
@@ -288,25 +292,23 @@ def caddy_upstreams(admin_port: int, group: str) -> list[str]:
     return sorted(upstream["dial"] for upstream in response.json() or []) if response.ok else []
 
 
-def keep_alive_session(methods=("GET",)) -> requests.Session:
+def keep_alive_session(methods=("GET",), handshakes: int = 0) -> requests.Session:
     """A keep-alive client as browsers and the mobile apps are: a request whose reused idle connection the
     server closed meanwhile (Caddy closes idle connections when its upstreams change) is sent again once
-    (RFC 9112 9.3.1; for a POST only with an Idempotency-Key, which makes the second one a replay). Any answer
-    is returned as it is: a status is never retried."""
+    (RFC 9112 9.3.1; for a POST only with an Idempotency-Key, which makes the second one a replay). With
+    `handshakes`, also after up to that many failed TLS handshakes (nothing was sent), the second half a second
+    after the first. Any answer is returned as it is: a status is never retried."""
     session = requests.Session()
-    retry = Retry(total=1, connect=0, read=1, status=0, other=0, allowed_methods=list(methods), raise_on_status=False)
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    return session
-
-
-def one_off_session() -> requests.Session:
-    """A GET on a new connection, sent again when nothing answered it because the gateway was loading a config
-    just then (the registry loads one whenever upstreams come or go), as a client retries it: Caddy resets the
-    connections still waiting on its old listener (resent once), and answers a TLS handshake with an internal
-    error while the new config's certificates are not loaded yet (caddyserver/caddy#5589; resent up to twice, the
-    second time half a second later). Refused connections and every answer are returned as they are."""
-    session = requests.Session()
-    retry = Retry(total=3, connect=0, read=1, other=2, status=0, backoff_factor=0.25, allowed_methods=["GET"])
+    retry = Retry(
+        total=1 + handshakes,
+        connect=0,
+        read=1,
+        status=0,
+        other=handshakes,
+        backoff_factor=0.25,  # from the second resend on
+        allowed_methods=list(methods),
+        raise_on_status=False,
+    )
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
 
